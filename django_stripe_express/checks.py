@@ -1,0 +1,267 @@
+"""System checks: configuration mistakes reported by ``manage.py check``.
+
+Each message has an id under ``django_stripe_express.`` and a hint that says how
+to fix it. Errors stop the flows from working; warnings are unsafe or odd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from .conf import ONBOARDING_CHOICES, ONBOARDING_OAUTH, SETTING_NAME
+
+KNOWN_KEYS = frozenset(
+    {
+        "SECRET_KEY",
+        "CLIENT_ID",
+        "WEBHOOK_SECRETS",
+        "ONBOARDING",
+        "REDIRECT_URI",
+        "BUSINESS_TYPE",
+        "SUGGESTED_CAPABILITIES",
+        "ASSERT_CAPABILITIES",
+        "PREFILL",
+        "ACCOUNT_CREATE_PARAMS",
+        "COUNTRY",
+        "SUCCESS_URL",
+        "FAILURE_URL",
+        "STATE_MAX_AGE",
+        "WEBHOOK_TOLERANCE",
+        "WEBHOOK_MAX_BODY_SIZE",
+        "WEBHOOK_REFETCH_ACCOUNT",
+        "API_BASE",
+        "CONNECT_BASE",
+        "MAX_NETWORK_RETRIES",
+        "TIMEOUT",
+        "STRIPE_VERSION",
+        "PRUNE_AFTER_DAYS",
+    }
+)
+BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
+POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
+NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
+
+ID = "django_stripe_express.{}"
+
+
+def _setting(key: str) -> str:
+    return f"{SETTING_NAME}[{key!r}]"
+
+
+@register(Tags.security, Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    raw = getattr(settings, SETTING_NAME, None)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return [
+            Error(
+                f"settings.{SETTING_NAME} must be a dict.",
+                hint=f'Write e.g. {SETTING_NAME} = {{"SECRET_KEY": env("STRIPE_SECRET_KEY")}}.',
+                id=ID.format("E010"),
+            )
+        ]
+    return [
+        *_check_secret_key(raw),
+        *_check_onboarding(raw),
+        *_check_webhook_secrets(raw),
+        *_check_values(raw),
+        *_check_callables(raw),
+        *_check_urls(raw),
+        *_check_unknown_keys(raw),
+        *_check_installed_apps(),
+    ]
+
+
+def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    key = raw.get("SECRET_KEY")
+    if not key:
+        yield Error(
+            f"{_setting('SECRET_KEY')} is not set.",
+            hint="Set it to your Stripe secret key (sk_test_... or sk_live_...), "
+            "read from the environment rather than written in settings.",
+            id=ID.format("E001"),
+        )
+        return
+    if not isinstance(key, str) or not key.startswith(("sk_", "rk_")):
+        # Never echo the key itself: check output ends up in CI logs.
+        hint = "Use a secret key (sk_...) or a restricted key (rk_...) from the Stripe dashboard."
+        if isinstance(key, str) and key.startswith("pk_"):
+            hint = "That is a publishable key (pk_...); " + hint
+        yield Error(
+            f"{_setting('SECRET_KEY')} is not a Stripe secret key.", hint=hint, id=ID.format("E002")
+        )
+        return
+    if "_live_" in key and settings.DEBUG:
+        yield Warning(
+            f"{_setting('SECRET_KEY')} is a live-mode key while DEBUG is on.",
+            hint="Use a test-mode key (sk_test_...) in development; real accounts "
+            "and money are behind a live key.",
+            id=ID.format("W002"),
+        )
+
+
+def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    onboarding = raw.get("ONBOARDING", ONBOARDING_OAUTH)
+    if onboarding not in ONBOARDING_CHOICES:
+        yield Error(
+            f"{_setting('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
+            hint=f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
+            id=ID.format("E003"),
+        )
+        return
+    if onboarding != ONBOARDING_OAUTH:
+        return
+    client_id = raw.get("CLIENT_ID")
+    if not isinstance(client_id, str) or not client_id.startswith("ca_"):
+        yield Error(
+            f"OAuth onboarding needs {_setting('CLIENT_ID')} set to your platform's "
+            "client id (ca_...).",
+            hint="Find it in the Stripe dashboard under Connect > Settings > OAuth; "
+            "or use ONBOARDING='account_links', which needs no client id.",
+            id=ID.format("E004"),
+        )
+
+
+def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    secrets = raw.get("WEBHOOK_SECRETS")
+    if isinstance(secrets, str):
+        secrets = [secrets]
+    if not secrets:
+        yield Warning(
+            f"{_setting('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
+            "refused, so accounts will not stay up to date.",
+            hint="Add the signing secret (whsec_...) of your Connect webhook endpoint, "
+            "and of the platform endpoint if it sends to the same URL.",
+            id=ID.format("W001"),
+        )
+        return
+    if not isinstance(secrets, (list, tuple)) or not all(
+        isinstance(s, str) and s.startswith("whsec_") for s in secrets
+    ):
+        yield Error(
+            f"{_setting('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",
+            hint="Copy each endpoint's signing secret from the Stripe dashboard "
+            "(Developers > Webhooks); list the old and new ones while rotating.",
+            id=ID.format("E005"),
+        )
+
+
+def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    capabilities = raw.get("SUGGESTED_CAPABILITIES", [])
+    if not isinstance(capabilities, (list, tuple)) or not all(
+        isinstance(c, str) for c in capabilities
+    ):
+        yield Error(
+            f"{_setting('SUGGESTED_CAPABILITIES')} must be a list of capability names.",
+            hint='For example ["transfers"] or ["card_payments", "transfers"].',
+            id=ID.format("E006"),
+        )
+    elif raw.get("ASSERT_CAPABILITIES") and not capabilities:
+        yield Warning(
+            f"{_setting('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
+            "so there is nothing to assert.",
+            hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
+            "ASSERT_CAPABILITIES off.",
+            id=ID.format("W003"),
+        )
+    business_type = raw.get("BUSINESS_TYPE")
+    if business_type and business_type not in BUSINESS_TYPES:
+        yield Error(
+            f"{_setting('BUSINESS_TYPE')} is {business_type!r}, which Stripe does not accept.",
+            hint=f"Use one of {', '.join(BUSINESS_TYPES)}, or leave it unset to let "
+            "the user choose.",
+            id=ID.format("E007"),
+        )
+    for key in (*POSITIVE_NUMBERS, *NON_NEGATIVE_NUMBERS):
+        if key not in raw:
+            continue
+        value = raw[key]
+        minimum = 1 if key in POSITIVE_NUMBERS else 0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            yield Error(
+                f"{_setting(key)} must be a number of at least {minimum}.",
+                hint="Remove it to use the default.",
+                id=ID.format("E008"),
+            )
+
+
+def _check_callables(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    for key in ("PREFILL", "ACCOUNT_CREATE_PARAMS"):
+        path = raw.get(key)
+        if not path:
+            continue
+        try:
+            target = import_string(path)
+        except ImportError as exc:
+            yield Error(
+                f"{_setting(key)} names {path!r}, which cannot be imported: {exc}.",
+                hint="Give the dotted path of a function, e.g. 'myapp.stripe.prefill'.",
+                id=ID.format("E009"),
+            )
+            continue
+        if not callable(target):
+            yield Error(
+                f"{_setting(key)} names {path!r}, which is not callable.",
+                hint="Give the dotted path of a function.",
+                id=ID.format("E009"),
+            )
+
+
+def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    for key in ("API_BASE", "CONNECT_BASE", "REDIRECT_URI"):
+        value = raw.get(key)
+        if not value:
+            continue
+        parts = urlsplit(str(value))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            yield Error(
+                f"{_setting(key)} is not an absolute http(s) URL.",
+                hint="Write the full URL, e.g. 'https://connect.stripe.com' or "
+                "'https://example.com/stripe/oauth/callback/'.",
+                id=ID.format("E011"),
+            )
+    redirect_uri = raw.get("REDIRECT_URI")
+    secret_key = raw.get("SECRET_KEY")
+    if (
+        isinstance(redirect_uri, str)
+        and redirect_uri.startswith("http://")
+        and isinstance(secret_key, str)
+        and "_live_" in secret_key
+    ):
+        yield Warning(
+            f"{_setting('REDIRECT_URI')} is plain http with a live-mode key; Stripe "
+            "requires https redirect URIs in live mode.",
+            hint="Serve the callback over https.",
+            id=ID.format("W005"),
+        )
+
+
+def _check_unknown_keys(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    unknown = sorted(set(raw) - KNOWN_KEYS)
+    if unknown:
+        yield Warning(
+            f"settings.{SETTING_NAME} has keys this app does not read: {', '.join(unknown)}.",
+            hint="Check their spelling against the documented settings.",
+            id=ID.format("W004"),
+        )
+
+
+def _check_installed_apps() -> Iterable[CheckMessage]:
+    for app, why in (
+        ("django.contrib.auth", "accounts belong to users"),
+        ("django.contrib.messages", "the flows tell users what happened"),
+    ):
+        if not apps.is_installed(app):
+            yield Error(
+                f"{app} must be in INSTALLED_APPS: {why}.",
+                hint=f"Add {app!r} to INSTALLED_APPS.",
+                id=ID.format("E012"),
+            )

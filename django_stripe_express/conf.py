@@ -1,0 +1,173 @@
+"""The app's settings: one ``STRIPE_EXPRESS`` dict, read on every access.
+
+Nothing is copied at import time, so ``override_settings`` and pytest-django's
+``settings`` fixture just work. Each key has a typed property with its default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+
+SETTING_NAME = "STRIPE_EXPRESS"
+
+ONBOARDING_OAUTH = "oauth"
+ONBOARDING_ACCOUNT_LINKS = "account_links"
+ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS)
+
+
+class MissingSetting(ImproperlyConfigured):
+    """A required ``STRIPE_EXPRESS`` key is missing or empty."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"settings.{SETTING_NAME}[{key!r}] is required by django_stripe_express."
+        )
+
+
+class Settings:
+    """Typed, read-at-access-time view of ``settings.STRIPE_EXPRESS``."""
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The dict as the host project wrote it (empty when absent)."""
+        value = getattr(django_settings, SETTING_NAME, None)
+        return value if isinstance(value, dict) else {}
+
+    def _get(self, key: str, default: Any) -> Any:
+        return self.raw.get(key, default)
+
+    def _optional_str(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        return str(value) if value else None
+
+    def _required(self, key: str) -> str:
+        value = self.raw.get(key)
+        if not value:
+            raise MissingSetting(key)
+        return str(value)
+
+    # Stripe credentials ------------------------------------------------------
+
+    @property
+    def SECRET_KEY(self) -> str:
+        return self._required("SECRET_KEY")
+
+    @property
+    def CLIENT_ID(self) -> str:
+        """Required for OAuth onboarding; ``ca_...`` from Connect settings."""
+        return self._required("CLIENT_ID")
+
+    @property
+    def WEBHOOK_SECRETS(self) -> list[str]:
+        """Every signing secret accepted (Connect and platform endpoints, rotation)."""
+        value = self._get("WEBHOOK_SECRETS", [])
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(secret) for secret in value if secret]
+
+    @property
+    def livemode(self) -> bool:
+        """Whether the configured secret key is a live-mode key."""
+        return "_live_" in str(self.raw.get("SECRET_KEY") or "")
+
+    # Onboarding ---------------------------------------------------------------
+
+    @property
+    def ONBOARDING(self) -> str:
+        return str(self._get("ONBOARDING", ONBOARDING_OAUTH))
+
+    @property
+    def REDIRECT_URI(self) -> str | None:
+        return self._optional_str("REDIRECT_URI")
+
+    @property
+    def BUSINESS_TYPE(self) -> str | None:
+        return self._optional_str("BUSINESS_TYPE")
+
+    @property
+    def SUGGESTED_CAPABILITIES(self) -> list[str]:
+        return list(self._get("SUGGESTED_CAPABILITIES", ["transfers"]))
+
+    @property
+    def ASSERT_CAPABILITIES(self) -> bool:
+        return bool(self._get("ASSERT_CAPABILITIES", False))
+
+    @property
+    def PREFILL(self) -> str | None:
+        """Dotted path to ``callable(request) -> dict`` of ``stripe_user`` fields."""
+        value = self._get("PREFILL", "django_stripe_express.prefill.default_prefill")
+        return str(value) if value else None
+
+    @property
+    def ACCOUNT_CREATE_PARAMS(self) -> str | None:
+        """Dotted path to ``callable(request, params) -> params`` (Account Links)."""
+        return self._optional_str("ACCOUNT_CREATE_PARAMS")
+
+    @property
+    def COUNTRY(self) -> str | None:
+        return self._optional_str("COUNTRY")
+
+    @property
+    def SUCCESS_URL(self) -> str:
+        return str(self._get("SUCCESS_URL", "/"))
+
+    @property
+    def FAILURE_URL(self) -> str:
+        return str(self._get("FAILURE_URL", "/"))
+
+    @property
+    def STATE_MAX_AGE(self) -> int:
+        """Seconds an OAuth ``state`` stays valid: long enough for a real onboarding."""
+        return int(self._get("STATE_MAX_AGE", 60 * 60))
+
+    # Webhooks -----------------------------------------------------------------
+
+    @property
+    def WEBHOOK_TOLERANCE(self) -> int:
+        return int(self._get("WEBHOOK_TOLERANCE", 300))
+
+    @property
+    def WEBHOOK_MAX_BODY_SIZE(self) -> int:
+        return int(self._get("WEBHOOK_MAX_BODY_SIZE", 512 * 1024))
+
+    @property
+    def WEBHOOK_REFETCH_ACCOUNT(self) -> bool:
+        """Re-read the account from Stripe instead of trusting the event payload."""
+        return bool(self._get("WEBHOOK_REFETCH_ACCOUNT", False))
+
+    # Talking to Stripe -----------------------------------------------------------
+
+    @property
+    def API_BASE(self) -> str:
+        return str(self._get("API_BASE", "https://api.stripe.com")).rstrip("/")
+
+    @property
+    def CONNECT_BASE(self) -> str:
+        return str(self._get("CONNECT_BASE", "https://connect.stripe.com")).rstrip("/")
+
+    @property
+    def MAX_NETWORK_RETRIES(self) -> int:
+        return int(self._get("MAX_NETWORK_RETRIES", 2))
+
+    @property
+    def TIMEOUT(self) -> float:
+        """Seconds to wait for Stripe before giving up (the library's default is 80)."""
+        return float(self._get("TIMEOUT", 30))
+
+    @property
+    def STRIPE_VERSION(self) -> str | None:
+        """Pin an API version; ``None`` uses the library's own."""
+        return self._optional_str("STRIPE_VERSION")
+
+    # Housekeeping ----------------------------------------------------------------
+
+    @property
+    def PRUNE_AFTER_DAYS(self) -> int:
+        return int(self._get("PRUNE_AFTER_DAYS", 90))
+
+
+app_settings = Settings()

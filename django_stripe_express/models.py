@@ -1,0 +1,248 @@
+"""What the platform keeps about its users' Express accounts.
+
+Stripe owns the account; these rows are the platform's copy of the parts it
+needs to show and decide things, kept fresh by the flows and the webhooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .status import AccountStatus, derive_status
+
+
+class ExpressAccountQuerySet(models.QuerySet["ExpressAccount"]):
+    def for_mode(self, livemode: bool) -> ExpressAccountQuerySet:
+        return self.filter(livemode=livemode)
+
+    def connected(self) -> ExpressAccountQuerySet:
+        return self.filter(deauthorized_at__isnull=True)
+
+
+class ExpressAccount(models.Model):
+    """One Stripe Express account, linked to one platform user in one mode."""
+
+    Status = AccountStatus
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stripe_express_accounts",
+        verbose_name=_("user"),
+    )
+    stripe_id = models.CharField(_("Stripe account id"), max_length=255, unique=True)
+    livemode = models.BooleanField(_("live mode"), default=False)
+
+    # Copied from Stripe's Account object; Stripe owns them.
+    charges_enabled = models.BooleanField(_("charges enabled"), default=False)
+    payouts_enabled = models.BooleanField(_("payouts enabled"), default=False)
+    details_submitted = models.BooleanField(_("details submitted"), default=False)
+    requirements = models.JSONField(_("requirements"), default=dict, blank=True)
+    capabilities = models.JSONField(_("capabilities"), default=dict, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    business_type = models.CharField(_("business type"), max_length=32, blank=True)
+    default_currency = models.CharField(_("default currency"), max_length=3, blank=True)
+    disabled_reason = models.CharField(_("disabled reason"), max_length=255, blank=True)
+
+    # Derived from the fields above on every save, stored so that the admin and
+    # queries can filter on it; never edited by hand.
+    status = models.CharField(
+        _("status"),
+        max_length=32,
+        choices=AccountStatus.choices,
+        default=AccountStatus.ONBOARDING,
+        editable=False,
+    )
+
+    connected_at = models.DateTimeField(_("connected at"), default=timezone.now)
+    deauthorized_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
+    # `created` of the newest Stripe event applied, so an older event delivered
+    # late never overwrites newer state. Capabilities keep one mark per name.
+    last_event_created = models.DateTimeField(null=True, blank=True, editable=False)
+    capability_event_created = models.JSONField(default=dict, blank=True, editable=False)
+    synced_at = models.DateTimeField(_("last read from Stripe"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ExpressAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Express account")
+        verbose_name_plural = _("Express accounts")
+        ordering = ["-connected_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "livemode"],
+                name="stripe_express_one_account_per_user_and_mode",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="stripe_express_acct_status"),
+            models.Index(fields=["-connected_at"], name="stripe_express_acct_conn"),
+        ]
+
+    def __str__(self) -> str:
+        mode = "live" if self.livemode else "test"
+        return f"{self.stripe_id} ({mode}, {self.get_status_display()}) for {self.user}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.status = self.derive_status()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "status"]
+        super().save(*args, **kwargs)
+
+    def derive_status(self) -> str:
+        return derive_status(
+            disconnected=self.deauthorized_at is not None,
+            details_submitted=self.details_submitted,
+            charges_enabled=self.charges_enabled,
+            payouts_enabled=self.payouts_enabled,
+            disabled_reason=self.disabled_reason,
+            requirements=self.requirements or {},
+        )
+
+    @property
+    def is_connected(self) -> bool:
+        return self.deauthorized_at is None
+
+    @property
+    def currently_due(self) -> list[str]:
+        return list((self.requirements or {}).get("currently_due") or [])
+
+    @property
+    def past_due(self) -> list[str]:
+        return list((self.requirements or {}).get("past_due") or [])
+
+    @property
+    def pending_verification(self) -> list[str]:
+        return list((self.requirements or {}).get("pending_verification") or [])
+
+    @property
+    def current_deadline(self) -> int | None:
+        return (self.requirements or {}).get("current_deadline")
+
+    @property
+    def dashboard_url(self) -> str:
+        """This account in the platform's Stripe dashboard (for support staff)."""
+        prefix = "" if self.livemode else "test/"
+        return f"https://dashboard.stripe.com/{prefix}connect/accounts/{self.stripe_id}"
+
+
+class ConnectAttempt(models.Model):
+    """One trip through onboarding: the OAuth `state` and how it ended."""
+
+    class Flow(models.TextChoices):
+        OAUTH = "oauth", _("OAuth")
+        ACCOUNT_LINKS = "account_links", _("Account Links")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CONNECTED = "connected", _("Connected")
+        DECLINED = "declined", _("Declined by the user")
+        OAUTH_ERROR = "oauth_error", _("OAuth error from Stripe")
+        INVALID_GRANT = "invalid_grant", _("Invalid or expired code")
+        INVALID_CLIENT = "invalid_client", _("Invalid client id or key")
+        INVALID_REQUEST = "invalid_request", _("Invalid request")
+        CAPABILITY_NOT_GRANTED = "capability_not_granted", _("Capability not granted")
+        EXPIRED = "expired", _("State expired")
+        STATE_REUSED = "state_reused", _("State already used")
+        WRONG_USER = "wrong_user", _("State belongs to another user")
+        ACCOUNT_ALREADY_LINKED = "account_already_linked", _("Account linked to another user")
+        STRIPE_UNREACHABLE = "stripe_unreachable", _("Stripe unreachable")
+        STRIPE_ERROR = "stripe_error", _("Stripe error")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stripe_express_attempts",
+        verbose_name=_("user"),
+    )
+    flow = models.CharField(_("flow"), max_length=16, choices=Flow.choices, default=Flow.OAUTH)
+    state = models.CharField(_("state"), max_length=128, unique=True, editable=False)
+    livemode = models.BooleanField(_("live mode"), default=False)
+    next_url = models.CharField(_("next URL"), max_length=2048, blank=True)
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=32, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    error_code = models.CharField(_("Stripe error code"), max_length=255, blank=True)
+    error_description = models.TextField(_("error description"), blank=True)
+    stripe_user_id = models.CharField(_("Stripe account id"), max_length=255, blank=True)
+    account = models.ForeignKey(
+        ExpressAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attempts",
+        verbose_name=_("Express account"),
+    )
+
+    class Meta:
+        verbose_name = _("connect attempt")
+        verbose_name_plural = _("connect attempts")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="stripe_express_att_user"),
+            models.Index(fields=["outcome", "-created_at"], name="stripe_express_att_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M")
+        outcome = self.get_outcome_display()
+        return f"{self.get_flow_display()} attempt by {self.user} on {when}: {outcome}"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_pending(self) -> bool:
+        return self.outcome == self.Outcome.PENDING
+
+
+class WebhookEvent(models.Model):
+    """A Stripe event received at the webhook, recorded once by its id."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    stripe_id = models.CharField(_("event id"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=255)
+    account = models.CharField(_("account id"), max_length=255, blank=True)
+    livemode = models.BooleanField(_("live mode"), default=False)
+    created = models.DateTimeField(_("created at Stripe"))
+    api_version = models.CharField(_("API version"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    # Why an event was ignored (stale, unknown account, other mode, unhandled
+    # type) or how applying it failed.
+    detail = models.TextField(_("detail"), blank=True)
+    attempts = models.PositiveIntegerField(_("deliveries processed"), default=0)
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="stripe_express_evt_status"),
+            models.Index(fields=["type", "-received_at"], name="stripe_express_evt_type"),
+            models.Index(fields=["account", "-received_at"], name="stripe_express_evt_acct"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id} ({self.get_status_display()})"

@@ -1,0 +1,34 @@
+"""Signals: how the host project reacts to what happens to its users' accounts.
+
+Every signal is sent with ``sender=ExpressAccount`` (``WebhookEvent`` for
+``webhook_event``), so receivers can connect with ``sender=`` to be explicit.
+"""
+
+from django.dispatch import Signal
+
+#: A user finished connecting (either flow) and the account is stored.
+#: Arguments: ``account`` (ExpressAccount), ``user``, ``request`` (or None),
+#: ``created`` (bool: False when a disconnected account was reconnected).
+account_connected = Signal()
+
+#: Stripe's view of an account was applied (webhook, return from onboarding,
+#: admin refresh or the sync command).
+#: Arguments: ``account``, ``previous_status`` (str), ``source``
+#: (``"webhook"``, ``"onboarding"``, ``"admin"``, ``"sync"``), ``event`` (the
+#: WebhookEvent, or None).
+account_updated = Signal()
+
+#: The account was disconnected from the platform (webhook or the user's action).
+#: Arguments: ``account``, ``event`` (WebhookEvent or None), ``request`` (or None).
+account_deauthorized = Signal()
+
+#: An onboarding attempt ended without a connected account.
+#: Arguments: ``attempt`` (ConnectAttempt or None when no attempt matched),
+#: ``user``, ``request``, ``outcome`` (a ConnectAttempt.Outcome value),
+#: ``error_code`` (Stripe's code or ""), ``error_description``.
+connect_failed = Signal()
+
+#: Every verified webhook event, whatever its type, once it is recorded.
+#: Arguments: ``event`` (WebhookEvent), ``data`` (the event as a dict),
+#: ``applied`` (bool: whether this app changed anything for it).
+webhook_event = Signal()

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stripe_express"
+
+urlpatterns = [
+    path("connect/", views.connect, name="connect"),
+    path("oauth/callback/", views.oauth_callback, name="oauth_callback"),
+    path("onboarding/refresh/", views.onboarding_refresh, name="onboarding_refresh"),
+    path("onboarding/return/", views.onboarding_return, name="onboarding_return"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("disconnect/", views.disconnect, name="disconnect"),
+    path("webhook/", views.webhook, name="webhook"),
+]

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite. SQLite by default; set DATABASE_URL
+# (e.g. postgres://postgres@127.0.0.1:5432/test) to run it on PostgreSQL.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+if [ -z "${SKIP_INSTALL:-}" ]; then
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e ".[test]"
+fi
+exec "$VENV/bin/python" -m pytest "$@"

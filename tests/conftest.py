@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from .factories import ExpressAccountFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Row-lock tests need PostgreSQL; on SQLite they are skipped with a reason
+    # (`.ci/run` runs the suite on both).
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def account(user):
+    return ExpressAccountFactory(user=user)
+
+
+@pytest.fixture
+def logged_in_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
