@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import stripe
 from django.utils import timezone
 
 from .models import ExpressAccount
@@ -30,23 +31,26 @@ STRIPE_FIELDS = (
 UPDATE_FIELDS = (*STRIPE_FIELDS, "status", "synced_at", "updated_at")
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """A plain, JSON-ready dict from a dict or a StripeObject (which, in stripe
+    16, is no longer a dict and has no ``.get``)."""
     if value is None:
         return {}
-    if hasattr(value, "to_dict"):  # a StripeObject
-        return dict(value.to_dict())
+    if isinstance(value, stripe.StripeObject):
+        return value.to_dict(recursive=True, for_json=True)
     return dict(value)
 
 
-def stripe_values(data: Mapping[str, Any]) -> dict[str, Any]:
+def stripe_values(data: Mapping[str, Any] | stripe.StripeObject) -> dict[str, Any]:
     """The model's values for a Stripe Account object (a dict or StripeObject)."""
-    requirements = _as_dict(data.get("requirements"))
+    data = as_dict(data)
+    requirements = as_dict(data.get("requirements"))
     return {
         "charges_enabled": bool(data.get("charges_enabled")),
         "payouts_enabled": bool(data.get("payouts_enabled")),
         "details_submitted": bool(data.get("details_submitted")),
         "requirements": requirements,
-        "capabilities": _as_dict(data.get("capabilities")),
+        "capabilities": as_dict(data.get("capabilities")),
         "country": data.get("country") or "",
         "email": data.get("email") or "",
         "business_type": data.get("business_type") or "",
@@ -55,7 +59,9 @@ def stripe_values(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def apply_account(account: ExpressAccount, data: Mapping[str, Any]) -> None:
+def apply_account(
+    account: ExpressAccount, data: Mapping[str, Any] | stripe.StripeObject
+) -> None:
     """Set `account`'s Stripe fields and status from `data`, without saving."""
     for field, value in stripe_values(data).items():
         setattr(account, field, value)

@@ -32,6 +32,7 @@ KNOWN_KEYS = frozenset(
         "COUNTRY",
         "SUCCESS_URL",
         "FAILURE_URL",
+        "SUPPORT_URL",
         "STATE_MAX_AGE",
         "WEBHOOK_TOLERANCE",
         "WEBHOOK_MAX_BODY_SIZE",

@@ -120,6 +120,11 @@ class Settings:
         return str(self._get("FAILURE_URL", "/"))
 
     @property
+    def SUPPORT_URL(self) -> str | None:
+        """Where users whose account Stripe disabled can ask the platform for help."""
+        return self._optional_str("SUPPORT_URL")
+
+    @property
     def STATE_MAX_AGE(self) -> int:
         """Seconds an OAuth ``state`` stays valid: long enough for a real onboarding."""
         return int(self._get("STATE_MAX_AGE", 60 * 60))

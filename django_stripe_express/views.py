@@ -3,32 +3,67 @@
 TEMPORARY: the onboarding and webhook issues replace each body below.
 """
 
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .conf import ONBOARDING_ACCOUNT_LINKS, app_settings
+from .onboarding import disconnect as disconnect_flow
+from .onboarding import oauth
 
 
+@login_required
 def connect(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Start onboarding with the configured flow (GET; a POST form works too)."""
+    if app_settings.ONBOARDING == ONBOARDING_ACCOUNT_LINKS:
+        from .onboarding import account_links  # only loaded in that mode
+
+        return account_links.start(request)
+    return oauth.start(request)
 
 
+@login_required  # keeps the query string, so the state survives the login
 def oauth_callback(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    return oauth.handle_callback(request)
 
 
+@login_required
 def onboarding_refresh(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Stripe's ``refresh_url``: the Account Link expired or was used."""
+    from .onboarding import account_links
+
+    return account_links.refresh(request)
 
 
+@login_required
 def onboarding_return(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Stripe's ``return_url``: the user left the hosted onboarding."""
+    from .onboarding import account_links
+
+    return account_links.finish(request)
 
 
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Open the user's Express dashboard through a one-time login link."""
+    from .onboarding import login_link
+
+    return login_link.open_dashboard(request)
 
 
+@require_POST  # CSRF-protected by the middleware, like every POST here but the webhook
+@login_required
 def disconnect(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    return disconnect_flow.disconnect(request)
 
 
+@transaction.non_atomic_requests  # the webhook commits its own, short transactions
+@csrf_exempt  # Stripe sends no CSRF token; the signature authenticates the sender
+@require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Stripe's deliveries: verified, recorded once, applied (see `webhooks`)."""
+    from .webhooks.http import webhook_response
+
+    return webhook_response(request)

@@ -3,25 +3,49 @@
 # Offline by default (the project's fake Stripe); with STRIPE_SECRET_KEY (and
 # STRIPE_CLIENT_ID, STRIPE_WEBHOOK_SECRETS) in the environment or in
 # example_project/.env, it uses your Stripe test account instead.
+# PORT and FAKE_STRIPE_PORT change the ports; SKIP_INSTALL=1 skips pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[example]"
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+if [ -z "${SKIP_INSTALL:-}" ]; then
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e ".[example]"
+fi
+py="$(pwd)/$VENV/bin/python"
 
 cd example_project
-../.venv/bin/python manage.py migrate --noinput
-../.venv/bin/python manage.py demo_users
+"$py" manage.py migrate --noinput
+"$py" manage.py demo_users
 
 port=${PORT:-8000}
-if [ -z "${STRIPE_SECRET_KEY:-}" ] && ! grep -qs '^STRIPE_SECRET_KEY=' .env; then
+if [ -z "${STRIPE_SECRET_KEY:-}" ] && ! grep -qs '^STRIPE_SECRET_KEY=.' .env; then
   fake_port=${FAKE_STRIPE_PORT:-12111}
   export FAKE_STRIPE_URL="http://127.0.0.1:${fake_port}"
-  ../.venv/bin/python -m django_stripe_express.testing --port "$fake_port" &
+  "$py" -m django_stripe_express.testing --port "$fake_port" &
   fake_pid=$!
-  trap 'kill "$fake_pid" 2>/dev/null' EXIT
-  echo "Offline: fake Stripe on $FAKE_STRIPE_URL"
+  trap 'kill "$fake_pid" 2>/dev/null || true' EXIT INT TERM
+  # Wait until the fake answers, so the first click never meets a refused connection.
+  "$py" - "$FAKE_STRIPE_URL" <<'PY'
+import sys, time, urllib.error, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/v1/accounts", timeout=1).close()
+        break
+    except urllib.error.HTTPError:
+        break  # it answers (401 without a key): up
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(f"The fake Stripe did not start on {sys.argv[1]}")
+PY
+  echo "Offline: fake Stripe on $FAKE_STRIPE_URL (webhook secret whsec_fake)"
+else
+  echo "Using Stripe test mode with the keys from the environment or example_project/.env"
 fi
-echo "Example platform on http://127.0.0.1:${port}/ (log in as alice / demo)"
-../.venv/bin/python manage.py runserver "127.0.0.1:${port}"
+echo "Example platform on http://127.0.0.1:${port}/"
+echo "  demo users (one-click login): http://127.0.0.1:${port}/demo/users/ (password: demo)"
+echo "  every button state:           http://127.0.0.1:${port}/demo/states/"
+echo "  admin (as support):           http://127.0.0.1:${port}/admin/"
+"$py" manage.py runserver "127.0.0.1:${port}"

@@ -5,6 +5,7 @@ import os
 import pytest
 from django.db import connection
 
+from .account_links_support import account_links_mode, signals_received  # noqa: F401
 from .factories import ExpressAccountFactory, UserFactory
 
 

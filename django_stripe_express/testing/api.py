@@ -23,16 +23,34 @@ if TYPE_CHECKING:
 Route = Callable[..., Response]
 
 _CREATE_PARAMS = {
-    "type", "country", "email", "business_type", "capabilities", "metadata", "controller",
-    "business_profile", "settings", "tos_acceptance", "default_currency", "individual",
-    "company", "external_account", "expand",
+    "type",
+    "country",
+    "email",
+    "business_type",
+    "capabilities",
+    "metadata",
+    "controller",
+    "business_profile",
+    "settings",
+    "tos_acceptance",
+    "default_currency",
+    "individual",
+    "company",
+    "external_account",
+    "expand",
 }
 _UPDATE_PARAMS = _CREATE_PARAMS - {"type", "country", "controller"}
 _BUSINESS_TYPES = {"individual", "company", "non_profit", "government_entity"}
 
 
-def error(status: int, message: str, *, code: str | None = None, param: str | None = None,
-          type_: str = "invalid_request_error") -> Response:
+def error(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    type_: str = "invalid_request_error",
+) -> Response:
     return Response.json(status, objects.api_error(message, type_=type_, code=code, param=param))
 
 
@@ -47,8 +65,9 @@ def no_such_account(acct_id: str, status: int = 404, param: str = "account") -> 
 def _unknown_param(params: dict[str, Any], allowed: set[str]) -> Response | None:
     for name in params:
         if name not in allowed:
-            return error(400, f"Received unknown parameter: {name}",
-                         code="parameter_unknown", param=name)
+            return error(
+                400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
+            )
     return None
 
 
@@ -67,8 +86,12 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
 
     if "business_type" in params:
         if params["business_type"] not in _BUSINESS_TYPES:
-            return error(400, "Invalid business_type: must be one of individual, company, "
-                         "non_profit, or government_entity", param="business_type")
+            return error(
+                400,
+                "Invalid business_type: must be one of individual, company, "
+                "non_profit, or government_entity",
+                param="business_type",
+            )
         account["business_type"] = params["business_type"]
         _satisfy(account, ["business_type"])
     if "email" in params:
@@ -99,9 +122,7 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
 
 def _satisfy(account: dict[str, Any], fields: list[str]) -> None:
     for key in ("currently_due", "eventually_due", "past_due"):
-        account["requirements"][key] = [
-            f for f in account["requirements"][key] if f not in fields
-        ]
+        account["requirements"][key] = [f for f in account["requirements"][key] if f not in fields]
 
 
 def create_account(fake: FakeStripe, request: Request) -> Response:
@@ -111,13 +132,15 @@ def create_account(fake: FakeStripe, request: Request) -> Response:
         return bad
     account_type = _type_from(params)
     if account_type not in {"standard", "express", "custom"}:
-        return error(400, "Invalid type: must be one of standard, express, or custom",
-                     param="type")
+        return error(400, "Invalid type: must be one of standard, express, or custom", param="type")
     country = str(params.get("country") or "US")
     if not re.fullmatch(r"[A-Za-z]{2}", country):
-        return error(400, f"Country '{country}' is unknown. Try using a 2-character "
-                     "alphanumeric country code instead, such as 'US', 'EG', or 'GB'.",
-                     param="country")
+        return error(
+            400,
+            f"Country '{country}' is unknown. Try using a 2-character "
+            "alphanumeric country code instead, such as 'US', 'EG', or 'GB'.",
+            param="country",
+        )
     account = objects.build_account(account_type=account_type, country=country)
     failed = _apply(account, params)
     if failed:
@@ -160,8 +183,7 @@ def _limit(value: Any) -> int | Response:
         return error(400, f"Invalid integer: {value}", param="limit")
     if not 1 <= limit <= 100:
         bound = "greater than or equal to 1" if limit < 1 else "less than or equal to 100"
-        return error(400, f"This value must be {bound} (it currently is '{limit}').",
-                     param="limit")
+        return error(400, f"This value must be {bound} (it currently is '{limit}').", param="limit")
     return limit
 
 
@@ -170,8 +192,8 @@ def list_accounts(fake: FakeStripe, request: Request) -> Response:
     if isinstance(limit, Response):
         return limit
     # Newest first, as Stripe lists; ties keep creation order reversed.
-    ordered = sorted(reversed(list(fake.state.accounts.values())),
-                     key=lambda a: a["created"], reverse=True)
+    ordered = list(fake.state.accounts.values())[::-1]
+    ordered.sort(key=lambda a: a["created"], reverse=True)
     ids = [a["id"] for a in ordered]
     start = 0
     after, before = request.query.get("starting_after"), request.query.get("ending_before")
@@ -179,13 +201,13 @@ def list_accounts(fake: FakeStripe, request: Request) -> Response:
         if after not in ids:
             return no_such_account(str(after), 400, "starting_after")
         start = ids.index(after) + 1
-        page = ordered[start:start + limit]
+        page = ordered[start : start + limit]
         has_more = start + limit < len(ordered)
     elif before:
         if before not in ids:
             return no_such_account(str(before), 400, "ending_before")
         end = ids.index(before)
-        page = ordered[max(0, end - limit):end]
+        page = ordered[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         page, has_more = ordered[:limit], len(ordered) > limit
@@ -210,7 +232,9 @@ def retrieve_capability(fake: FakeStripe, request: Request, acct: str, name: str
         else:
             account["capabilities"].pop(name, None)
     if name not in account["capabilities"] and request.method == "GET":
-        return error(404, f"No such capability: '{name}'", code="resource_missing", param="capability")
+        return error(
+            404, f"No such capability: '{name}'", code="resource_missing", param="capability"
+        )
     return Response.json(200, objects.capability(account, name))
 
 
@@ -220,8 +244,10 @@ def _valid_url(value: Any) -> bool:
 
 def create_account_link(fake: FakeStripe, request: Request) -> Response:
     params = request.form
-    bad = _unknown_param(params, {"account", "type", "refresh_url", "return_url",
-                                  "collect", "collection_options", "expand"})
+    bad = _unknown_param(
+        params,
+        {"account", "type", "refresh_url", "return_url", "collect", "collection_options", "expand"},
+    )
     if bad:
         return bad
     for required in ("account", "type"):
@@ -232,11 +258,16 @@ def create_account_link(fake: FakeStripe, request: Request) -> Response:
     if account is None:
         return no_such_account(acct, 400)
     if link_type not in {"account_onboarding", "account_update"}:
-        return error(400, "Invalid type: must be one of account_onboarding or account_update",
-                     param="type")
+        return error(
+            400, "Invalid type: must be one of account_onboarding or account_update", param="type"
+        )
     if link_type == "account_update" and account["type"] != "custom":
-        return error(400, "You cannot create `account_update` type Account Links for "
-                     f"accounts that use a Stripe-hosted dashboard ({acct}).", param="type")
+        return error(
+            400,
+            "You cannot create `account_update` type Account Links for "
+            f"accounts that use a Stripe-hosted dashboard ({acct}).",
+            param="type",
+        )
     for required in ("refresh_url", "return_url"):
         if not params.get(required):
             return missing(required)
@@ -245,8 +276,12 @@ def create_account_link(fake: FakeStripe, request: Request) -> Response:
     created = objects.now()
     token = objects.random_id("", 12)
     fake.state.links[token] = Link(
-        acct, link_type, time.time(), time.time() + fake.link_ttl,
-        refresh_url=str(params["refresh_url"]), return_url=str(params["return_url"]),
+        acct,
+        link_type,
+        time.time(),
+        time.time() + fake.link_ttl,
+        refresh_url=str(params["refresh_url"]),
+        return_url=str(params["return_url"]),
     )
     url = f"{fake.url}/setup/e/{acct}/{token}"
     return Response.json(200, objects.account_link(url, created, created + int(fake.link_ttl)))
@@ -257,14 +292,18 @@ def create_login_link(fake: FakeStripe, request: Request, acct: str) -> Response
     if account is None:
         return no_such_account(acct)
     if account["type"] != "express":
-        return error(400, f"Cannot create a login link for the account {acct}, "
-                     "which is not an Express account.")
+        return error(
+            400,
+            f"Cannot create a login link for the account {acct}, which is not an Express account.",
+        )
     if fake.login_links_require_onboarding and not account["details_submitted"]:
-        return error(400, "Cannot create a login link for an account that has not "
-                     "completed onboarding.")
+        return error(
+            400, "Cannot create a login link for an account that has not completed onboarding."
+        )
     token = objects.random_id("", 12)
     fake.state.links[token] = Link(acct, "login", time.time(), time.time() + fake.link_ttl)
-    return Response.json(200, objects.login_link(f"{fake.url}/express/{acct}/{token}", objects.now()))
+    url = f"{fake.url}/express/{acct}/{token}"
+    return Response.json(200, objects.login_link(url, objects.now()))
 
 
 def retrieve_event(fake: FakeStripe, request: Request, event_id: str) -> Response:

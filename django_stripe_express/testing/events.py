@@ -102,7 +102,7 @@ def post_to_url(url: str, payload: str, header: str, timeout: float = 10) -> Del
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return Delivery(response.status, response.read(), dict(response.headers))
     except urllib.error.HTTPError as error:
         return Delivery(error.code, error.read(), dict(error.headers))

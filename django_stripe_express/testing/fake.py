@@ -52,8 +52,9 @@ def normalize_capabilities(value: Any) -> dict[str, str]:
     return result
 
 
-def _error_body(endpoint: str, status: int, error: dict[str, Any] | None,
-                code: str | None, message: str | None) -> dict[str, Any]:
+def _error_body(
+    endpoint: str, status: int, error: dict[str, Any] | None, code: str | None, message: str | None
+) -> dict[str, Any]:
     if error is not None:
         if "error" in error:
             return error
@@ -109,7 +110,10 @@ class FakeStripe:
         self._server = FakeStripeServer((self.host, self.port), self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-stripe-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so stop() returns quickly
+            name=f"fake-stripe-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -123,18 +127,6 @@ class FakeStripe:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread (the CLI); ``stop()`` from elsewhere ends it."""
-        from .server import FakeStripeServer
-
-        self._server = FakeStripeServer((self.host, self.port), self)
-        self.port = self._server.server_address[1]
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-            self._server = None
 
     def __enter__(self) -> FakeStripe:
         return self.start()
@@ -150,7 +142,7 @@ class FakeStripe:
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in {"", "0.0.0.0"} else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in {"", "0.0.0.0"} else self.host
         return f"http://{host}:{self.port}"
 
     @property
@@ -188,7 +180,8 @@ class FakeStripe:
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """Received requests whose path starts with ``path`` (and match ``method``)."""
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if r.path.startswith(path) and (method is None or r.method == method.upper())
         ]
 
@@ -223,7 +216,9 @@ class FakeStripe:
             country=fields.pop("country", "US"),
             email=fields.pop("email", None),
             business_type=fields.pop("business_type", None),
-            capabilities=normalize_capabilities(fields.pop("capabilities", {"transfers": "inactive"})),
+            capabilities=normalize_capabilities(
+                fields.pop("capabilities", {"transfers": "inactive"})
+            ),
             metadata=fields.pop("metadata", None),
             created=fields.pop("created", None),
         )
@@ -251,9 +246,8 @@ class FakeStripe:
             account["business_type"] = account["business_type"] or "individual"
             account["requirements"] = objects.requirements()
             account["future_requirements"] = objects.requirements()
-            account["capabilities"] = {
-                name: "active" for name in account["capabilities"] or {"transfers": ""}
-            }
+            names = account["capabilities"] or ["transfers"]
+            account["capabilities"] = dict.fromkeys(names, "active")
             if account["tos_acceptance"].get("date") is None:
                 account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
             return copy.deepcopy(account)
@@ -273,7 +267,7 @@ class FakeStripe:
             account["requirements"] = objects.requirements(
                 due, past_due=due, disabled_reason=disabled_reason
             )
-            account["capabilities"] = {name: "inactive" for name in account["capabilities"]}
+            account["capabilities"] = dict.fromkeys(account["capabilities"], "inactive")
             return copy.deepcopy(account)
 
     def issue_code(
@@ -344,14 +338,14 @@ class FakeStripe:
 
     def build_event(
         self,
-        type: str,  # noqa: A002 - Stripe's field name
+        type: str,
         *,
         account: str | None = None,
         data_object: dict[str, Any] | None = None,
         previous_attributes: dict[str, Any] | None = None,
         created: int | None = None,
         livemode: bool = False,
-        id: str | None = None,  # noqa: A002 - Stripe's field name
+        id: str | None = None,
         capability: str | None = None,
     ) -> dict[str, Any]:
         """An event built from the fake's state; also served at ``/v1/events/{id}``.
@@ -363,14 +357,21 @@ class FakeStripe:
         if data_object is None:
             data_object = self._event_object(type, account, capability)
         event = events.build_event(
-            type, data_object, account=account, previous_attributes=previous_attributes,
-            created=created, livemode=livemode, event_id=id,
+            type,
+            data_object,
+            account=account,
+            previous_attributes=previous_attributes,
+            created=created,
+            livemode=livemode,
+            event_id=id,
         )
         with self.state.lock:
             self.state.events[event["id"]] = event
         return copy.deepcopy(event)
 
-    def _event_object(self, type_: str, account: str | None, capability: str | None) -> dict[str, Any]:
+    def _event_object(
+        self, type_: str, account: str | None, capability: str | None
+    ) -> dict[str, Any]:
         if type_.startswith("account.application."):
             return objects.application(self.client_id)
         if account is None:

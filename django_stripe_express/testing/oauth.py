@@ -19,8 +19,8 @@ from .params import as_list, decode_query
 from .wire import Request, Response
 
 if TYPE_CHECKING:
-    from .fake import FakeStripe
     from .api import Route
+    from .fake import FakeStripe
 
 _DEFAULT_CAPABILITIES = ["card_payments", "transfers"]
 
@@ -53,11 +53,16 @@ def _oauth_error(status: int, code: str, description: str) -> Response:
 def _check_key(fake: FakeStripe, request: Request) -> Response | None:
     key = bearer_key(request) or request.form.get("client_secret")
     if not key:
-        return _oauth_error(401, "invalid_client", "No authentication credentials were provided. "
-                            "Send your secret API key in the Authorization header using the "
-                            "Bearer authentication method")
+        return _oauth_error(
+            401,
+            "invalid_client",
+            "No authentication credentials were provided. "
+            "Send your secret API key in the Authorization header using the "
+            "Bearer authentication method",
+        )
     if key != fake.secret_key:
-        return _oauth_error(401, "invalid_client", f"Invalid API Key provided: {objects.mask_key(key)}")
+        masked = objects.mask_key(key)
+        return _oauth_error(401, "invalid_client", f"Invalid API Key provided: {masked}")
     return None
 
 
@@ -94,21 +99,28 @@ def token(fake: FakeStripe, request: Request) -> Response:
     account = fake.state.accounts.get(acct_id)
     if account is None or acct_id in fake.state.deauthorized:
         return _oauth_error(400, "invalid_grant", f"The account {acct_id} is no longer connected")
-    missing = [c for c in as_list(params.get("assert_capabilities")) if c not in account["capabilities"]]
+    asserted = as_list(params.get("assert_capabilities"))
+    missing = [c for c in asserted if c not in account["capabilities"]]
     if missing:
-        return _oauth_error(400, "invalid_request", "The account does not have the asserted "
-                            f"capabilities requested: {', '.join(missing)}")
+        return _oauth_error(
+            400,
+            "invalid_request",
+            f"The account does not have the asserted capabilities requested: {', '.join(missing)}",
+        )
     refresh_token = objects.random_id("rt_", 48)
     fake.state.refresh_tokens[refresh_token] = acct_id
-    return Response.json(200, {
-        "access_token": objects.random_id("sk_test_", 48),
-        "livemode": False,
-        "refresh_token": refresh_token,
-        "scope": "express" if account["type"] == "express" else "read_write",
-        "stripe_publishable_key": objects.random_id("pk_test_", 48),
-        "stripe_user_id": acct_id,
-        "token_type": "bearer",
-    })
+    return Response.json(
+        200,
+        {
+            "access_token": objects.random_id("sk_test_", 48),
+            "livemode": False,
+            "refresh_token": refresh_token,
+            "scope": "express" if account["type"] == "express" else "read_write",
+            "stripe_publishable_key": objects.random_id("pk_test_", 48),
+            "stripe_user_id": acct_id,
+            "token_type": "bearer",
+        },
+    )
 
 
 def deauthorize(fake: FakeStripe, request: Request) -> Response:
@@ -123,8 +135,12 @@ def deauthorize(fake: FakeStripe, request: Request) -> Response:
     if not acct_id:
         return _oauth_error(400, "invalid_request", "No stripe_user_id provided")
     if acct_id not in fake.state.accounts or acct_id in fake.state.deauthorized:
-        return _oauth_error(401, "invalid_client", f"This application is not connected to "
-                            f"stripe account {acct_id}, or that account does not exist.")
+        return _oauth_error(
+            401,
+            "invalid_client",
+            f"This application is not connected to "
+            f"stripe account {acct_id}, or that account does not exist.",
+        )
     fake.state.deauthorized.add(str(acct_id))
     return Response.json(200, {"stripe_user_id": acct_id})
 
@@ -132,14 +148,23 @@ def deauthorize(fake: FakeStripe, request: Request) -> Response:
 def _authorize_problem(fake: FakeStripe, params: dict[str, Any]) -> Response | None:
     client_id = params.get("client_id")
     if client_id != fake.client_id:
-        return Response.html(400, pages.error_page(
-            "Invalid client_id", f"Invalid client_id: {client_id!r}. No application matches it."))
+        return Response.html(
+            400,
+            pages.error_page(
+                "Invalid client_id", f"Invalid client_id: {client_id!r}. No application matches it."
+            ),
+        )
     if params.get("response_type", "code") != "code":
-        return Response.html(400, pages.error_page(
-            "Invalid response_type", "response_type must be 'code'."))
+        return Response.html(
+            400, pages.error_page("Invalid response_type", "response_type must be 'code'.")
+        )
     if not params.get("redirect_uri"):
-        return Response.html(400, pages.error_page(
-            "Missing redirect_uri", "No redirect_uri given and the fake has no default."))
+        return Response.html(
+            400,
+            pages.error_page(
+                "Missing redirect_uri", "No redirect_uri given and the fake has no default."
+            ),
+        )
     return None
 
 
@@ -148,12 +173,9 @@ def authorize_page(fake: FakeStripe, request: Request) -> Response:
     problem = _authorize_problem(fake, params)
     if problem:
         return problem
-    query = urlsplit(request.path + "?" + _raw_query(request)).query
-    return Response.html(200, pages.oauth_page(request.path, query, str(params["client_id"]), params))
-
-
-def _raw_query(request: Request) -> str:
-    return urlencode(request.pairs)
+    query = urlencode(request.pairs)  # carried through the form, re-checked on submit
+    page = pages.oauth_page(request.path, query, str(params["client_id"]), params)
+    return Response.html(200, page)
 
 
 def authorize_submit(fake: FakeStripe, request: Request) -> Response:
@@ -164,38 +186,55 @@ def authorize_submit(fake: FakeStripe, request: Request) -> Response:
     redirect_uri, state = str(params["redirect_uri"]), params.get("state")
     extra = {"state": str(state)} if state is not None else {}
     if request.form.get("action") == "decline":
-        return Response.redirect(with_query(redirect_uri, {
-            "error": "access_denied",
-            "error_description": "The user denied your request",
-            **extra,
-        }))
+        return Response.redirect(
+            with_query(
+                redirect_uri,
+                {
+                    "error": "access_denied",
+                    "error_description": "The user denied your request",
+                    **extra,
+                },
+            )
+        )
     stripe_user = params.get("stripe_user") if isinstance(params.get("stripe_user"), dict) else {}
     account = _account_from_prefill(fake, stripe_user or {}, params)
     finish = request.form.get("finish") == "on"
     if finish:
         fake.complete_onboarding(account["id"])
-    fake.state.authorizations.append({
-        "client_id": params["client_id"], "redirect_uri": redirect_uri, "state": state,
-        "stripe_user": stripe_user, "account": account["id"], "finished": finish,
-        "suggested_capabilities": as_list(params.get("suggested_capabilities")),
-    })
+    fake.state.authorizations.append(
+        {
+            "client_id": params["client_id"],
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "stripe_user": stripe_user,
+            "account": account["id"],
+            "finished": finish,
+            "suggested_capabilities": as_list(params.get("suggested_capabilities")),
+        }
+    )
     code = fake.new_code(account["id"])
     return Response.redirect(with_query(redirect_uri, {"code": code, **extra}))
 
 
-def _account_from_prefill(fake: FakeStripe, user: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def _account_from_prefill(
+    fake: FakeStripe, user: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
     capabilities = as_list(params.get("suggested_capabilities")) or _DEFAULT_CAPABILITIES
     profile = {
-        key: user[field] for field, key in (
-            ("url", "url"), ("business_name", "name"),
-            ("product_description", "product_description"), ("phone_number", "support_phone"),
-        ) if user.get(field)
+        key: user[field]
+        for field, key in (
+            ("url", "url"),
+            ("business_name", "name"),
+            ("product_description", "product_description"),
+            ("phone_number", "support_phone"),
+        )
+        if user.get(field)
     }
     fields: dict[str, Any] = {
         "email": user.get("email"),
         "country": user.get("country") or "US",
         "business_type": user.get("business_type"),
-        "capabilities": {name: "inactive" for name in capabilities},
+        "capabilities": dict.fromkeys(capabilities, "inactive"),
         "business_profile": profile,
     }
     if user.get("currency"):
@@ -232,10 +271,14 @@ def dashboard(fake: FakeStripe, request: Request, acct: str, token: str) -> Resp
     if link is None or link.kind != "login" or link.account_id != acct:
         return Response.html(404, pages.error_page("Link not found", "This link is invalid."))
     if link.used or time.time() > link.expires_at:
-        return Response.html(400, pages.error_page(
-            "Link expired", "This login link has expired. Ask the platform for a new one."))
+        return Response.html(
+            400,
+            pages.error_page(
+                "Link expired", "This login link has expired. Ask the platform for a new one."
+            ),
+        )
     link.used = True
-    return Response.redirect(f"/express/{acct}/dashboard")
+    return Response.redirect(f"{fake.url}/express/{acct}/dashboard")
 
 
 _HOSTED = r"/(?:express/)?oauth/authorize"

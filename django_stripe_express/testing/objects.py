@@ -26,12 +26,45 @@ NEW_EXPRESS_REQUIREMENTS = [
 ]
 
 _CURRENCIES = {
-    "US": "usd", "CA": "cad", "GB": "gbp", "AU": "aud", "NZ": "nzd", "JP": "jpy",
-    "CH": "chf", "SE": "sek", "NO": "nok", "DK": "dkk", "PL": "pln", "SG": "sgd",
-    "HK": "hkd", "MX": "mxn", "BR": "brl", "IN": "inr",
+    "US": "usd",
+    "CA": "cad",
+    "GB": "gbp",
+    "AU": "aud",
+    "NZ": "nzd",
+    "JP": "jpy",
+    "CH": "chf",
+    "SE": "sek",
+    "NO": "nok",
+    "DK": "dkk",
+    "PL": "pln",
+    "SG": "sgd",
+    "HK": "hkd",
+    "MX": "mxn",
+    "BR": "brl",
+    "IN": "inr",
 }
-_EURO = {"AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT",
-         "LT", "LU", "LV", "MT", "NL", "PT", "SI", "SK"}
+_EURO = {
+    "AT",
+    "BE",
+    "CY",
+    "DE",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PT",
+    "SI",
+    "SK",
+}
 
 
 def random_id(prefix: str, length: int = 16) -> str:
@@ -194,7 +227,8 @@ def capability(account: dict[str, Any], name: str) -> dict[str, Any]:
         "requested": name in account["capabilities"],
         "requested_at": account["created"],
         "requirements": requirements(
-            due, past_due=reqs["past_due"] if due else [],
+            due,
+            past_due=reqs["past_due"] if due else [],
             disabled_reason=None if status == "active" else reqs["disabled_reason"],
         ),
         "status": status,

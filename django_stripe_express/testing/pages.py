@@ -28,18 +28,16 @@ button.primary{background:#635bff;border-color:#635bff;color:#fff}
 
 def _layout(title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main><p><span class=\"badge\">TEST MODE · fake Stripe</span></p>"
+        f'<body><main><p><span class="badge">TEST MODE · fake Stripe</span></p>'
         f"<h1>{escape(title)}</h1>{body}</main></body></html>"
     )
 
 
 def _rows(items: list[tuple[str, Any]]) -> str:
-    cells = "".join(
-        f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in items
-    )
+    cells = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
     return f"<dl>{cells}</dl>"
 
 
@@ -50,11 +48,11 @@ def _finish_checkbox() -> str:
     )
 
 
-def oauth_page(
-    action: str, query: str, client_id: str, params: dict[str, Any]
-) -> str:
+def oauth_page(action: str, query: str, client_id: str, params: dict[str, Any]) -> str:
     """The Express OAuth page: shows what the platform sent, then agree or decline."""
-    stripe_user = params.get("stripe_user") or {}
+    stripe_user = params.get("stripe_user")
+    if not isinstance(stripe_user, dict):
+        stripe_user = {}
     capabilities = params.get("suggested_capabilities") or []
     if not isinstance(capabilities, list):
         capabilities = [capabilities]
@@ -62,11 +60,10 @@ def oauth_page(
         ("client_id", client_id),
         ("redirect_uri", params.get("redirect_uri", "")),
         ("state", params.get("state", "")),
-        ("business type", stripe_user.get("business_type", "") if isinstance(stripe_user, dict) else ""),
+        ("business type", stripe_user.get("business_type", "")),
         ("suggested capabilities", ", ".join(map(str, capabilities))),
     ]
-    if isinstance(stripe_user, dict):
-        items += [(f"stripe_user[{k}]", v) for k, v in sorted(stripe_user.items())]
+    items += [(f"stripe_user[{k}]", v) for k, v in sorted(stripe_user.items())]
     body = (
         "<p>A platform asks to create a Stripe Express account for you.</p>"
         + _rows(items)
@@ -78,42 +75,47 @@ def oauth_page(
         '<button type="submit" name="action" value="decline" id="decline">Decline</button>'
         "</form>"
     )
-    return _layout("Fake Stripe – Express onboarding", body)
+    return _layout("Fake Stripe \u2013 Express onboarding", body)
 
 
 def setup_page(action: str, account: dict[str, Any]) -> str:
     """The Account Link target: finish onboarding or leave for now."""
     body = (
-        _rows([
-            ("account", account["id"]),
-            ("email", account.get("email") or ""),
-            ("country", account.get("country") or ""),
-            ("currently due", ", ".join(account["requirements"]["currently_due"]) or "nothing"),
-        ])
+        _rows(
+            [
+                ("account", account["id"]),
+                ("email", account.get("email") or ""),
+                ("country", account.get("country") or ""),
+                ("currently due", ", ".join(account["requirements"]["currently_due"]) or "nothing"),
+            ]
+        )
         + f'<form method="post" action="{escape(action)}">'
         + _finish_checkbox()
         + '<button class="primary" type="submit" name="action" value="agree" id="submit">'
         "Agree and submit</button>"
-        '<button type="submit" name="action" value="later" id="later">Save and return later</button>'
+        '<button type="submit" name="action" value="later" id="later">'
+        "Save and return later</button>"
         "</form>"
     )
-    return _layout("Fake Stripe – Express onboarding", body)
+    return _layout("Fake Stripe \u2013 Express onboarding", body)
 
 
 def dashboard_page(account: dict[str, Any]) -> str:
     """The Express dashboard a login link opens: the account and its status."""
     reqs = account["requirements"]
-    body = _rows([
-        ("account", account["id"]),
-        ("email", account.get("email") or ""),
-        ("details submitted", account["details_submitted"]),
-        ("charges enabled", account["charges_enabled"]),
-        ("payouts enabled", account["payouts_enabled"]),
-        ("disabled reason", reqs.get("disabled_reason") or ""),
-        ("currently due", ", ".join(reqs["currently_due"]) or "nothing"),
-        ("capabilities", ", ".join(f"{k}: {v}" for k, v in account["capabilities"].items())),
-    ])
-    return _layout("Fake Stripe – Express dashboard", body)
+    body = _rows(
+        [
+            ("account", account["id"]),
+            ("email", account.get("email") or ""),
+            ("details submitted", account["details_submitted"]),
+            ("charges enabled", account["charges_enabled"]),
+            ("payouts enabled", account["payouts_enabled"]),
+            ("disabled reason", reqs.get("disabled_reason") or ""),
+            ("currently due", ", ".join(reqs["currently_due"]) or "nothing"),
+            ("capabilities", ", ".join(f"{k}: {v}" for k, v in account["capabilities"].items())),
+        ]
+    )
+    return _layout("Fake Stripe \u2013 Express dashboard", body)
 
 
 def error_page(title: str, message: str) -> str:

@@ -1,8 +1,48 @@
+"""The example platform's pages: a dashboard with the tag, and demo helpers.
+
+The demo helpers (one-click login, the gallery of button states) exist only
+with DEBUG on: they would be a hole in a real site.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from .samples import gallery
+
+
+def _debug_only() -> None:
+    if not settings.DEBUG:
+        raise Http404("Demo pages are available only with DEBUG on.")
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "example/dashboard.html")
+
+
+def demo_users(request: HttpRequest) -> HttpResponse:
+    """Who to log in as; each user's Express account status, in two queries."""
+    users = get_user_model().objects.order_by("is_staff", "username").prefetch_related(
+        "stripe_express_accounts"
+    )
+    return render(request, "example/demo_users.html", {"demo_users": users})
+
+
+@require_POST
+def demo_login(request: HttpRequest) -> HttpResponse:
+    """Log in as a demo user without a password (DEBUG only, CSRF-protected)."""
+    _debug_only()
+    user = get_object_or_404(get_user_model(), username=request.POST.get("username", ""))
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return HttpResponseRedirect(reverse("admin:index") if user.is_staff else reverse("dashboard"))
+
+
+def states(request: HttpRequest) -> HttpResponse:
+    """Every state of the button side by side, from unsaved sample accounts."""
+    _debug_only()
+    return render(request, "example/states.html", {"samples": gallery(request)})

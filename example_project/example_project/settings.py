@@ -49,6 +49,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "example.context_processors.platform",
             ]
         },
     }
@@ -57,6 +58,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 LANGUAGE_CODE = "en"
 STATIC_URL = "/static/"
@@ -64,13 +66,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Stripe: real test mode when a key is in the environment, else the fake.
+# Stripe: real test mode when a key is in the environment, else the fake
+# (whose default credentials are the ones below). An empty STRIPE_SECRET_KEY
+# means offline too, so a test can force it whatever `.env` says.
 FAKE_STRIPE_URL = env.str("FAKE_STRIPE_URL", default="http://127.0.0.1:12111")
-STRIPE_OFFLINE = not env.str("STRIPE_SECRET_KEY", default="")
+_secret_key = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_OFFLINE = not _secret_key
 STRIPE_EXPRESS = {
-    "SECRET_KEY": env.str("STRIPE_SECRET_KEY", default="sk_test_fake"),
-    "CLIENT_ID": env.str("STRIPE_CLIENT_ID", default="ca_fake"),
-    "WEBHOOK_SECRETS": env.list("STRIPE_WEBHOOK_SECRETS", default=["whsec_fake"]),
+    "SECRET_KEY": _secret_key or "sk_test_fake",
+    "CLIENT_ID": env.str("STRIPE_CLIENT_ID", default="") or "ca_fake",
+    "WEBHOOK_SECRETS": env.list("STRIPE_WEBHOOK_SECRETS", default=[]) or ["whsec_fake"],
     "ONBOARDING": env.str("STRIPE_ONBOARDING", default="oauth"),
     "BUSINESS_TYPE": env.str("STRIPE_BUSINESS_TYPE", default="individual"),
     "SUGGESTED_CAPABILITIES": env.list("STRIPE_CAPABILITIES", default=["transfers"]),

@@ -1,9 +1,11 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+# username, first name, last name, staff; every password is "demo".
 DEMO_USERS = [
     ("alice", "Alice", "Martin", False),
     ("bob", "Bob", "Okafor", False),
+    ("carol", "Carol", "Nguyen", False),
     ("support", "Sam", "Support", True),
 ]
 
@@ -23,4 +25,5 @@ class Command(BaseCommand):
             if created:
                 user.set_password("demo")
                 user.save()
-        self.stdout.write("Demo users: alice, bob, support (staff); password 'demo'.")
+        names = ", ".join(name for name, *_ in DEMO_USERS)
+        self.stdout.write(f"Demo users: {names} (support is staff); password 'demo'.")

@@ -1,0 +1,172 @@
+"""The Express account admin: what support staff open for "why can't I get paid?".
+
+Permissions (Django's own, no migration needed):
+- ``view``: the list and the change page;
+- ``change``: "Refresh from Stripe" (it only re-reads Stripe's data) and
+  re-assigning the user, the only field staff may edit;
+- ``delete``: "Disconnect", the destructive action, after a confirmation page.
+Accounts are never added here: they come from onboarding.
+"""
+
+from __future__ import annotations
+
+import stripe
+from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..accounts import STRIPE_FIELDS
+from ..models import ExpressAccount
+from ..sync import describe_error, refresh_account
+from . import display
+from .disconnect import disconnect_action
+from .filters import CapabilityFilter, DisconnectedFilter
+from .forms import ExpressAccountForm
+
+
+@admin.register(ExpressAccount)
+class ExpressAccountAdmin(admin.ModelAdmin):
+    form = ExpressAccountForm
+    list_display = (
+        "stripe_id",
+        "user",
+        "mode",
+        "status_badge",
+        "charges_enabled",
+        "payouts_enabled",
+        "details_submitted",
+        "currently_due_count",
+        "disabled_reason",
+        "connected_at",
+        "updated_at",
+    )
+    list_filter = ("status", "livemode", "country", CapabilityFilter, DisconnectedFilter)
+    list_select_related = ("user",)
+    search_fields = ("stripe_id", "email", "user__username", "user__email")
+    raw_id_fields = ("user",)
+    date_hierarchy = "connected_at"
+    actions = ("refresh_from_stripe", "disconnect_accounts")
+    readonly_fields = (
+        "stripe_id",
+        "mode",
+        "status_badge",
+        "dashboard_link",
+        *STRIPE_FIELDS,
+        "requirements_display",
+        "capabilities_display",
+        "connected_at",
+        "deauthorized_at",
+        "synced_at",
+        "updated_at",
+        "last_event_created",
+    )
+    fieldsets = (
+        (None, {"fields": ("user", "stripe_id", "mode", "status_badge", "dashboard_link")}),
+        (
+            _("At Stripe"),
+            {
+                "fields": (
+                    "charges_enabled",
+                    "payouts_enabled",
+                    "details_submitted",
+                    "disabled_reason",
+                    "country",
+                    "email",
+                    "business_type",
+                    "default_currency",
+                )
+            },
+        ),
+        (_("Requirements"), {"fields": ("requirements_display",)}),
+        (_("Capabilities"), {"fields": ("capabilities_display",)}),
+        (
+            _("Times"),
+            {
+                "fields": (
+                    "connected_at",
+                    "deauthorized_at",
+                    "synced_at",
+                    "updated_at",
+                    "last_event_created",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # Columns -------------------------------------------------------------------
+
+    @admin.display(description=_("mode"), ordering="livemode")
+    def mode(self, obj: ExpressAccount) -> str:
+        return gettext("live") if obj.livemode else gettext("test")
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: ExpressAccount) -> SafeString:
+        return display.status_badge(obj)
+
+    @admin.display(description=_("currently due"))
+    def currently_due_count(self, obj: ExpressAccount) -> int:
+        return len(obj.currently_due)
+
+    @admin.display(description=_("Stripe dashboard"))
+    def dashboard_link(self, obj: ExpressAccount) -> SafeString:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
+            obj.dashboard_url,
+            gettext("Open in Stripe's dashboard"),
+        )
+
+    @admin.display(description=_("requirements"))
+    def requirements_display(self, obj: ExpressAccount) -> str:
+        return display.requirements_block(obj)
+
+    @admin.display(description=_("capabilities"))
+    def capabilities_display(self, obj: ExpressAccount) -> str:
+        return display.capabilities_block(obj)
+
+    # Actions -------------------------------------------------------------------
+
+    @admin.action(description=_("Refresh from Stripe"), permissions=["change"])
+    def refresh_from_stripe(
+        self, request: HttpRequest, queryset: QuerySet[ExpressAccount]
+    ) -> None:
+        """One call per account; each failure is its own message, never a 500."""
+        refreshed = 0
+        for account in queryset:
+            try:
+                change = refresh_account(account, source="admin")
+            except (stripe.StripeError, ImproperlyConfigured) as exc:
+                self.message_user(
+                    request,
+                    gettext("%(account)s could not be refreshed: %(error)s")
+                    % {"account": account.stripe_id, "error": describe_error(exc)},
+                    messages.ERROR,
+                )
+                continue
+            refreshed += 1
+            if change.status_changed:
+                self.message_user(
+                    request,
+                    gettext("%(account)s is now %(status)s.")
+                    % {"account": account.stripe_id, "status": account.get_status_display()},
+                    messages.INFO,
+                )
+        if refreshed:
+            self.message_user(
+                request,
+                gettext("Refreshed %(count)d account(s) from Stripe.") % {"count": refreshed},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Disconnect (deauthorize)"), permissions=["delete"])
+    def disconnect_accounts(
+        self, request: HttpRequest, queryset: QuerySet[ExpressAccount]
+    ) -> HttpResponse | None:
+        return disconnect_action(self, request, queryset)

@@ -1,0 +1,95 @@
+"""How the account admin shows Stripe's data: badges, requirements, capabilities.
+
+Everything here reads the row already loaded (no query), and escapes what
+Stripe sent: requirement names and error reasons are data, not markup.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..models import ExpressAccount
+from ..status import AccountStatus
+
+# Colours chosen to read on both the light and the dark admin theme.
+STATUS_COLOURS: dict[str, str] = {
+    AccountStatus.ENABLED: "#2e7d32",
+    AccountStatus.PENDING_VERIFICATION: "#1565c0",
+    AccountStatus.ONBOARDING: "#6d6d6d",
+    AccountStatus.RESTRICTED: "#ef6c00",
+    AccountStatus.DISABLED: "#c62828",
+    AccountStatus.DISCONNECTED: "#424242",
+}
+
+REQUIREMENT_GROUPS = (
+    ("past_due", _("Past due")),
+    ("currently_due", _("Currently due")),
+    ("eventually_due", _("Eventually due")),
+    ("pending_verification", _("Pending verification")),
+)
+
+
+def status_badge(account: ExpressAccount) -> SafeString:
+    colour = STATUS_COLOURS.get(account.status, "#6d6d6d")
+    return format_html(
+        '<span class="stripe-express-status stripe-express-status-{}" style="background:{};'
+        'color:#fff;border-radius:4px;padding:1px 6px;white-space:nowrap">{}</span>',
+        account.status,
+        colour,
+        account.get_status_display(),
+    )
+
+
+def deadline(requirements: dict[str, Any]) -> datetime.datetime | None:
+    """``current_deadline`` (a Unix timestamp) as an aware datetime."""
+    value = requirements.get("current_deadline")
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(int(value), tz=datetime.timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def requirements_block(account: ExpressAccount) -> str:
+    requirements = account.requirements or {}
+    groups = [
+        (label, list(requirements.get(key) or []))
+        for key, label in REQUIREMENT_GROUPS
+    ]
+    errors = [
+        {
+            "requirement": error.get("requirement", ""),
+            "code": error.get("code", ""),
+            "reason": error.get("reason", ""),
+        }
+        for error in requirements.get("errors") or []
+        if isinstance(error, dict)
+    ]
+    when = deadline(requirements)
+    return render_to_string(
+        "admin/django_stripe_express/requirements.html",
+        {
+            "groups": groups,
+            "errors": errors,
+            "deadline": when,
+            "deadline_passed": when is not None and when < timezone.now(),
+            "disabled_reason": account.disabled_reason,
+            "nothing_due": not any(items for _label, items in groups) and not errors,
+        },
+    )
+
+
+def capabilities_block(account: ExpressAccount) -> str:
+    capabilities = sorted((account.capabilities or {}).items())
+    return render_to_string(
+        "admin/django_stripe_express/capabilities.html",
+        {"capabilities": [(name, str(state)) for name, state in capabilities]},
+    )

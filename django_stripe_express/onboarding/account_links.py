@@ -1,0 +1,162 @@
+"""Account Links onboarding: the platform creates the Express account, Stripe hosts the form.
+
+``start`` (behind ``connect`` when ``ONBOARDING = "account_links"``) makes sure
+the user's account exists (`express_account`) and sends them to an
+``account_onboarding`` link; ``refresh`` makes a new link when Stripe says the
+old one expired or was used; ``finish`` (behind ``onboarding_return``)
+re-reads the account and tells the user where they stand. Every Stripe failure
+ends in a message and a redirect (`stripe_failures`), never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+import stripe
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..accounts import UPDATE_FIELDS, apply_account
+from ..client import get_client
+from ..conf import app_settings
+from ..display import humanize_requirements
+from ..models import ConnectAttempt, ExpressAccount
+from ..signals import account_updated
+from ..status import AccountStatus
+from .express_account import create_account, user_account, user_pk
+from .state import safe_next_url
+from .stripe_failures import fail, report_stripe_error
+
+Outcome = ConnectAttempt.Outcome
+
+
+def create_link(request: HttpRequest, account: ExpressAccount) -> str:
+    """A fresh ``account_onboarding`` link's URL; raises `stripe.StripeError`."""
+    link = get_client().v1.account_links.create(
+        {
+            "account": account.stripe_id,
+            "type": "account_onboarding",
+            "refresh_url": request.build_absolute_uri(reverse("stripe_express:onboarding_refresh")),
+            "return_url": request.build_absolute_uri(reverse("stripe_express:onboarding_return")),
+        }
+    )
+    return str(link.url)
+
+
+# -- the three steps ------------------------------------------------------------------
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    """``connect`` in Account Links mode: make sure the account exists, then link."""
+    account = user_account(request)
+    if account is not None and account.is_connected and account.details_submitted:
+        return redirect("stripe_express:dashboard")
+    connected = account if account is not None and account.is_connected else None
+    attempt = ConnectAttempt.objects.create(
+        user_id=user_pk(request),
+        flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
+        state=secrets.token_urlsafe(32),  # unused by this flow, but unique
+        livemode=app_settings.livemode,
+        expires_at=timezone.now() + datetime.timedelta(seconds=app_settings.STATE_MAX_AGE),
+        account=connected,
+        stripe_user_id=connected.stripe_id if connected else "",
+        # Where to land after the return from Stripe; only URLs of this site.
+        next_url=safe_next_url(request, request.GET.get("next") or request.POST.get("next")),
+    )
+    if connected is None:  # none yet, or a disconnected one to replace
+        stored = create_account(request, attempt, existing=account)
+        if isinstance(stored, HttpResponse):
+            return stored
+        connected = stored
+    try:
+        url = create_link(request, connected)
+    except stripe.StripeError as exc:
+        # The account is kept: the next visit only needs a new link.
+        attempt.account = connected
+        attempt.save(update_fields=["account"])
+        return fail(request, attempt, exc, connected)
+    attempt.account = connected
+    attempt.stripe_user_id = connected.stripe_id
+    attempt.outcome = Outcome.CONNECTED
+    attempt.finished_at = timezone.now()
+    attempt.save(update_fields=["account", "stripe_user_id", "outcome", "finished_at"])
+    return HttpResponseRedirect(url)
+
+
+def refresh(request: HttpRequest) -> HttpResponse:
+    """``onboarding_refresh``: the link expired or was used; make a new one."""
+    account = user_account(request)
+    if account is None or not account.is_connected:
+        return start(request)
+    try:
+        url = create_link(request, account)
+    except stripe.StripeError as exc:
+        report_stripe_error(request, exc, account, doing="account link")
+        return redirect(app_settings.FAILURE_URL)
+    return HttpResponseRedirect(url)
+
+
+def finish(request: HttpRequest) -> HttpResponse:
+    """``onboarding_return``: re-read the account, store it, say what is still due."""
+    account = user_account(request)
+    if account is None or not account.is_connected:
+        return redirect("stripe_express:connect")
+    try:
+        data = get_client().v1.accounts.retrieve(account.stripe_id)
+    except stripe.StripeError as exc:
+        report_stripe_error(request, exc, account, doing="account refresh on return")
+        return redirect(app_settings.SUCCESS_URL)
+    previous_status = account.status
+    apply_account(account, data)
+    account.save(update_fields=UPDATE_FIELDS)
+    account_updated.send(
+        sender=ExpressAccount, account=account, previous_status=previous_status,
+        source="onboarding", event=None,
+    )
+    level, text = status_message(account)
+    messages.add_message(request, level, text, fail_silently=True)
+    return redirect(_landing_url(request))
+
+
+def _landing_url(request: HttpRequest) -> str:
+    """The ``next`` of the user's latest Account Links attempt, else ``SUCCESS_URL``."""
+    next_url = (
+        ConnectAttempt.objects.filter(
+            user_id=user_pk(request),
+            flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
+            livemode=app_settings.livemode,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("next_url", flat=True)
+        .first()
+    )
+    return next_url or app_settings.SUCCESS_URL
+
+
+def status_message(account: ExpressAccount) -> tuple[int, str]:
+    """What the user reads on return: done, or what Stripe still needs."""
+    due = humanize_requirements(account.currently_due)
+    if due:
+        text = ngettext(
+            "Stripe still needs one thing from you: %(items)s.",
+            "Stripe still needs a few things from you: %(items)s.",
+            len(due),
+        ) % {"items": ", ".join(due)}
+        if not account.details_submitted:
+            text = _("Your Stripe onboarding is not finished.") + " " + text
+        return messages.WARNING, text
+    if not account.details_submitted:
+        return messages.WARNING, _("Your Stripe onboarding is not finished yet.")
+    if account.status == AccountStatus.ENABLED:
+        return messages.SUCCESS, _("Your Stripe account is set up. You are ready to be paid.")
+    if account.status == AccountStatus.PENDING_VERIFICATION:
+        return messages.INFO, _("Thanks! Stripe is verifying your details.")
+    return messages.WARNING, _("Your Stripe account status: %(status)s.") % {
+        "status": account.get_status_display()
+    }

@@ -1,0 +1,163 @@
+"""The user's Express account for this mode: created at Stripe once, stored once.
+
+One account per user and mode, even under double clicks, parallel tabs and
+retries:
+
+* the database holds at most one ``ExpressAccount`` per (user, livemode)
+  (a unique constraint); a request that loses the race re-reads the winner;
+* ``accounts.create`` carries an idempotency key derived from the user, the
+  mode and the account it replaces (see `idempotency_key`), so racing or
+  retried requests get the *same* Stripe account back while Stripe keeps the
+  key (24 hours);
+* the new account's id is written on the ``ConnectAttempt`` before the
+  ``ExpressAccount`` row, so an account created at Stripe whose local save
+  failed can still be found by staff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import stripe
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from ..accounts import apply_account
+from ..client import get_client
+from ..conf import app_settings
+from ..models import ConnectAttempt, ExpressAccount
+from ..signals import account_connected
+from .outcomes import fail_attempt
+from .stripe_failures import fail
+
+logger = logging.getLogger(__name__)
+
+Outcome = ConnectAttempt.Outcome
+
+#: Stripe keeps idempotency keys for 24 hours and allows 255 characters.
+MAX_KEY_LENGTH = 255
+
+
+def user_pk(request: HttpRequest) -> Any:
+    return request.user.pk  # the views require login
+
+
+def user_account(request: HttpRequest) -> ExpressAccount | None:
+    """The user's account for the configured mode, connected or not."""
+    return ExpressAccount.objects.filter(
+        user_id=user_pk(request), livemode=app_settings.livemode
+    ).first()
+
+
+def idempotency_key(user: Any, livemode: bool, replaces: str = "") -> str:
+    """The key for creating ``user``'s account in this mode.
+
+    The same for every request that could create the same account (double
+    click, two tabs, retry after a failed local save), different for a
+    different user, mode, or for the account that replaces a disconnected one
+    (``replaces``: the old account id), which must not replay the old account.
+    Readable, so support staff can find it in Stripe's request log.
+    """
+    mode = "live" if livemode else "test"
+    key = f"django-stripe-express:create-account:{mode}:{user.pk}"
+    if replaces:
+        key += f":replaces:{replaces}"
+    if len(key) > MAX_KEY_LENGTH:  # a very long custom primary key
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        key = f"django-stripe-express:create-account:{mode}:{digest}"
+    return key
+
+
+def create_params(request: HttpRequest) -> dict[str, Any]:
+    """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
+    user = request.user
+    params: dict[str, Any] = {
+        "type": "express",
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    capabilities = app_settings.SUGGESTED_CAPABILITIES
+    if capabilities:
+        params["capabilities"] = {name: {"requested": True} for name in capabilities}
+    if app_settings.COUNTRY:
+        params["country"] = app_settings.COUNTRY
+    email = getattr(user, "email", "")
+    if email:
+        params["email"] = email
+    if app_settings.BUSINESS_TYPE:
+        params["business_type"] = app_settings.BUSINESS_TYPE
+    hook = app_settings.ACCOUNT_CREATE_PARAMS
+    if hook:
+        params = import_string(hook)(request, params)
+    return params
+
+
+def create_account(
+    request: HttpRequest, attempt: ConnectAttempt, existing: ExpressAccount | None
+) -> ExpressAccount | HttpResponse:
+    """The stored account (new or replacing ``existing``), or the failure redirect.
+
+    ``existing`` is the user's disconnected account for this mode: the
+    platform lost access to it, so a new account takes its place on the same
+    row (one row per user and mode).
+    """
+    replaces = existing.stripe_id if existing is not None else ""
+    key = idempotency_key(request.user, attempt.livemode, replaces)
+    params: Any = create_params(request)  # the host's hook may add any Stripe parameter
+    try:
+        data = get_client().v1.accounts.create(params, {"idempotency_key": key})
+    except stripe.StripeError as exc:
+        # Real Stripe answers 409 to a concurrent request with the same key: the
+        # other request may have stored the account meanwhile.
+        winner = user_account(request)
+        if winner is not None and winner.is_connected:
+            return winner
+        return fail(request, attempt, exc)
+    # A breadcrumb first: if the row below cannot be saved, staff still see
+    # which Stripe account this attempt created.
+    attempt.stripe_user_id = data.id
+    attempt.save(update_fields=["stripe_user_id"])
+    return _store(request, attempt, data, existing)
+
+
+def _store(
+    request: HttpRequest, attempt: ConnectAttempt, data: Any, existing: ExpressAccount | None
+) -> ExpressAccount | HttpResponse:
+    if existing is None:
+        account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
+    else:
+        account = existing
+        account.deauthorized_at = None
+        account.connected_at = timezone.now()
+        account.last_event_created = None
+        account.capability_event_created = {}
+        logger.info("Stripe Express account %s replaces disconnected %s",
+                    data.id, existing.stripe_id)
+    account.stripe_id = data.id
+    apply_account(account, data)
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        # Another request stored this user's account first (same key: same id).
+        winner = user_account(request)
+        if winner is not None and winner.is_connected:
+            if winner.stripe_id != data.id:
+                logger.warning("Stripe Express account %s created but unused: user %s "
+                               "already has %s", data.id, request.user.pk, winner.stripe_id)
+            return winner
+        # The id is stored for another user: an idempotent replay after the
+        # database was reset, most likely. Never move an account between users.
+        logger.error("Stripe Express account %s is already linked to another user", data.id)
+        fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED,
+                     description=f"{data.id} is stored for another user")
+        return redirect(app_settings.FAILURE_URL)
+    account_connected.send(
+        sender=ExpressAccount, account=account, user=request.user, request=request,
+        created=existing is None,
+    )
+    return account

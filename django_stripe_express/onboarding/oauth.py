@@ -1,0 +1,242 @@
+"""The Express OAuth flow: the authorize link, the callback, the code exchange.
+
+Step 1 (`start`) sends the user to Stripe with a fresh state; step 3
+(`handle_callback`) checks the state, exchanges the code and stores the
+connection. Every failure ends in `outcomes.fail_attempt` and a redirect to
+`FAILURE_URL`; only a bad state gets an HTTP 400 page (there is no attempt
+the user can be sent back to).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+import stripe
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..accounts import STRIPE_FIELDS, apply_account
+from ..client import get_client
+from ..conf import app_settings
+from ..models import ConnectAttempt, ExpressAccount
+from ..prefill import prefill_for
+from ..signals import account_connected
+from .outcomes import fail_attempt, oauth_error_outcome, stripe_error_outcome
+from .state import StateError, consume_state, issue_state, user_pk
+
+logger = logging.getLogger(__name__)
+
+Outcome = ConnectAttempt.Outcome
+CALLBACK_ERROR_TEMPLATE = "django_stripe_express/callback_error.html"
+
+
+class AlreadyLinked(Exception):
+    """The Stripe account, or the user's slot for this mode, is taken."""
+
+
+# Step 1 ---------------------------------------------------------------------
+
+
+def usable_account(request: HttpRequest) -> ExpressAccount | None:
+    """The user's connected account in the configured mode, if any (one query)."""
+    return (
+        ExpressAccount.objects.for_mode(app_settings.livemode)
+        .connected()
+        .filter(user_id=user_pk(request))
+        .first()
+    )
+
+
+def redirect_uri(request: HttpRequest) -> str:
+    return app_settings.REDIRECT_URI or request.build_absolute_uri(
+        reverse("stripe_express:oauth_callback")
+    )
+
+
+def authorize_url(request: HttpRequest, attempt: ConnectAttempt) -> str:
+    """Stripe's `/express/oauth/authorize` URL for `attempt`."""
+    stripe_user: dict[str, str] = prefill_for(request)
+    if app_settings.BUSINESS_TYPE:
+        stripe_user["business_type"] = app_settings.BUSINESS_TYPE
+    if app_settings.COUNTRY:
+        stripe_user.setdefault("country", app_settings.COUNTRY)
+    params: Any = {
+        "client_id": app_settings.CLIENT_ID,
+        "response_type": "code",
+        "state": attempt.state,
+        "redirect_uri": redirect_uri(request),
+        "stripe_user": stripe_user,
+    }
+    url = get_client().oauth.authorize_url(params, {"express": True})
+    # The library writes lists as `key[0]=...`; Stripe documents this one as
+    # `suggested_capabilities[]=transfers`, so it is appended by hand.
+    capabilities = app_settings.SUGGESTED_CAPABILITIES
+    if capabilities:
+        url += "&" + urlencode([("suggested_capabilities[]", c) for c in capabilities])
+    return url
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    """The `connect` view in OAuth mode: to Stripe, or home if already connected."""
+    if usable_account(request) is not None:
+        # Onboarding not finished is also handled there (a login link, or the
+        # Account Links continuation): Stripe would refuse a second OAuth anyway.
+        return HttpResponseRedirect(reverse("stripe_express:dashboard"))
+    attempt = issue_state(request, next_url=request.GET.get("next") or request.POST.get("next"))
+    return HttpResponseRedirect(authorize_url(request, attempt))
+
+
+# Step 3 ---------------------------------------------------------------------
+
+
+def handle_callback(request: HttpRequest) -> HttpResponse:
+    """Stripe's redirect back: check the state, then finish or fail the attempt."""
+    try:
+        attempt = consume_state(request, request.GET.get("state"))
+    except StateError as exc:
+        return render(
+            request,
+            CALLBACK_ERROR_TEMPLATE,
+            {
+                "expired": exc.outcome == Outcome.EXPIRED,
+                "retry_url": reverse("stripe_express:connect"),
+            },
+            status=400,
+        )
+    failure = HttpResponseRedirect(app_settings.FAILURE_URL)
+
+    error = request.GET.get("error")
+    if error:
+        description = request.GET.get("error_description", "")
+        outcome = oauth_error_outcome(error, description)
+        fail_attempt(request, attempt, outcome, error_code=error, description=description)
+        return failure
+    code = request.GET.get("code")
+    if not code:
+        fail_attempt(request, attempt, Outcome.INVALID_REQUEST,
+                     description="Stripe's redirect had neither code nor error.")
+        return failure
+
+    try:
+        stripe_user_id = exchange_code(code)
+    except (stripe.StripeError, AttributeError) as exc:
+        outcome, error_code, description = stripe_error_outcome(exc)
+        fail_attempt(request, attempt, outcome, error_code=error_code, description=description)
+        return failure
+
+    attempt.stripe_user_id = stripe_user_id
+    try:
+        account, created = complete_connection(request, attempt, stripe_user_id)
+    except AlreadyLinked as exc:
+        fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED, description=str(exc))
+        return failure
+    account_connected.send(
+        sender=ExpressAccount, account=account, user=request.user, request=request,
+        created=created,
+    )
+    messages.success(request, _("Your Stripe account is connected."), fail_silently=True)
+    return HttpResponseRedirect(attempt.next_url or app_settings.SUCCESS_URL)
+
+
+def exchange_code(code: str) -> str:
+    """Trade the authorization code for the connected account's id.
+
+    Raises what the library raises (`StripeError`s, or `AttributeError` for an
+    OAuth error code stripe 16 does not know). The access and refresh tokens in
+    the response are dropped on purpose: the platform key plus the account id
+    is how Stripe recommends acting for an Express account.
+    """
+    params: Any = {"grant_type": "authorization_code", "code": code}
+    if app_settings.ASSERT_CAPABILITIES and app_settings.SUGGESTED_CAPABILITIES:
+        params["assert_capabilities"] = app_settings.SUGGESTED_CAPABILITIES
+    response = get_client().oauth.token(params)
+    return str(response["stripe_user_id"])
+
+
+def fetch_account(stripe_user_id: str) -> stripe.Account | None:
+    """The account as Stripe sees it, or None (the webhook or sync fills it later)."""
+    try:
+        return get_client().v1.accounts.retrieve(stripe_user_id)
+    except stripe.StripeError as exc:
+        logger.warning(
+            "Could not read connected Stripe account %s (%s); storing it without status.",
+            stripe_user_id, type(exc).__name__,
+        )
+        return None
+
+
+def complete_connection(
+    request: HttpRequest, attempt: ConnectAttempt, stripe_user_id: str
+) -> tuple[ExpressAccount, bool]:
+    """Store the connection and close `attempt`; ``(account, created)``.
+
+    Refuses (`AlreadyLinked`) when the Stripe account belongs to another user
+    or another mode, or when the user already has a *different* connected
+    account in this mode: accounts are never moved or replaced silently.
+    """
+    data = fetch_account(stripe_user_id)  # outside the transaction: no locks held over HTTP
+    try:
+        return _store(request, attempt, stripe_user_id, data)
+    except IntegrityError:
+        # A concurrent callback stored the same account (or this user's) first;
+        # read again what won and decide the same way.
+        return _store(request, attempt, stripe_user_id, data)
+
+
+def _store(
+    request: HttpRequest, attempt: ConnectAttempt, stripe_user_id: str,
+    data: stripe.Account | None,
+) -> tuple[ExpressAccount, bool]:
+    now = timezone.now()
+    with transaction.atomic():
+        holder = ExpressAccount.objects.select_for_update().filter(stripe_id=stripe_user_id).first()
+        if holder is not None and (
+            holder.user_id != user_pk(request) or holder.livemode != attempt.livemode
+        ):
+            raise AlreadyLinked(
+                f"{stripe_user_id} is already linked to user {holder.user_id} "
+                f"(Express account {holder.pk})."
+            )
+        account = holder or (
+            ExpressAccount.objects.select_for_update()
+            .filter(user_id=user_pk(request), livemode=attempt.livemode)
+            .first()
+        )
+        created = account is None
+        if account is None:
+            account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
+        elif account.stripe_id != stripe_user_id:
+            if account.is_connected:
+                raise AlreadyLinked(
+                    f"The user already has connected account {account.stripe_id} in this mode."
+                )
+            # Reconnecting with a new Stripe account: nothing of the old one applies.
+            _forget_stripe_fields(account)
+        if account.deauthorized_at is not None or created or account.stripe_id != stripe_user_id:
+            account.connected_at = now
+        account.stripe_id = stripe_user_id
+        account.deauthorized_at = None
+        if data is not None:
+            apply_account(account, data)
+        account.save()
+
+        attempt.outcome = Outcome.CONNECTED
+        attempt.account = account
+        attempt.stripe_user_id = stripe_user_id
+        attempt.finished_at = now
+        attempt.save(update_fields=["outcome", "account", "stripe_user_id", "finished_at"])
+    return account, created
+
+
+def _forget_stripe_fields(account: ExpressAccount) -> None:
+    """Back to the model's defaults for everything copied from the old account."""
+    for name in (*STRIPE_FIELDS, "synced_at", "last_event_created", "capability_event_created"):
+        field = ExpressAccount._meta.get_field(name)
+        setattr(account, name, field.get_default())  # type: ignore[union-attr]

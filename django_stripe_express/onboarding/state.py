@@ -1,0 +1,129 @@
+"""The OAuth `state`: issued with each attempt, consumed exactly once.
+
+The state is what ties Stripe's redirect back to the user who started the
+flow (CSRF protection, as in django-allauth's statekit). It is random, stored
+server-side on a `ConnectAttempt`, and consumed by one conditional UPDATE, so
+two callbacks racing with the same state cannot both win, on any database.
+
+"Consumed" is `finished_at` being set while the outcome is still pending: the
+code exchange that follows records the real outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from ..conf import app_settings
+from ..models import ConnectAttempt, ExpressAccount
+from ..signals import connect_failed
+
+logger = logging.getLogger(__name__)
+
+Outcome = ConnectAttempt.Outcome
+STATE_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
+
+
+class StateError(Exception):
+    """The callback's state cannot be used.
+
+    `outcome` is what was recorded on `attempt` (expired, wrong_user) or what
+    happened (state_reused); both are None for a missing or unknown state.
+    The user-facing page never tells an unknown state from another user's.
+    """
+
+    def __init__(self, outcome: str | None = None, attempt: ConnectAttempt | None = None) -> None:
+        super().__init__(outcome or "unknown_state")
+        self.outcome = outcome
+        self.attempt = attempt
+
+
+def user_pk(request: HttpRequest) -> Any:
+    """The logged-in user's primary key (views here all require login)."""
+    return request.user.pk
+
+
+def safe_next_url(request: HttpRequest, url: str | None) -> str:
+    """`url` if it points at this site (over HTTPS when this request is), else ""."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def issue_state(
+    request: HttpRequest, *, flow: str = ConnectAttempt.Flow.OAUTH, next_url: str | None = None
+) -> ConnectAttempt:
+    """Create the user's attempt with a fresh, random state (one INSERT)."""
+    now = timezone.now()
+    return ConnectAttempt.objects.create(
+        user_id=user_pk(request),
+        flow=flow,
+        state=secrets.token_urlsafe(STATE_BYTES),
+        livemode=app_settings.livemode,
+        next_url=safe_next_url(request, next_url),
+        created_at=now,
+        expires_at=now + timedelta(seconds=app_settings.STATE_MAX_AGE),
+    )
+
+
+def consume_state(request: HttpRequest, state: str | None) -> ConnectAttempt:
+    """The pending OAuth attempt for `state`, now consumed; or `StateError`.
+
+    The UPDATE's WHERE clause checks owner, outcome, consumption and expiry at
+    once, so its row count is the single source of truth under concurrency.
+    """
+    if not state:
+        raise StateError()
+    now = timezone.now()
+    pending = ConnectAttempt.objects.filter(
+        state=state, flow=ConnectAttempt.Flow.OAUTH, outcome=Outcome.PENDING,
+        finished_at__isnull=True,
+    )
+    won = pending.filter(user_id=user_pk(request), expires_at__gt=now).update(finished_at=now)
+    attempt = ConnectAttempt.objects.filter(state=state, flow=ConnectAttempt.Flow.OAUTH).first()
+    if won:
+        assert attempt is not None
+        return attempt
+    if attempt is None:
+        raise StateError()
+    if attempt.user_id != request.user.pk:
+        # A state that reached another user has leaked (or is a login-CSRF
+        # attempt): burn it, and answer exactly as for an unknown state.
+        _end(request, pending, attempt, Outcome.WRONG_USER, now)
+        raise StateError(Outcome.WRONG_USER, attempt)
+    if attempt.outcome == Outcome.PENDING and attempt.finished_at is None:
+        _end(request, pending, attempt, Outcome.EXPIRED, now)
+        raise StateError(Outcome.EXPIRED, attempt)
+    # Already consumed (finished, or another request is exchanging it right now):
+    # its recorded outcome stays; the replay is only logged.
+    logger.warning("Stripe Express OAuth state reused: attempt=%s", attempt.pk)
+    raise StateError(Outcome.STATE_REUSED, attempt)
+
+
+def _end(
+    request: HttpRequest,
+    pending: QuerySet[ConnectAttempt],
+    attempt: ConnectAttempt,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """Record `outcome` on the attempt, only if it is still pending and unconsumed."""
+    updated = pending.update(outcome=outcome, finished_at=now)
+    if not updated:
+        return
+    attempt.refresh_from_db()
+    logger.warning("Stripe Express OAuth state refused: outcome=%s attempt=%s", outcome,
+                   attempt.pk)
+    connect_failed.send(
+        sender=ExpressAccount, attempt=attempt, user=request.user, request=request,
+        outcome=str(outcome), error_code="", error_description="",
+    )

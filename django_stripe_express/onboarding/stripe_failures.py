@@ -1,0 +1,100 @@
+"""Stripe failures on the Account Links and dashboard paths: a message, a record, no 500.
+
+Inside an onboarding attempt (`fail`) the record is the attempt's outcome,
+through the shared `outcomes.fail_attempt`; elsewhere (refresh, return, login
+link: `report_stripe_error`) it is a log line with codes and ids only. An
+account Stripe no longer knows (``resource_missing``) is marked disconnected,
+so that it never blocks the next try: ``start`` replaces it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..conf import app_settings
+from ..models import ConnectAttempt, ExpressAccount
+from ..signals import account_deauthorized
+from .outcomes import fail_attempt, message_for, stripe_error_outcome
+
+logger = logging.getLogger(__name__)
+
+
+def is_gone(exc: stripe.StripeError) -> bool:
+    """Stripe says the account does not exist (deleted, or not this platform's)."""
+    return isinstance(exc, stripe.InvalidRequestError) and exc.code == "resource_missing"
+
+
+def mark_gone(request: HttpRequest, account: ExpressAccount) -> None:
+    """Mark an account Stripe no longer knows as disconnected.
+
+    Otherwise the row would point at nothing forever and block the user: a
+    disconnected account is replaced by a new one on the next ``start``.
+    """
+    if account.deauthorized_at is None:
+        account.deauthorized_at = timezone.now()
+        account.save(update_fields=["deauthorized_at", "updated_at"])
+        account_deauthorized.send(
+            sender=ExpressAccount, account=account, event=None, request=request
+        )
+
+
+def _fallback_code(exc: stripe.StripeError) -> str:
+    # stripe 16 drops the body's code for HTTP 429; staff still want to see it.
+    return "rate_limit" if isinstance(exc, stripe.RateLimitError) else ""
+
+
+def report_stripe_error(
+    request: HttpRequest,
+    exc: stripe.StripeError,
+    account: ExpressAccount | None,
+    *,
+    doing: str,
+    message: str | None = None,
+) -> None:
+    """Message and log line for a Stripe failure outside an onboarding attempt."""
+    outcome, code, _description = stripe_error_outcome(exc)
+    code = code or _fallback_code(exc)
+    # Codes and account ids only: Stripe's texts can echo request parameters.
+    logger.warning(
+        "Stripe Express %s failed: outcome=%s code=%s http_status=%s account=%s",
+        doing, outcome, code or "-", getattr(exc, "http_status", None) or "-",
+        account.stripe_id if account else "-",
+    )
+    if account is not None and is_gone(exc):
+        mark_gone(request, account)
+        text = _(
+            "Stripe no longer knows your connected account. "
+            "Connect again to set up a new one."
+        )
+    elif isinstance(exc, stripe.RateLimitError):
+        text = _("Stripe is busy right now. Please try again in a minute.")
+    elif isinstance(exc, stripe.APIConnectionError) or message is None:
+        text = message_for(outcome)
+    else:
+        text = message
+    messages.error(request, text, fail_silently=True)
+
+
+def fail(
+    request: HttpRequest, attempt: ConnectAttempt, exc: stripe.StripeError,
+    account: ExpressAccount | None = None,
+) -> HttpResponse:
+    """End ``attempt`` with the outcome for ``exc``; the redirect to ``FAILURE_URL``."""
+    outcome, code, description = stripe_error_outcome(exc)
+    code = code or _fallback_code(exc)
+    message = None
+    if account is not None and is_gone(exc):
+        mark_gone(request, account)
+        message = _("Stripe no longer knows your connected account. Please try again.")
+    elif isinstance(exc, stripe.RateLimitError):
+        message = _("Stripe is busy right now. Please try again in a minute.")
+    fail_attempt(request, attempt, outcome, error_code=code, description=description,
+                 message=message)
+    return redirect(app_settings.FAILURE_URL)

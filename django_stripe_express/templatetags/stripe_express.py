@@ -1,0 +1,155 @@
+"""Template tags that show a platform user their Stripe Express account.
+
+    {% load stripe_express %}
+    {% stripe_express_button %}
+    {% stripe_express_button next="/settings/payouts/" %}
+    {% stripe_express_account as acct %}{% if acct %}{{ acct.get_status_display }}{% endif %}
+
+Both look at ``request.user`` (the ``request`` context processor must be on)
+and the mode of the configured secret key. The account is read once per
+request and kept on the request, so a page may use the tags any number of
+times for at most one query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+
+from ..conf import app_settings
+from ..display import disabled_reason_text, humanize_requirements
+from ..models import ExpressAccount
+from ..status import AccountStatus
+
+register = template.Library()
+
+BUTTON_TEMPLATE = "django_stripe_express/button.html"
+STYLES_TEMPLATE = "django_stripe_express/styles.html"
+# States the button shows beyond `AccountStatus`: nobody is logged in, or the
+# user has no account in this mode yet.
+ANONYMOUS = "anonymous"
+NOT_CONNECTED = "not_connected"
+
+# Per-request memo: {(user pk, livemode): account or None}, and whether the
+# button's <style> was already written on this page.
+_ACCOUNTS_ATTR = "_stripe_express_accounts"
+_STYLES_ATTR = "_stripe_express_styles_done"
+
+
+def _user(context: template.Context) -> Any:
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return user if user is not None and user.is_authenticated else None
+
+
+def account_for_request(
+    request: HttpRequest | None, user: Any, livemode: bool | None = None
+) -> ExpressAccount | None:
+    """The user's account in `livemode` (default: the configured mode), memoised on `request`."""
+    if user is None or not user.is_authenticated:
+        return None
+    if livemode is None:
+        livemode = app_settings.livemode
+    memo: dict[tuple[Any, bool], ExpressAccount | None]
+    memo = request.__dict__.setdefault(_ACCOUNTS_ATTR, {}) if request is not None else {}
+    key = (user.pk, livemode)
+    if key not in memo:
+        memo[key] = ExpressAccount.objects.filter(user=user, livemode=livemode).first()
+    return memo[key]
+
+
+def _with_next(url: str, next_url: str | None) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def _deadline(account: ExpressAccount) -> datetime.datetime | None:
+    stamp = account.current_deadline
+    if not stamp:
+        return None
+    return datetime.datetime.fromtimestamp(int(stamp), tz=datetime.timezone.utc)
+
+
+def button_context(
+    request: HttpRequest | None,
+    user: Any,
+    account: ExpressAccount | None,
+    next_url: str | None = None,
+) -> dict[str, Any]:
+    """Everything `button.html` and its state partials need, for one account."""
+    if next_url is None and request is not None:
+        next_url = request.get_full_path()
+    if account is not None:
+        status = account.status
+    elif user is None:
+        status = ANONYMOUS
+    else:
+        status = NOT_CONNECTED
+    connect_url = _with_next(reverse("stripe_express:connect"), next_url)
+    context: dict[str, Any] = {
+        "request": request,
+        "account": account,
+        "status": status,
+        "state_template": f"django_stripe_express/states/{status}.html",
+        "connect_url": connect_url,
+        "dashboard_url": reverse("stripe_express:dashboard"),
+        "login_url": _with_next(resolve_url(settings.LOGIN_URL), next_url),
+        "support_url": app_settings.SUPPORT_URL or "",
+        "items_due": [],
+        "deadline": None,
+    }
+    if account is not None:
+        if status == AccountStatus.PENDING_VERIFICATION:
+            context["items_due"] = humanize_requirements(account.pending_verification)
+        else:
+            context["items_due"] = humanize_requirements(
+                [*account.past_due, *account.currently_due]
+            )
+        context["deadline"] = _deadline(account)
+        context["disabled_reason_text"] = disabled_reason_text(account.disabled_reason)
+    return context
+
+
+@register.simple_tag(takes_context=True)
+def stripe_express_button(
+    context: template.Context,
+    account: ExpressAccount | None = None,
+    next: str | None = None,
+    template: str = BUTTON_TEMPLATE,
+) -> SafeString:
+    """The "Connect with Stripe" button, or the account's state and what to do next.
+
+    ``{% stripe_express_button %}`` renders for ``request.user`` in the
+    configured mode. Keywords: ``account=`` shows that account instead (no
+    query), ``next=`` where the flows return to (default: this page),
+    ``template=`` another template than ``django_stripe_express/button.html``.
+    """
+    request: HttpRequest | None = context.get("request")
+    user = _user(context)
+    if account is None:
+        account = account_for_request(request, user)
+    ctx = button_context(request, user, account, next)
+    # The <style> goes out once per page, however many buttons it has.
+    ctx["include_styles"] = request is None or not request.__dict__.get(_STYLES_ATTR)
+    if request is not None:
+        request.__dict__[_STYLES_ATTR] = True
+    ctx["styles_template"] = STYLES_TEMPLATE
+    return render_to_string(template, ctx, request=request)
+
+
+@register.simple_tag(takes_context=True)
+def stripe_express_account(context: template.Context) -> ExpressAccount | None:
+    """The current user's account in the configured mode, or ``None``.
+
+    ``{% stripe_express_account as acct %}`` shares the button's per-request
+    memo: both tags together cost one query per page.
+    """
+    return account_for_request(context.get("request"), _user(context))

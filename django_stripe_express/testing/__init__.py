@@ -1,0 +1,25 @@
+"""A fake Stripe for tests and offline demos of django-stripe-express.
+
+``FakeStripe`` is a local HTTP server that the real ``stripe`` library talks to
+(``base_addresses`` pointed at ``fake.url``), plus helpers that sign webhook
+payloads exactly as Stripe does. Standard library only: it must not pull test
+dependencies into host projects.
+"""
+
+from .events import API_VERSION, Delivery, build_event, sign_payload, signature_header
+from .fake import CLIENT_ID, SECRET_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeError
+from .state import RecordedRequest
+
+__all__ = [
+    "API_VERSION",
+    "CLIENT_ID",
+    "SECRET_KEY",
+    "WEBHOOK_SECRET",
+    "Delivery",
+    "FakeStripe",
+    "FakeStripeError",
+    "RecordedRequest",
+    "build_event",
+    "sign_payload",
+    "signature_header",
+]

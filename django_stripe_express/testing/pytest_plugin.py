@@ -1,0 +1,62 @@
+"""pytest fixtures for the fake Stripe, loaded through the ``pytest11`` entry point.
+
+Host projects get this in every pytest run, so importing it must stay cheap and
+must not touch Django models or require Django at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .fake import FakeStripe
+
+
+@pytest.fixture(scope="session")
+def fake_stripe_server() -> Iterator[FakeStripe]:
+    """One fake Stripe listening for the whole test session."""
+    with FakeStripe() as fake:
+        yield fake
+
+
+def _django_settings(request: pytest.FixtureRequest) -> Any:
+    """pytest-django's ``settings`` fixture, or ``None`` without a configured Django."""
+    try:
+        from django.conf import settings
+    except ImportError:
+        return None
+    if not settings.configured:
+        return None
+    try:
+        return request.getfixturevalue("settings")
+    except pytest.FixtureLookupError:
+        return None
+
+
+@pytest.fixture
+def fake_stripe(
+    fake_stripe_server: FakeStripe, request: pytest.FixtureRequest
+) -> Iterator[FakeStripe]:
+    """The session's fake with fresh state; Django's ``STRIPE_EXPRESS`` points at it."""
+    fake_stripe_server.reset()
+    settings = _django_settings(request)
+    if settings is not None:
+        current = getattr(settings, "STRIPE_EXPRESS", None) or {}
+        settings.STRIPE_EXPRESS = {**current, **fake_stripe_server.settings()}
+    yield fake_stripe_server
+    fake_stripe_server.reset()
+
+
+@pytest.fixture
+def fake_stripe_client(fake_stripe: FakeStripe) -> Any:
+    """A ``stripe.StripeClient`` talking to ``fake_stripe`` (no retries)."""
+    import stripe
+
+    return stripe.StripeClient(
+        fake_stripe.secret_key,
+        base_addresses={"api": fake_stripe.api_base, "connect": fake_stripe.connect_base},
+        client_id=fake_stripe.client_id,
+        max_network_retries=0,
+    )

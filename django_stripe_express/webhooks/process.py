@@ -1,0 +1,242 @@
+"""Verify, record once, apply, signal: the webhook's logic, callable without a view.
+
+Queries for an ``account.updated`` that is applied: one SELECT of the account
+that also tells whether the event was seen before, then one conditional UPDATE
+of the account and one INSERT of the event with its final status, all or
+nothing (`store`; a single statement on PostgreSQL). A duplicate costs the
+SELECT alone.
+
+The UPDATE is optimistic (it only matches the row as it was read), so no row
+lock is held while Python works; when another delivery changed the account in
+between, the account is read again and the event re-decided.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Subquery
+from django.utils import timezone
+
+from .. import signals
+from ..client import get_client
+from ..conf import app_settings
+from ..models import ExpressAccount, WebhookEvent
+from . import handlers, store
+from .errors import AlreadyProcessed
+from .event import StripeEvent, event_from_dict, parse_event
+from .record import DONE, existing_status, new_row, record, record_failure
+from .signature import verify_signature
+
+logger = logging.getLogger("django_stripe_express.webhooks")
+
+#: Re-reads allowed when other deliveries keep changing the same account.
+MAX_CONFLICTS = 10
+
+Status = WebhookEvent.Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer for Stripe: HTTP status and a short plain-text message."""
+
+    status_code: int
+    message: str
+
+
+def handle_delivery(payload: bytes, signature_header: str | None) -> Outcome:
+    """Verify and process one delivery; `InvalidWebhook` (a 400) when it is not genuine."""
+    verify_signature(
+        payload, signature_header, app_settings.WEBHOOK_SECRETS, app_settings.WEBHOOK_TOLERANCE
+    )
+    return process_event(parse_event(payload))
+
+
+def process_event(event: StripeEvent | WebhookEvent) -> Outcome:
+    """Record and apply a verified event exactly once.
+
+    Also takes a stored `WebhookEvent` (the admin's "process again" on a failed
+    event): its payload is processed as if Stripe had delivered it again.
+    """
+    if isinstance(event, WebhookEvent):
+        event = event_from_dict(event.payload)
+    handler = handlers.HANDLERS.get(event.type)
+    acct_id = handlers.account_id(event) if handler else ""
+    account: ExpressAccount | None = None
+    if acct_id:
+        account, status = _load(acct_id, event.id)
+        if account is None:
+            status = existing_status(event.id)
+    else:
+        status = existing_status(event.id)
+    if status in DONE:
+        logger.debug("Webhook %s %s: duplicate", event.type, event.id)
+        return Outcome(200, "duplicate")
+    retry = status is not None
+    try:
+        return _process(event, handler, account, retry=retry)
+    except AlreadyProcessed:
+        return Outcome(200, "duplicate")
+    except Exception as exc:
+        logger.exception("Webhook %s %s failed; Stripe will retry it", event.type, event.id)
+        record_failure(event, f"{type(exc).__name__}: {exc}", retry=retry)
+        return Outcome(500, "failed")
+
+
+def _load(acct_id: str, event_id: str) -> tuple[ExpressAccount | None, str | None]:
+    """The account, and the stored status of the event: one query."""
+    sql, order = _load_sql(connection.alias, connection.vendor)
+    values = {_ACCT: acct_id, _EVENT: event_id}
+    rows = list(ExpressAccount.objects.raw(sql, [values[name] for name in order]))
+    if not rows:
+        return None, None
+    return rows[0], getattr(rows[0], "webhook_event_status", None)
+
+
+_ACCT, _EVENT = "\x00account", "\x00event"  # placeholders, never sent
+
+
+@functools.lru_cache(maxsize=8)
+def _load_sql(alias: str, vendor: str) -> tuple[str, tuple[str, ...]]:
+    # Compiling this queryset costs several times more than running it, and
+    # every delivery runs it: the ORM writes the SQL once per database, with
+    # placeholders whose order tells where each real parameter goes.
+    seen = WebhookEvent.objects.using(alias).filter(stripe_id=_EVENT).order_by()
+    rows = (
+        ExpressAccount.objects.using(alias)
+        .filter(stripe_id=_ACCT)
+        .annotate(webhook_event_status=Subquery(seen.values("status")[:1]))
+        .order_by()[:1]
+    )
+    sql, params = rows.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _ignore_reason(
+    event: StripeEvent, handler: handlers.Handler | None, account: ExpressAccount | None
+) -> str:
+    if event.livemode != app_settings.livemode:
+        mode = "live" if event.livemode else "test"
+        return f"{mode}-mode event, other mode configured"
+    if handler is None:
+        return f"unhandled type {event.type}"
+    if account is None:
+        return "unknown account" if handlers.account_id(event) else "no account in event"
+    return ""
+
+
+def _process(
+    event: StripeEvent,
+    handler: handlers.Handler | None,
+    account: ExpressAccount | None,
+    *,
+    retry: bool,
+) -> Outcome:
+    reason = _ignore_reason(event, handler, account)
+    if reason or handler is None or account is None:
+        return _ignore(event, reason, retry=retry)
+    data: Any = event.object
+    if (
+        event.type == "account.updated"
+        and app_settings.WEBHOOK_REFETCH_ACCOUNT
+        and not handlers.is_stale(account, event)
+    ):
+        data = get_client().v1.accounts.retrieve(account.stripe_id)
+    for _ in range(MAX_CONFLICTS):
+        previous_status = account.status
+        version = (account.updated_at, account.last_event_created)
+        result = handler(account, event, data)
+        if isinstance(result, handlers.Ignore):
+            return _ignore(event, result.reason, retry=retry)
+        saved = _write(event, account, version, result.fields, retry=retry)
+        if saved is not None:
+            transaction.on_commit(
+                functools.partial(
+                    _send_applied, saved, event, account, previous_status, result.deauthorized
+                )
+            )
+            logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
+            return Outcome(200, "processed")
+        # Another delivery changed the account since it was read: decide again.
+        fresh = ExpressAccount.objects.filter(pk=account.pk).first()
+        if fresh is None:
+            return _ignore(event, "unknown account", retry=retry)
+        account = fresh
+    raise RuntimeError(f"account {account.stripe_id} kept changing; giving up for now")
+
+
+def _write(
+    event: StripeEvent,
+    account: ExpressAccount,
+    version: tuple[Any, Any],
+    fields: tuple[str, ...],
+    *,
+    retry: bool,
+) -> WebhookEvent | None:
+    """Write the account, if still as read, and record the event; None if it was not."""
+    account.updated_at = timezone.now()
+    if "updated_at" not in fields:
+        fields = (*fields, "updated_at")
+    if not retry:
+        return store.update_and_insert(
+            account, fields, version, new_row(event, Status.PROCESSED)
+        )
+    with transaction.atomic(savepoint=False):
+        if not store.update_account(account, fields, version):
+            return None
+        return record(event, Status.PROCESSED, retry=True)
+
+
+def _ignore(event: StripeEvent, reason: str, *, retry: bool) -> Outcome:
+    saved = record(event, Status.IGNORED, reason, retry=retry)
+    logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
+    transaction.on_commit(functools.partial(_send_event, saved, event, applied=False))
+    return Outcome(200, f"ignored: {reason}")
+
+
+def _send_applied(
+    saved: WebhookEvent,
+    event: StripeEvent,
+    account: ExpressAccount,
+    previous_status: str,
+    deauthorized: bool,
+) -> None:
+    if deauthorized:
+        results = signals.account_deauthorized.send_robust(
+            sender=ExpressAccount, account=account, event=saved, request=None
+        )
+    else:
+        results = signals.account_updated.send_robust(
+            sender=ExpressAccount,
+            account=account,
+            previous_status=previous_status,
+            source="webhook",
+            event=saved,
+        )
+    _log_receiver_errors(results, event)
+    _send_event(saved, event, applied=True)
+
+
+def _send_event(saved: WebhookEvent, event: StripeEvent, *, applied: bool) -> None:
+    results = signals.webhook_event.send_robust(
+        sender=WebhookEvent, event=saved, data=event.raw, applied=applied
+    )
+    _log_receiver_errors(results, event)
+
+
+def _log_receiver_errors(results: list[tuple[Any, Any]], event: StripeEvent) -> None:
+    # The event is committed by now: a receiver's error cannot undo it, and a
+    # 500 would only make Stripe redeliver a duplicate. Log it loudly instead.
+    for receiver, response in results:
+        if isinstance(response, Exception):
+            logger.error(
+                "Receiver %r failed for webhook %s %s",
+                receiver,
+                event.type,
+                event.id,
+                exc_info=response,
+            )

@@ -1,0 +1,68 @@
+"""Unsaved sample accounts in every state, for the gallery page (design review)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from django_stripe_express.models import ExpressAccount
+from django_stripe_express.templatetags.stripe_express import (
+    BUTTON_TEMPLATE,
+    STYLES_TEMPLATE,
+    button_context,
+)
+
+_WEEK = 7 * 24 * 3600
+
+
+def _account(**fields: Any) -> ExpressAccount:
+    values: dict[str, Any] = {
+        "stripe_id": "acct_sample", "details_submitted": True, "charges_enabled": True,
+        "payouts_enabled": True, "requirements": {}, **fields,
+    }
+    account = ExpressAccount(**values)
+    account.status = account.derive_status()
+    return account
+
+
+def _samples() -> list[tuple[str, ExpressAccount | None, bool]]:
+    """(label, account, logged in) for every state the button shows."""
+    past_due = {"past_due": ["individual.verification.document", "external_account"],
+                "current_deadline": int(time.time()) + _WEEK}
+    return [
+        ("Logged out", None, False),
+        ("Not connected", None, True),
+        ("Onboarding not finished", _account(
+            details_submitted=False, charges_enabled=False, payouts_enabled=False,
+            requirements={"currently_due": ["external_account", "tos_acceptance.date",
+                                            "individual.dob.day"]}), True),
+        ("Restricted", _account(payouts_enabled=False, requirements=past_due,
+                                disabled_reason="requirements.past_due"), True),
+        ("Pending verification", _account(
+            charges_enabled=False, payouts_enabled=False,
+            requirements={"pending_verification": ["individual.id_number"]},
+            disabled_reason="requirements.pending_verification"), True),
+        ("Enabled", _account(), True),
+        ("Disabled", _account(charges_enabled=False, payouts_enabled=False,
+                              disabled_reason="rejected.fraud"), True),
+        ("Disconnected", _account(deauthorized_at=timezone.now()), True),
+    ]
+
+
+def gallery(request: HttpRequest) -> list[tuple[str, str, SafeString]]:
+    """(label, status, html) for each sample, rendered with the app's own templates."""
+    rendered: list[tuple[str, str, SafeString]] = []
+    for label, account, logged_in in _samples():
+        # The button only asks whether someone is logged in; the sample
+        # account stands for theirs.
+        user = request.user if logged_in else None
+        context = button_context(request, user, account, next_url="/")
+        context.update(include_styles=not rendered, styles_template=STYLES_TEMPLATE)
+        html = render_to_string(BUTTON_TEMPLATE, context, request=request)
+        rendered.append((label, context["status"], html))
+    return rendered

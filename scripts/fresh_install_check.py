@@ -1,0 +1,228 @@
+"""From wheel to working "Connect with Stripe", following only README.md.
+
+1. Build the sdist and the wheel from this tree (the wheel from the sdist, as
+   a user's pip would get it) into a temporary folder.
+2. Make a fresh virtual environment there and run the README's install command
+   with the wheel in place of the name on PyPI.
+3. ``django-admin startproject``, then paste the README's snippets, found by
+   their ``<!-- fresh-install:NAME -->`` markers, into the new project:
+   INSTALLED_APPS and URLs first, and ``manage.py check`` must report the
+   missing configuration with the app's ids; then the settings, after which
+   ``check`` must report nothing; then ``migrate``.
+4. Run ``fresh_install_driver.py`` in the project: both onboarding flows and a
+   signed webhook against the fake Stripe, and the README's template snippet.
+5. Install the README's test tools and run its host-project test and the
+   first example of docs/testing.md with pytest (the ``fake_stripe`` fixture).
+
+Any disagreement between those docs and the package fails the check. Standard
+library only; run it with any Python 3.10+ (``--python`` picks the one for the
+new project, e.g. ``python3.13``). Nothing is left behind unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+TESTING_DOC = ROOT / "docs" / "testing.md"  # its first example runs too
+DIST_NAME = "django-stripe-express"
+PROJECT = "marketplace"  # `platform` would shadow the standard library module
+# The values the README's settings read from the environment; the driver starts
+# the fake Stripe with the same ones. Two webhook secrets: a rotation in progress.
+STRIPE_ENV = {
+    "STRIPE_SECRET_KEY": "sk_test_fresh_install",
+    "STRIPE_CLIENT_ID": "ca_fresh_install",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_old_fresh_install,whsec_new_fresh_install",
+}
+# What `manage.py check` must say before the README's STRIPE_EXPRESS settings.
+EXPECTED_BEFORE = (
+    "django_stripe_express.E001",
+    "django_stripe_express.E004",
+    "django_stripe_express.W001",
+)
+MARKER = re.compile(r"<!--\s*fresh-install:([\w-]+)\s*-->\s*\n```[\w-]*\n(.*?)\n```", re.S)
+
+
+def say(text: str) -> None:
+    print(f"\n=== {text}", flush=True)
+
+
+def run(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    expect: int | None = 0,
+) -> subprocess.CompletedProcess[str]:
+    print("$", shlex.join(str(c) for c in cmd), flush=True)
+    result = subprocess.run(  # noqa: S603 (our own commands, no shell)
+        cmd, cwd=cwd, env=env, text=True, capture_output=True, check=False
+    )
+    output = (result.stdout + result.stderr).strip()
+    if output:
+        print(output, flush=True)
+    if expect is not None and result.returncode != expect:
+        sys.exit(f"FAILED: exit code {result.returncode}, expected {expect}")
+    return result
+
+
+def readme_snippets() -> dict[str, str]:
+    snippets = dict(MARKER.findall(README.read_text()))
+    snippets.update(MARKER.findall(TESTING_DOC.read_text()))
+    needed = {
+        "install",
+        "installed-apps",
+        "urls",
+        "settings",
+        "settings-oauth",
+        "settings-fake",
+        "template",
+        "test-install",
+        "host-test",
+        "docs-test",
+    }
+    missing = needed - set(snippets)
+    if missing:
+        sys.exit(f"FAILED: README.md lacks the fresh-install snippets {sorted(missing)}")
+    return snippets
+
+
+def build(tmp: Path) -> Path:
+    say("build the sdist and the wheel")
+    python = sys.executable
+    has_build = subprocess.run([python, "-c", "import build"], capture_output=True)  # noqa: S603
+    if has_build.returncode:
+        run([sys.executable, "-m", "venv", str(tmp / "tools")])
+        python = str(tmp / "tools" / "bin" / "python")
+        run([python, "-m", "pip", "install", "-q", "build"])
+    run([python, "-m", "build", "--outdir", str(tmp / "dist"), str(ROOT)])
+    (wheel,) = (tmp / "dist").glob("*.whl")
+    return wheel
+
+
+def pip_args(command: str, first_package: str) -> list[str]:
+    """``["pip", "install", ...]`` from the README's one-line pip command."""
+    args = shlex.split(command.strip())
+    if args[:3] == ["python", "-m", "pip"]:
+        args = args[2:]
+    if args[:2] != ["pip", "install"] or not args[2:] or not args[2].startswith(first_package):
+        sys.exit(f"FAILED: expected `pip install {first_package} ...` in README.md: {command}")
+    return args
+
+
+def install(tmp: Path, python: str, wheel: Path, command: str) -> Path:
+    say("fresh virtual environment, README's install command")
+    venv = tmp / "venv"
+    run([python, "-m", "venv", str(venv)])
+    args = pip_args(command, DIST_NAME)
+    if len(args) != 3:
+        sys.exit(f"FAILED: README's install command is not `pip install {DIST_NAME}`: {command}")
+    extras = args[2][len(DIST_NAME) :]  # e.g. "[something]"
+    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}{extras}"])
+    run([str(venv / "bin" / "python"), "-m", "pip", "list"])
+    return venv
+
+
+def append(path: Path, snippet: str, source: str) -> None:
+    with path.open("a") as f:
+        f.write(f"\n\n# --- from README.md ({source})\n{snippet}\n")
+
+
+def check_ids(output: str) -> set[str]:
+    return set(re.findall(r"django_stripe_express\.[EW]\d{3}", output))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default="python3", help="Python for the new project")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    options = parser.parse_args()
+    started = time.monotonic()
+    snippets = readme_snippets()
+    tmp = Path(tempfile.mkdtemp(prefix="dse-fresh-install-"))
+    try:
+        wheel = build(tmp)
+        venv = install(tmp, options.python, wheel, snippets["install"])
+        bin_ = venv / "bin"
+        # Nothing from this checkout may leak in: no PYTHONPATH, run from the new project.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "VIRTUAL_ENV")
+        }
+        env["PATH"] = f"{bin_}{os.pathsep}{env.get('PATH', '')}"
+
+        say(f"django-admin startproject {PROJECT}")
+        site = tmp / "site"
+        site.mkdir()
+        run([str(bin_ / "django-admin"), "startproject", PROJECT, str(site)], env=env)
+        settings_py = site / PROJECT / "settings.py"
+        urls_py = site / PROJECT / "urls.py"
+        manage = [str(bin_ / "python"), "manage.py"]
+
+        say("INSTALLED_APPS and URLs from the README; check must flag the missing settings")
+        append(settings_py, snippets["installed-apps"], "installed-apps")
+        append(urls_py, snippets["urls"], "urls")
+        result = run([*manage, "check"], cwd=site, env=env, expect=None)
+        found = check_ids(result.stdout + result.stderr)
+        if result.returncode == 0 or not set(EXPECTED_BEFORE) <= found:
+            sys.exit(f"FAILED: expected {EXPECTED_BEFORE} and a failing check, got {found}")
+        if (result.stdout + result.stderr).count("HINT:") < len(EXPECTED_BEFORE):
+            sys.exit("FAILED: every check message should carry a hint")
+
+        say("STRIPE_EXPRESS settings from the README; check must be clean")
+        append(settings_py, snippets["settings"], "settings")
+        append(settings_py, snippets["settings-fake"], "settings-fake")
+        env.update(STRIPE_ENV)
+        result = run([*manage, "check"], cwd=site, env=env)
+        if check_ids(result.stdout + result.stderr):
+            sys.exit("FAILED: check still reports the app's ids after the README's settings")
+
+        say("migrate")
+        run([*manage, "migrate", "--noinput"], cwd=site, env=env)
+        run(
+            [*manage, "makemigrations", "--check", "--dry-run", "django_stripe_express"],
+            cwd=site,
+            env=env,
+        )
+
+        say("connect flows and a webhook against the fake Stripe")
+        (site / "readme_template.html").write_text(snippets["template"])
+        (site / "readme_settings_oauth.py").write_text(snippets["settings-oauth"])
+        shutil.copy(ROOT / "scripts" / "fresh_install_driver.py", site / "driver.py")
+        env["DJANGO_SETTINGS_MODULE"] = f"{PROJECT}.settings"
+        run(
+            [str(bin_ / "python"), "driver.py", "readme_template.html", "readme_settings_oauth.py"],
+            cwd=site,
+            env=env,
+        )
+
+        say("the README's host-project test, with the fake_stripe pytest fixture")
+        pip, verb, *packages = pip_args(snippets["test-install"], "pytest")
+        run([str(bin_ / "python"), "-m", pip, verb, "-q", *packages], env=env)
+        (site / "test_readme.py").write_text(snippets["host-test"])
+        (site / "test_docs_testing.py").write_text(snippets["docs-test"])
+        pytest = [str(bin_ / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error"]
+        result = run([*pytest, "test_readme.py", "test_docs_testing.py"], cwd=site, env=env)
+        if " 3 passed" not in result.stdout:
+            sys.exit("FAILED: expected the 3 tests from README.md and docs/testing.md to pass")
+    finally:
+        if options.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nfresh-install check passed in {time.monotonic() - started:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Helpers shared by the Account Links and dashboard tests."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.contrib.messages import get_messages
+
+from django_stripe_express import signals
+
+
+@pytest.fixture
+def account_links_mode(fake_stripe, settings):
+    """The fake Stripe, with the app in Account Links mode."""
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "ONBOARDING": "account_links"}
+    return fake_stripe
+
+
+@pytest.fixture
+def signals_received():
+    """Signals sent during the test, as ``(signal name, kwargs)``."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+    receivers = {}
+    for name in ("account_connected", "account_updated", "account_deauthorized",
+                 "connect_failed"):
+        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
+            seen.append((_name, kwargs))
+        receivers[name] = receiver
+        getattr(signals, name).connect(receiver, weak=False)
+    yield seen
+    for name, receiver in receivers.items():
+        getattr(signals, name).disconnect(receiver)
+
+
+def texts(response) -> list[str]:
+    """The messages queued for the user by the request behind ``response``."""
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def header(recorded, name: str) -> str | None:
+    """A header of a request the fake recorded, whatever its case."""
+    return {k.lower(): v for k, v in recorded.headers.items()}.get(name.lower())
+
+
+def local_path(url: str) -> str:
+    """``http://testserver/stripe/x/?q`` -> ``/stripe/x/?q`` for the test client."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def hosted_onboarding(url: str, *, finish: bool = True) -> str:
+    """Open the fake's hosted page at ``url`` and submit it; return where it sends back."""
+    page = requests.get(url, allow_redirects=False, timeout=5)
+    assert page.status_code == 200, page.text
+    assert "Agree and submit" in page.text
+    data = {"action": "agree", "finish": "on"} if finish else {"action": "later"}
+    answer = requests.post(url, data=data, allow_redirects=False, timeout=5)
+    assert answer.status_code in (302, 303), answer.text
+    return answer.headers["Location"]

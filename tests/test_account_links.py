@@ -1,0 +1,351 @@
+"""Account Links onboarding over real HTTP against the fake Stripe: the happy paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from django_stripe_express.models import ConnectAttempt, ExpressAccount
+from django_stripe_express.onboarding.express_account import idempotency_key
+
+from .account_links_support import (
+    header,
+    hosted_onboarding,
+    local_path,
+    texts,
+)
+from .factories import ExpressAccountFactory
+
+CONNECT = "/stripe/connect/"
+REFRESH = "/stripe/onboarding/refresh/"
+RETURN = "/stripe/onboarding/return/"
+
+
+def controller_params(request: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """An ``ACCOUNT_CREATE_PARAMS`` hook: controller properties instead of ``type``."""
+    params = {k: v for k, v in params.items() if k != "type"}
+    params["controller"] = {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "application"},
+        "losses": {"payments": "application"},
+    }
+    params["business_profile"] = {"product_description": f"Seller {request.user.pk}"}
+    return params
+
+
+def test_first_visit_creates_one_account_and_redirects_to_the_link(
+    logged_in_client, user, account_links_mode, signals_received, settings
+):
+    fake = account_links_mode
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS,
+        "COUNTRY": "GB",
+        "BUSINESS_TYPE": "individual",
+        "SUGGESTED_CAPABILITIES": ["transfers", "card_payments"],
+    }
+
+    response = logged_in_client.get(CONNECT)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{fake.url}/setup/e/acct_")
+    account = ExpressAccount.objects.get()
+    assert account.user == user
+    assert account.livemode is False
+    assert account.status == ExpressAccount.Status.ONBOARDING
+    assert account.country == "GB"
+    assert account.email == user.email
+    assert account.synced_at is not None
+    assert set(fake.accounts) == {account.stripe_id}
+
+    (create,) = fake.requests_to("/v1/accounts", "POST")
+    key = header(create, "Idempotency-Key")
+    assert key == f"django-stripe-express:create-account:test:{user.pk}"
+    assert create.form == {
+        "type": "express",
+        "country": "GB",
+        "email": user.email,
+        "business_type": "individual",
+        "capabilities": {
+            "transfers": {"requested": "true"},
+            "card_payments": {"requested": "true"},
+        },
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    (link,) = fake.requests_to("/v1/account_links", "POST")
+    assert link.form == {
+        "account": account.stripe_id,
+        "type": "account_onboarding",
+        "refresh_url": "http://testserver/stripe/onboarding/refresh/",
+        "return_url": "http://testserver/stripe/onboarding/return/",
+    }
+
+    attempt = ConnectAttempt.objects.get()
+    assert attempt.flow == ConnectAttempt.Flow.ACCOUNT_LINKS
+    assert attempt.outcome == ConnectAttempt.Outcome.CONNECTED
+    assert attempt.account == account
+    assert attempt.stripe_user_id == account.stripe_id
+    assert attempt.finished_at is not None
+    assert len(attempt.state) >= 40
+    assert [(name, kw["created"]) for name, kw in signals_received] == [("account_connected", True)]
+    assert signals_received[0][1]["account"] == account
+
+
+def test_second_visit_reuses_the_account_and_makes_a_new_link(
+    logged_in_client, account_links_mode, signals_received
+):
+    fake = account_links_mode
+    first = logged_in_client.get(CONNECT)["Location"]
+    second = logged_in_client.get(CONNECT)["Location"]
+
+    assert first != second
+    assert ExpressAccount.objects.count() == 1
+    assert len(fake.accounts) == 1
+    assert len(fake.requests_to("/v1/accounts", "POST")) == 1
+    assert len(fake.requests_to("/v1/account_links", "POST")) == 2
+    assert ConnectAttempt.objects.filter(outcome="connected").count() == 2
+    assert [name for name, _kw in signals_received] == ["account_connected"]
+
+
+def test_a_retry_after_a_lost_local_save_gets_the_same_stripe_account(
+    logged_in_client, user, account_links_mode
+):
+    """Created at Stripe, but the row never made it: the retry must not create another."""
+    fake = account_links_mode
+    logged_in_client.get(CONNECT)
+    first_id = ExpressAccount.objects.get().stripe_id
+    ExpressAccount.objects.all().delete()  # as if saving it had failed
+    assert ConnectAttempt.objects.get().stripe_user_id == first_id  # the breadcrumb
+
+    response = logged_in_client.get(CONNECT)
+
+    assert response.status_code == 302
+    assert ExpressAccount.objects.get().stripe_id == first_id
+    assert list(fake.accounts) == [first_id]
+    creates = fake.requests_to("/v1/accounts", "POST")
+    assert len(creates) == 2
+    assert {header(r, "Idempotency-Key") for r in creates} == {
+        idempotency_key(user, livemode=False)
+    }
+
+
+def test_hosted_onboarding_then_return_marks_the_account_enabled(
+    logged_in_client, account_links_mode, signals_received
+):
+    link = logged_in_client.get(CONNECT)["Location"]
+
+    back = hosted_onboarding(link, finish=True)
+    assert back == "http://testserver/stripe/onboarding/return/"
+    response = logged_in_client.get(local_path(back))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+    account = ExpressAccount.objects.get()
+    assert account.details_submitted is True
+    assert account.charges_enabled is True
+    assert account.status == ExpressAccount.Status.ENABLED
+    assert texts(response) == ["Your Stripe account is set up. You are ready to be paid."]
+    updated = [kw for name, kw in signals_received if name == "account_updated"]
+    assert len(updated) == 1
+    assert updated[0]["source"] == "onboarding"
+    assert updated[0]["previous_status"] == ExpressAccount.Status.ONBOARDING
+    assert updated[0]["event"] is None
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [
+        ("/settings/payouts/", "/settings/payouts/"),
+        ("https://evil.example.com/", "/dashboard/"),
+        ("//evil.example.com/", "/dashboard/"),
+    ],
+)
+def test_return_lands_on_a_safe_next_url(logged_in_client, account_links_mode, next_url, landing):
+    link = logged_in_client.get(CONNECT, {"next": next_url})["Location"]
+
+    response = logged_in_client.get(local_path(hosted_onboarding(link)))
+
+    assert response["Location"] == landing
+    assert ConnectAttempt.objects.get().next_url == ("" if landing == "/dashboard/" else next_url)
+
+
+def test_return_before_finishing_says_what_is_still_due(logged_in_client, account_links_mode):
+    link = logged_in_client.get(CONNECT)["Location"]
+
+    back = hosted_onboarding(link, finish=False)
+    response = logged_in_client.get(local_path(back))
+
+    assert response["Location"] == "/dashboard/"
+    account = ExpressAccount.objects.get()
+    assert account.status == ExpressAccount.Status.ONBOARDING
+    assert "external_account" in account.currently_due
+    assert texts(response) == [
+        "Your Stripe onboarding is not finished. Stripe still needs a few things from you: "
+        "business category, business website, business type, bank account, "
+        "terms of service acceptance."
+    ]
+
+
+def test_return_with_verification_pending_and_with_one_item_due(
+    logged_in_client, user, account_links_mode
+):
+    fake = account_links_mode
+    logged_in_client.get(CONNECT)
+    acct = ExpressAccount.objects.get().stripe_id
+    fake.complete_onboarding(acct)
+    fake.require_verification(acct, fields=["individual.verification.document"])
+
+    response = logged_in_client.get(RETURN)
+
+    assert ExpressAccount.objects.get().status == ExpressAccount.Status.RESTRICTED
+    assert texts(response) == [
+        "Stripe still needs one thing from you: identity document."
+    ]
+
+
+def test_refresh_makes_a_new_link_for_the_same_account(logged_in_client, account_links_mode):
+    fake = account_links_mode
+    first = logged_in_client.get(CONNECT)["Location"]
+
+    response = logged_in_client.get(REFRESH)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{fake.url}/setup/e/")
+    assert response["Location"] != first
+    assert len(fake.requests_to("/v1/accounts", "POST")) == 1
+    assert len(fake.requests_to("/v1/account_links", "POST")) == 2
+
+
+def test_a_used_link_sends_the_user_to_refresh_for_a_new_one(
+    logged_in_client, account_links_mode
+):
+    import requests
+
+    link = logged_in_client.get(CONNECT)["Location"]
+    requests.get(link, timeout=5)  # opened once (e.g. in another tab)
+    again = requests.get(link, allow_redirects=False, timeout=5)
+    assert again.status_code in (302, 303)
+    assert again.headers["Location"] == "http://testserver/stripe/onboarding/refresh/"
+
+    response = logged_in_client.get(local_path(again.headers["Location"]))
+
+    new_link = response["Location"]
+    assert new_link != link
+    assert hosted_onboarding(new_link) == "http://testserver/stripe/onboarding/return/"
+
+
+def test_refresh_without_an_account_starts_onboarding(logged_in_client, account_links_mode):
+    response = logged_in_client.get(REFRESH)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{account_links_mode.url}/setup/e/")
+    assert ExpressAccount.objects.count() == 1
+
+
+def test_return_without_an_account_goes_to_connect(logged_in_client, account_links_mode):
+    response = logged_in_client.get(RETURN)
+
+    assert response.status_code == 302
+    assert response["Location"] == CONNECT
+    assert account_links_mode.requests == []
+
+
+def test_an_onboarded_user_goes_to_the_dashboard_view(logged_in_client, user, account_links_mode):
+    ExpressAccountFactory(user=user)
+
+    response = logged_in_client.get(CONNECT)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/stripe/dashboard/"
+    assert account_links_mode.requests == []
+    assert not ConnectAttempt.objects.exists()
+
+
+def test_an_unfinished_account_gets_a_link_without_a_new_account(
+    logged_in_client, user, account_links_mode
+):
+    fake = account_links_mode
+    acct = fake.create_account(email=user.email)["id"]
+    ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
+
+    response = logged_in_client.get(CONNECT)
+
+    assert response["Location"].startswith(f"{fake.url}/setup/e/{acct}/")
+    assert fake.requests_to("/v1/accounts", "POST") == []
+    assert ConnectAttempt.objects.get().account.stripe_id == acct
+
+
+def test_a_disconnected_account_is_replaced_by_a_new_one(
+    logged_in_client, user, account_links_mode, signals_received
+):
+    fake = account_links_mode
+    old = ExpressAccountFactory(user=user, disconnected=True)
+
+    response = logged_in_client.get(CONNECT)
+
+    assert response.status_code == 302
+    account = ExpressAccount.objects.get()
+    assert account.pk == old.pk  # one row per user and mode
+    assert account.stripe_id != old.stripe_id
+    assert account.stripe_id in fake.accounts
+    assert account.is_connected
+    assert account.status == ExpressAccount.Status.ONBOARDING
+    (create,) = fake.requests_to("/v1/accounts", "POST")
+    # Not the first account's key: that one would replay the old account.
+    assert header(create, "Idempotency-Key") == (
+        f"django-stripe-express:create-account:test:{user.pk}:replaces:{old.stripe_id}"
+    )
+    sent = [(name, kw["created"]) for name, kw in signals_received]
+    assert sent == [("account_connected", False)]
+
+
+def test_create_params_hook_can_use_controller_properties(
+    logged_in_client, user, account_links_mode, settings
+):
+    fake = account_links_mode
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS,
+        "ACCOUNT_CREATE_PARAMS": f"{__name__}.controller_params",
+    }
+
+    logged_in_client.get(CONNECT)
+
+    (create,) = fake.requests_to("/v1/accounts", "POST")
+    assert "type" not in create.form
+    assert create.form["controller"]["stripe_dashboard"] == {"type": "express"}
+    assert create.form["business_profile"] == {"product_description": f"Seller {user.pk}"}
+    stored = fake.accounts[ExpressAccount.objects.get().stripe_id]
+    assert stored["type"] == "express"
+
+
+def test_views_require_login(client, account_links_mode):
+    for path in (CONNECT, REFRESH, RETURN):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"/accounts/login/?next={path}")
+    assert account_links_mode.requests == []
+
+
+def test_query_counts(
+    logged_in_client, account_links_mode, django_assert_num_queries
+):
+    # Session + user, account lookup, attempt insert, breadcrumb, account
+    # insert (in a savepoint), attempt close.
+    with django_assert_num_queries(9):
+        logged_in_client.get(CONNECT)
+    # Session + user, account lookup.
+    with django_assert_num_queries(3):
+        logged_in_client.get(REFRESH)
+    # Session + user, account lookup, one UPDATE, the attempt's `next`.
+    with django_assert_num_queries(5):
+        logged_in_client.get(RETURN)
+
+
+@pytest.mark.parametrize("livemode", [False, True])
+def test_idempotency_key_is_per_user_and_mode(user, other_user, livemode):
+    key = idempotency_key(user, livemode)
+    assert key == idempotency_key(user, livemode)
+    assert key != idempotency_key(other_user, livemode)
+    assert key != idempotency_key(user, not livemode)
+    assert key != idempotency_key(user, livemode, "acct_old")
+    assert len(key) <= 255

@@ -1,0 +1,63 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from django_stripe_express.conf import MissingSetting, app_settings
+
+
+def test_settings_are_read_at_access_time(settings):
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_one", "STATE_MAX_AGE": 10}
+    assert app_settings.SECRET_KEY == "sk_test_one"
+    assert app_settings.STATE_MAX_AGE == 10
+
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_two"}
+    assert app_settings.SECRET_KEY == "sk_test_two"
+    assert app_settings.STATE_MAX_AGE == 3600
+
+
+def test_defaults(settings):
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x"}
+    assert app_settings.ONBOARDING == "oauth"
+    assert app_settings.WEBHOOK_SECRETS == []
+    assert app_settings.WEBHOOK_TOLERANCE == 300
+    assert app_settings.SUGGESTED_CAPABILITIES == ["transfers"]
+    assert app_settings.ASSERT_CAPABILITIES is False
+    assert app_settings.API_BASE == "https://api.stripe.com"
+    assert app_settings.CONNECT_BASE == "https://connect.stripe.com"
+    assert app_settings.MAX_NETWORK_RETRIES == 2
+    assert app_settings.REDIRECT_URI is None
+    assert app_settings.PREFILL == "django_stripe_express.prefill.default_prefill"
+    assert app_settings.livemode is False
+
+
+@pytest.mark.parametrize("key", ["SECRET_KEY", "CLIENT_ID"])
+def test_missing_required_key_names_it(settings, key):
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x", "CLIENT_ID": "ca_x", key: ""}
+    with pytest.raises(MissingSetting) as excinfo:
+        _ = getattr(app_settings, key)
+    assert isinstance(excinfo.value, ImproperlyConfigured)
+    assert excinfo.value.key == key
+    assert f"STRIPE_EXPRESS[{key!r}]" in str(excinfo.value)
+
+
+def test_absent_dict_behaves_as_empty(settings):
+    del settings.STRIPE_EXPRESS
+    with pytest.raises(MissingSetting):
+        _ = app_settings.SECRET_KEY
+    assert app_settings.ONBOARDING == "oauth"
+
+
+def test_single_webhook_secret_string_is_accepted(settings):
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x", "WEBHOOK_SECRETS": "whsec_a"}
+    assert app_settings.WEBHOOK_SECRETS == ["whsec_a"]
+
+
+def test_livemode_follows_the_key(settings):
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_live_x"}
+    assert app_settings.livemode is True
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "rk_test_x"}
+    assert app_settings.livemode is False
+
+
+def test_bases_lose_trailing_slash(settings):
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x", "API_BASE": "http://127.0.0.1:1/"}
+    assert app_settings.API_BASE == "http://127.0.0.1:1"

@@ -1,0 +1,155 @@
+"""The example platform over real HTTP (no browser): pages, demo login, checks.
+
+The project runs in its own process with its own settings and database (see
+tests/browser/server.py); the browser tests drive the same server.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from django_stripe_express.testing import FakeStripe
+
+from .browser.server import EXAMPLE, ExampleServer
+
+pytestmark = pytest.mark.skipif(
+    not EXAMPLE.is_dir(), reason="example_project/ is not here (an sdist ships without it)"
+)
+
+
+class Visitor:
+    """A cookie-keeping HTTP client that fills in Django's CSRF token."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=10) as response:
+                return response.status, response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.geturl(), error.read().decode()
+
+    def post(self, path: str, fields: dict[str, str]) -> tuple[int, str, str]:
+        token = next(c.value for c in self.cookies if c.name == "csrftoken")
+        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(
+            self.base + path, data=data, headers={"Referer": self.base + path}
+        )
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.geturl(), error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeStripe]:
+    with FakeStripe() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(fake, tmp_path_factory) -> Iterator[ExampleServer]:
+    with ExampleServer(tmp_path_factory.mktemp("example"), fake.url) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def production_like(fake, tmp_path_factory) -> Iterator[ExampleServer]:
+    with ExampleServer(tmp_path_factory.mktemp("example"), fake.url, DEBUG="false") as running:
+        yield running
+
+
+def test_system_checks_pass_without_warnings(server):
+    out = server.manage("check", "--fail-level", "WARNING")
+    assert "no issues" in out
+
+
+def test_demo_users_is_idempotent(server):
+    assert "alice, bob, carol, support" in server.manage("demo_users")
+    server.manage("demo_users")
+    assert server.query("SELECT count(*) FROM auth_user") == [(4,)]
+
+
+def test_dashboard_needs_a_login(server):
+    status, url, body = Visitor(server.url).get("/")
+    assert status == 200
+    assert url == f"{server.url}/login/?next=/"
+    assert "Pick a demo user" in body
+
+
+def test_log_in_with_a_password(server):
+    visitor = Visitor(server.url)
+    visitor.get("/login/")
+    status, url, body = visitor.post("/login/", {"username": "alice", "password": "demo"})
+    assert (status, url) == (200, f"{server.url}/")
+    assert "Hello Alice" in body
+    assert 'data-stripe-express-status="not_connected"' in body
+    assert 'href="/stripe/connect/?next=%2F"' in body
+
+
+def test_demo_users_page_logs_in_with_one_click(server):
+    visitor = Visitor(server.url)
+    status, _, body = visitor.get("/demo/users/")
+    assert status == 200
+    names = re.findall(r"Log in as (\w+)</button>", body)
+    assert names == ["Alice", "Bob", "Carol", "Sam"]
+    assert "Offline demo: Stripe is the local fake." in body
+
+    status, url, body = visitor.post("/demo/login/", {"username": "bob"})
+    assert (status, url) == (200, f"{server.url}/")
+    assert "Hello Bob" in body
+
+
+def test_staff_demo_user_lands_in_the_admin(server):
+    visitor = Visitor(server.url)
+    visitor.get("/demo/users/")
+    status, url, body = visitor.post("/demo/login/", {"username": "support"})
+    assert (status, url) == (200, f"{server.url}/admin/")
+    assert "Express accounts" in body
+
+
+def test_demo_login_needs_the_csrf_token(server):
+    request = urllib.request.Request(
+        f"{server.url}/demo/login/", data=b"username=alice", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=10)
+    error.value.close()
+    assert error.value.code == 403
+
+
+def test_button_gallery_shows_every_state(server):
+    status, _, body = Visitor(server.url).get("/demo/states/")
+    assert status == 200
+    assert re.findall(r'data-stripe-express-status="(\w+)"', body) == [
+        "anonymous", "not_connected", "onboarding", "restricted",
+        "pending_verification", "enabled", "disabled", "disconnected",
+    ]
+    assert body.count("<style>") == 1
+
+
+def test_without_debug_the_demo_shortcuts_are_gone(production_like):
+    visitor = Visitor(production_like.url)
+    status, _, body = visitor.get("/demo/users/")
+    assert status == 200
+    assert "Log in as" not in body
+    assert "/demo/states/" not in body
+    assert visitor.get("/demo/states/")[0] == 404
+    visitor.get("/login/")  # for a CSRF cookie: the POST must fail on DEBUG, not CSRF
+    status, _, _ = visitor.post("/demo/login/", {"username": "alice"})
+    assert status == 404
+    # Still nobody logged in.
+    assert visitor.get("/")[1].startswith(f"{production_like.url}/login/")

@@ -1,0 +1,40 @@
+from django.test import RequestFactory
+
+from django_stripe_express.prefill import default_prefill, prefill_for
+
+from .factories import UserFactory
+
+
+def custom_prefill(request):
+    return {
+        "email": "shop@example.com",
+        "business_name": "Ada's Bakery",
+        "url": "",
+        "password": "never sent",
+        "phone_number": 5551234,
+    }
+
+
+def request_for(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return request
+
+
+def test_default_prefill_uses_what_the_user_model_has(db):
+    user = UserFactory(email="ada@example.com", first_name="Ada", last_name="")
+    assert default_prefill(request_for(user)) == {"email": "ada@example.com", "first_name": "Ada"}
+
+
+def test_custom_prefill_is_limited_to_documented_fields(db, settings):
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "PREFILL": f"{__name__}.custom_prefill"}
+    assert prefill_for(request_for(UserFactory())) == {
+        "email": "shop@example.com",
+        "business_name": "Ada's Bakery",
+        "phone_number": "5551234",
+    }
+
+
+def test_prefill_can_be_turned_off(db, settings):
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "PREFILL": None}
+    assert prefill_for(request_for(UserFactory())) == {}

@@ -1,0 +1,50 @@
+"""Stripe's requirement names and disabled reasons, in plain words."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_stripe_express.display import (
+    disabled_reason_text,
+    humanize_requirement,
+    humanize_requirements,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("external_account", "bank account"),
+        ("individual.verification.document", "identity document"),
+        ("representative.verification.document", "identity document"),
+        ("person_1AbCdEf.verification.document", "identity document"),
+        ("individual.verification.additional_document", "proof of address"),
+        ("tos_acceptance.date", "terms of service acceptance"),
+        ("tos_acceptance.ip", "terms of service acceptance"),
+        ("individual.dob.day", "date of birth"),
+        ("individual.address.line1", "address"),
+        ("individual.id_number", "ID number"),
+        ("individual.first_name", "full name"),
+        ("business_profile.url", "business website"),
+        ("company.tax_id", "company tax ID"),
+        # Unknown: the raw name, humanised.
+        ("individual.favourite_colour", "individual favourite colour"),
+        ("some_new.thing", "some new thing"),
+    ],
+)
+def test_humanize_requirement(name, words):
+    assert humanize_requirement(name) == words
+
+
+def test_humanize_requirements_merges_duplicates_in_order():
+    assert humanize_requirements(
+        ["tos_acceptance.date", "external_account", "tos_acceptance.ip", "individual.dob.day",
+         "individual.dob.month"]
+    ) == ["terms of service acceptance", "bank account", "date of birth"]
+    assert humanize_requirements([]) == []
+
+
+def test_disabled_reason_text():
+    assert "suspected fraud" in disabled_reason_text("rejected.fraud")
+    assert "paused by this site" in disabled_reason_text("platform_paused")
+    assert disabled_reason_text("something.new") == "Stripe has disabled this account."

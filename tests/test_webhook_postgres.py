@@ -1,0 +1,130 @@
+"""Concurrent deliveries on PostgreSQL (real row-level concurrency).
+
+Stripe retries, and several of its servers may deliver the same event at once;
+bursts for many accounts arrive shuffled. Skipped on SQLite (see conftest).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from django_stripe_express import signals
+from django_stripe_express.models import ExpressAccount, WebhookEvent
+
+from .factories import ExpressAccountFactory
+
+URL = "/stripe/webhook/"
+T0 = 1_700_000_000
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def signalled():
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def on_updated(sender: Any, event: Any, **kwargs: Any) -> None:
+        with lock:
+            counts[f"account_updated:{event.stripe_id}"] += 1
+
+    def on_event(sender: Any, event: Any, **kwargs: Any) -> None:
+        with lock:
+            counts[f"webhook_event:{event.stripe_id}"] += 1
+
+    signals.account_updated.connect(on_updated, weak=False)
+    signals.webhook_event.connect(on_event, weak=False)
+    yield counts
+    signals.account_updated.disconnect(on_updated)
+    signals.webhook_event.disconnect(on_event)
+
+
+def post(body: str, header: str) -> tuple[int, bytes]:
+    try:
+        response = Client().post(
+            URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+        return response.status_code, response.content
+    finally:
+        connection.close()  # each worker thread has its own connection
+
+
+def test_the_same_event_delivered_concurrently_is_applied_once(fake_stripe, signalled):
+    account = ExpressAccountFactory(onboarding=True)
+    fake_stripe.create_account(id=account.stripe_id)
+    fake_stripe.complete_onboarding(account.stripe_id)
+    event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
+    body, header = fake_stripe.signed(event)
+    threads = 8
+    barrier = threading.Barrier(threads)
+
+    def deliver(_: int) -> tuple[int, bytes]:
+        barrier.wait()
+        return post(body, header)
+
+    with ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(deliver, range(threads)))
+
+    assert Counter(answers) == {(200, b"processed"): 1, (200, b"duplicate"): threads - 1}
+    assert signalled == {
+        f"account_updated:{event['id']}": 1,
+        f"webhook_event:{event['id']}": 1,
+    }
+    stored = WebhookEvent.objects.get()
+    assert (stored.status, stored.attempts) == ("processed", 1)
+    assert ExpressAccount.objects.get(pk=account.pk).status == "enabled"
+
+
+def test_a_shuffled_burst_with_duplicates_ends_at_each_accounts_newest_state(
+    fake_stripe, signalled
+):
+    rng = random.Random(6)
+    accounts = [ExpressAccountFactory(onboarding=True) for _ in range(6)]
+    deliveries: list[tuple[str, str]] = []
+    newest: dict[str, tuple[int, str]] = {}
+    event_ids = []
+    for account in accounts:
+        acct = account.stripe_id
+        fake_stripe.create_account(id=acct)
+        for step in range(8):
+            email = f"{acct}-{step}@example.com"
+            fake_stripe.update_account(acct, email=email)
+            if step == 5:
+                fake_stripe.complete_onboarding(acct)
+            created = T0 + step * 10 + rng.randrange(5)
+            event = fake_stripe.build_event("account.updated", account=acct, created=created)
+            event_ids.append(event["id"])
+            newest[acct] = (created, email)
+            signed = fake_stripe.signed(event)
+            deliveries += [signed] * rng.choice([1, 1, 2, 3])  # Stripe redelivers
+    rng.shuffle(deliveries)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda d: post(*d), deliveries))
+
+    assert {status for status, _ in answers} == {200}
+    for account in accounts:
+        account.refresh_from_db()
+        created, email = newest[account.stripe_id]
+        assert account.email == email
+        assert account.status == "enabled"
+        assert int(account.last_event_created.timestamp()) == created
+    # Every event recorded once, applied or found stale, and announced once.
+    assert sorted(WebhookEvent.objects.values_list("stripe_id", flat=True)) == sorted(event_ids)
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) <= {"processed", "ignored"}
+    ignored = WebhookEvent.objects.filter(status="ignored")
+    assert set(ignored.values_list("detail", flat=True)) <= {"stale"}
+    assert all(signalled[f"webhook_event:{evt}"] == 1 for evt in event_ids)
+    processed = set(
+        WebhookEvent.objects.filter(status="processed").values_list("stripe_id", flat=True)
+    )
+    applied = {key.split(":")[1] for key in signalled if key.startswith("account_updated")}
+    assert applied == processed
+    assert all(signalled[f"account_updated:{evt}"] == 1 for evt in processed)
