@@ -93,7 +93,7 @@ def readme_snippets() -> dict[str, str]:
     }
     missing = needed - set(snippets)
     if missing:
-        sys.exit(f"FAILED: README.md lacks the fresh-install snippets {sorted(missing)}")
+        sys.exit(f"FAILED: README.md or docs/testing.md lacks the snippets {sorted(missing)}")
     return snippets
 
 

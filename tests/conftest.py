@@ -42,5 +42,25 @@ def logged_in_client(client, user):
 
 
 @pytest.fixture
+def capture_signal():
+    """``capture_signal(signal)``: a list that receives the kwargs of each send."""
+    connected = []
+
+    def capture(signal):
+        received = []
+
+        def receiver(sender, **kwargs):
+            received.append(kwargs)
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return received
+
+    yield capture
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+@pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"

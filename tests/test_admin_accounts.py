@@ -272,15 +272,8 @@ class TestRefreshAction:
 
 
 @pytest.fixture
-def deauthorized():
-    received: list[dict] = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    account_deauthorized.connect(receiver)
-    yield received
-    account_deauthorized.disconnect(receiver)
+def deauthorized(capture_signal):
+    return capture_signal(account_deauthorized)
 
 
 class TestDisconnectAction:

@@ -17,15 +17,8 @@ Outcome = ConnectAttempt.Outcome
 
 
 @pytest.fixture
-def connected_signals():
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    account_connected.connect(receiver)
-    yield received
-    account_connected.disconnect(receiver)
+def connected_signals(capture_signal):
+    return capture_signal(account_connected)
 
 
 def test_happy_path_through_the_hosted_page(

@@ -17,15 +17,8 @@ CSRF = "k" * 32  # a valid unmasked CSRF secret
 
 
 @pytest.fixture
-def deauthorized():
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    account_deauthorized.connect(receiver)
-    yield received
-    account_deauthorized.disconnect(receiver)
+def deauthorized(capture_signal):
+    return capture_signal(account_deauthorized)
 
 
 @pytest.fixture

@@ -18,15 +18,8 @@ Outcome = ConnectAttempt.Outcome
 
 
 @pytest.fixture
-def failures():
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    connect_failed.connect(receiver)
-    yield received
-    connect_failed.disconnect(receiver)
+def failures(capture_signal):
+    return capture_signal(connect_failed)
 
 
 @pytest.fixture

@@ -23,15 +23,8 @@ EXPIRED = "This connection link has expired."
 
 
 @pytest.fixture
-def failures():
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    connect_failed.connect(receiver)
-    yield received
-    connect_failed.disconnect(receiver)
+def failures(capture_signal):
+    return capture_signal(connect_failed)
 
 
 def assert_refused(response, text):

@@ -20,16 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def updates():
+def updates(capture_signal):
     """Every `account_updated` signal sent during the test."""
-    received: list[dict] = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    account_updated.connect(receiver)
-    yield received
-    account_updated.disconnect(receiver)
+    return capture_signal(account_updated)
 
 
 def known_accounts(fake, count: int, *, livemode: bool = False) -> list[ExpressAccount]:

@@ -7,13 +7,13 @@ pending it is a live CSRF token for the OAuth callback.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from ..models import ConnectAttempt
+from .records import RecordAdmin
 
 
 @admin.register(ConnectAttempt)
-class ConnectAttemptAdmin(admin.ModelAdmin):
+class ConnectAttemptAdmin(RecordAdmin):
     list_display = ("created_at", "user", "flow", "outcome", "error_code", "finished_at")
     list_filter = ("outcome", "flow", "livemode", "created_at")
     list_select_related = ("user",)
@@ -34,15 +34,3 @@ class ConnectAttemptAdmin(admin.ModelAdmin):
         "expires_at",
         "finished_at",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Records for support; only a superuser may remove one (pruning is the
-        # `stripe_express_prune` command's job).
-        return bool(request.user.is_active and request.user.is_superuser)

@@ -18,12 +18,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import WebhookEvent
+from .records import RecordAdmin
 
 logger = logging.getLogger(__name__)
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(RecordAdmin):
     list_display = ("stripe_id", "type", "account", "livemode", "status", "created", "received_at")
     list_filter = ("status", "type", "livemode")
     search_fields = ("=stripe_id", "=account")
@@ -43,16 +44,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "processed_at",
         "payload_display",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return bool(request.user.is_active and request.user.is_superuser)
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         """The model's ``change`` permission, although the form itself is read-only."""

@@ -1,8 +1,15 @@
-"""Stripe webhooks: verify (`signature`), parse (`event`), record once (`record`),
-apply (`handlers`), all tied together by `process`.
+"""Stripe webhooks, one concern per module:
 
-The view only reads the body and maps an `Outcome` or `InvalidWebhook` to a
-response; tests and host code can call `handle_delivery` / `process_event`.
+- `signature`: Stripe's ``Stripe-Signature`` scheme, constant time, several secrets;
+- `event`: a verified body parsed into a `StripeEvent` (or refused);
+- `lookup`: the one read per delivery (the account, and whether the event was seen);
+- `record`: the `WebhookEvent` row, once per event id;
+- `handlers`: what each event type changes on an `ExpressAccount` (pure);
+- `store`: the account UPDATE and event INSERT, all or nothing, fast;
+- `process`: ties them together, sends the signals after commit;
+- `response`: HTTP in and out for the (one-line) view.
+
+Tests and host code can call `handle_delivery` / `process_event` directly.
 """
 
 from .errors import InvalidWebhook

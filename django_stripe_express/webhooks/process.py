@@ -1,7 +1,7 @@
 """Verify, record once, apply, signal: the webhook's logic, callable without a view.
 
 Queries for an ``account.updated`` that is applied: one SELECT of the account
-that also tells whether the event was seen before, then one conditional UPDATE
+that also tells whether the event was seen before (`lookup`), then one conditional UPDATE
 of the account and one INSERT of the event with its final status, all or
 nothing (`store`; a single statement on PostgreSQL). A duplicate costs the
 SELECT alone.
@@ -18,15 +18,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Subquery
+from django.db import transaction
 from django.utils import timezone
 
 from .. import signals
 from ..client import get_client
 from ..conf import app_settings
 from ..models import ExpressAccount, WebhookEvent
-from . import handlers, store
+from . import handlers, lookup, store
 from .errors import AlreadyProcessed
 from .event import StripeEvent, event_from_dict, parse_event
 from .record import DONE, existing_status, new_row, record, record_failure
@@ -68,7 +67,7 @@ def process_event(event: StripeEvent | WebhookEvent) -> Outcome:
     acct_id = handlers.account_id(event) if handler else ""
     account: ExpressAccount | None = None
     if acct_id:
-        account, status = _load(acct_id, event.id)
+        account, status = lookup.account_and_event_status(acct_id, event.id)
         if account is None:
             status = existing_status(event.id)
     else:
@@ -85,35 +84,6 @@ def process_event(event: StripeEvent | WebhookEvent) -> Outcome:
         logger.exception("Webhook %s %s failed; Stripe will retry it", event.type, event.id)
         record_failure(event, f"{type(exc).__name__}: {exc}", retry=retry)
         return Outcome(500, "failed")
-
-
-def _load(acct_id: str, event_id: str) -> tuple[ExpressAccount | None, str | None]:
-    """The account, and the stored status of the event: one query."""
-    sql, order = _load_sql(connection.alias, connection.vendor)
-    values = {_ACCT: acct_id, _EVENT: event_id}
-    rows = list(ExpressAccount.objects.raw(sql, [values[name] for name in order]))
-    if not rows:
-        return None, None
-    return rows[0], getattr(rows[0], "webhook_event_status", None)
-
-
-_ACCT, _EVENT = "\x00account", "\x00event"  # placeholders, never sent
-
-
-@functools.lru_cache(maxsize=8)
-def _load_sql(alias: str, vendor: str) -> tuple[str, tuple[str, ...]]:
-    # Compiling this queryset costs several times more than running it, and
-    # every delivery runs it: the ORM writes the SQL once per database, with
-    # placeholders whose order tells where each real parameter goes.
-    seen = WebhookEvent.objects.using(alias).filter(stripe_id=_EVENT).order_by()
-    rows = (
-        ExpressAccount.objects.using(alias)
-        .filter(stripe_id=_ACCT)
-        .annotate(webhook_event_status=Subquery(seen.values("status")[:1]))
-        .order_by()[:1]
-    )
-    sql, params = rows.query.sql_with_params()
-    return sql, tuple(params)
 
 
 def _ignore_reason(
