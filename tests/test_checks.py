@@ -7,6 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+# Django 6.1's model checks open a database cursor (JSONField support).
+pytestmark = pytest.mark.django_db
+
 VALID = {
     "SECRET_KEY": "sk_test_abc",
     "CLIENT_ID": "ca_abc",

@@ -8,6 +8,7 @@ the test suite's Django settings or database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
@@ -111,7 +112,8 @@ class ExampleServer:
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the example project's database directly (what it really stored)."""
-        with sqlite3.connect(self.db_path) as connection:
+        # closing(): sqlite3's own context manager commits but never closes.
+        with contextlib.closing(sqlite3.connect(self.db_path)) as connection:
             return list(connection.execute(sql, params))
 
     def account_of(self, username: str) -> tuple[Any, ...] | None:
