@@ -61,3 +61,17 @@ def test_livemode_follows_the_key(settings):
 def test_bases_lose_trailing_slash(settings):
     settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x", "API_BASE": "http://127.0.0.1:1/"}
     assert app_settings.API_BASE == "http://127.0.0.1:1"
+
+
+def test_error_pages_hide_the_secrets(settings):
+    """Django's debug page and error e-mails show settings: ours come out masked."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    settings.STRIPE_EXPRESS = {
+        "SECRET_KEY": "sk_live_do_not_show",
+        "WEBHOOK_SECRETS": ["whsec_do_not_show"],
+        "CLIENT_ID": "ca_public",
+    }
+    shown = SafeExceptionReporterFilter().get_safe_settings()["STRIPE_EXPRESS"]
+    assert "do_not_show" not in repr(shown)
+    assert shown["CLIENT_ID"] == "ca_public"
