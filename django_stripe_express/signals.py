@@ -4,7 +4,12 @@ Every signal is sent with ``sender=ExpressAccount`` (``WebhookEvent`` for
 ``webhook_event``), so receivers can connect with ``sender=`` to be explicit.
 """
 
+import logging
+from typing import Any
+
 from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
 
 #: A user finished connecting (either flow) and the account is stored.
 #: Arguments: ``account`` (ExpressAccount), ``user``, ``request`` (or None),
@@ -32,3 +37,16 @@ connect_failed = Signal()
 #: Arguments: ``event`` (WebhookEvent), ``data`` (the event as a dict),
 #: ``applied`` (bool: whether this app changed anything for it).
 webhook_event = Signal()
+
+
+def send_committed(signal: Signal, name: str, about: str, **kwargs: Any) -> None:
+    """Send `signal` about a change already committed, logging receivers' errors.
+
+    A receiver's bug cannot undo what is stored; raising it would only turn a
+    webhook into a 500 (and a duplicate redelivery) or stop a sync half-way.
+    """
+    for receiver, response in signal.send_robust(**kwargs):
+        if isinstance(response, Exception):
+            logger.error(
+                "%s receiver %r failed for %s", name, receiver, about, exc_info=response
+            )

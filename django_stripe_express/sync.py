@@ -22,7 +22,7 @@ from .accounts import UPDATE_FIELDS, apply_account, stripe_values
 from .client import get_client
 from .conf import app_settings
 from .models import ExpressAccount
-from .signals import account_updated
+from .signals import account_updated, send_committed
 
 logger = logging.getLogger(__name__)
 
@@ -49,25 +49,18 @@ def _changed_fields(account: ExpressAccount, data: Any) -> list[str]:
 
 
 def _notify(account: ExpressAccount, change: Change, source: str) -> None:
-    # The change is stored by now: a receiver's error must not turn the admin
-    # action into a 500 or stop the sync half-way. It is logged instead.
     if not change.status_changed:
         return
-    results = account_updated.send_robust(
+    send_committed(
+        account_updated,
+        "account_updated",
+        account.stripe_id,
         sender=ExpressAccount,
         account=account,
         previous_status=change.previous_status,
         source=source,
         event=None,
     )
-    for receiver, response in results:
-        if isinstance(response, Exception):
-            logger.error(
-                "account_updated receiver %r failed for %s",
-                receiver,
-                account.stripe_id,
-                exc_info=response,
-            )
 
 
 def refresh_account(

@@ -175,38 +175,23 @@ def _send_applied(
     previous_status: str,
     deauthorized: bool,
 ) -> None:
+    about = f"webhook {event.type} {event.id}"
     if deauthorized:
-        results = signals.account_deauthorized.send_robust(
-            sender=ExpressAccount, account=account, event=saved, request=None
+        signals.send_committed(
+            signals.account_deauthorized, "account_deauthorized", about,
+            sender=ExpressAccount, account=account, event=saved, request=None,
         )
     else:
-        results = signals.account_updated.send_robust(
-            sender=ExpressAccount,
-            account=account,
-            previous_status=previous_status,
-            source="webhook",
-            event=saved,
+        signals.send_committed(
+            signals.account_updated, "account_updated", about,
+            sender=ExpressAccount, account=account, previous_status=previous_status,
+            source="webhook", event=saved,
         )
-    _log_receiver_errors(results, event)
     _send_event(saved, event, applied=True)
 
 
 def _send_event(saved: WebhookEvent, event: StripeEvent, *, applied: bool) -> None:
-    results = signals.webhook_event.send_robust(
-        sender=WebhookEvent, event=saved, data=event.raw, applied=applied
+    signals.send_committed(
+        signals.webhook_event, "webhook_event", f"webhook {event.type} {event.id}",
+        sender=WebhookEvent, event=saved, data=event.raw, applied=applied,
     )
-    _log_receiver_errors(results, event)
-
-
-def _log_receiver_errors(results: list[tuple[Any, Any]], event: StripeEvent) -> None:
-    # The event is committed by now: a receiver's error cannot undo it, and a
-    # 500 would only make Stripe redeliver a duplicate. Log it loudly instead.
-    for receiver, response in results:
-        if isinstance(response, Exception):
-            logger.error(
-                "Receiver %r failed for webhook %s %s",
-                receiver,
-                event.type,
-                event.id,
-                exc_info=response,
-            )
