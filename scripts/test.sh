@@ -10,5 +10,8 @@ VENV=${VENV:-.venv}
 if [ -z "${SKIP_INSTALL:-}" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[test]"
+  # The browser tests drive the system's chromium (Debian: apt-get install
+  # chromium) through Playwright; without chromium they skip, saying so.
+  "$VENV/bin/python" -m pip install -q playwright
 fi
 exec "$VENV/bin/python" -m pytest "$@"
