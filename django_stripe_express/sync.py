@@ -8,7 +8,6 @@ actually changed.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +22,6 @@ from .client import get_client
 from .conf import app_settings
 from .models import ExpressAccount
 from .signals import account_updated, send_committed
-
-logger = logging.getLogger(__name__)
 
 #: Stripe's largest page: the command makes one call per 100 accounts.
 PAGE_SIZE = 100
