@@ -43,13 +43,17 @@ SECRET = "whsec_benchmark"
 T0 = 1_700_000_000
 
 
-def configure(db_name: str, tmpdir: str) -> None:
+def configure(db_name: str, tmpdir: str, prepared: bool = False) -> None:
     url = os.environ.get("DATABASE_URL")
     if url:
         import environ
 
         database = environ.Env.db_url_config(url)
         database["TEST"] = {"NAME": db_name}
+        if prepared:
+            # psycopg 3: bind parameters on the server and prepare statements
+            # run five times, so PostgreSQL stops parsing and planning them.
+            database["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
     else:
         database = {
             "ENGINE": "django.db.backends.sqlite3",
@@ -237,11 +241,14 @@ def main() -> None:
                         "/dev/shm takes the disk out of the measure)")
     parser.add_argument("--db-name", default="bench_webhooks",
                         help="throwaway PostgreSQL database (dropped afterwards)")
+    parser.add_argument("--prepared", action="store_true",
+                        help="PostgreSQL with psycopg 3: server-side binding and "
+                        "prepared statements (OPTIONS server_side_binding, prepare_threshold)")
     args = parser.parse_args()
     n = args.events
 
     with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as tmpdir:
-        configure(args.db_name, tmpdir)
+        configure(args.db_name, tmpdir, args.prepared)
         django.setup()
         install_urls()
         from django.core.handlers.wsgi import WSGIHandler
@@ -278,7 +285,8 @@ def main() -> None:
 
     floor_rate = n / results[0][1]
     vendor = connection.vendor
-    print(f"\n{n} events per phase on {vendor} (Django {django.get_version()}, "
+    prepared = ", prepared statements" if args.prepared and vendor == "postgresql" else ""
+    print(f"\n{n} events per phase on {vendor}{prepared} (Django {django.get_version()}, "
           f"{args.round} per round, phases alternating)\n")
     print(f"{'phase':<26}{'events/s':>10}{'ms/event':>10}{'queries/event':>15}"
           f"{'vs floor':>10}")

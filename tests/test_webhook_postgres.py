@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from django_stripe_express import signals
 from django_stripe_express.models import ExpressAccount, WebhookEvent
@@ -128,3 +130,57 @@ def test_a_shuffled_burst_with_duplicates_ends_at_each_accounts_newest_state(
     applied = {key.split(":")[1] for key in signalled if key.startswith("account_updated")}
     assert applied == processed
     assert all(signalled[f"account_updated:{evt}"] == 1 for evt in processed)
+
+
+def test_a_change_committed_while_waiting_for_the_row_is_not_overwritten(fake_stripe):
+    """The one-statement path writes only over the row it read.
+
+    Another transaction holds the account's row (as a concurrent delivery
+    would) and commits a change while this delivery waits for it.
+    PostgreSQL then re-checks the UPDATE against the new row: the event must
+    be decided again from that row, and the signal must report the status
+    that was really replaced.
+    """
+    account = ExpressAccountFactory(onboarding=True)
+    fake_stripe.create_account(id=account.stripe_id, email="maker@example.com")
+    fake_stripe.complete_onboarding(account.stripe_id)
+    event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
+    body, header = fake_stripe.signed(event)
+    previous: list[str] = []
+
+    def on_updated(sender: Any, previous_status: str, **kwargs: Any) -> None:
+        previous.append(previous_status)
+
+    signals.account_updated.connect(on_updated, weak=False)
+    try:
+        with ThreadPoolExecutor(1) as pool, transaction.atomic():
+            ExpressAccount.objects.filter(pk=account.pk).update(
+                status="restricted", email="support@example.com", updated_at=timezone.now()
+            )
+            answer = pool.submit(post, body, header)
+            wait_for_a_lock_wait()
+            assert not answer.done()
+        assert answer.result() == (200, b"processed")
+    finally:
+        signals.account_updated.disconnect(on_updated)
+
+    assert previous == ["restricted"]
+    account.refresh_from_db()
+    assert (account.status, account.email) == ("enabled", "maker@example.com")
+    assert WebhookEvent.objects.get().status == "processed"
+
+
+def wait_for_a_lock_wait(timeout: float = 10.0) -> None:
+    """Until another backend of this database is waiting for a row lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures in a transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no delivery ever waited for the account's row")

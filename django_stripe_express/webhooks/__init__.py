@@ -6,6 +6,7 @@
 - `record`: the `WebhookEvent` row, once per event id;
 - `handlers`: what each event type changes on an `ExpressAccount` (pure);
 - `store`: the account UPDATE and event INSERT, all or nothing, fast;
+- `fast_path`: on PostgreSQL, a new ``account.updated`` in one statement;
 - `process`: ties them together, sends the signals after commit;
 - `response`: HTTP in and out for the (one-line) view.
 

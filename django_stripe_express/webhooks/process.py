@@ -1,10 +1,12 @@
 """Verify, record once, apply, signal: the webhook's logic, callable without a view.
 
-Queries for an ``account.updated`` that is applied: one SELECT of the account
-that also tells whether the event was seen before (`lookup`), then one conditional UPDATE
-of the account and one INSERT of the event with its final status, all or
-nothing (`store`; a single statement on PostgreSQL). A duplicate costs the
-SELECT alone.
+Queries for an ``account.updated`` that is applied: on PostgreSQL, usually one
+statement (`fast_path`), which also reads the row the rest of this module
+needs when it cannot apply the event by itself. Elsewhere (and for the other
+types): one SELECT of the account that also tells whether the event was seen
+before (`lookup`), then one conditional UPDATE of the account and one INSERT
+of the event with its final status, all or nothing (`store`; a single
+statement on PostgreSQL). A duplicate costs the first read alone.
 
 The UPDATE is optimistic (it only matches the row as it was read), so no row
 lock is held while Python works; when another delivery changed the account in
@@ -25,7 +27,7 @@ from .. import signals
 from ..client import get_client
 from ..conf import app_settings
 from ..models import ExpressAccount, WebhookEvent
-from . import handlers, lookup, store
+from . import fast_path, handlers, lookup, store
 from .errors import AlreadyProcessed
 from .event import StripeEvent, event_from_dict, parse_event
 from .record import DONE, existing_status, new_row, record, record_failure
@@ -65,18 +67,23 @@ def process_event(event: StripeEvent | WebhookEvent) -> Outcome:
         event = event_from_dict(event.payload)
     handler = handlers.HANDLERS.get(event.type)
     acct_id = handlers.account_id(event) if handler else ""
-    account: ExpressAccount | None = None
-    if acct_id:
-        account, status = lookup.account_and_event_status(acct_id, event.id)
+    retry = False
+    try:
+        account: ExpressAccount | None = None
+        status: str | None = None
+        if acct_id and fast_path.applies(event):
+            attempt = fast_path.apply_account_updated(event, acct_id)
+            if attempt.recorded is not None and attempt.account is not None:
+                return _applied(attempt.recorded, event, attempt.account, attempt.previous_status)
+            account, status = attempt.account, attempt.event_status
+        elif acct_id:
+            account, status = lookup.account_and_event_status(acct_id, event.id)
         if account is None:
             status = existing_status(event.id)
-    else:
-        status = existing_status(event.id)
-    if status in DONE:
-        logger.debug("Webhook %s %s: duplicate", event.type, event.id)
-        return Outcome(200, "duplicate")
-    retry = status is not None
-    try:
+        if status in DONE:
+            logger.debug("Webhook %s %s: duplicate", event.type, event.id)
+            return Outcome(200, "duplicate")
+        retry = status is not None
         return _process(event, handler, account, retry=retry)
     except AlreadyProcessed:
         return Outcome(200, "duplicate")
@@ -124,13 +131,7 @@ def _process(
             return _ignore(event, result.reason, retry=retry)
         saved = _write(event, account, version, result.fields, retry=retry)
         if saved is not None:
-            transaction.on_commit(
-                functools.partial(
-                    _send_applied, saved, event, account, previous_status, result.deauthorized
-                )
-            )
-            logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
-            return Outcome(200, "processed")
+            return _applied(saved, event, account, previous_status, result.deauthorized)
         # Another delivery changed the account since it was read: decide again.
         fresh = ExpressAccount.objects.filter(pk=account.pk).first()
         if fresh is None:
@@ -159,6 +160,20 @@ def _write(
         if not store.update_account(account, fields, version):
             return None
         return record(event, Status.PROCESSED, retry=True)
+
+
+def _applied(
+    saved: WebhookEvent,
+    event: StripeEvent,
+    account: ExpressAccount,
+    previous_status: str,
+    deauthorized: bool = False,
+) -> Outcome:
+    transaction.on_commit(
+        functools.partial(_send_applied, saved, event, account, previous_status, deauthorized)
+    )
+    logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
+    return Outcome(200, "processed")
 
 
 def _ignore(event: StripeEvent, reason: str, *, retry: bool) -> Outcome:

@@ -22,7 +22,7 @@ from django.db.models import Field
 from ..models import ExpressAccount, WebhookEvent
 from .errors import AlreadyProcessed
 
-_EVENT_FIELDS: list[Field[Any, Any]] = [
+EVENT_FIELDS: list[Field[Any, Any]] = [
     f for f in WebhookEvent._meta.concrete_fields if not f.primary_key
 ]
 
@@ -31,12 +31,12 @@ _EVENT_FIELDS: list[Field[Any, Any]] = [
 # column types); every value is a query parameter, hence the `noqa: S608`.
 
 
-def _qn(name: str | None) -> str:
+def quote(name: str | None) -> str:
     assert name is not None
     return connection.ops.quote_name(name)
 
 
-def _field(model: type[ExpressAccount] | type[WebhookEvent], name: str) -> Field[Any, Any]:
+def model_field(model: type[ExpressAccount] | type[WebhookEvent], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     assert isinstance(field, Field)
     return field
@@ -45,12 +45,12 @@ def _field(model: type[ExpressAccount] | type[WebhookEvent], name: str) -> Field
 @functools.lru_cache(maxsize=64)
 def _update_sql(vendor: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
     meta = ExpressAccount._meta
-    sets = ", ".join(f"{_qn(_field(ExpressAccount, name).column)} = %s" for name in fields)
-    pk = _qn(meta.pk.column)
-    updated_at = _qn(_field(ExpressAccount, "updated_at").column)
-    mark = _qn(_field(ExpressAccount, "last_event_created").column)
+    sets = ", ".join(f"{quote(model_field(ExpressAccount, name).column)} = %s" for name in fields)
+    pk = quote(meta.pk.column)
+    updated_at = quote(model_field(ExpressAccount, "updated_at").column)
+    mark = quote(model_field(ExpressAccount, "last_event_created").column)
     return (
-        f"UPDATE {_qn(meta.db_table)} SET {sets} "  # noqa: S608
+        f"UPDATE {quote(meta.db_table)} SET {sets} "  # noqa: S608
         f"WHERE {pk} = %s AND {updated_at} = %s "
         f"AND {mark} {'IS NULL' if mark_is_null else '= %s'}"
     )
@@ -59,22 +59,29 @@ def _update_sql(vendor: str, fields: tuple[str, ...], mark_is_null: bool) -> str
 @functools.lru_cache(maxsize=8)
 def _insert_sql(vendor: str, returning: bool) -> str:
     meta = WebhookEvent._meta
-    columns = ", ".join(_qn(f.column) for f in _EVENT_FIELDS)
-    values = ", ".join(["%s"] * len(_EVENT_FIELDS))
-    sql = f"INSERT INTO {_qn(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
-    return f"{sql} RETURNING {_qn(meta.pk.column)}" if returning else sql
+    columns = ", ".join(quote(f.column) for f in EVENT_FIELDS)
+    values = ", ".join(["%s"] * len(EVENT_FIELDS))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    return f"{sql} RETURNING {quote(meta.pk.column)}" if returning else sql
+
+
+def insert_if_sql(cte: str) -> str:
+    """An INSERT of one event (`event_params`) that happens only if `cte` returned a row."""
+    meta = WebhookEvent._meta
+    columns = ", ".join(quote(f.column) for f in EVENT_FIELDS)
+    # Typed, because the values are a SELECT list, not a VALUES row.
+    values = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in EVENT_FIELDS)
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {values} "  # noqa: S608
+        f"WHERE EXISTS (SELECT 1 FROM {cte}) RETURNING {quote(meta.pk.column)}"
+    )
 
 
 @functools.lru_cache(maxsize=64)
 def _cte_sql(vendor: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
-    meta = WebhookEvent._meta
-    columns = ", ".join(_qn(f.column) for f in _EVENT_FIELDS)
-    # Typed, because the values are a SELECT list, not a VALUES row.
-    values = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in _EVENT_FIELDS)
     return (
-        f"WITH changed AS ({_update_sql(vendor, fields, mark_is_null)} RETURNING 1) "  # noqa: S608
-        f"INSERT INTO {_qn(meta.db_table)} ({columns}) SELECT {values} "
-        f"WHERE EXISTS (SELECT 1 FROM changed) RETURNING {_qn(meta.pk.column)}"
+        f"WITH changed AS ({_update_sql(vendor, fields, mark_is_null)} RETURNING 1) "
+        f"{insert_if_sql('changed')}"
     )
 
 
@@ -82,25 +89,25 @@ def _update_params(
     account: ExpressAccount, fields: tuple[str, ...], version: tuple[Any, Any]
 ) -> list[Any]:
     params = [
-        _field(ExpressAccount, name).get_db_prep_save(getattr(account, name), connection)
+        model_field(ExpressAccount, name).get_db_prep_save(getattr(account, name), connection)
         for name in fields
     ]
     updated_at, mark = version
     params += [
         account.pk,
-        _field(ExpressAccount, "updated_at").get_db_prep_value(updated_at, connection),
+        model_field(ExpressAccount, "updated_at").get_db_prep_value(updated_at, connection),
     ]
     if mark is not None:
-        field = _field(ExpressAccount, "last_event_created")
+        field = model_field(ExpressAccount, "last_event_created")
         params.append(field.get_db_prep_value(mark, connection))
     return params
 
 
-def _event_params(event: WebhookEvent) -> list[Any]:
-    return [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in _EVENT_FIELDS]
+def event_params(event: WebhookEvent) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in EVENT_FIELDS]
 
 
-def _saved(event: WebhookEvent, pk: Any) -> WebhookEvent:
+def mark_saved(event: WebhookEvent, pk: Any) -> WebhookEvent:
     event.pk = pk
     event._state.adding = False
     event._state.db = connection.alias
@@ -112,11 +119,11 @@ def insert_event(event: WebhookEvent) -> WebhookEvent:
     returning = bool(connection.features.can_return_columns_from_insert)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(connection.vendor, returning), _event_params(event))
+            cursor.execute(_insert_sql(connection.vendor, returning), event_params(event))
             pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     except IntegrityError:
         raise AlreadyProcessed(event.stripe_id) from None
-    return _saved(event, pk)
+    return mark_saved(event, pk)
 
 
 def update_account(
@@ -142,14 +149,14 @@ def update_and_insert(
     """
     if connection.vendor == "postgresql":
         sql = _cte_sql(connection.vendor, fields, version[1] is None)
-        params = _update_params(account, fields, version) + _event_params(event)
+        params = _update_params(account, fields, version) + event_params(event)
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         except IntegrityError:
             raise AlreadyProcessed(event.stripe_id) from None
-        return None if row is None else _saved(event, row[0])
+        return None if row is None else mark_saved(event, row[0])
     with transaction.atomic(savepoint=False):
         if not update_account(account, fields, version):
             return None
