@@ -24,7 +24,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db.models import Field
 from django.utils import timezone
 
 from ..conf import app_settings
@@ -56,6 +57,14 @@ def applies(event: StripeEvent) -> bool:
         and event.livemode == app_settings.livemode
         and not app_settings.WEBHOOK_REFETCH_ACCOUNT
     )
+
+
+_MARK = store.model_field(ExpressAccount, "last_event_created")
+
+
+@functools.lru_cache(maxsize=8)
+def _fields(names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
+    return tuple(store.model_field(ExpressAccount, name) for name in names)
 
 
 @functools.lru_cache(maxsize=8)
@@ -101,34 +110,29 @@ def apply_account_updated(event: StripeEvent, account_id: str) -> Attempt:
     assert isinstance(change, handlers.Change)  # a blank account has no marks
     blank.updated_at = timezone.now()
     fields = tuple(dict.fromkeys((*change.fields, "updated_at")))
-    plan = lookup.compiled(connection.alias, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy costs
+    plan = lookup.compiled(db.alias, db.vendor)
     row = new_row(event, WebhookEvent.Status.PROCESSED)
-    mark = store.model_field(ExpressAccount, "last_event_created")
     params: list[Any] = [
         *lookup.params(plan, account_id, event.id),
-        *(
-            store.model_field(ExpressAccount, name).get_db_prep_save(
-                getattr(blank, name), connection
-            )
-            for name in fields
-        ),
-        mark.get_db_prep_value(event.created, connection),
+        *(field.get_db_prep_save(getattr(blank, field.attname), db) for field in _fields(fields)),
+        _MARK.get_db_prep_value(event.created, db),
         event.created_ts,
-        *store.event_params(row),
+        *store.event_params(row, db),
     ]
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(_sql(connection.alias, fields), params)
+        with db.cursor() as cursor:
+            cursor.execute(_sql(db.alias, fields), params)
             fetched = cursor.fetchone()
     except IntegrityError:
         raise AlreadyProcessed(event.id) from None
     if fetched is None:
         return Attempt(None, None)
-    account, status = lookup.from_row(plan, fetched)
+    account, status = lookup.from_row(plan, fetched, db)
     pk = fetched[-1]
     if pk is None:
         return Attempt(account, status)
     previous_status = account.status
     for name in fields:
         setattr(account, name, getattr(blank, name))
-    return Attempt(account, None, store.mark_saved(row, pk), previous_status)
+    return Attempt(account, None, store.mark_saved(row, pk, db), previous_status)

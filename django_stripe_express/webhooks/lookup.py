@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Subquery
 
 from ..models import ExpressAccount, WebhookEvent
@@ -59,13 +60,14 @@ def account_and_event_status(
     account_id: str, event_id: str
 ) -> tuple[ExpressAccount | None, str | None]:
     """The account (None if unknown) and the stored status of the event (None if new)."""
-    plan = compiled(connection.alias, connection.vendor)
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy costs
+    plan = compiled(db.alias, db.vendor)
+    with db.cursor() as cursor:
         cursor.execute(plan.sql, params(plan, account_id, event_id))
         fetched = cursor.fetchone()
     if fetched is None:
         return None, None
-    return from_row(plan, fetched)
+    return from_row(plan, fetched, db)
 
 
 def params(plan: Plan, account_id: str, event_id: str) -> list[str]:
@@ -74,14 +76,16 @@ def params(plan: Plan, account_id: str, event_id: str) -> list[str]:
     return [values[name] for name in plan.order]
 
 
-def from_row(plan: Plan, fetched: Sequence[Any]) -> tuple[ExpressAccount, str | None]:
+def from_row(
+    plan: Plan, fetched: Sequence[Any], db: BaseDatabaseWrapper = connection
+) -> tuple[ExpressAccount, str | None]:
     """The account and the event's status in a row that `plan.sql` returned."""
     row = list(fetched)
     for position, convs, expression in plan.converters:
         value = row[position]
         for convert in convs:
-            value = convert(value, expression, connection)
+            value = convert(value, expression, db)
         row[position] = value
     count = len(plan.attnames)
-    account = ExpressAccount.from_db(connection.alias, plan.attnames, row[:count])
+    account = ExpressAccount.from_db(db.alias, plan.attnames, row[:count])
     return account, row[count]

@@ -17,6 +17,7 @@ import functools
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
 from ..models import ExpressAccount, WebhookEvent
@@ -103,14 +104,16 @@ def _update_params(
     return params
 
 
-def event_params(event: WebhookEvent) -> list[Any]:
-    return [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in EVENT_FIELDS]
+def event_params(event: WebhookEvent, db: BaseDatabaseWrapper = connection) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in EVENT_FIELDS]
 
 
-def mark_saved(event: WebhookEvent, pk: Any) -> WebhookEvent:
+def mark_saved(
+    event: WebhookEvent, pk: Any, db: BaseDatabaseWrapper = connection
+) -> WebhookEvent:
     event.pk = pk
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = db.alias
     return event
 
 
