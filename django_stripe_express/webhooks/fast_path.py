@@ -1,12 +1,13 @@
 """On PostgreSQL, a new ``account.updated`` applied in one round trip.
 
-Most deliveries are the commonest case: a new, in-order ``account.updated`` for
-a known, connected account. Its outcome depends on nothing but the payload,
-provided the account's row confirms three things: the event was not seen
-before, no newer ``account.updated`` was applied, and no ``capability.updated``
-newer than the event must be kept. So the handler runs on a blank account, and
-one statement (data-modifying CTEs) checks those three things against the row,
-writes the account, records the event, and returns the row as it was read.
+Most deliveries are new, in-order ``account.updated`` events for known,
+connected accounts, and their outcome depends on nothing but the payload once
+the account's row confirms four things: the account is connected, the event
+was not seen before, no newer ``account.updated`` was applied, and no
+``capability.updated`` newer than the event must be kept. So the handler runs
+on a blank account, and one statement (data-modifying CTEs) checks those
+things against the row, writes the account, records the event, and returns
+the row as it was read.
 
 When a check fails, nothing is written and `process` goes on from the returned
 row exactly as if `lookup` had read it: the usual path, without another query.
