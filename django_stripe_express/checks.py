@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import router
 from django.utils.module_loading import import_string
 
 from .conf import ONBOARDING_CHOICES, ONBOARDING_OAUTH, SETTING_NAME
@@ -78,6 +79,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         *_check_urls(raw),
         *_check_unknown_keys(raw),
         *_check_installed_apps(),
+        *_check_databases(),
     ]
 
 
@@ -266,3 +268,17 @@ def _check_installed_apps() -> Iterable[CheckMessage]:
                 hint=f"Add {app!r} to INSTALLED_APPS.",
                 id=ID.format("E012"),
             )
+
+
+def _check_databases() -> Iterable[CheckMessage]:
+    from .models import ExpressAccount, WebhookEvent
+
+    accounts, events = router.db_for_write(ExpressAccount), router.db_for_write(WebhookEvent)
+    if accounts != events:
+        yield Error(
+            "ExpressAccount and WebhookEvent must be written to the same database "
+            f"(DATABASE_ROUTERS send them to {accounts!r} and {events!r}).",
+            hint="The webhook updates an account and records its event in one "
+            "transaction: route both of django_stripe_express's models to one database.",
+            id=ID.format("E013"),
+        )

@@ -18,6 +18,14 @@ if env.bool("DATABASE_PREPARED", default=False):
     # PostgreSQL with psycopg 3, as the docs suggest for busy webhooks:
     # server-side binding and prepared statements.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 1}
+# A second, separate database for the tests of a router that sends reads to a
+# replica (tests/test_webhook_routing.py); other tests never touch it.
+DATABASES["replica"] = {**DATABASES["default"]}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    test_name = DATABASES["default"].get("TEST", {}).get("NAME") or (
+        "test_" + DATABASES["default"]["NAME"]
+    )
+    DATABASES["replica"]["TEST"] = {"NAME": f"{test_name}_replica"}
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -106,3 +106,16 @@ def test_missing_contrib_apps(settings):
     output = run_check()
     assert "django_stripe_express.E012" in output
     assert "django.contrib.messages" in output
+
+
+class EventsElsewhere:
+    def db_for_write(self, model, **hints):
+        return "replica" if model._meta.model_name == "webhookevent" else None
+
+
+def test_models_routed_to_different_databases(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.DATABASE_ROUTERS = [f"{__name__}.EventsElsewhere"]
+    output = run_check()
+    assert "django_stripe_express.E013" in output
+    assert "'default' and 'replica'" in output

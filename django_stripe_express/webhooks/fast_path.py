@@ -25,7 +25,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db import IntegrityError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 from django.utils import timezone
 
@@ -50,10 +51,10 @@ class Attempt:
     previous_status: str = ""
 
 
-def applies(event: StripeEvent) -> bool:
-    """Whether `event` may take the fast path here."""
+def applies(event: StripeEvent, db: BaseDatabaseWrapper) -> bool:
+    """Whether `event` may take the fast path on `db`."""
     return (
-        connection.vendor == "postgresql"
+        db.vendor == "postgresql"
         and event.type == "account.updated"
         and event.livemode == app_settings.livemode
         and not app_settings.WEBHOOK_REFETCH_ACCOUNT
@@ -70,7 +71,11 @@ def _fields(names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
 
 @functools.lru_cache(maxsize=8)
 def _sql(alias: str, fields: tuple[str, ...]) -> str:
-    q = store.quote
+    db = connections[alias]
+
+    def q(name: str | None) -> str:
+        return store.quote(name, db)
+
     table = q(ExpressAccount._meta.db_table)
 
     def column(name: str) -> str:
@@ -89,17 +94,19 @@ def _sql(alias: str, fields: tuple[str, ...]) -> str:
         "jsonb_build_object('created', %s), true), false)",
     ]
     sets = ", ".join(f"{column(name)} = %s" for name in fields)
-    read = lookup.compiled(alias, "postgresql").sql
+    read = lookup.compiled(alias).sql
     return (
         f"WITH old AS ({read}), "  # noqa: S608
         f"changed AS (UPDATE {table} SET {sets} FROM old "
         f"WHERE {' AND '.join(checks)} RETURNING 1), "
-        f"recorded AS ({store.insert_if_sql('changed')}) "
+        f"recorded AS ({store.insert_if_sql('changed', db)}) "
         "SELECT old.*, (SELECT * FROM recorded) FROM old"
     )
 
 
-def apply_account_updated(event: StripeEvent, account_id: str) -> Attempt:
+def apply_account_updated(
+    event: StripeEvent, account_id: str, db: BaseDatabaseWrapper
+) -> Attempt:
     """Apply `event` in one statement if it is new and in order; else report the row.
 
     `AlreadyProcessed` when another delivery recorded the event first.
@@ -111,8 +118,7 @@ def apply_account_updated(event: StripeEvent, account_id: str) -> Attempt:
     assert isinstance(change, handlers.Change)  # a blank account has no marks
     blank.updated_at = timezone.now()
     fields = tuple(dict.fromkeys((*change.fields, "updated_at")))
-    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy costs
-    plan = lookup.compiled(db.alias, db.vendor)
+    plan = lookup.compiled(db.alias)
     row = new_row(event, WebhookEvent.Status.PROCESSED)
     params: list[Any] = [
         *lookup.params(plan, account_id, event.id),

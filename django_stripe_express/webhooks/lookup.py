@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Subquery
 
@@ -37,7 +36,7 @@ class Plan:
 
 
 @functools.lru_cache(maxsize=8)
-def compiled(alias: str, vendor: str) -> Plan:
+def compiled(alias: str) -> Plan:
     seen = WebhookEvent.objects.using(alias).filter(stripe_id=_EVENT).order_by()
     rows = (
         ExpressAccount.objects.using(alias)
@@ -57,11 +56,10 @@ def compiled(alias: str, vendor: str) -> Plan:
 
 
 def account_and_event_status(
-    account_id: str, event_id: str
+    account_id: str, event_id: str, db: BaseDatabaseWrapper
 ) -> tuple[ExpressAccount | None, str | None]:
     """The account (None if unknown) and the stored status of the event (None if new)."""
-    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy costs
-    plan = compiled(db.alias, db.vendor)
+    plan = compiled(db.alias)
     with db.cursor() as cursor:
         cursor.execute(plan.sql, params(plan, account_id, event_id))
         fetched = cursor.fetchone()
@@ -77,7 +75,7 @@ def params(plan: Plan, account_id: str, event_id: str) -> list[str]:
 
 
 def from_row(
-    plan: Plan, fetched: Sequence[Any], db: BaseDatabaseWrapper = connection
+    plan: Plan, fetched: Sequence[Any], db: BaseDatabaseWrapper
 ) -> tuple[ExpressAccount, str | None]:
     """The account and the event's status in a row that `plan.sql` returned."""
     row = list(fetched)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from .. import signals
@@ -67,29 +68,32 @@ def process_event(event: StripeEvent | WebhookEvent) -> Outcome:
         event = event_from_dict(event.payload)
     handler = handlers.HANDLERS.get(event.type)
     acct_id = handlers.account_id(event) if handler else ""
+    db = store.database()
     retry = False
     try:
         account: ExpressAccount | None = None
         status: str | None = None
-        if acct_id and fast_path.applies(event):
-            attempt = fast_path.apply_account_updated(event, acct_id)
+        if acct_id and fast_path.applies(event, db):
+            attempt = fast_path.apply_account_updated(event, acct_id, db)
             if attempt.recorded is not None and attempt.account is not None:
-                return _applied(attempt.recorded, event, attempt.account, attempt.previous_status)
+                return _applied(
+                    attempt.recorded, event, attempt.account, attempt.previous_status, db=db
+                )
             account, status = attempt.account, attempt.event_status
         elif acct_id:
-            account, status = lookup.account_and_event_status(acct_id, event.id)
+            account, status = lookup.account_and_event_status(acct_id, event.id, db)
         if account is None:
-            status = existing_status(event.id)
+            status = existing_status(event.id, db)
         if status in DONE:
             logger.debug("Webhook %s %s: duplicate", event.type, event.id)
             return Outcome(200, "duplicate")
         retry = status is not None
-        return _process(event, handler, account, retry=retry)
+        return _process(event, handler, account, retry=retry, db=db)
     except AlreadyProcessed:
         return Outcome(200, "duplicate")
     except Exception as exc:
         logger.exception("Webhook %s %s failed; Stripe will retry it", event.type, event.id)
-        record_failure(event, f"{type(exc).__name__}: {exc}", retry=retry)
+        record_failure(event, f"{type(exc).__name__}: {exc}", retry=retry, db=db)
         return Outcome(500, "failed")
 
 
@@ -112,10 +116,11 @@ def _process(
     account: ExpressAccount | None,
     *,
     retry: bool,
+    db: BaseDatabaseWrapper,
 ) -> Outcome:
     reason = _ignore_reason(event, handler, account)
     if reason or handler is None or account is None:
-        return _ignore(event, reason, retry=retry)
+        return _ignore(event, reason, retry=retry, db=db)
     data: Any = event.object
     if (
         event.type == "account.updated"
@@ -128,14 +133,14 @@ def _process(
         version = (account.updated_at, account.last_event_created)
         result = handler(account, event, data)
         if isinstance(result, handlers.Ignore):
-            return _ignore(event, result.reason, retry=retry)
-        saved = _write(event, account, version, result.fields, retry=retry)
+            return _ignore(event, result.reason, retry=retry, db=db)
+        saved = _write(event, account, version, result.fields, retry=retry, db=db)
         if saved is not None:
-            return _applied(saved, event, account, previous_status, result.deauthorized)
+            return _applied(saved, event, account, previous_status, result.deauthorized, db=db)
         # Another delivery changed the account since it was read: decide again.
-        fresh = ExpressAccount.objects.filter(pk=account.pk).first()
+        fresh = ExpressAccount.objects.using(db.alias).filter(pk=account.pk).first()
         if fresh is None:
-            return _ignore(event, "unknown account", retry=retry)
+            return _ignore(event, "unknown account", retry=retry, db=db)
         account = fresh
     raise RuntimeError(f"account {account.stripe_id} kept changing; giving up for now")
 
@@ -147,6 +152,7 @@ def _write(
     fields: tuple[str, ...],
     *,
     retry: bool,
+    db: BaseDatabaseWrapper,
 ) -> WebhookEvent | None:
     """Write the account, if still as read, and record the event; None if it was not."""
     account.updated_at = timezone.now()
@@ -154,12 +160,12 @@ def _write(
         fields = (*fields, "updated_at")
     if not retry:
         return store.update_and_insert(
-            account, fields, version, new_row(event, Status.PROCESSED)
+            account, fields, version, new_row(event, Status.PROCESSED), db
         )
-    with transaction.atomic(savepoint=False):
-        if not store.update_account(account, fields, version):
+    with transaction.atomic(using=db.alias, savepoint=False):
+        if not store.update_account(account, fields, version, db):
             return None
-        return record(event, Status.PROCESSED, retry=True)
+        return record(event, Status.PROCESSED, retry=True, db=db)
 
 
 def _applied(
@@ -168,18 +174,23 @@ def _applied(
     account: ExpressAccount,
     previous_status: str,
     deauthorized: bool = False,
+    *,
+    db: BaseDatabaseWrapper,
 ) -> Outcome:
     transaction.on_commit(
-        functools.partial(_send_applied, saved, event, account, previous_status, deauthorized)
+        functools.partial(_send_applied, saved, event, account, previous_status, deauthorized),
+        using=db.alias,
     )
     logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
     return Outcome(200, "processed")
 
 
-def _ignore(event: StripeEvent, reason: str, *, retry: bool) -> Outcome:
-    saved = record(event, Status.IGNORED, reason, retry=retry)
+def _ignore(event: StripeEvent, reason: str, *, retry: bool, db: BaseDatabaseWrapper) -> Outcome:
+    saved = record(event, Status.IGNORED, reason, retry=retry, db=db)
     logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
-    transaction.on_commit(functools.partial(_send_event, saved, event, applied=False))
+    transaction.on_commit(
+        functools.partial(_send_event, saved, event, applied=False), using=db.alias
+    )
     return Outcome(200, f"ignored: {reason}")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,9 +30,10 @@ RETRYABLE = (Status.RECEIVED, Status.FAILED)
 DETAIL_MAX = 2000
 
 
-def existing_status(event_id: str) -> str | None:
+def existing_status(event_id: str, db: BaseDatabaseWrapper) -> str | None:
     """The stored status of `event_id` (one query), or None when it is new."""
-    return WebhookEvent.objects.filter(stripe_id=event_id).values_list("status", flat=True).first()
+    events = WebhookEvent.objects.using(db.alias).filter(stripe_id=event_id)
+    return events.values_list("status", flat=True).first()
 
 
 def _fields(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
@@ -53,36 +55,42 @@ def new_row(event: StripeEvent, status: str, detail: str = "") -> WebhookEvent:
     return WebhookEvent(stripe_id=event.id, attempts=1, **_fields(event, status, detail))
 
 
-def record(event: StripeEvent, status: str, detail: str = "", *, retry: bool) -> WebhookEvent:
+def record(
+    event: StripeEvent, status: str, detail: str = "", *, retry: bool, db: BaseDatabaseWrapper
+) -> WebhookEvent:
     """Store `event`'s outcome; `AlreadyProcessed` if another delivery stored it first.
 
     `retry` says the event is already stored as failed/received (one UPDATE that
     only succeeds while it still is); otherwise one INSERT.
     """
     if not retry:
-        return store.insert_event(new_row(event, status, detail))
+        return store.insert_event(new_row(event, status, detail), db)
     fields = _fields(event, status, detail)
-    updated = WebhookEvent.objects.filter(stripe_id=event.id, status__in=RETRYABLE).update(
+    events = WebhookEvent.objects.using(db.alias)
+    updated = events.filter(stripe_id=event.id, status__in=RETRYABLE).update(
         attempts=F("attempts") + 1, **fields
     )
     if not updated:
         raise AlreadyProcessed(event.id)
-    return WebhookEvent.objects.get(stripe_id=event.id)
+    return events.get(stripe_id=event.id)
 
 
-def record_failure(event: StripeEvent, error: str, *, retry: bool) -> None:
+def record_failure(
+    event: StripeEvent, error: str, *, retry: bool, db: BaseDatabaseWrapper
+) -> None:
     """Mark `event` failed so that Stripe's next delivery processes it again."""
     fields = _fields(event, Status.FAILED, error)
     fields.pop("processed_at")
+    events = WebhookEvent.objects.using(db.alias)
     if not retry:
         try:
             # A savepoint: the insert may lose a race, and the caller's
             # transaction (if any) must survive that.
-            with transaction.atomic():
-                WebhookEvent.objects.create(stripe_id=event.id, attempts=1, **fields)
+            with transaction.atomic(using=db.alias):
+                events.create(stripe_id=event.id, attempts=1, **fields)
             return
         except IntegrityError:
             pass
-    WebhookEvent.objects.filter(stripe_id=event.id, status__in=RETRYABLE).update(
+    events.filter(stripe_id=event.id, status__in=RETRYABLE).update(
         attempts=F("attempts") + 1, **fields
     )

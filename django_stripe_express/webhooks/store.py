@@ -1,9 +1,9 @@
-"""The two writes of an applied event, as cheaply as the database allows.
+"""The webhook's database, and the two writes of an applied event, fast.
 
 Every delivery runs the same few statements, and compiling them through the
 ORM costs several times more than running them. So the SQL is built once per
-database connection and shape from the models' own metadata (table and column
-names, value adaptation through each field's ``get_db_prep_*``) and cached.
+database and shape from the models' own metadata (table and column names,
+value adaptation through each field's ``get_db_prep_*``) and cached.
 
 On PostgreSQL the account UPDATE and the event INSERT are one statement (a
 data-modifying CTE): atomic without BEGIN/COMMIT round trips, and the INSERT
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
@@ -28,13 +28,22 @@ EVENT_FIELDS: list[Field[Any, Any]] = [
 ]
 
 
+def database() -> BaseDatabaseWrapper:
+    """Where the webhook reads and writes: the database the ORM writes events to.
+
+    Reads go there too, whatever a router says about reads: deciding from a
+    replica that lags behind would take a processed event for a new one.
+    """
+    return connections[router.db_for_write(WebhookEvent)]
+
+
 # The SQL below is assembled from model metadata only (quoted identifiers and
 # column types); every value is a query parameter, hence the `noqa: S608`.
 
 
-def quote(name: str | None) -> str:
+def quote(name: str | None, db: BaseDatabaseWrapper) -> str:
     assert name is not None
-    return connection.ops.quote_name(name)
+    return db.ops.quote_name(name)
 
 
 def model_field(model: type[ExpressAccount] | type[WebhookEvent], name: str) -> Field[Any, Any]:
@@ -44,98 +53,105 @@ def model_field(model: type[ExpressAccount] | type[WebhookEvent], name: str) -> 
 
 
 @functools.lru_cache(maxsize=64)
-def _update_sql(vendor: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
+def _update_sql(alias: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
+    db = connections[alias]
     meta = ExpressAccount._meta
-    sets = ", ".join(f"{quote(model_field(ExpressAccount, name).column)} = %s" for name in fields)
-    pk = quote(meta.pk.column)
-    updated_at = quote(model_field(ExpressAccount, "updated_at").column)
-    mark = quote(model_field(ExpressAccount, "last_event_created").column)
+
+    def column(name: str) -> str:
+        return quote(model_field(ExpressAccount, name).column, db)
+
+    sets = ", ".join(f"{column(name)} = %s" for name in fields)
     return (
-        f"UPDATE {quote(meta.db_table)} SET {sets} "  # noqa: S608
-        f"WHERE {pk} = %s AND {updated_at} = %s "
-        f"AND {mark} {'IS NULL' if mark_is_null else '= %s'}"
+        f"UPDATE {quote(meta.db_table, db)} SET {sets} "  # noqa: S608
+        f"WHERE {quote(meta.pk.column, db)} = %s AND {column('updated_at')} = %s "
+        f"AND {column('last_event_created')} {'IS NULL' if mark_is_null else '= %s'}"
     )
 
 
 @functools.lru_cache(maxsize=8)
-def _insert_sql(vendor: str, returning: bool) -> str:
+def _insert_sql(alias: str, returning: bool) -> str:
+    db = connections[alias]
     meta = WebhookEvent._meta
-    columns = ", ".join(quote(f.column) for f in EVENT_FIELDS)
+    columns = ", ".join(quote(f.column, db) for f in EVENT_FIELDS)
     values = ", ".join(["%s"] * len(EVENT_FIELDS))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
-    return f"{sql} RETURNING {quote(meta.pk.column)}" if returning else sql
+    sql = f"INSERT INTO {quote(meta.db_table, db)} ({columns}) VALUES ({values})"  # noqa: S608
+    return f"{sql} RETURNING {quote(meta.pk.column, db)}" if returning else sql
 
 
-def insert_if_sql(cte: str) -> str:
+def insert_if_sql(cte: str, db: BaseDatabaseWrapper) -> str:
     """An INSERT of one event (`event_params`) that happens only if `cte` returned a row."""
     meta = WebhookEvent._meta
-    columns = ", ".join(quote(f.column) for f in EVENT_FIELDS)
+    columns = ", ".join(quote(f.column, db) for f in EVENT_FIELDS)
     # Typed, because the values are a SELECT list, not a VALUES row.
-    values = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in EVENT_FIELDS)
+    values = ", ".join(f"CAST(%s AS {f.cast_db_type(db)})" for f in EVENT_FIELDS)
     return (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {values} "  # noqa: S608
-        f"WHERE EXISTS (SELECT 1 FROM {cte}) RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table, db)} ({columns}) SELECT {values} "  # noqa: S608
+        f"WHERE EXISTS (SELECT 1 FROM {cte}) RETURNING {quote(meta.pk.column, db)}"
     )
 
 
 @functools.lru_cache(maxsize=64)
-def _cte_sql(vendor: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
+def _cte_sql(alias: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
     return (
-        f"WITH changed AS ({_update_sql(vendor, fields, mark_is_null)} RETURNING 1) "
-        f"{insert_if_sql('changed')}"
+        f"WITH changed AS ({_update_sql(alias, fields, mark_is_null)} RETURNING 1) "
+        f"{insert_if_sql('changed', connections[alias])}"
     )
 
 
 def _update_params(
-    account: ExpressAccount, fields: tuple[str, ...], version: tuple[Any, Any]
+    account: ExpressAccount,
+    fields: tuple[str, ...],
+    version: tuple[Any, Any],
+    db: BaseDatabaseWrapper,
 ) -> list[Any]:
     params = [
-        model_field(ExpressAccount, name).get_db_prep_save(getattr(account, name), connection)
+        model_field(ExpressAccount, name).get_db_prep_save(getattr(account, name), db)
         for name in fields
     ]
     updated_at, mark = version
     params += [
         account.pk,
-        model_field(ExpressAccount, "updated_at").get_db_prep_value(updated_at, connection),
+        model_field(ExpressAccount, "updated_at").get_db_prep_value(updated_at, db),
     ]
     if mark is not None:
         field = model_field(ExpressAccount, "last_event_created")
-        params.append(field.get_db_prep_value(mark, connection))
+        params.append(field.get_db_prep_value(mark, db))
     return params
 
 
-def event_params(event: WebhookEvent, db: BaseDatabaseWrapper = connection) -> list[Any]:
+def event_params(event: WebhookEvent, db: BaseDatabaseWrapper) -> list[Any]:
     return [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in EVENT_FIELDS]
 
 
-def mark_saved(
-    event: WebhookEvent, pk: Any, db: BaseDatabaseWrapper = connection
-) -> WebhookEvent:
+def mark_saved(event: WebhookEvent, pk: Any, db: BaseDatabaseWrapper) -> WebhookEvent:
     event.pk = pk
     event._state.adding = False
     event._state.db = db.alias
     return event
 
 
-def insert_event(event: WebhookEvent) -> WebhookEvent:
+def insert_event(event: WebhookEvent, db: BaseDatabaseWrapper) -> WebhookEvent:
     """INSERT `event`; `AlreadyProcessed` when its ``stripe_id`` is already stored."""
-    returning = bool(connection.features.can_return_columns_from_insert)
+    returning = bool(db.features.can_return_columns_from_insert)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(connection.vendor, returning), event_params(event))
+        with db.cursor() as cursor:
+            cursor.execute(_insert_sql(db.alias, returning), event_params(event, db))
             pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     except IntegrityError:
         raise AlreadyProcessed(event.stripe_id) from None
-    return mark_saved(event, pk)
+    return mark_saved(event, pk, db)
 
 
 def update_account(
-    account: ExpressAccount, fields: tuple[str, ...], version: tuple[Any, Any]
+    account: ExpressAccount,
+    fields: tuple[str, ...],
+    version: tuple[Any, Any],
+    db: BaseDatabaseWrapper,
 ) -> bool:
     """UPDATE `fields` if the row is still at `version`; whether it was."""
-    sql = _update_sql(connection.vendor, fields, version[1] is None)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _update_params(account, fields, version))
+    sql = _update_sql(db.alias, fields, version[1] is None)
+    with db.cursor() as cursor:
+        cursor.execute(sql, _update_params(account, fields, version, db))
         return bool(cursor.rowcount == 1)
 
 
@@ -144,23 +160,24 @@ def update_and_insert(
     fields: tuple[str, ...],
     version: tuple[Any, Any],
     event: WebhookEvent,
+    db: BaseDatabaseWrapper,
 ) -> WebhookEvent | None:
     """Write the account (if still at `version`) and record `event`, all or nothing.
 
     None when the account changed since it was read (nothing written);
     `AlreadyProcessed` when another delivery recorded the event first.
     """
-    if connection.vendor == "postgresql":
-        sql = _cte_sql(connection.vendor, fields, version[1] is None)
-        params = _update_params(account, fields, version) + event_params(event)
+    if db.vendor == "postgresql":
+        sql = _cte_sql(db.alias, fields, version[1] is None)
+        params = _update_params(account, fields, version, db) + event_params(event, db)
         try:
-            with connection.cursor() as cursor:
+            with db.cursor() as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         except IntegrityError:
             raise AlreadyProcessed(event.stripe_id) from None
-        return None if row is None else mark_saved(event, row[0])
-    with transaction.atomic(savepoint=False):
-        if not update_account(account, fields, version):
+        return None if row is None else mark_saved(event, row[0], db)
+    with transaction.atomic(using=db.alias, savepoint=False):
+        if not update_account(account, fields, version, db):
             return None
-        return insert_event(event)
+        return insert_event(event, db)
