@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-# Django 6.1's model checks open a database cursor (JSONField support).
-pytestmark = pytest.mark.django_db
+# Django 6.1's model checks open a cursor on every database (JSONField
+# support), the test settings' "replica" included.
+pytestmark = pytest.mark.django_db(databases=["default", "replica"])
 
 VALID = {
     "SECRET_KEY": "sk_test_abc",
