@@ -27,8 +27,6 @@ from typing import Any
 
 from django.db import IntegrityError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field
-from django.utils import timezone
 
 from ..conf import app_settings
 from ..models import ExpressAccount, WebhookEvent
@@ -61,39 +59,28 @@ def applies(event: StripeEvent, db: BaseDatabaseWrapper) -> bool:
     )
 
 
-_MARK = store.model_field(ExpressAccount, "last_event_created")
-
-
-@functools.lru_cache(maxsize=8)
-def _fields(names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
-    return tuple(store.model_field(ExpressAccount, name) for name in names)
-
-
 @functools.lru_cache(maxsize=8)
 def _sql(alias: str, fields: tuple[str, ...]) -> str:
     db = connections[alias]
-
-    def q(name: str | None) -> str:
-        return store.quote(name, db)
-
-    table = q(ExpressAccount._meta.db_table)
+    table = store.quote(ExpressAccount._meta.db_table, db)
 
     def column(name: str) -> str:
-        return q(store.model_field(ExpressAccount, name).column)
+        return f"{table}.{store.account_column(name, db)}"
 
-    pk, updated_at = q(ExpressAccount._meta.pk.column), column("updated_at")
+    pk = store.quote(ExpressAccount._meta.pk.column, db)
     mark, marks = column("last_event_created"), column("capability_event_created")
     checks = [
         f"{table}.{pk} = old.{pk}",
-        f"old.{q(lookup.EVENT_STATUS)} IS NULL",  # a new event
-        f"{table}.{updated_at} = old.{updated_at}",  # the row as read
-        f"{table}.{column('deauthorized_at')} IS NULL",  # connected
-        f"({table}.{mark} IS NULL OR {table}.{mark} <= %s)",  # not stale
+        f"old.{store.quote(lookup.EVENT_STATUS, db)} IS NULL",  # a new event
+        # The row as read.
+        f"{column('updated_at')} = old.{store.account_column('updated_at', db)}",
+        f"{column('deauthorized_at')} IS NULL",  # connected
+        f"({mark} IS NULL OR {mark} <= %s)",  # not stale
         # No capability mark (a capability.updated's `created`) after the event.
-        f"NOT COALESCE(jsonb_path_exists({table}.{marks}, '$.* ? (@ > $created)', "
+        f"NOT COALESCE(jsonb_path_exists({marks}, '$.* ? (@ > $created)', "
         "jsonb_build_object('created', %s), true), false)",
     ]
-    sets = ", ".join(f"{column(name)} = %s" for name in fields)
+    sets = ", ".join(f"{store.account_column(name, db)} = %s" for name in fields)
     read = lookup.compiled(alias).sql
     return (
         f"WITH old AS ({read}), "  # noqa: S608
@@ -116,14 +103,13 @@ def apply_account_updated(
     blank = ExpressAccount()
     change = handlers.account_updated(blank, event, event.object)
     assert isinstance(change, handlers.Change)  # a blank account has no marks
-    blank.updated_at = timezone.now()
-    fields = tuple(dict.fromkeys((*change.fields, "updated_at")))
+    fields = store.stamped(blank, change.fields)
     plan = lookup.compiled(db.alias)
     row = new_row(event, WebhookEvent.Status.PROCESSED)
     params: list[Any] = [
         *lookup.params(plan, account_id, event.id),
-        *(field.get_db_prep_save(getattr(blank, field.attname), db) for field in _fields(fields)),
-        _MARK.get_db_prep_value(event.created, db),
+        *store.account_params(blank, fields, db),
+        store.time_param("last_event_created", event.created, db),
         event.created_ts,
         *store.event_params(row, db),
     ]

@@ -22,7 +22,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.utils import timezone
 
 from .. import signals
 from ..client import get_client
@@ -155,9 +154,7 @@ def _write(
     db: BaseDatabaseWrapper,
 ) -> WebhookEvent | None:
     """Write the account, if still as read, and record the event; None if it was not."""
-    account.updated_at = timezone.now()
-    if "updated_at" not in fields:
-        fields = (*fields, "updated_at")
+    fields = store.stamped(account, fields)
     if not retry:
         return store.update_and_insert(
             account, fields, version, new_row(event, Status.PROCESSED), db

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
+from django.utils import timezone
 
 from ..models import ExpressAccount, WebhookEvent
 from .errors import AlreadyProcessed
@@ -52,19 +53,21 @@ def model_field(model: type[ExpressAccount] | type[WebhookEvent], name: str) -> 
     return field
 
 
+def account_column(name: str, db: BaseDatabaseWrapper) -> str:
+    """The quoted column of `ExpressAccount`'s field `name`."""
+    return quote(model_field(ExpressAccount, name).column, db)
+
+
 @functools.lru_cache(maxsize=64)
 def _update_sql(alias: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
     db = connections[alias]
     meta = ExpressAccount._meta
-
-    def column(name: str) -> str:
-        return quote(model_field(ExpressAccount, name).column, db)
-
-    sets = ", ".join(f"{column(name)} = %s" for name in fields)
+    sets = ", ".join(f"{account_column(name, db)} = %s" for name in fields)
+    mark = account_column("last_event_created", db)
     return (
         f"UPDATE {quote(meta.db_table, db)} SET {sets} "  # noqa: S608
-        f"WHERE {quote(meta.pk.column, db)} = %s AND {column('updated_at')} = %s "
-        f"AND {column('last_event_created')} {'IS NULL' if mark_is_null else '= %s'}"
+        f"WHERE {quote(meta.pk.column, db)} = %s AND {account_column('updated_at', db)} = %s "
+        f"AND {mark} {'IS NULL' if mark_is_null else '= %s'}"
     )
 
 
@@ -98,24 +101,40 @@ def _cte_sql(alias: str, fields: tuple[str, ...], mark_is_null: bool) -> str:
     )
 
 
+def stamped(account: ExpressAccount, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """`fields` and ``updated_at``, which is set to now: every account write says when."""
+    account.updated_at = timezone.now()
+    return fields if "updated_at" in fields else (*fields, "updated_at")
+
+
+@functools.lru_cache(maxsize=64)
+def _account_fields(names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
+    return tuple(model_field(ExpressAccount, name) for name in names)
+
+
+def account_params(
+    account: ExpressAccount, fields: tuple[str, ...], db: BaseDatabaseWrapper
+) -> list[Any]:
+    """`account`'s values of `fields`, as the database takes them."""
+    return [f.get_db_prep_save(getattr(account, f.attname), db) for f in _account_fields(fields)]
+
+
+def time_param(name: str, value: Any, db: BaseDatabaseWrapper) -> Any:
+    """A value for `ExpressAccount`'s date-time field `name`, as the database takes it."""
+    return model_field(ExpressAccount, name).get_db_prep_value(value, db)
+
+
 def _update_params(
     account: ExpressAccount,
     fields: tuple[str, ...],
     version: tuple[Any, Any],
     db: BaseDatabaseWrapper,
 ) -> list[Any]:
-    params = [
-        model_field(ExpressAccount, name).get_db_prep_save(getattr(account, name), db)
-        for name in fields
-    ]
     updated_at, mark = version
-    params += [
-        account.pk,
-        model_field(ExpressAccount, "updated_at").get_db_prep_value(updated_at, db),
-    ]
+    params = [*account_params(account, fields, db), account.pk]
+    params.append(time_param("updated_at", updated_at, db))
     if mark is not None:
-        field = model_field(ExpressAccount, "last_event_created")
-        params.append(field.get_db_prep_value(mark, db))
+        params.append(time_param("last_event_created", mark, db))
     return params
 
 
