@@ -1,12 +1,56 @@
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+from typing import Any
 
 import pytest
 from django.db import connection
 
 from .account_links_support import account_links_mode, signals_received  # noqa: F401
 from .factories import ExpressAccountFactory, UserFactory
+
+
+def _loopback(host: Any) -> bool:
+    if host in (None, "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """No test reaches a real host, Stripe least of all: only loopback is allowed.
+
+    The settings point the app at the fake Stripe; this makes a slip (a test
+    that leaves the defaults, `https://api.stripe.com`, and calls out) fail
+    at once instead of trying the network.
+    """
+    resolve = socket.getaddrinfo
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _loopback(host.decode() if isinstance(host, bytes) else host):
+            raise socket.gaierror(f"tests may not reach {host!r}")
+        return resolve(host, *args, **kwargs)
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            raise ConnectionRefusedError(f"tests may not reach {address[0]!r}")
+
+    def guarded_connect(sock: socket.socket, address: Any) -> None:
+        check(sock, address)
+        connect(sock, address)
+
+    def guarded_connect_ex(sock: socket.socket, address: Any) -> int:
+        check(sock, address)
+        return connect_ex(sock, address)
+
+    socket.getaddrinfo = guarded_getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,6 +1,8 @@
 import pytest
+import stripe
 from django.core.exceptions import ImproperlyConfigured
 
+from django_stripe_express.client import get_client
 from django_stripe_express.conf import MissingSetting, app_settings
 
 
@@ -27,6 +29,14 @@ def test_defaults(settings):
     assert app_settings.REDIRECT_URI is None
     assert app_settings.PREFILL == "django_stripe_express.prefill.default_prefill"
     assert app_settings.livemode is False
+
+
+def test_the_default_hosts_are_out_of_reach_in_tests(settings):
+    # With the defaults, the app would call the real Stripe; the suite's
+    # network guard (conftest) refuses anything but loopback.
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x", "MAX_NETWORK_RETRIES": 0}
+    with pytest.raises(stripe.APIConnectionError, match="tests may not reach"):
+        get_client().v1.accounts.retrieve("acct_123")
 
 
 @pytest.mark.parametrize("key", ["SECRET_KEY", "CLIENT_ID"])
