@@ -16,36 +16,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import router
 from django.utils.module_loading import import_string
 
-from .conf import ONBOARDING_CHOICES, ONBOARDING_OAUTH, SETTING_NAME
+from .conf import ONBOARDING_CHOICES, ONBOARDING_OAUTH, SETTING_NAME, known_keys
 
-KNOWN_KEYS = frozenset(
-    {
-        "SECRET_KEY",
-        "CLIENT_ID",
-        "WEBHOOK_SECRETS",
-        "ONBOARDING",
-        "REDIRECT_URI",
-        "BUSINESS_TYPE",
-        "SUGGESTED_CAPABILITIES",
-        "ASSERT_CAPABILITIES",
-        "PREFILL",
-        "ACCOUNT_CREATE_PARAMS",
-        "COUNTRY",
-        "SUCCESS_URL",
-        "FAILURE_URL",
-        "SUPPORT_URL",
-        "STATE_MAX_AGE",
-        "WEBHOOK_TOLERANCE",
-        "WEBHOOK_MAX_BODY_SIZE",
-        "WEBHOOK_REFETCH_ACCOUNT",
-        "API_BASE",
-        "CONNECT_BASE",
-        "MAX_NETWORK_RETRIES",
-        "TIMEOUT",
-        "STRIPE_VERSION",
-        "PRUNE_AFTER_DAYS",
-    }
-)
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
 POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
 NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
@@ -248,7 +220,7 @@ def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _check_unknown_keys(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    unknown = sorted(set(raw) - KNOWN_KEYS)
+    unknown = sorted(set(raw) - known_keys())
     if unknown:
         yield Warning(
             f"settings.{SETTING_NAME} has keys this app does not read: {', '.join(unknown)}.",
@@ -271,14 +243,16 @@ def _check_installed_apps() -> Iterable[CheckMessage]:
 
 
 def _check_databases() -> Iterable[CheckMessage]:
-    from .models import ExpressAccount, WebhookEvent
+    from .models import ConnectAttempt, ExpressAccount, WebhookEvent
 
-    accounts, events = router.db_for_write(ExpressAccount), router.db_for_write(WebhookEvent)
-    if accounts != events:
+    models = (ExpressAccount, ConnectAttempt, WebhookEvent)
+    aliases = {model.__name__: router.db_for_write(model) for model in models}
+    if len(set(aliases.values())) > 1:
+        routes = ", ".join(f"{name} to {alias!r}" for name, alias in aliases.items())
         yield Error(
-            "ExpressAccount and WebhookEvent must be written to the same database "
-            f"(DATABASE_ROUTERS send them to {accounts!r} and {events!r}).",
-            hint="The webhook updates an account and records its event in one "
-            "transaction: route both of django_stripe_express's models to one database.",
+            f"django_stripe_express's models must be written to one database "
+            f"(DATABASE_ROUTERS send {routes}).",
+            hint="An account is updated in one transaction with its event or its "
+            "onboarding attempt: route all of django_stripe_express's models to one database.",
             id=ID.format("E013"),
         )

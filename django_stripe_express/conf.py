@@ -175,4 +175,9 @@ class Settings:
         return int(self._get("PRUNE_AFTER_DAYS", 90))
 
 
+def known_keys() -> frozenset[str]:
+    """Every key of ``STRIPE_EXPRESS`` this app reads: the upper-case properties above."""
+    return frozenset(name for name in vars(Settings) if name.isupper())
+
+
 app_settings = Settings()

@@ -15,7 +15,7 @@ from stripe.oauth_error import OAuthError
 
 from .client import get_client
 from .models import ExpressAccount
-from .signals import account_deauthorized
+from .signals import account_deauthorized, notify
 
 
 def no_longer_connected(exc: OAuthError) -> bool:
@@ -48,4 +48,7 @@ def disconnect_account(
                 raise
     account.deauthorized_at = timezone.now()
     account.save(update_fields=["deauthorized_at", "updated_at"])
-    account_deauthorized.send(sender=ExpressAccount, account=account, event=None, request=request)
+    notify(
+        account_deauthorized, f"disconnecting {account.stripe_id}",
+        sender=ExpressAccount, account=account, event=None, request=request,
+    )

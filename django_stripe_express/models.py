@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -246,3 +246,13 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id} ({self.get_status_display()})"
+
+
+def database_alias() -> str:
+    """The database the app writes to, as ``DATABASE_ROUTERS`` decide.
+
+    Transactions name it (``transaction.atomic(using=...)``) so that they
+    cover the queries they wrap wherever a router sends the app's models.
+    Check E013 keeps all three models on one database.
+    """
+    return router.db_for_write(ExpressAccount)

@@ -39,14 +39,24 @@ connect_failed = Signal()
 webhook_event = Signal()
 
 
-def send_committed(signal: Signal, name: str, about: str, **kwargs: Any) -> None:
-    """Send `signal` about a change already committed, logging receivers' errors.
+def notify(signal: Signal, about: str, **kwargs: Any) -> None:
+    """Send `signal` about a change already stored, logging receivers' errors.
 
-    A receiver's bug cannot undo what is stored; raising it would only turn a
-    webhook into a 500 (and a duplicate redelivery) or stop a sync half-way.
+    Every signal of this app goes out this way. A receiver's bug cannot undo
+    what is stored; raising it would only turn a finished onboarding into a
+    500 for the user, a webhook into a redelivery, or stop a sync half-way.
+    `about` says what the signal was for, in the log line.
     """
     for receiver, response in signal.send_robust(**kwargs):
         if isinstance(response, Exception):
             logger.error(
-                "%s receiver %r failed for %s", name, receiver, about, exc_info=response
+                "%s receiver %r failed for %s", _name(signal), receiver, about,
+                exc_info=response,
             )
+
+
+def _name(signal: Signal) -> str:
+    for name, value in globals().items():
+        if value is signal:
+            return name
+    return "signal"

@@ -20,15 +20,15 @@ from django.utils import timezone
 from .accounts import UPDATE_FIELDS, apply_account, stripe_values
 from .client import get_client
 from .conf import app_settings
-from .models import ExpressAccount
-from .signals import account_updated, send_committed
+from .models import ExpressAccount, database_alias
+from .signals import account_updated, notify
 
 #: Stripe's largest page: the command makes one call per 100 accounts.
 PAGE_SIZE = 100
 
 
 @dataclass
-class Change:
+class AccountChange:
     """What reading one account from Stripe changed (or would change)."""
 
     stripe_id: str
@@ -45,13 +45,12 @@ def _changed_fields(account: ExpressAccount, data: Any) -> list[str]:
     return [name for name, value in stripe_values(data).items() if getattr(account, name) != value]
 
 
-def _notify(account: ExpressAccount, change: Change, source: str) -> None:
+def _notify(account: ExpressAccount, change: AccountChange, source: str) -> None:
     if not change.status_changed:
         return
-    send_committed(
+    notify(
         account_updated,
-        "account_updated",
-        account.stripe_id,
+        f"{source} of {account.stripe_id}",
         sender=ExpressAccount,
         account=account,
         previous_status=change.previous_status,
@@ -65,7 +64,7 @@ def refresh_account(
     *,
     source: str = "admin",
     client: stripe.StripeClient | None = None,
-) -> Change:
+) -> AccountChange:
     """Retrieve ``account`` from Stripe (one call), store it, signal a status change.
 
     Stripe's errors (`stripe.StripeError`, including `APIConnectionError`)
@@ -77,7 +76,7 @@ def refresh_account(
     changed = _changed_fields(account, data)
     apply_account(account, data)
     account.save(update_fields=list(UPDATE_FIELDS))
-    change = Change(account.stripe_id, previous_status, account.status, changed)
+    change = AccountChange(account.stripe_id, previous_status, account.status, changed)
     _notify(account, change, source)
     return change
 
@@ -92,7 +91,7 @@ class SyncResult:
     unknown: int = 0
     failed: int = 0
     pages: int = 0
-    changes: list[Change] = field(default_factory=list)
+    changes: list[AccountChange] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -119,7 +118,7 @@ def apply_page(
     now = timezone.now()
     to_update: list[ExpressAccount] = []
     unchanged: list[int] = []
-    notify: list[tuple[ExpressAccount, Change]] = []
+    to_notify: list[tuple[ExpressAccount, AccountChange]] = []
     for stripe_id, account in found.items():
         data = data_by_id[stripe_id]
         changed = _changed_fields(account, data)
@@ -129,20 +128,20 @@ def apply_page(
         previous_status = account.status
         apply_account(account, data)
         account.updated_at = now  # bulk_update skips auto_now
-        change = Change(stripe_id, previous_status, account.status, changed)
+        change = AccountChange(stripe_id, previous_status, account.status, changed)
         result.changes.append(change)
         to_update.append(account)
-        notify.append((account, change))
+        to_notify.append((account, change))
     result.updated += len(to_update)
     result.unchanged += len(unchanged)
     if dry_run:
         return
-    with transaction.atomic():
+    with transaction.atomic(using=database_alias()):
         if to_update:
             ExpressAccount.objects.bulk_update(to_update, list(UPDATE_FIELDS))
         if unchanged:
             ExpressAccount.objects.filter(pk__in=unchanged).update(synced_at=now)
-    for account, change in notify:
+    for account, change in to_notify:
         _notify(account, change, source)
 
 

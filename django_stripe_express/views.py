@@ -8,8 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .conf import ONBOARDING_ACCOUNT_LINKS, app_settings
-from .onboarding import account_links, login_link, oauth
-from .onboarding import disconnect as disconnect_flow
+from .onboarding import account_links, login_link, oauth, user_disconnect
 from .webhooks.response import webhook_response
 
 
@@ -49,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def disconnect(request: HttpRequest) -> HttpResponse:
     """The user's own "disconnect" button (OAuth connections only)."""
-    return disconnect_flow.disconnect(request)
+    return user_disconnect.disconnect(request)
 
 
 @transaction.non_atomic_requests  # the webhook commits its own, short transactions

@@ -119,4 +119,16 @@ def test_models_routed_to_different_databases(settings):
     settings.DATABASE_ROUTERS = [f"{__name__}.EventsElsewhere"]
     output = run_check()
     assert "django_stripe_express.E013" in output
-    assert "'default' and 'replica'" in output
+    assert "WebhookEvent to 'replica'" in output
+    assert "ExpressAccount to 'default'" in output
+
+
+class AttemptsElsewhere:
+    def db_for_write(self, model, **hints):
+        return "replica" if model._meta.model_name == "connectattempt" else None
+
+
+def test_attempts_routed_elsewhere(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.DATABASE_ROUTERS = [f"{__name__}.AttemptsElsewhere"]
+    assert "ConnectAttempt to 'replica'" in run_check()

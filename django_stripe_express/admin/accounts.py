@@ -24,7 +24,7 @@ from ..accounts import STRIPE_FIELDS
 from ..models import ExpressAccount
 from ..sync import describe_error, refresh_account
 from . import display
-from .disconnect import disconnect_action
+from .disconnect_action import disconnect_action
 from .filters import CapabilityFilter, DisconnectedFilter
 from .forms import ExpressAccountForm
 

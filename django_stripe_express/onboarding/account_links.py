@@ -25,9 +25,9 @@ from django.utils.translation import ngettext
 from ..accounts import UPDATE_FIELDS, apply_account
 from ..client import get_client
 from ..conf import app_settings
-from ..display import humanize_requirements
+from ..humanize import humanize_requirements
 from ..models import ConnectAttempt, ExpressAccount
-from ..signals import account_updated
+from ..signals import account_updated, notify
 from ..status import AccountStatus
 from .express_account import create_account, user_account, user_pk
 from .state import safe_next_url
@@ -115,7 +115,8 @@ def finish(request: HttpRequest) -> HttpResponse:
     previous_status = account.status
     apply_account(account, data)
     account.save(update_fields=UPDATE_FIELDS)
-    account_updated.send(
+    notify(
+        account_updated, f"return from onboarding of {account.stripe_id}",
         sender=ExpressAccount, account=account, previous_status=previous_status,
         source="onboarding", event=None,
     )

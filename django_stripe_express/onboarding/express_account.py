@@ -30,8 +30,8 @@ from django.utils.module_loading import import_string
 from ..accounts import apply_account
 from ..client import get_client
 from ..conf import app_settings
-from ..models import ConnectAttempt, ExpressAccount
-from ..signals import account_connected
+from ..models import ConnectAttempt, ExpressAccount, database_alias
+from ..signals import account_connected, notify
 from .outcomes import fail_attempt
 from .stripe_failures import fail
 
@@ -44,7 +44,8 @@ MAX_KEY_LENGTH = 255
 
 
 def user_pk(request: HttpRequest) -> Any:
-    return request.user.pk  # the views require login
+    """The logged-in user's primary key (every view of the flows requires login)."""
+    return request.user.pk
 
 
 def user_account(request: HttpRequest) -> ExpressAccount | None:
@@ -121,10 +122,10 @@ def create_account(
     # which Stripe account this attempt created.
     attempt.stripe_user_id = data.id
     attempt.save(update_fields=["stripe_user_id"])
-    return _store(request, attempt, data, existing)
+    return _save_account(request, attempt, data, existing)
 
 
-def _store(
+def _save_account(
     request: HttpRequest, attempt: ConnectAttempt, data: Any, existing: ExpressAccount | None
 ) -> ExpressAccount | HttpResponse:
     if existing is None:
@@ -140,7 +141,7 @@ def _store(
     account.stripe_id = data.id
     apply_account(account, data)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=database_alias()):
             account.save()
     except IntegrityError:
         # Another request stored this user's account first (same key: same id).
@@ -156,7 +157,8 @@ def _store(
         fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED,
                      description=f"{data.id} is stored for another user")
         return redirect(app_settings.FAILURE_URL)
-    account_connected.send(
+    notify(
+        account_connected, f"connection of {account.stripe_id}",
         sender=ExpressAccount, account=account, user=request.user, request=request,
         created=existing is None,
     )

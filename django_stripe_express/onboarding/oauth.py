@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 from ..accounts import STRIPE_FIELDS, apply_account
 from ..client import get_client
 from ..conf import app_settings
-from ..models import ConnectAttempt, ExpressAccount
+from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..prefill import prefill_for
-from ..signals import account_connected
+from ..signals import account_connected, notify
+from .express_account import user_pk
 from .outcomes import fail_attempt, oauth_error_outcome, stripe_error_outcome
-from .state import StateError, consume_state, issue_state, user_pk
+from .state import StateError, consume_state, issue_state
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,8 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
     except AlreadyLinked as exc:
         fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED, description=str(exc))
         return failure
-    account_connected.send(
+    notify(
+        account_connected, f"connection of {account.stripe_id}",
         sender=ExpressAccount, account=account, user=request.user, request=request,
         created=created,
     )
@@ -183,19 +185,19 @@ def complete_connection(
     """
     data = fetch_account(stripe_user_id)  # outside the transaction: no locks held over HTTP
     try:
-        return _store(request, attempt, stripe_user_id, data)
+        return _store_connection(request, attempt, stripe_user_id, data)
     except IntegrityError:
         # A concurrent callback stored the same account (or this user's) first;
         # read again what won and decide the same way.
-        return _store(request, attempt, stripe_user_id, data)
+        return _store_connection(request, attempt, stripe_user_id, data)
 
 
-def _store(
+def _store_connection(
     request: HttpRequest, attempt: ConnectAttempt, stripe_user_id: str,
     data: stripe.Account | None,
 ) -> tuple[ExpressAccount, bool]:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=database_alias()):
         holder = ExpressAccount.objects.select_for_update().filter(stripe_id=stripe_user_id).first()
         if holder is not None and (
             holder.user_id != user_pk(request) or holder.livemode != attempt.livemode

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from stripe.oauth_error import OAuthError
 
 from ..models import ConnectAttempt, ExpressAccount
-from ..signals import connect_failed
+from ..signals import connect_failed, notify
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,9 @@ def fail_attempt(
         outcome, error_code or "-", attempt.pk if attempt is not None else "-",
     )
     messages.error(request, message or message_for(outcome), fail_silently=True)
-    connect_failed.send(
+    notify(
+        connect_failed,
+        f"failed attempt {attempt.pk if attempt is not None else '-'}",
         sender=ExpressAccount,
         attempt=attempt,
         user=getattr(request, "user", None),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -23,7 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..conf import app_settings
 from ..models import ConnectAttempt, ExpressAccount
-from ..signals import connect_failed
+from ..signals import connect_failed, notify
+from .express_account import user_pk
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,6 @@ class StateError(Exception):
         super().__init__(outcome or "unknown_state")
         self.outcome = outcome
         self.attempt = attempt
-
-
-def user_pk(request: HttpRequest) -> Any:
-    """The logged-in user's primary key (views here all require login)."""
-    return request.user.pk
 
 
 def safe_next_url(request: HttpRequest, url: str | None) -> str:
@@ -123,7 +118,8 @@ def _end(
     attempt.refresh_from_db()
     logger.warning("Stripe Express OAuth state refused: outcome=%s attempt=%s", outcome,
                    attempt.pk)
-    connect_failed.send(
+    notify(
+        connect_failed, f"refused state of attempt {attempt.pk}",
         sender=ExpressAccount, attempt=attempt, user=request.user, request=request,
         outcome=str(outcome), error_code="", error_description="",
     )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import app_settings
 from ..models import ConnectAttempt, ExpressAccount
-from ..signals import account_deauthorized
+from ..signals import account_deauthorized, notify
 from .outcomes import fail_attempt, message_for, stripe_error_outcome
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def mark_gone(request: HttpRequest, account: ExpressAccount) -> None:
     if account.deauthorized_at is None:
         account.deauthorized_at = timezone.now()
         account.save(update_fields=["deauthorized_at", "updated_at"])
-        account_deauthorized.send(
+        notify(
+            account_deauthorized, f"{account.stripe_id} gone at Stripe",
             sender=ExpressAccount, account=account, event=None, request=request
         )
 

@@ -26,7 +26,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from ..conf import app_settings
-from ..display import disabled_reason_text, humanize_requirements
+from ..humanize import disabled_reason_text, humanize_requirements
 from ..models import ExpressAccount
 from ..status import AccountStatus
 

@@ -7,8 +7,8 @@ dependencies into host projects.
 """
 
 from .events import API_VERSION, Delivery, build_event, sign_payload, signature_header
-from .fake import CLIENT_ID, SECRET_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeError
-from .state import RecordedRequest
+from .fake import CLIENT_ID, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from .state import FakeStripeError, RecordedRequest
 
 __all__ = [
     "API_VERSION",

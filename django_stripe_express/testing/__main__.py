@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     from .server import FakeStripeServer
 
     # Bind first so the printed address is the real one (``--port 0`` picks any).
-    server = FakeStripeServer((fake.host, fake.port), fake)
+    server = FakeStripeServer((fake.host, fake.port), fake.state)
     fake.port = server.server_address[1]
+    fake.state.url = fake.url
     print(f"Fake Stripe listening on {fake.url}")
     print("Use these in settings.STRIPE_EXPRESS:")
     print(json.dumps(fake.settings(), indent=4))

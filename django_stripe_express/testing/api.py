@@ -9,18 +9,12 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import objects
 from .params import as_bool
-from .state import Link
-from .wire import Request, Response
-
-if TYPE_CHECKING:
-    from .fake import FakeStripe
-
-Route = Callable[..., Response]
+from .state import FakeState, Link
+from .wire import Request, Response, Route
 
 _CREATE_PARAMS = {
     "type",
@@ -82,7 +76,6 @@ def _type_from(params: dict[str, Any]) -> str | None:
 
 def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
     """Apply create/update params shared by both endpoints to ``account``."""
-    from .fake import normalize_capabilities
 
     if "business_type" in params:
         if params["business_type"] not in _BUSINESS_TYPES:
@@ -106,7 +99,7 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
             else:
                 account["metadata"][key] = str(value)
     for name, spec in (params.get("capabilities") or {}).items():
-        if normalize_capabilities({name: spec}):
+        if objects.normalize_capabilities({name: spec}):
             account["capabilities"].setdefault(name, "inactive")
         else:
             account["capabilities"].pop(name, None)
@@ -125,7 +118,7 @@ def _satisfy(account: dict[str, Any], fields: list[str]) -> None:
         account["requirements"][key] = [f for f in account["requirements"][key] if f not in fields]
 
 
-def create_account(fake: FakeStripe, request: Request) -> Response:
+def create_account(state: FakeState, request: Request) -> Response:
     params = request.form
     bad = _unknown_param(params, _CREATE_PARAMS)
     if bad:
@@ -147,19 +140,19 @@ def create_account(fake: FakeStripe, request: Request) -> Response:
         return failed
     if not account["capabilities"] and account_type == "express":
         account["capabilities"] = {"transfers": "inactive"}
-    fake.state.accounts[account["id"]] = account
+    state.accounts[account["id"]] = account
     return Response.json(200, copy.deepcopy(account))
 
 
-def retrieve_account(fake: FakeStripe, request: Request, acct: str) -> Response:
-    account = fake.state.accounts.get(acct)
+def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
+    account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
     return Response.json(200, copy.deepcopy(account))
 
 
-def update_account(fake: FakeStripe, request: Request, acct: str) -> Response:
-    account = fake.state.accounts.get(acct)
+def update_account(state: FakeState, request: Request, acct: str) -> Response:
+    account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
     bad = _unknown_param(request.form, _UPDATE_PARAMS)
@@ -168,8 +161,8 @@ def update_account(fake: FakeStripe, request: Request, acct: str) -> Response:
     return _apply(account, request.form) or Response.json(200, copy.deepcopy(account))
 
 
-def delete_account(fake: FakeStripe, request: Request, acct: str) -> Response:
-    if fake.state.accounts.pop(acct, None) is None:
+def delete_account(state: FakeState, request: Request, acct: str) -> Response:
+    if state.accounts.pop(acct, None) is None:
         return no_such_account(acct)
     return Response.json(200, {"deleted": True, "id": acct, "object": "account"})
 
@@ -187,12 +180,12 @@ def _limit(value: Any) -> int | Response:
     return limit
 
 
-def list_accounts(fake: FakeStripe, request: Request) -> Response:
+def list_accounts(state: FakeState, request: Request) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
         return limit
     # Newest first, as Stripe lists; ties keep creation order reversed.
-    ordered = list(fake.state.accounts.values())[::-1]
+    ordered = list(state.accounts.values())[::-1]
     ordered.sort(key=lambda a: a["created"], reverse=True)
     ids = [a["id"] for a in ordered]
     start = 0
@@ -214,16 +207,16 @@ def list_accounts(fake: FakeStripe, request: Request) -> Response:
     return Response.json(200, objects.list_object(copy.deepcopy(page), "/v1/accounts", has_more))
 
 
-def list_capabilities(fake: FakeStripe, request: Request, acct: str) -> Response:
-    account = fake.state.accounts.get(acct)
+def list_capabilities(state: FakeState, request: Request, acct: str) -> Response:
+    account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
     data = [objects.capability(account, name) for name in sorted(account["capabilities"])]
     return Response.json(200, objects.list_object(data, f"/v1/accounts/{acct}/capabilities", False))
 
 
-def retrieve_capability(fake: FakeStripe, request: Request, acct: str, name: str) -> Response:
-    account = fake.state.accounts.get(acct)
+def retrieve_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
+    account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
     if request.method == "POST" and "requested" in request.form:
@@ -242,7 +235,7 @@ def _valid_url(value: Any) -> bool:
     return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
 
 
-def create_account_link(fake: FakeStripe, request: Request) -> Response:
+def create_account_link(state: FakeState, request: Request) -> Response:
     params = request.form
     bad = _unknown_param(
         params,
@@ -254,7 +247,7 @@ def create_account_link(fake: FakeStripe, request: Request) -> Response:
         if not params.get(required):
             return missing(required)
     acct, link_type = str(params["account"]), str(params["type"])
-    account = fake.state.accounts.get(acct)
+    account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct, 400)
     if link_type not in {"account_onboarding", "account_update"}:
@@ -275,20 +268,20 @@ def create_account_link(fake: FakeStripe, request: Request) -> Response:
             return error(400, "Not a valid URL", code="url_invalid", param=required)
     created = objects.now()
     token = objects.random_id("", 12)
-    fake.state.links[token] = Link(
+    state.links[token] = Link(
         acct,
         link_type,
         time.time(),
-        time.time() + fake.link_ttl,
+        time.time() + state.link_ttl,
         refresh_url=str(params["refresh_url"]),
         return_url=str(params["return_url"]),
     )
-    url = f"{fake.url}/setup/e/{acct}/{token}"
-    return Response.json(200, objects.account_link(url, created, created + int(fake.link_ttl)))
+    url = f"{state.url}/setup/e/{acct}/{token}"
+    return Response.json(200, objects.account_link(url, created, created + int(state.link_ttl)))
 
 
-def create_login_link(fake: FakeStripe, request: Request, acct: str) -> Response:
-    account = fake.state.accounts.get(acct)
+def create_login_link(state: FakeState, request: Request, acct: str) -> Response:
+    account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
     if account["type"] != "express":
@@ -296,18 +289,18 @@ def create_login_link(fake: FakeStripe, request: Request, acct: str) -> Response
             400,
             f"Cannot create a login link for the account {acct}, which is not an Express account.",
         )
-    if fake.login_links_require_onboarding and not account["details_submitted"]:
+    if state.login_links_require_onboarding and not account["details_submitted"]:
         return error(
             400, "Cannot create a login link for an account that has not completed onboarding."
         )
     token = objects.random_id("", 12)
-    fake.state.links[token] = Link(acct, "login", time.time(), time.time() + fake.link_ttl)
-    url = f"{fake.url}/express/{acct}/{token}"
+    state.links[token] = Link(acct, "login", time.time(), time.time() + state.link_ttl)
+    url = f"{state.url}/express/{acct}/{token}"
     return Response.json(200, objects.login_link(url, objects.now()))
 
 
-def retrieve_event(fake: FakeStripe, request: Request, event_id: str) -> Response:
-    event = fake.state.events.get(event_id)
+def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
+    event = state.events.get(event_id)
     if event is None:
         return error(404, f"No such event: '{event_id}'", code="resource_missing", param="id")
     return Response.json(200, copy.deepcopy(event))

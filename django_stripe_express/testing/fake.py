@@ -10,12 +10,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from . import events, objects
-from .state import Failure, FakeState, Grant, RecordedRequest
+from .state import Failure, FakeState, FakeStripeError, RecordedRequest
 
 SECRET_KEY = "sk_test_fake"
 CLIENT_ID = "ca_fake"
@@ -31,25 +30,6 @@ _DEFAULT_MESSAGES = {
     "https://stripe.com/docs/rate-limits.",
     500: "An unknown error occurred",
 }
-
-
-class FakeStripeError(Exception):
-    """Misuse of the fake from a test, e.g. an unknown account id."""
-
-
-def normalize_capabilities(value: Any) -> dict[str, str]:
-    """Accept ``{"transfers": "active"}`` or the API's ``{"transfers": {"requested": True}}``."""
-    result: dict[str, str] = {}
-    for name, spec in (value or {}).items():
-        if isinstance(spec, dict):
-            if str(spec.get("requested", "true")).lower() in {"true", "1"}:
-                result[name] = "inactive"
-        elif isinstance(spec, bool):
-            if spec:
-                result[name] = "inactive"
-        else:
-            result[name] = str(spec)
-    return result
 
 
 def _error_body(
@@ -74,13 +54,6 @@ def _error_body(
 class FakeStripe:
     """A running fake: HTTP server, state and the controls tests use."""
 
-    #: Seconds an OAuth authorization code stays valid.
-    code_ttl: float = 300
-    #: Seconds an Account Link or login link stays valid.
-    link_ttl: float = 300
-    #: Stripe refuses login links until the account has submitted its details.
-    login_links_require_onboarding: bool = True
-
     def __init__(
         self,
         secret_key: str = SECRET_KEY,
@@ -90,12 +63,11 @@ class FakeStripe:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.secret_key = secret_key
-        self.client_id = client_id
-        self.webhook_secret = webhook_secret
         self.host = host
         self.port = port
-        self.state = FakeState()
+        self.state = FakeState(
+            secret_key=secret_key, client_id=client_id, webhook_secret=webhook_secret
+        )
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -107,8 +79,9 @@ class FakeStripe:
 
         if self._server is not None:
             return self
-        self._server = FakeStripeServer((self.host, self.port), self)
+        self._server = FakeStripeServer((self.host, self.port), self.state)
         self.port = self._server.server_address[1]
+        self.state.url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # so stop() returns quickly
@@ -137,6 +110,47 @@ class FakeStripe:
     def reset(self) -> None:
         """Forget accounts, codes, links, planned failures and the request log."""
         self.state.reset()
+
+    # -- configuration (kept on the state, where the endpoints read it) ------
+
+    @property
+    def secret_key(self) -> str:
+        return self.state.secret_key
+
+    @property
+    def client_id(self) -> str:
+        return self.state.client_id
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.state.webhook_secret
+
+    @property
+    def code_ttl(self) -> float:
+        """Seconds an OAuth authorization code stays valid."""
+        return self.state.code_ttl
+
+    @code_ttl.setter
+    def code_ttl(self, seconds: float) -> None:
+        self.state.code_ttl = seconds
+
+    @property
+    def link_ttl(self) -> float:
+        """Seconds an Account Link or login link stays valid."""
+        return self.state.link_ttl
+
+    @link_ttl.setter
+    def link_ttl(self, seconds: float) -> None:
+        self.state.link_ttl = seconds
+
+    @property
+    def login_links_require_onboarding(self) -> bool:
+        """Stripe refuses login links until the account has submitted its details."""
+        return self.state.login_links_require_onboarding
+
+    @login_links_require_onboarding.setter
+    def login_links_require_onboarding(self, value: bool) -> None:
+        self.state.login_links_require_onboarding = value
 
     # -- addresses and settings ----------------------------------------------
 
@@ -196,12 +210,6 @@ class FakeStripe:
 
     # -- accounts ------------------------------------------------------------
 
-    def _account(self, acct_id: str) -> dict[str, Any]:
-        try:
-            return self.state.accounts[acct_id]
-        except KeyError:
-            raise FakeStripeError(f"No such account in the fake: {acct_id!r}") from None
-
     def create_account(self, **fields: Any) -> dict[str, Any]:
         """Store a new account (not onboarded unless ``fields`` say so); return a copy.
 
@@ -209,48 +217,15 @@ class FakeStripe:
         ``capabilities`` (name -> status), ``metadata``, ``created``; anything else
         is deep-merged into the account, e.g. ``charges_enabled=True``.
         """
-        fields = dict(fields)
-        account = objects.build_account(
-            account_id=fields.pop("id", None),
-            account_type=fields.pop("type", "express"),
-            country=fields.pop("country", "US"),
-            email=fields.pop("email", None),
-            business_type=fields.pop("business_type", None),
-            capabilities=normalize_capabilities(
-                fields.pop("capabilities", {"transfers": "inactive"})
-            ),
-            metadata=fields.pop("metadata", None),
-            created=fields.pop("created", None),
-        )
-        objects.deep_merge(account, fields)
-        with self.state.lock:
-            self.state.accounts[account["id"]] = account
-            return copy.deepcopy(account)
+        return self.state.create_account(**fields)
 
     def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
         """Deep-merge ``fields`` into the stored account; return a copy."""
-        with self.state.lock:
-            account = self._account(acct_id)
-            if "capabilities" in fields:
-                fields["capabilities"] = normalize_capabilities(fields["capabilities"])
-            objects.deep_merge(account, fields)
-            return copy.deepcopy(account)
+        return self.state.update_account(acct_id, **fields)
 
     def complete_onboarding(self, acct_id: str) -> dict[str, Any]:
         """Make the account fully enabled, as after a finished hosted onboarding."""
-        with self.state.lock:
-            account = self._account(acct_id)
-            account["details_submitted"] = True
-            account["charges_enabled"] = True
-            account["payouts_enabled"] = True
-            account["business_type"] = account["business_type"] or "individual"
-            account["requirements"] = objects.requirements()
-            account["future_requirements"] = objects.requirements()
-            names = account["capabilities"] or ["transfers"]
-            account["capabilities"] = dict.fromkeys(names, "active")
-            if account["tos_acceptance"].get("date") is None:
-                account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
-            return copy.deepcopy(account)
+        return self.state.complete_onboarding(acct_id)
 
     def require_verification(
         self,
@@ -259,35 +234,16 @@ class FakeStripe:
         disabled_reason: str = "requirements.past_due",
     ) -> dict[str, Any]:
         """Restrict the account: ``fields`` past due, charges and payouts disabled."""
-        due = list(fields or ["individual.verification.document"])
-        with self.state.lock:
-            account = self._account(acct_id)
-            account["charges_enabled"] = False
-            account["payouts_enabled"] = False
-            account["requirements"] = objects.requirements(
-                due, past_due=due, disabled_reason=disabled_reason
-            )
-            account["capabilities"] = dict.fromkeys(account["capabilities"], "inactive")
-            return copy.deepcopy(account)
+        return self.state.require_verification(acct_id, fields, disabled_reason)
 
     def issue_code(
         self, stripe_user_id: str | None = None, *, complete: bool = True, **account_fields: Any
     ) -> str:
         """An OAuth code, as if the user had just finished the hosted page."""
-        with self.state.lock:
-            if stripe_user_id is None:
-                stripe_user_id = self.create_account(**account_fields)["id"]
-            elif account_fields:
-                self.update_account(stripe_user_id, **account_fields)
-            if complete:
-                self.complete_onboarding(stripe_user_id)
-            return self.new_code(stripe_user_id)
+        return self.state.issue_code(stripe_user_id, complete=complete, **account_fields)
 
     def new_code(self, acct_id: str) -> str:
-        code = objects.random_id("ac_", 32)
-        with self.state.lock:
-            self.state.codes[code] = Grant(acct_id, time.time())
-        return code
+        return self.state.new_code(acct_id)
 
     # -- failures ------------------------------------------------------------
 
@@ -373,11 +329,11 @@ class FakeStripe:
         self, type_: str, account: str | None, capability: str | None
     ) -> dict[str, Any]:
         if type_.startswith("account.application."):
-            return objects.application(self.client_id)
+            return objects.application(self.state.client_id)
         if account is None:
             raise FakeStripeError(f"{type_}: pass account= or data_object=")
         with self.state.lock:
-            stored = self._account(account)
+            stored = self.state.account(account)
             if type_.startswith("account."):
                 return copy.deepcopy(stored)
             if type_.startswith("capability."):
@@ -393,7 +349,8 @@ class FakeStripe:
     ) -> tuple[str, str]:
         """``(payload, Stripe-Signature header)`` as Stripe would deliver them."""
         payload = events.to_payload(event_or_payload)
-        return payload, events.signature_header(payload, secret or self.webhook_secret, timestamp)
+        secret = secret or self.state.webhook_secret
+        return payload, events.signature_header(payload, secret, timestamp)
 
     def post_event(
         self,

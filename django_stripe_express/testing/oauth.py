@@ -11,16 +11,13 @@ from __future__ import annotations
 import base64
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import objects, pages
 from .params import as_list, decode_query
-from .wire import Request, Response
-
-if TYPE_CHECKING:
-    from .api import Route
-    from .fake import FakeStripe
+from .state import FakeState
+from .wire import Request, Response, Route
 
 _DEFAULT_CAPABILITIES = ["card_payments", "transfers"]
 
@@ -50,7 +47,7 @@ def _oauth_error(status: int, code: str, description: str) -> Response:
     return Response.json(status, objects.oauth_error(code, description))
 
 
-def _check_key(fake: FakeStripe, request: Request) -> Response | None:
+def _check_key(state: FakeState, request: Request) -> Response | None:
     key = bearer_key(request) or request.form.get("client_secret")
     if not key:
         return _oauth_error(
@@ -60,14 +57,14 @@ def _check_key(fake: FakeStripe, request: Request) -> Response | None:
             "Send your secret API key in the Authorization header using the "
             "Bearer authentication method",
         )
-    if key != fake.secret_key:
+    if key != state.secret_key:
         masked = objects.mask_key(key)
         return _oauth_error(401, "invalid_client", f"Invalid API Key provided: {masked}")
     return None
 
 
-def token(fake: FakeStripe, request: Request) -> Response:
-    failed = _check_key(fake, request)
+def token(state: FakeState, request: Request) -> Response:
+    failed = _check_key(state, request)
     if failed:
         return failed
     params = request.form
@@ -78,12 +75,12 @@ def token(fake: FakeStripe, request: Request) -> Response:
         code = params.get("code")
         if not code:
             return _oauth_error(400, "invalid_request", "No authorization code provided")
-        grant = fake.state.codes.get(str(code))
+        grant = state.codes.get(str(code))
         if grant is None:
             return _oauth_error(400, "invalid_grant", f"Invalid authorization code: {code}")
         if grant.used:
             return _oauth_error(400, "invalid_grant", f"Authorization code already used: {code}")
-        if time.time() - grant.created > fake.code_ttl:
+        if time.time() - grant.created > state.code_ttl:
             return _oauth_error(400, "invalid_grant", f"Authorization code expired: {code}")
         grant.used = True
         acct_id = grant.account_id
@@ -91,13 +88,13 @@ def token(fake: FakeStripe, request: Request) -> Response:
         refresh = params.get("refresh_token")
         if not refresh:
             return _oauth_error(400, "invalid_request", "No refresh token provided")
-        if str(refresh) not in fake.state.refresh_tokens:
+        if str(refresh) not in state.refresh_tokens:
             return _oauth_error(400, "invalid_grant", f"Invalid refresh token: {refresh}")
-        acct_id = fake.state.refresh_tokens[str(refresh)]
+        acct_id = state.refresh_tokens[str(refresh)]
     else:
         return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
-    account = fake.state.accounts.get(acct_id)
-    if account is None or acct_id in fake.state.deauthorized:
+    account = state.accounts.get(acct_id)
+    if account is None or acct_id in state.deauthorized:
         return _oauth_error(400, "invalid_grant", f"The account {acct_id} is no longer connected")
     asserted = as_list(params.get("assert_capabilities"))
     missing = [c for c in asserted if c not in account["capabilities"]]
@@ -108,7 +105,7 @@ def token(fake: FakeStripe, request: Request) -> Response:
             f"The account does not have the asserted capabilities requested: {', '.join(missing)}",
         )
     refresh_token = objects.random_id("rt_", 48)
-    fake.state.refresh_tokens[refresh_token] = acct_id
+    state.refresh_tokens[refresh_token] = acct_id
     return Response.json(
         200,
         {
@@ -123,31 +120,31 @@ def token(fake: FakeStripe, request: Request) -> Response:
     )
 
 
-def deauthorize(fake: FakeStripe, request: Request) -> Response:
-    failed = _check_key(fake, request)
+def deauthorize(state: FakeState, request: Request) -> Response:
+    failed = _check_key(state, request)
     if failed:
         return failed
     client_id, acct_id = request.form.get("client_id"), request.form.get("stripe_user_id")
     if not client_id:
         return _oauth_error(400, "invalid_request", "No client_id provided")
-    if client_id != fake.client_id:
+    if client_id != state.client_id:
         return _oauth_error(401, "invalid_client", f"No such application: '{client_id}'")
     if not acct_id:
         return _oauth_error(400, "invalid_request", "No stripe_user_id provided")
-    if acct_id not in fake.state.accounts or acct_id in fake.state.deauthorized:
+    if acct_id not in state.accounts or acct_id in state.deauthorized:
         return _oauth_error(
             401,
             "invalid_client",
             f"This application is not connected to "
             f"stripe account {acct_id}, or that account does not exist.",
         )
-    fake.state.deauthorized.add(str(acct_id))
+    state.deauthorized.add(str(acct_id))
     return Response.json(200, {"stripe_user_id": acct_id})
 
 
-def _authorize_problem(fake: FakeStripe, params: dict[str, Any]) -> Response | None:
+def _authorize_problem(state: FakeState, params: dict[str, Any]) -> Response | None:
     client_id = params.get("client_id")
-    if client_id != fake.client_id:
+    if client_id != state.client_id:
         return Response.html(
             400,
             pages.error_page(
@@ -168,9 +165,9 @@ def _authorize_problem(fake: FakeStripe, params: dict[str, Any]) -> Response | N
     return None
 
 
-def authorize_page(fake: FakeStripe, request: Request) -> Response:
+def authorize_page(state: FakeState, request: Request) -> Response:
     params = request.query
-    problem = _authorize_problem(fake, params)
+    problem = _authorize_problem(state, params)
     if problem:
         return problem
     query = urlencode(request.pairs)  # carried through the form, re-checked on submit
@@ -178,13 +175,13 @@ def authorize_page(fake: FakeStripe, request: Request) -> Response:
     return Response.html(200, page)
 
 
-def authorize_submit(fake: FakeStripe, request: Request) -> Response:
+def authorize_submit(state: FakeState, request: Request) -> Response:
     params = decode_query(str(request.form.get("query", "")))
-    problem = _authorize_problem(fake, params)
+    problem = _authorize_problem(state, params)
     if problem:
         return problem
-    redirect_uri, state = str(params["redirect_uri"]), params.get("state")
-    extra = {"state": str(state)} if state is not None else {}
+    redirect_uri, oauth_state = str(params["redirect_uri"]), params.get("state")
+    extra = {"state": str(oauth_state)} if oauth_state is not None else {}
     if request.form.get("action") == "decline":
         return Response.redirect(
             with_query(
@@ -197,27 +194,27 @@ def authorize_submit(fake: FakeStripe, request: Request) -> Response:
             )
         )
     stripe_user = params.get("stripe_user") if isinstance(params.get("stripe_user"), dict) else {}
-    account = _account_from_prefill(fake, stripe_user or {}, params)
+    account = _account_from_prefill(state, stripe_user or {}, params)
     finish = request.form.get("finish") == "on"
     if finish:
-        fake.complete_onboarding(account["id"])
-    fake.state.authorizations.append(
+        state.complete_onboarding(account["id"])
+    state.authorizations.append(
         {
             "client_id": params["client_id"],
             "redirect_uri": redirect_uri,
-            "state": state,
+            "state": oauth_state,
             "stripe_user": stripe_user,
             "account": account["id"],
             "finished": finish,
             "suggested_capabilities": as_list(params.get("suggested_capabilities")),
         }
     )
-    code = fake.new_code(account["id"])
+    code = state.new_code(account["id"])
     return Response.redirect(with_query(redirect_uri, {"code": code, **extra}))
 
 
 def _account_from_prefill(
-    fake: FakeStripe, user: dict[str, Any], params: dict[str, Any]
+    state: FakeState, user: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
     capabilities = as_list(params.get("suggested_capabilities")) or _DEFAULT_CAPABILITIES
     profile = {
@@ -239,12 +236,12 @@ def _account_from_prefill(
     }
     if user.get("currency"):
         fields["default_currency"] = str(user["currency"]).lower()
-    return fake.create_account(**fields)
+    return state.create_account(**fields)
 
 
-def setup_page(fake: FakeStripe, request: Request, acct: str, token: str) -> Response:
-    link = fake.state.links.get(token)
-    account = fake.state.accounts.get(acct)
+def setup_page(state: FakeState, request: Request, acct: str, token: str) -> Response:
+    link = state.links.get(token)
+    account = state.accounts.get(acct)
     if link is None or link.kind == "login" or link.account_id != acct or account is None:
         return Response.html(404, pages.error_page("Link not found", "This link is invalid."))
     expired = time.time() > link.expires_at
@@ -257,17 +254,17 @@ def setup_page(fake: FakeStripe, request: Request, acct: str, token: str) -> Res
         return Response.redirect(link.refresh_url)
     link.used = True
     if request.form.get("action", "agree") == "agree" and request.form.get("finish") == "on":
-        fake.complete_onboarding(acct)
+        state.complete_onboarding(acct)
     return Response.redirect(link.return_url)
 
 
-def dashboard(fake: FakeStripe, request: Request, acct: str, token: str) -> Response:
-    account = fake.state.accounts.get(acct)
+def dashboard(state: FakeState, request: Request, acct: str, token: str) -> Response:
+    account = state.accounts.get(acct)
     if account is None:
         return Response.html(404, pages.error_page("Not found", f"No such account: {acct}"))
     if token == "dashboard":
         return Response.html(200, pages.dashboard_page(account))
-    link = fake.state.links.get(token)
+    link = state.links.get(token)
     if link is None or link.kind != "login" or link.account_id != acct:
         return Response.html(404, pages.error_page("Link not found", "This link is invalid."))
     if link.used or time.time() > link.expires_at:
@@ -278,7 +275,7 @@ def dashboard(fake: FakeStripe, request: Request, acct: str, token: str) -> Resp
             ),
         )
     link.used = True
-    return Response.redirect(f"{fake.url}/express/{acct}/dashboard")
+    return Response.redirect(f"{state.url}/express/{acct}/dashboard")
 
 
 _HOSTED = r"/(?:express/)?oauth/authorize"

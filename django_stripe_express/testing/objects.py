@@ -204,6 +204,21 @@ def build_account(
     }
 
 
+def normalize_capabilities(value: Any) -> dict[str, str]:
+    """Accept ``{"transfers": "active"}`` or the API's ``{"transfers": {"requested": True}}``."""
+    result: dict[str, str] = {}
+    for name, spec in (value or {}).items():
+        if isinstance(spec, dict):
+            if str(spec.get("requested", "true")).lower() in {"true", "1"}:
+                result[name] = "inactive"
+        elif isinstance(spec, bool):
+            if spec:
+                result[name] = "inactive"
+        else:
+            result[name] = str(spec)
+    return result
+
+
 def deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Merge ``changes`` into ``target`` in place: dicts recursively, the rest replaced."""
     for key, value in changes.items():

@@ -10,16 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import api, oauth, objects
 from .params import decode_pairs
-from .state import RecordedRequest, Replay
+from .state import FakeState, RecordedRequest, Replay
 from .wire import Request, Response
-
-if TYPE_CHECKING:
-    from .fake import FakeStripe
 
 logger = logging.getLogger("django_stripe_express.testing")
 
@@ -27,19 +24,19 @@ ROUTES = api.ROUTES + oauth.ROUTES
 
 
 class FakeStripeServer(ThreadingHTTPServer):
-    """Serves one ``FakeStripe``; can drop connections to simulate an outage."""
+    """Serves one fake's state; can drop connections to simulate an outage."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], fake: FakeStripe) -> None:
-        self.fake = fake
+    def __init__(self, address: tuple[str, int], state: FakeState) -> None:
+        self.state = state
         super().__init__(address, Handler)
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         # False makes socketserver close the socket without a reply: the client
         # sees a dropped connection, as when Stripe cannot be reached.
-        return not self.fake.state.refusing
+        return not self.state.refusing
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that time out close their end; that is expected, not an error.
@@ -80,10 +77,10 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _serve(self) -> None:
-        fake = self.server.fake
+        state = self.server.state
         request = self._read()
-        with fake.state.lock:
-            fake.state.requests.append(
+        with state.lock:
+            state.requests.append(
                 RecordedRequest(
                     request.method,
                     request.path,
@@ -93,11 +90,11 @@ class Handler(BaseHTTPRequestHandler):
                     request.body,
                 )
             )
-        delay = fake.state.take_delay(request.method, request.path)
+        delay = state.take_delay(request.method, request.path)
         if delay:
             time.sleep(delay.delay)
-        with fake.state.lock:
-            response = dispatch(fake, request)
+        with state.lock:
+            response = dispatch(state, request)
         self._send(response)
 
     def _send(self, response: Response) -> None:
@@ -117,23 +114,23 @@ class Handler(BaseHTTPRequestHandler):
             logger.debug("fake Stripe: client went away before the answer")
 
 
-def dispatch(fake: FakeStripe, request: Request) -> Response:
+def dispatch(state: FakeState, request: Request) -> Response:
     """Answer one request: planned failure, then auth, idempotency and the route."""
-    failure = fake.state.take_failure(request.method, request.path)
+    failure = state.take_failure(request.method, request.path)
     if failure is not None and failure.body is not None:
         return Response.json(failure.status, failure.body)
     if not request.path.startswith("/v1/"):
-        return route(fake, request)
-    denied = authenticate(fake, request)
+        return route(state, request)
+    denied = authenticate(state, request)
     if denied:
         return denied
     key = request.headers.get("idempotency-key")
     if request.method != "POST" or not key:
-        return route(fake, request)
-    return idempotent(fake, request, key)
+        return route(state, request)
+    return idempotent(state, request, key)
 
 
-def authenticate(fake: FakeStripe, request: Request) -> Response | None:
+def authenticate(state: FakeState, request: Request) -> Response | None:
     key = oauth.bearer_key(request)
     if not key:
         return api.error(
@@ -144,16 +141,16 @@ def authenticate(fake: FakeStripe, request: Request) -> Response | None:
             "https://stripe.com/docs/api#authentication for details, or we can "
             "help at https://support.stripe.com/.",
         )
-    if key != fake.secret_key:
+    if key != state.secret_key:
         return api.error(401, f"Invalid API Key provided: {objects.mask_key(key)}")
     return None
 
 
-def idempotent(fake: FakeStripe, request: Request, key: str) -> Response:
+def idempotent(state: FakeState, request: Request, key: str) -> Response:
     """Replay the stored answer for a reused key; refuse it with other params."""
     scope = (request.headers.get("stripe-account", ""), key)
     fingerprint = (request.method, request.path, tuple(sorted(request.pairs)))
-    stored = fake.state.idempotency.get(scope)
+    stored = state.idempotency.get(scope)
     if stored is not None:
         if stored.fingerprint != fingerprint:
             return api.error(
@@ -168,19 +165,19 @@ def idempotent(fake: FakeStripe, request: Request, key: str) -> Response:
             dict(stored.body),
             {"Idempotent-Replayed": "true", "Original-Request": "req_replayed"},
         )
-    response = route(fake, request)
+    response = route(state, request)
     # Stripe saves a result only once the endpoint began executing: a request
     # that failed validation (4xx here) can be retried with the same key.
     if response.status < 400 and isinstance(response.body, dict):
-        fake.state.idempotency[scope] = Replay(fingerprint, response.status, response.body)
+        state.idempotency[scope] = Replay(fingerprint, response.status, response.body)
     return response
 
 
-def route(fake: FakeStripe, request: Request) -> Response:
+def route(state: FakeState, request: Request) -> Response:
     for method, pattern, handler in ROUTES:
         match = pattern.fullmatch(request.path)
         if match and method == request.method:
-            return handler(fake, request, **match.groupdict())
+            return handler(state, request, **match.groupdict())
     return api.error(
         404,
         f"Unrecognized request URL ({request.method}: {request.path}). Please "

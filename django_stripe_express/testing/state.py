@@ -1,14 +1,24 @@
-"""Everything the fake remembers between requests, behind one lock.
+"""Everything the fake knows and remembers, behind one lock, and how it changes.
 
 Kept apart from the HTTP layer so tests can set up and inspect state directly
 (``fake.create_account``, ``fake.requests``) and so ``reset()`` is one call.
+The endpoints (`api`, `oauth`) read and change this state and nothing else;
+`fake.FakeStripe` is the facade tests hold.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import objects
+
+
+class FakeStripeError(Exception):
+    """Misuse of the fake from a test, e.g. an unknown account id."""
 
 
 @dataclass
@@ -79,7 +89,19 @@ class Replay:
 
 @dataclass
 class FakeState:
-    """All mutable state of one fake server."""
+    """All state of one fake server: its configuration and what it remembers."""
+
+    secret_key: str
+    client_id: str
+    webhook_secret: str
+    #: The server's address once it listens (``FakeStripe.start``).
+    url: str = ""
+    #: Seconds an OAuth authorization code stays valid.
+    code_ttl: float = 300
+    #: Seconds an Account Link or login link stays valid.
+    link_ttl: float = 300
+    #: Stripe refuses login links until the account has submitted its details.
+    login_links_require_onboarding: bool = True
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -127,3 +149,93 @@ class FakeState:
     def take_delay(self, method: str, path: str) -> Failure | None:
         with self.lock:
             return self._take(self.delays, method, path)
+
+    # -- accounts ------------------------------------------------------------
+
+    def account(self, acct_id: str) -> dict[str, Any]:
+        """The stored account (the live dict); `FakeStripeError` if unknown."""
+        try:
+            return self.accounts[acct_id]
+        except KeyError:
+            raise FakeStripeError(f"No such account in the fake: {acct_id!r}") from None
+
+    def create_account(self, **fields: Any) -> dict[str, Any]:
+        """Store a new account (see `FakeStripe.create_account`); return a copy."""
+        fields = dict(fields)
+        account = objects.build_account(
+            account_id=fields.pop("id", None),
+            account_type=fields.pop("type", "express"),
+            country=fields.pop("country", "US"),
+            email=fields.pop("email", None),
+            business_type=fields.pop("business_type", None),
+            capabilities=objects.normalize_capabilities(
+                fields.pop("capabilities", {"transfers": "inactive"})
+            ),
+            metadata=fields.pop("metadata", None),
+            created=fields.pop("created", None),
+        )
+        objects.deep_merge(account, fields)
+        with self.lock:
+            self.accounts[account["id"]] = account
+            return copy.deepcopy(account)
+
+    def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
+        """Deep-merge ``fields`` into the stored account; return a copy."""
+        with self.lock:
+            account = self.account(acct_id)
+            if "capabilities" in fields:
+                fields["capabilities"] = objects.normalize_capabilities(fields["capabilities"])
+            objects.deep_merge(account, fields)
+            return copy.deepcopy(account)
+
+    def complete_onboarding(self, acct_id: str) -> dict[str, Any]:
+        """Make the account fully enabled, as after a finished hosted onboarding."""
+        with self.lock:
+            account = self.account(acct_id)
+            account["details_submitted"] = True
+            account["charges_enabled"] = True
+            account["payouts_enabled"] = True
+            account["business_type"] = account["business_type"] or "individual"
+            account["requirements"] = objects.requirements()
+            account["future_requirements"] = objects.requirements()
+            names = account["capabilities"] or ["transfers"]
+            account["capabilities"] = dict.fromkeys(names, "active")
+            if account["tos_acceptance"].get("date") is None:
+                account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
+            return copy.deepcopy(account)
+
+    def require_verification(
+        self, acct_id: str, fields: list[str] | None, disabled_reason: str
+    ) -> dict[str, Any]:
+        """Restrict the account: ``fields`` past due, charges and payouts disabled."""
+        due = list(fields or ["individual.verification.document"])
+        with self.lock:
+            account = self.account(acct_id)
+            account["charges_enabled"] = False
+            account["payouts_enabled"] = False
+            account["requirements"] = objects.requirements(
+                due, past_due=due, disabled_reason=disabled_reason
+            )
+            account["capabilities"] = dict.fromkeys(account["capabilities"], "inactive")
+            return copy.deepcopy(account)
+
+    # -- OAuth codes ----------------------------------------------------------
+
+    def issue_code(
+        self, stripe_user_id: str | None = None, *, complete: bool = True, **account_fields: Any
+    ) -> str:
+        """An OAuth code, as if the user had just finished the hosted page."""
+        with self.lock:
+            if stripe_user_id is None:
+                stripe_user_id = self.create_account(**account_fields)["id"]
+            elif account_fields:
+                self.update_account(stripe_user_id, **account_fields)
+            if complete:
+                self.complete_onboarding(stripe_user_id)
+            return self.new_code(stripe_user_id)
+
+    def new_code(self, acct_id: str) -> str:
+        code = objects.random_id("ac_", 32)
+        with self.lock:
+            self.codes[code] = Grant(acct_id, time.time())
+        return code

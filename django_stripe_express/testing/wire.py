@@ -7,6 +7,7 @@ with a ``Response``. Keeping them plain makes routes easy to read and test.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,3 +54,7 @@ class Response:
             return json.dumps(self.body, indent=2).encode(), "application/json"
         content_type = self.headers.get("Content-Type", "text/plain; charset=utf-8")
         return self.body.encode(), content_type
+
+
+#: An endpoint: ``handler(state, request, **url_groups) -> Response``.
+Route = Callable[..., Response]

@@ -200,13 +200,13 @@ def _send_applied(
 ) -> None:
     about = f"webhook {event.type} {event.id}"
     if deauthorized:
-        signals.send_committed(
-            signals.account_deauthorized, "account_deauthorized", about,
+        signals.notify(
+            signals.account_deauthorized, about,
             sender=ExpressAccount, account=account, event=saved, request=None,
         )
     else:
-        signals.send_committed(
-            signals.account_updated, "account_updated", about,
+        signals.notify(
+            signals.account_updated, about,
             sender=ExpressAccount, account=account, previous_status=previous_status,
             source="webhook", event=saved,
         )
@@ -214,7 +214,7 @@ def _send_applied(
 
 
 def _send_event(saved: WebhookEvent, event: StripeEvent, *, applied: bool) -> None:
-    signals.send_committed(
-        signals.webhook_event, "webhook_event", f"webhook {event.type} {event.id}",
+    signals.notify(
+        signals.webhook_event, f"webhook {event.type} {event.id}",
         sender=WebhookEvent, event=saved, data=event.raw, applied=applied,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_stripe_express.display import (
+from django_stripe_express.humanize import (
     disabled_reason_text,
     humanize_requirement,
     humanize_requirements,
