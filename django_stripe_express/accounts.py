@@ -2,6 +2,7 @@
 
 The OAuth and Account Links flows, the webhooks, the admin's refresh action and
 the sync command all store Stripe's view of an account the same way, here.
+A v1 Account and an Accounts v2 account (`accounts_v2`) give the same fields.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import stripe
 from django.utils import timezone
 
+from .accounts_v2 import is_v2, v2_values
 from .models import ExpressAccount
 
 # The model fields that mirror Stripe's Account object.
@@ -21,6 +23,7 @@ STRIPE_FIELDS = (
     "details_submitted",
     "requirements",
     "capabilities",
+    "capability_details",
     "country",
     "email",
     "business_type",
@@ -44,6 +47,8 @@ def as_dict(value: Any) -> dict[str, Any]:
 def stripe_values(data: Mapping[str, Any] | stripe.StripeObject) -> dict[str, Any]:
     """The model's values for a Stripe Account object (a dict or StripeObject)."""
     data = as_dict(data)
+    if is_v2(data):
+        return v2_values(data)
     requirements = as_dict(data.get("requirements"))
     return {
         "charges_enabled": bool(data.get("charges_enabled")),
@@ -51,6 +56,7 @@ def stripe_values(data: Mapping[str, Any] | stripe.StripeObject) -> dict[str, An
         "details_submitted": bool(data.get("details_submitted")),
         "requirements": requirements,
         "capabilities": as_dict(data.get("capabilities")),
+        "capability_details": {},
         "country": data.get("country") or "",
         "email": data.get("email") or "",
         "business_type": data.get("business_type") or "",

@@ -16,9 +16,20 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import router
 from django.utils.module_loading import import_string
 
-from .conf import ONBOARDING_CHOICES, ONBOARDING_OAUTH, SETTING_NAME, known_keys
+from .conf import (
+    ACCOUNTS_API_CHOICES,
+    ACCOUNTS_V2,
+    ONBOARDING_ACCOUNT_LINKS,
+    ONBOARDING_CHOICES,
+    ONBOARDING_OAUTH,
+    SETTING_NAME,
+    known_keys,
+)
 
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
+# What Stripe takes in `defaults.responsibilities` for an Express-like account.
+FEES_COLLECTORS = ("application", "application_express", "stripe")
+LOSSES_COLLECTORS = ("application", "stripe")
 POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
 NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
 
@@ -45,6 +56,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     return [
         *_check_secret_key(raw),
         *_check_onboarding(raw),
+        *_check_accounts_api(raw),
         *_check_webhook_secrets(raw),
         *_check_values(raw),
         *_check_callables(raw),
@@ -102,6 +114,65 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             hint="Find it in the Stripe dashboard under Connect > Settings > OAuth; "
             "or use ONBOARDING='account_links', which needs no client id.",
             id=ID.format("E004"),
+        )
+
+
+def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    api = raw.get("ACCOUNTS_API", ACCOUNTS_V2)
+    if api not in ACCOUNTS_API_CHOICES:
+        yield Error(
+            f"{_setting('ACCOUNTS_API')} is {api!r}, which is not a known Accounts API.",
+            hint='Use "v2" (new platforms: /v2/core/accounts) or "v1" (platforms that '
+            "already create v1 Express accounts).",
+            id=ID.format("E024"),
+        )
+    responsibilities = raw.get("RESPONSIBILITIES")
+    if responsibilities is not None:
+        yield from _check_responsibilities(responsibilities)
+    key = raw.get("SECRET_KEY")
+    if (
+        api == ACCOUNTS_V2
+        and raw.get("ONBOARDING") == ONBOARDING_ACCOUNT_LINKS
+        and isinstance(key, str)
+        and key.startswith("rk_")
+    ):
+        yield Error(
+            f"{_setting('SECRET_KEY')} is a restricted key (rk_...), which Stripe's "
+            "/v2 endpoints refuse: Account Links cannot create v2 accounts with it.",
+            hint='Use the secret key (sk_...), or set ACCOUNTS_API = "v1".',
+            id=ID.format("E026"),
+        )
+
+
+def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
+    hint = (
+        'Write e.g. {"fees_collector": "application", "losses_collector": "application"} '
+        "(the classic Express split), or remove it to use that default."
+    )
+    if not isinstance(value, dict) or set(value) != {"fees_collector", "losses_collector"}:
+        yield Error(
+            f"{_setting('RESPONSIBILITIES')} must be a dict with exactly the keys "
+            "fees_collector and losses_collector.",
+            hint=hint,
+            id=ID.format("E025"),
+        )
+        return
+    fees, losses = value["fees_collector"], value["losses_collector"]
+    if fees not in FEES_COLLECTORS or losses not in LOSSES_COLLECTORS:
+        yield Error(
+            f"{_setting('RESPONSIBILITIES')} has a value Stripe does not take for an "
+            "Express account.",
+            hint=f"fees_collector: one of {', '.join(FEES_COLLECTORS)}; losses_collector: "
+            f"one of {', '.join(LOSSES_COLLECTORS)}.",
+            id=ID.format("E025"),
+        )
+    elif losses == "application" and fees == "stripe":
+        yield Error(
+            f"{_setting('RESPONSIBILITIES')}: a platform that covers losses must also "
+            "collect the fees; Stripe refuses this combination.",
+            hint='Use fees_collector "application" with losses_collector "application", '
+            'or losses_collector "stripe".',
+            id=ID.format("E025"),
         )
 
 

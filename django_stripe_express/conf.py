@@ -17,6 +17,13 @@ ONBOARDING_OAUTH = "oauth"
 ONBOARDING_ACCOUNT_LINKS = "account_links"
 ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS)
 
+ACCOUNTS_V1 = "v1"
+ACCOUNTS_V2 = "v2"
+ACCOUNTS_API_CHOICES = (ACCOUNTS_V2, ACCOUNTS_V1)
+
+#: The classic Express split: the platform collects Stripe's fees and covers losses.
+EXPRESS_RESPONSIBILITIES = {"fees_collector": "application", "losses_collector": "application"}
+
 
 class MissingSetting(ImproperlyConfigured):
     """A required ``STRIPE_EXPRESS`` key is missing or empty."""
@@ -79,6 +86,17 @@ class Settings:
     @property
     def ONBOARDING(self) -> str:
         return str(self._get("ONBOARDING", ONBOARDING_OAUTH))
+
+    @property
+    def ACCOUNTS_API(self) -> str:
+        """How Account Links creates accounts: ``"v2"`` (``/v2/core/accounts``) or ``"v1"``."""
+        return str(self._get("ACCOUNTS_API", ACCOUNTS_V2))
+
+    @property
+    def RESPONSIBILITIES(self) -> dict[str, str]:
+        """Who collects Stripe's fees and covers losses on the accounts the app creates."""
+        value = self._get("RESPONSIBILITIES", EXPRESS_RESPONSIBILITIES)
+        return {str(k): str(v) for k, v in dict(value).items()}
 
     @property
     def REDIRECT_URI(self) -> str | None:

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .humanize_v2 import humanize_v2_requirement, is_v2_requirement, user_disabled_text
+
 # Who the requirement is about: stripped before matching, so that
 # `representative.verification.document` and `person_1AbC.verification.document`
 # read like the individual's. Stripe's person ids are `person_` + letters/digits.
@@ -71,6 +73,8 @@ _DEFAULT_DISABLED_REASON = _("Stripe has disabled this account.")
 
 def humanize_requirement(name: str) -> str:
     """Plain words for one of Stripe's requirement names (translated)."""
+    if is_v2_requirement(name):  # an Accounts v2 path
+        return humanize_v2_requirement(name)
     short = _OWNER_PREFIXES.sub("", name)
     for pattern, label in _REQUIREMENT_NAMES:
         if pattern.search(short):
@@ -93,4 +97,7 @@ def humanize_requirements(names: Iterable[str]) -> list[str]:
 
 def disabled_reason_text(reason: str) -> str:
     """Why the account is disabled, in plain words (translated)."""
+    v2_text = user_disabled_text(reason)  # an Accounts v2 status detail code
+    if v2_text is not None:
+        return v2_text
     return str(_DISABLED_REASONS.get(reason, _DEFAULT_DISABLED_REASON))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .status import AccountStatus, derive_status
+from .status_v2 import derive_status_v2
 
 
 class ExpressAccountQuerySet(models.QuerySet["ExpressAccount"]):
@@ -29,6 +30,10 @@ class ExpressAccount(models.Model):
 
     Status = AccountStatus
 
+    class AccountsApi(models.TextChoices):
+        V1 = "v1", _("Accounts v1")
+        V2 = "v2", _("Accounts v2")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -37,6 +42,15 @@ class ExpressAccount(models.Model):
     )
     stripe_id = models.CharField(_("Stripe account id"), max_length=255, unique=True)
     livemode = models.BooleanField(_("live mode"), default=False)
+    # Which API created the account, and so which one the app reads it with:
+    # OAuth and the v1 flow make v1 accounts, `ACCOUNTS_API = "v2"` v2 ones.
+    accounts_api = models.CharField(
+        _("Accounts API"),
+        max_length=2,
+        choices=AccountsApi.choices,
+        default=AccountsApi.V1,
+        editable=False,
+    )
 
     # Copied from Stripe's Account object; Stripe owns them.
     charges_enabled = models.BooleanField(_("charges enabled"), default=False)
@@ -44,6 +58,8 @@ class ExpressAccount(models.Model):
     details_submitted = models.BooleanField(_("details submitted"), default=False)
     requirements = models.JSONField(_("requirements"), default=dict, blank=True)
     capabilities = models.JSONField(_("capabilities"), default=dict, blank=True)
+    # v2 accounts: why each capability has its status, ``{name: [{code, resolution}]}``.
+    capability_details = models.JSONField(_("capability details"), default=dict, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
     business_type = models.CharField(_("business type"), max_length=32, blank=True)
@@ -98,6 +114,14 @@ class ExpressAccount(models.Model):
         super().save(*args, **kwargs)
 
     def derive_status(self) -> str:
+        if self.accounts_api == self.AccountsApi.V2:
+            return derive_status_v2(
+                disconnected=self.deauthorized_at is not None,
+                details_submitted=self.details_submitted,
+                requirements=self.requirements or {},
+                capabilities=self.capabilities or {},
+                capability_details=self.capability_details or {},
+            )
         return derive_status(
             disconnected=self.deauthorized_at is not None,
             details_submitted=self.details_submitted,
@@ -106,6 +130,10 @@ class ExpressAccount(models.Model):
             disabled_reason=self.disabled_reason,
             requirements=self.requirements or {},
         )
+
+    @property
+    def is_v2(self) -> bool:
+        return self.accounts_api == self.AccountsApi.V2
 
     @property
     def is_connected(self) -> bool:

@@ -1,0 +1,73 @@
+"""The status of an Accounts v2 account, from the values `accounts_v2.v2_values` stores.
+
+The same `AccountStatus` values as v1, decided from what v2 reports: each
+requested capability's ``status`` and ``status_details.resolution``, and the
+requirement entries (who must act, ``minimum_deadline.status``). Most serious
+state first, as for v1:
+
+==============================================================  =======================
+capabilities and entries                                        status
+==============================================================  =======================
+the account is disconnected or closed                           ``disconnected``
+a capability ``rejected`` or ``unsupported``; or ``restricted``  ``disabled``
+with resolution ``contact_stripe`` / ``no_resolution``
+an onboarding entry waits for the user (currently / past due)   ``onboarding``
+an entry waits for the user and is past due                     ``restricted``
+every capability ``active``                                     ``enabled``
+a capability ``pending``, or an entry waits for Stripe          ``pending_verification``
+anything else (``restricted`` with ``provide_info``)            ``restricted``
+==============================================================  =======================
+
+An entry that waits for the user but is only currently or eventually due
+leaves an active account ``enabled``, as v1 does before ``current_deadline``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .status import AccountStatus
+
+#: Capability statuses that the user cannot change.
+DISABLED_STATUSES = ("rejected", "unsupported")
+#: Resolutions of a restricted capability that the user cannot act on.
+DISABLED_RESOLUTIONS = ("contact_stripe", "no_resolution")
+
+
+def is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> bool:
+    """A requested capability is refused, or restricted in a way the user cannot fix."""
+    for name, status in capabilities.items():
+        if status in DISABLED_STATUSES:
+            return True
+        if status == "restricted" and any(
+            isinstance(detail, dict) and detail.get("resolution") in DISABLED_RESOLUTIONS
+            for detail in details.get(name) or []
+        ):
+            return True
+    return False
+
+
+def derive_status_v2(
+    *,
+    disconnected: bool,
+    details_submitted: bool,
+    requirements: Mapping[str, Any],
+    capabilities: Mapping[str, str],
+    capability_details: Mapping[str, Any],
+) -> str:
+    """Most serious state first: a user sees the one thing that matters now."""
+    if disconnected:
+        return AccountStatus.DISCONNECTED
+    if is_disabled(capabilities, capability_details):
+        return AccountStatus.DISABLED
+    if not details_submitted:
+        return AccountStatus.ONBOARDING
+    if requirements.get("past_due"):
+        return AccountStatus.RESTRICTED
+    statuses = set(capabilities.values())
+    if statuses and statuses <= {"active"}:
+        return AccountStatus.ENABLED
+    if "pending" in statuses or requirements.get("pending_verification"):
+        return AccountStatus.PENDING_VERIFICATION
+    return AccountStatus.RESTRICTED
