@@ -4,6 +4,13 @@ The admin's "Refresh from Stripe" action and the ``stripe_express_sync`` command
 share these functions, so both store Stripe's view the same way: through
 `accounts.apply_account`, and with `account_updated` sent only when the status
 actually changed.
+
+v1 accounts come from ``/v1/accounts`` pages (one call per 100 accounts). v2
+accounts are read one by one with ``/v2/core/accounts/{id}`` and ``include``:
+Stripe's v2 list takes no ``include``, so a page of it carries neither the
+requirements nor the capabilities the status comes from. Their writes are still
+grouped 100 at a time. A v2 account Stripe reports ``closed`` is marked
+disconnected.
 """
 
 from __future__ import annotations
@@ -17,10 +24,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from .accounts import UPDATE_FIELDS, apply_account, stripe_values
+from .accounts import UPDATE_FIELDS, apply_account, as_dict, stripe_values
+from .accounts_v2 import is_closed
 from .client import get_client
-from .conf import app_settings
+from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
+from .disconnect import disconnect_account
 from .models import ExpressAccount, database_alias
+from .retrieve import retrieve_account
 from .signals import account_updated, notify
 
 #: Stripe's largest page: the command makes one call per 100 accounts.
@@ -71,14 +81,21 @@ def refresh_account(
     propagate: the caller reports them per account.
     """
     client = client or get_client()
-    data = client.v1.accounts.retrieve(account.stripe_id)
+    data = retrieve_account(account.stripe_id, account.accounts_api, client)
     previous_status = account.status
     changed = _changed_fields(account, data)
     apply_account(account, data)
     account.save(update_fields=list(UPDATE_FIELDS))
+    _close_if_closed(account, data)
     change = AccountChange(account.stripe_id, previous_status, account.status, changed)
     _notify(account, change, source)
     return change
+
+
+def _close_if_closed(account: ExpressAccount, data: Any) -> None:
+    """A v2 account Stripe closed is disconnected here too (and signalled)."""
+    if account.is_connected and is_closed(as_dict(data)):
+        disconnect_account(account, via_oauth=False)
 
 
 @dataclass
@@ -101,20 +118,29 @@ def apply_page(
     *,
     dry_run: bool = False,
     source: str = "sync",
+    api: str = ACCOUNTS_V1,
 ) -> None:
     """Store one page of Stripe accounts: one SELECT and at most two writes.
 
     Only accounts the platform knows in the configured mode are touched; the
     others (other platforms' flows, the other mode) are counted as unknown.
+    Accounts of the other API (`api`: which one the page was read with) are
+    left to their own pass and not counted here.
     """
     # Items are `stripe.Account` objects (dict-like) or plain dicts in tests.
     data_by_id = {str(item["id"]): item for item in page}
-    result.seen += len(data_by_id)
     known = ExpressAccount.objects.for_mode(app_settings.livemode).filter(
         stripe_id__in=list(data_by_id)
     )
-    found = {account.stripe_id: account for account in known}
-    result.unknown += len(data_by_id) - len(found)
+    found = {}
+    other_api = 0
+    for account in known:
+        if account.accounts_api == api:
+            found[account.stripe_id] = account
+        else:
+            other_api += 1
+    result.seen += len(data_by_id) - other_api
+    result.unknown += len(data_by_id) - len(found) - other_api
     now = timezone.now()
     to_update: list[ExpressAccount] = []
     unchanged: list[int] = []
@@ -141,6 +167,8 @@ def apply_page(
             ExpressAccount.objects.bulk_update(to_update, list(UPDATE_FIELDS))
         if unchanged:
             ExpressAccount.objects.filter(pk__in=unchanged).update(synced_at=now)
+    for account in found.values():
+        _close_if_closed(account, data_by_id[account.stripe_id])
     for account, change in to_notify:
         _notify(account, change, source)
 
@@ -151,7 +179,8 @@ def sync_accounts(
     client: stripe.StripeClient | None = None,
     progress: Callable[[SyncResult], None] | None = None,
 ) -> SyncResult:
-    """Page through all of the platform's connected accounts (100 per call).
+    """Page through all of the platform's connected accounts (100 per call),
+    then read the stored v2 accounts (one call each, see the module's docstring).
 
     A page that cannot be read (Stripe unreachable, an API error) raises: the
     pages before it stay stored, and the caller reports the failure.
@@ -166,8 +195,43 @@ def sync_accounts(
         if progress is not None:
             progress(result)
         if not page.has_more or not page.data:
-            return result
+            break
         params["starting_after"] = page.data[-1].id
+    _sync_v2_accounts(result, dry_run=dry_run, client=client, progress=progress)
+    return result
+
+
+def _sync_v2_accounts(
+    result: SyncResult,
+    *,
+    dry_run: bool,
+    client: stripe.StripeClient,
+    progress: Callable[[SyncResult], None] | None,
+) -> None:
+    """Read each connected v2 account of this mode; store them 100 at a time.
+
+    An account Stripe does not know (an API error about that account) counts
+    as failed and the others go on; Stripe unreachable, rate limits and
+    server errors raise, as for a v1 page.
+    """
+    ids = list(
+        ExpressAccount.objects.for_mode(app_settings.livemode)
+        .connected()
+        .filter(accounts_api=ACCOUNTS_V2)
+        .order_by("pk")
+        .values_list("stripe_id", flat=True)
+    )
+    for start in range(0, len(ids), PAGE_SIZE):
+        page = []
+        for stripe_id in ids[start : start + PAGE_SIZE]:
+            try:
+                page.append(retrieve_account(stripe_id, ACCOUNTS_V2, client))
+            except (stripe.InvalidRequestError, stripe.PermissionError) as exc:
+                result.failed += 1
+                result.errors.append((stripe_id, describe_error(exc)))
+        apply_page(page, result, dry_run=dry_run, api=ACCOUNTS_V2)
+        if progress is not None:
+            progress(result)
 
 
 def sync_one(
@@ -176,16 +240,23 @@ def sync_one(
     dry_run: bool = False,
     client: stripe.StripeClient | None = None,
 ) -> SyncResult:
-    """`--account acct_...`: one retrieve, stored like a page of one."""
+    """`--account acct_...`: one retrieve, stored like a page of one.
+
+    The account is read with the API that created it (v1 when it is not stored).
+    """
     client = client or get_client()
     result = SyncResult()
+    stored = ExpressAccount.objects.filter(stripe_id=stripe_id).values_list(
+        "accounts_api", flat=True
+    )
+    api = stored.first() or ACCOUNTS_V1
     try:
-        data = client.v1.accounts.retrieve(stripe_id)
+        data = retrieve_account(stripe_id, api, client)
     except stripe.StripeError as exc:
         result.failed += 1
         result.errors.append((stripe_id, describe_error(exc)))
         return result
-    apply_page([data], result, dry_run=dry_run)
+    apply_page([data], result, dry_run=dry_run, api=api)
     return result
 
 

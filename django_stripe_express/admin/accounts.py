@@ -45,7 +45,9 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "connected_at",
         "updated_at",
     )
-    list_filter = ("status", "livemode", "country", CapabilityFilter, DisconnectedFilter)
+    list_filter = (
+        "status", "livemode", "accounts_api", "country", CapabilityFilter, DisconnectedFilter
+    )
     list_select_related = ("user",)
     search_fields = ("stripe_id", "email", "user__username", "user__email")
     raw_id_fields = ("user",)
@@ -54,6 +56,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     readonly_fields = (
         "stripe_id",
         "mode",
+        "accounts_api",
         "status_badge",
         "dashboard_link",
         *STRIPE_FIELDS,
@@ -66,7 +69,14 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "last_event_created",
     )
     fieldsets = (
-        (None, {"fields": ("user", "stripe_id", "mode", "status_badge", "dashboard_link")}),
+        (
+            None,
+            {
+                "fields": (
+                    "user", "stripe_id", "mode", "accounts_api", "status_badge", "dashboard_link"
+                )
+            },
+        ),
         (
             _("At Stripe"),
             {

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import ExpressAccount
 from ..status import AccountStatus
+from . import display_v2
 
 # Colours chosen to read on both the light and the dark admin theme.
 STATUS_COLOURS: dict[str, str] = {
@@ -59,6 +60,8 @@ def deadline(requirements: dict[str, Any]) -> datetime.datetime | None:
 
 
 def requirements_block(account: ExpressAccount) -> str:
+    if account.is_v2:
+        return display_v2.requirements_block(account)
     requirements = account.requirements or {}
     groups = [
         (label, list(requirements.get(key) or []))
@@ -88,6 +91,8 @@ def requirements_block(account: ExpressAccount) -> str:
 
 
 def capabilities_block(account: ExpressAccount) -> str:
+    if account.is_v2:
+        return display_v2.capabilities_block(account)
     capabilities = sorted((account.capabilities or {}).items())
     return render_to_string(
         "admin/django_stripe_express/capabilities.html",

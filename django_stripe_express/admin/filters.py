@@ -16,19 +16,27 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import app_settings
 
 #: Capabilities every platform sees in the filter; the configured ones are added.
-BASE_CAPABILITIES = ("card_payments", "transfers")
-#: The capability states Stripe reports that support staff filter on.
+#: ``stripe_balance.stripe_transfers`` is the v2 name of what v1 calls ``transfers``.
+BASE_CAPABILITIES = ("card_payments", "transfers", "stripe_balance.stripe_transfers")
+#: The capability states Stripe reports that support staff filter on (v1 and v2).
 CAPABILITY_STATES = {
     "active": _("active"),
     "inactive": _("inactive"),
     "pending": _("pending"),
+    "restricted": _("restricted"),
+    "rejected": _("rejected"),
+    "unsupported": _("unsupported"),
 }
+
+
+def _plain(name: str) -> bool:
+    # Only plain names (dotted, for v2) can become a JSON key lookup.
+    return "__" not in name and all(part.isidentifier() for part in name.split("."))
 
 
 def known_capabilities() -> list[str]:
     names = [*BASE_CAPABILITIES, *app_settings.SUGGESTED_CAPABILITIES]
-    # Only plain names can become a JSON key lookup; anything else is dropped.
-    return [name for name in dict.fromkeys(names) if name.isidentifier() and "__" not in name]
+    return [name for name in dict.fromkeys(names) if _plain(name)]
 
 
 class CapabilityFilter(admin.SimpleListFilter):

@@ -22,28 +22,35 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..accounts import UPDATE_FIELDS, apply_account
+from ..accounts import UPDATE_FIELDS, apply_account, as_dict
+from ..accounts_v2 import is_closed
 from ..client import get_client
 from ..conf import app_settings
 from ..humanize import humanize_requirements
 from ..models import ConnectAttempt, ExpressAccount
+from ..retrieve import retrieve_account
 from ..signals import account_updated, notify
 from ..status import AccountStatus
 from .express_account import create_account, user_account, user_pk
 from .state import safe_next_url
-from .stripe_failures import fail, report_stripe_error
+from .stripe_failures import fail, mark_gone, report_stripe_error
+from .v2_accounts import create_v2_link, needs_update_link
 
 Outcome = ConnectAttempt.Outcome
 
 
 def create_link(request: HttpRequest, account: ExpressAccount) -> str:
-    """A fresh ``account_onboarding`` link's URL; raises `stripe.StripeError`."""
+    """A fresh onboarding link's URL (v1 or v2, as the account); raises `stripe.StripeError`."""
+    refresh_url = request.build_absolute_uri(reverse("stripe_express:onboarding_refresh"))
+    return_url = request.build_absolute_uri(reverse("stripe_express:onboarding_return"))
+    if account.is_v2:
+        return create_v2_link(account, refresh_url, return_url)
     link = get_client().v1.account_links.create(
         {
             "account": account.stripe_id,
             "type": "account_onboarding",
-            "refresh_url": request.build_absolute_uri(reverse("stripe_express:onboarding_refresh")),
-            "return_url": request.build_absolute_uri(reverse("stripe_express:onboarding_return")),
+            "refresh_url": refresh_url,
+            "return_url": return_url,
         }
     )
     return str(link.url)
@@ -55,7 +62,12 @@ def create_link(request: HttpRequest, account: ExpressAccount) -> str:
 def start(request: HttpRequest) -> HttpResponse:
     """``connect`` in Account Links mode: make sure the account exists, then link."""
     account = user_account(request)
-    if account is not None and account.is_connected and account.details_submitted:
+    if (
+        account is not None
+        and account.is_connected
+        and account.details_submitted
+        and not needs_update_link(account)
+    ):
         return redirect("stripe_express:dashboard")
     connected = account if account is not None and account.is_connected else None
     attempt = ConnectAttempt.objects.create(
@@ -108,9 +120,17 @@ def finish(request: HttpRequest) -> HttpResponse:
     if account is None or not account.is_connected:
         return redirect("stripe_express:connect")
     try:
-        data = get_client().v1.accounts.retrieve(account.stripe_id)
+        data = retrieve_account(account.stripe_id, account.accounts_api)
     except stripe.StripeError as exc:
         report_stripe_error(request, exc, account, doing="account refresh on return")
+        return redirect(app_settings.SUCCESS_URL)
+    if is_closed(as_dict(data)):
+        mark_gone(request, account)
+        messages.error(
+            request,
+            _("Your Stripe account was closed. Connect again to set up a new one."),
+            fail_silently=True,
+        )
         return redirect(app_settings.SUCCESS_URL)
     previous_status = account.status
     apply_account(account, data)

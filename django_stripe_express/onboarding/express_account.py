@@ -29,11 +29,12 @@ from django.utils.module_loading import import_string
 
 from ..accounts import apply_account
 from ..client import get_client
-from ..conf import app_settings
+from ..conf import ACCOUNTS_V2, app_settings
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..signals import account_connected, notify
 from .outcomes import fail_attempt
 from .stripe_failures import fail
+from .v2_accounts import v2_create_params
 
 logger = logging.getLogger(__name__)
 
@@ -55,30 +56,58 @@ def user_account(request: HttpRequest) -> ExpressAccount | None:
     ).first()
 
 
-def idempotency_key(user: Any, livemode: bool, replaces: str = "") -> str:
+def idempotency_key(user: Any, livemode: bool, replaces: str = "", api: str = "v1") -> str:
     """The key for creating ``user``'s account in this mode.
 
     The same for every request that could create the same account (double
     click, two tabs, retry after a failed local save), different for a
     different user, mode, or for the account that replaces a disconnected one
     (``replaces``: the old account id), which must not replay the old account.
-    Readable, so support staff can find it in Stripe's request log.
+    A v2 account has keys of its own (``api``): Stripe refuses a key used
+    with other parameters. Readable, so support staff can find it in
+    Stripe's request log.
     """
     mode = "live" if livemode else "test"
-    key = f"django-stripe-express:create-account:{mode}:{user.pk}"
+    action = "create-v2-account" if api == ACCOUNTS_V2 else "create-account"
+    key = f"django-stripe-express:{action}:{mode}:{user.pk}"
     if replaces:
         key += f":replaces:{replaces}"
     if len(key) > MAX_KEY_LENGTH:  # a very long custom primary key
         digest = hashlib.sha256(key.encode()).hexdigest()
-        key = f"django-stripe-express:create-account:{mode}:{digest}"
+        key = f"django-stripe-express:{action}:{mode}:{digest}"
     return key
 
 
-def create_params(request: HttpRequest) -> dict[str, Any]:
+def express_controller() -> dict[str, Any]:
+    """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
+
+    Stripe deprecated ``type=express``; these make the same account.
+    """
+    responsibilities = app_settings.RESPONSIBILITIES
+    fees = responsibilities.get("fees_collector", "application")
+    losses = responsibilities.get("losses_collector", "application")
+    return {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "account" if fees == "stripe" else "application"},
+        "losses": {"payments": losses},
+        "requirement_collection": "stripe",
+    }
+
+
+def create_params(request: HttpRequest, api: str = "v1") -> dict[str, Any]:
     """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
+    params = v2_create_params(request) if api == ACCOUNTS_V2 else v1_create_params(request)
+    hook = app_settings.ACCOUNT_CREATE_PARAMS
+    if hook:
+        params = import_string(hook)(request, params)
+    return params
+
+
+def v1_create_params(request: HttpRequest) -> dict[str, Any]:
+    """``v1.accounts.create`` parameters of an Express account."""
     user = request.user
     params: dict[str, Any] = {
-        "type": "express",
+        "controller": express_controller(),
         "metadata": {"platform_user_id": str(user.pk)},
     }
     capabilities = app_settings.SUGGESTED_CAPABILITIES
@@ -91,9 +120,6 @@ def create_params(request: HttpRequest) -> dict[str, Any]:
         params["email"] = email
     if app_settings.BUSINESS_TYPE:
         params["business_type"] = app_settings.BUSINESS_TYPE
-    hook = app_settings.ACCOUNT_CREATE_PARAMS
-    if hook:
-        params = import_string(hook)(request, params)
     return params
 
 
@@ -107,10 +133,16 @@ def create_account(
     row (one row per user and mode).
     """
     replaces = existing.stripe_id if existing is not None else ""
-    key = idempotency_key(request.user, attempt.livemode, replaces)
-    params: Any = create_params(request)  # the host's hook may add any Stripe parameter
+    api = app_settings.ACCOUNTS_API
+    key = idempotency_key(request.user, attempt.livemode, replaces, api)
+    params: Any = create_params(request, api)  # the host's hook may add any Stripe parameter
+    client = get_client()
+    data: Any  # a v1 `stripe.Account` or a `stripe.v2.core.Account`
     try:
-        data = get_client().v1.accounts.create(params, {"idempotency_key": key})
+        if api == ACCOUNTS_V2:
+            data = client.v2.core.accounts.create(params, {"idempotency_key": key})
+        else:
+            data = client.v1.accounts.create(params, {"idempotency_key": key})
     except stripe.StripeError as exc:
         # Real Stripe answers 409 to a concurrent request with the same key: the
         # other request may have stored the account meanwhile.
@@ -122,11 +154,15 @@ def create_account(
     # which Stripe account this attempt created.
     attempt.stripe_user_id = data.id
     attempt.save(update_fields=["stripe_user_id"])
-    return _save_account(request, attempt, data, existing)
+    return _save_account(request, attempt, data, existing, api)
 
 
 def _save_account(
-    request: HttpRequest, attempt: ConnectAttempt, data: Any, existing: ExpressAccount | None
+    request: HttpRequest,
+    attempt: ConnectAttempt,
+    data: Any,
+    existing: ExpressAccount | None,
+    api: str,
 ) -> ExpressAccount | HttpResponse:
     if existing is None:
         account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
@@ -139,6 +175,7 @@ def _save_account(
         logger.info("Stripe Express account %s replaces disconnected %s",
                     data.id, existing.stripe_id)
     account.stripe_id = data.id
+    account.accounts_api = api
     apply_account(account, data)
     try:
         with transaction.atomic(using=database_alias()):

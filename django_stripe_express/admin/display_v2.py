@@ -1,0 +1,110 @@
+"""How the account admin shows an Accounts v2 account: entries and capabilities in words.
+
+v2 says who must act on each requirement (the user or Stripe), how urgent it
+is (``minimum_deadline.status``), which capabilities it restricts, and why
+each capability has its status (``code``, ``resolution``). Support staff get
+all of it in words, with Stripe's codes beside them for searching Stripe's
+docs. Reads the row already loaded: no query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from ..humanize import humanize_requirement
+from ..humanize_v2 import capability_name, code_text, resolution_text
+from ..models import ExpressAccount
+
+WHO = {"user": _("the user"), "stripe": _("Stripe")}
+DEADLINES = {
+    "past_due": _("past due"),
+    "currently_due": _("currently due"),
+    "eventually_due": _("eventually due"),
+}
+REASONS = {
+    "routine_onboarding": _("onboarding"),
+    "routine_verification": _("verification"),
+}
+# Past due first: what blocks the account now.
+_DEADLINE_ORDER = ("past_due", "currently_due", "eventually_due")
+
+
+def _words(table: dict[str, Any], value: Any) -> str:
+    return str(table.get(str(value), value or "-"))
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    name = str(entry.get("description") or "")
+    deadline = str((entry.get("minimum_deadline") or {}).get("status") or "")
+    impact = entry.get("impact") or {}
+    return {
+        "name": name,
+        "words": humanize_requirement(name),
+        "who": _words(WHO, entry.get("awaiting_action_from")),
+        "deadline": deadline,
+        "deadline_words": _words(DEADLINES, deadline),
+        "reasons": [
+            _words(REASONS, (reason or {}).get("code"))
+            for reason in entry.get("requested_reasons") or []
+        ],
+        "restricts": [
+            capability_name(str(item.get("capability") or ""))
+            for item in impact.get("restricts_capabilities") or []
+            if isinstance(item, dict)
+        ],
+        "errors": [
+            {"code": str(error.get("code") or ""), "reason": str(error.get("description") or "")}
+            for error in entry.get("errors") or []
+            if isinstance(error, dict)
+        ],
+    }
+
+
+def requirements_block(account: ExpressAccount) -> str:
+    requirements = account.requirements or {}
+    entries = [_entry(e) for e in requirements.get("entries") or [] if isinstance(e, dict)]
+    entries.sort(
+        key=lambda e: (
+            _DEADLINE_ORDER.index(e["deadline"])
+            if e["deadline"] in _DEADLINE_ORDER
+            else len(_DEADLINE_ORDER)
+        )
+    )
+    summary = (requirements.get("summary") or {}).get("minimum_deadline") or {}
+    return render_to_string(
+        "admin/django_stripe_express/requirements_v2.html",
+        {
+            "entries": entries,
+            "summary_deadline": _words(DEADLINES, summary.get("status")) if entries else "",
+            "summary_time": summary.get("time") or "",
+            "disabled_reason": account.disabled_reason,
+        },
+    )
+
+
+def capabilities_block(account: ExpressAccount) -> str:
+    details = account.capability_details or {}
+    capabilities = [
+        {
+            "name": name,
+            "words": capability_name(name),
+            "status": str(status),
+            "details": [
+                {
+                    "code": str(d.get("code") or ""),
+                    "code_words": code_text(str(d.get("code") or "")),
+                    "resolution": str(d.get("resolution") or ""),
+                    "resolution_words": resolution_text(str(d.get("resolution") or "")),
+                }
+                for d in details.get(name) or []
+                if isinstance(d, dict)
+            ],
+        }
+        for name, status in sorted((account.capabilities or {}).items())
+    ]
+    return render_to_string(
+        "admin/django_stripe_express/capabilities_v2.html", {"capabilities": capabilities}
+    )
