@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from . import objects
+from .objects_v2 import as_v1
 from .params import as_bool
 from .state import FakeState, Link
 from .wire import Request, Response, Route
@@ -148,7 +149,7 @@ def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
     account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
-    return Response.json(200, copy.deepcopy(account))
+    return Response.json(200, copy.deepcopy(as_v1(account)))  # a v2 account, in v1 shape
 
 
 def update_account(state: FakeState, request: Request, acct: str) -> Response:
@@ -184,8 +185,9 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
         return limit
-    # Newest first, as Stripe lists; ties keep creation order reversed.
-    ordered = list(state.accounts.values())[::-1]
+    # Newest first, as Stripe lists; ties keep creation order reversed. v2
+    # accounts are listed too, in v1 shape.
+    ordered = [as_v1(a) for a in state.accounts.values()][::-1]
     ordered.sort(key=lambda a: a["created"], reverse=True)
     ids = [a["id"] for a in ordered]
     start = 0
@@ -211,6 +213,7 @@ def list_capabilities(state: FakeState, request: Request, acct: str) -> Response
     account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
+    account = as_v1(account)
     data = [objects.capability(account, name) for name in sorted(account["capabilities"])]
     return Response.json(200, objects.list_object(data, f"/v1/accounts/{acct}/capabilities", False))
 
@@ -219,6 +222,7 @@ def retrieve_capability(state: FakeState, request: Request, acct: str, name: str
     account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
+    account = as_v1(account)
     if request.method == "POST" and "requested" in request.form:
         if as_bool(request.form["requested"]):
             account["capabilities"].setdefault(name, "inactive")
@@ -250,6 +254,7 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct, 400)
+    account = as_v1(account)
     if link_type not in {"account_onboarding", "account_update"}:
         return error(
             400, "Invalid type: must be one of account_onboarding or account_update", param="type"
@@ -284,6 +289,9 @@ def create_login_link(state: FakeState, request: Request, acct: str) -> Response
     account = state.accounts.get(acct)
     if account is None:
         return no_such_account(acct)
+    if account.get("closed"):  # a closed v2 account
+        return error(400, f"The account {acct} is closed.", code="account_closed")
+    account = as_v1(account)  # a v2 account with `dashboard: express` is an Express account
     if account["type"] != "express":
         return error(
             400,

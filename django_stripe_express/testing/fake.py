@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from . import events, objects
+from . import events, objects, objects_v2
 from .state import Failure, FakeState, FakeStripeError, RecordedRequest
 
 SECRET_KEY = "sk_test_fake"
@@ -42,6 +42,11 @@ def _error_body(
     if "/oauth" in endpoint:
         oauth_code = code or ("invalid_client" if status == 401 else "invalid_request")
         return objects.oauth_error(oauth_code, message or f"Forced error: {oauth_code}")
+    if "/v2/" in endpoint:
+        # v2 errors name their kind in `type`: `rate_limit` for 429, as Stripe.
+        type_ = {429: "rate_limit", 500: "api_error"}.get(status, "invalid_request_error")
+        text = message or _DEFAULT_MESSAGES.get(status, "Forced error from the fake Stripe.")
+        return objects_v2.error(text, type_=type_, code=code)
     if status == 429:
         code = code or "rate_limit"
     type_ = {402: "card_error", 500: "api_error"}.get(status, "invalid_request_error")
@@ -219,6 +224,51 @@ class FakeStripe:
         """
         return self.state.create_account(**fields)
 
+    def create_v2_account(self, **fields: Any) -> dict[str, Any]:
+        """Store a new Accounts v2 account, not onboarded; return a copy (the whole object).
+
+        Keywords: ``account_id``, ``contact_email``, ``display_name``, ``country``,
+        ``entity_type``, ``responsibilities``, ``dashboard`` (``"express"``),
+        ``recipient`` (True: ``stripe_balance.stripe_transfers`` requested),
+        ``merchant`` (``card_payments`` requested), ``metadata``, ``currency``,
+        ``created`` (a Unix timestamp).
+        """
+        return self.state.create_v2_account(**fields)
+
+    def set_capability(
+        self,
+        acct_id: str,
+        name: str,
+        status: str,
+        *,
+        code: str | None = None,
+        resolution: str = "provide_info",
+    ) -> dict[str, Any]:
+        """Set a v2 account's capability (``card_payments``,
+        ``stripe_balance.stripe_transfers``...) to ``status``, with a status
+        detail when ``code`` is given; return a copy of the account."""
+        config = "merchant" if name == "card_payments" else "recipient"
+        details = [{"code": code, "resolution": resolution}] if code else []
+        with self.state.lock:
+            account = self.state.account(acct_id)
+            objects_v2.set_capability(account, config, name, objects_v2.capability(status, details))
+            return copy.deepcopy(account)
+
+    def set_requirements(self, acct_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace a v2 account's requirement entries (build them with
+        `objects_v2.entry`); return a copy of the account."""
+        with self.state.lock:
+            account = self.state.account(acct_id)
+            account["requirements"] = objects_v2.requirements(entries)
+            return copy.deepcopy(account)
+
+    def close_account(self, acct_id: str) -> dict[str, Any]:
+        """Close a v2 account, as Stripe or the platform (``/close``) does."""
+        with self.state.lock:
+            account = self.state.account(acct_id)
+            account["closed"] = True
+            return copy.deepcopy(account)
+
     def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
         """Deep-merge ``fields`` into the stored account; return a copy."""
         return self.state.update_account(acct_id, **fields)
@@ -340,6 +390,36 @@ class FakeStripe:
                 name = capability or next(iter(stored["capabilities"]), "transfers")
                 return objects.capability(stored, name)
         raise FakeStripeError(f"No default data.object for {type_}: pass data_object=")
+
+    def build_thin_event(
+        self,
+        type: str,
+        *,
+        account: str | None = None,
+        created: float | None = None,
+        livemode: bool = False,
+        id: str | None = None,
+        use_case: str = "account_onboarding",
+    ) -> dict[str, Any]:
+        """A thin event notification (``object: "v2.core.event"``) for an event
+        destination, built from the fake's state; the full event is served at
+        ``/v2/core/events/{id}``. Sign and post it with `signed` / `post_event`.
+
+        ``v2.core.account...`` types point at the account (``related_object``);
+        ``v2.core.account_link.returned`` carries it in the fetched event's
+        ``data`` (``account_id``, ``configurations``, ``use_case``).
+        """
+        notification = objects_v2.thin_event(
+            type, account=account, created=created, event_id=id, livemode=livemode
+        )
+        data: dict[str, Any] | None = None
+        if type.startswith("v2.core.account_link.") and account is not None:
+            with self.state.lock:
+                applied = list(self.state.account(account)["applied_configurations"])
+            data = {"account_id": account, "configurations": applied, "use_case": use_case}
+        with self.state.lock:
+            self.state.thin_events[notification["id"]] = objects_v2.full_event(notification, data)
+        return copy.deepcopy(notification)
 
     def signed(
         self,

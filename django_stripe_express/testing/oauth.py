@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import objects, pages
+from .objects_v2 import as_v1
 from .params import as_list, decode_query
 from .state import FakeState
 from .wire import Request, Response, Route
@@ -249,7 +250,7 @@ def setup_page(state: FakeState, request: Request, acct: str, token: str) -> Res
         if expired or link.opened:
             return Response.redirect(link.refresh_url)
         link.opened = True
-        return Response.html(200, pages.setup_page(request.path, account))
+        return Response.html(200, pages.setup_page(request.path, as_v1(account)))
     if expired or link.used:
         return Response.redirect(link.refresh_url)
     link.used = True
@@ -263,7 +264,7 @@ def dashboard(state: FakeState, request: Request, acct: str, token: str) -> Resp
     if account is None:
         return Response.html(404, pages.error_page("Not found", f"No such account: {acct}"))
     if token == "dashboard":
-        return Response.html(200, pages.dashboard_page(account))
+        return Response.html(200, pages.dashboard_page(as_v1(account)))
     link = state.links.get(token)
     if link is None or link.kind != "login" or link.account_id != acct:
         return Response.html(404, pages.error_page("Link not found", "This link is invalid."))

@@ -7,20 +7,23 @@ state and idempotent replays are exact.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import api, oauth, objects
+from . import api, oauth, objects, v2
 from .params import decode_pairs
 from .state import FakeState, RecordedRequest, Replay
 from .wire import Request, Response
 
 logger = logging.getLogger("django_stripe_express.testing")
 
-ROUTES = api.ROUTES + oauth.ROUTES
+ROUTES = api.ROUTES + v2.ROUTES + oauth.ROUTES
+#: The API's paths: authenticated, idempotent; the rest are hosted pages and OAuth.
+API_PREFIXES = ("/v1/", "/v2/")
 
 
 class FakeStripeServer(ThreadingHTTPServer):
@@ -65,15 +68,29 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         query_pairs = parse_qsl(parts.query, keep_blank_values=True)
-        form_pairs = parse_qsl(body, keep_blank_values=True) if self.command == "POST" else []
+        form_pairs: list[tuple[str, str]] = []
+        json_body: Any = None
+        json_error = False
+        if "json" in (self.headers.get("Content-Type") or ""):
+            # /v2 takes JSON; its canonical form is the idempotency fingerprint.
+            try:
+                json_body = json.loads(body) if body else None
+                form_pairs = [("json", json.dumps(json_body, sort_keys=True))]
+            except ValueError:
+                json_error = True
+                form_pairs = [("json", body)]
+        elif self.command == "POST":
+            form_pairs = parse_qsl(body, keep_blank_values=True)
         return Request(
             method=self.command,
             path=parts.path.rstrip("/") or "/",
             query=decode_pairs(query_pairs),
-            form=decode_pairs(form_pairs),
+            form={} if json_body is not None or json_error else decode_pairs(form_pairs),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             pairs=query_pairs + form_pairs,
+            json_body=json_body,
+            json_error=json_error,
         )
 
     def _serve(self) -> None:
@@ -119,7 +136,7 @@ def dispatch(state: FakeState, request: Request) -> Response:
     failure = state.take_failure(request.method, request.path)
     if failure is not None and failure.body is not None:
         return Response.json(failure.status, failure.body)
-    if not request.path.startswith("/v1/"):
+    if not request.path.startswith(API_PREFIXES):
         return route(state, request)
     denied = authenticate(state, request)
     if denied:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import objects
+from . import objects, objects_v2
 
 
 class FakeStripeError(Exception):
@@ -113,6 +113,8 @@ class FakeState:
     failures: list[Failure] = field(default_factory=list)
     delays: list[Failure] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Thin events (v2) by id, as ``/v2/core/events/{id}`` answers them.
+    thin_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     authorizations: list[dict[str, Any]] = field(default_factory=list)
     deauthorized: set[str] = field(default_factory=set)
     refusing: bool = False
@@ -128,6 +130,7 @@ class FakeState:
             self.failures.clear()
             self.delays.clear()
             self.events.clear()
+            self.thin_events.clear()
             self.authorizations.clear()
             self.deauthorized.clear()
             self.refusing = False
@@ -179,6 +182,13 @@ class FakeState:
             self.accounts[account["id"]] = account
             return copy.deepcopy(account)
 
+    def create_v2_account(self, **fields: Any) -> dict[str, Any]:
+        """Store a new v2 account (see `FakeStripe.create_v2_account`); return a copy."""
+        account = objects_v2.build_account(**fields)
+        with self.lock:
+            self.accounts[account["id"]] = account
+            return copy.deepcopy(account)
+
     def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
         """Deep-merge ``fields`` into the stored account; return a copy."""
         with self.lock:
@@ -192,6 +202,9 @@ class FakeState:
         """Make the account fully enabled, as after a finished hosted onboarding."""
         with self.lock:
             account = self.account(acct_id)
+            if account.get("object") == objects_v2.V2_OBJECT:
+                objects_v2.complete_onboarding(account)
+                return copy.deepcopy(account)
             account["details_submitted"] = True
             account["charges_enabled"] = True
             account["payouts_enabled"] = True
@@ -211,6 +224,9 @@ class FakeState:
         due = list(fields or ["individual.verification.document"])
         with self.lock:
             account = self.account(acct_id)
+            if account.get("object") == objects_v2.V2_OBJECT:
+                objects_v2.require_verification(account, fields)
+                return copy.deepcopy(account)
             account["charges_enabled"] = False
             account["payouts_enabled"] = False
             account["requirements"] = objects.requirements(

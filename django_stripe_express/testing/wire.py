@@ -23,6 +23,9 @@ class Request:
     headers: dict[str, str]
     body: str
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    #: A JSON body (``/v2`` endpoints), decoded; `json_error` when it was not JSON.
+    json_body: Any = None
+    json_error: bool = False
 
     @property
     def params(self) -> dict[str, Any]:

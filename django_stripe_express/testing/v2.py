@@ -1,0 +1,447 @@
+"""The ``/v2`` endpoints the app uses: accounts, account links, events.
+
+Requests carry JSON bodies (``/v1`` takes forms); answers are v2 objects and
+errors v2 error bodies. Validation covers what the app's error handling must
+meet: unknown and missing fields, values Stripe refuses (countries it does
+not serve, responsibilities an Express account cannot have), unknown ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from . import objects, objects_v2
+from .state import FakeState, Link
+from .wire import Request, Response, Route
+
+_CREATE_FIELDS = {
+    "account_token",
+    "configuration",
+    "contact_email",
+    "contact_phone",
+    "dashboard",
+    "defaults",
+    "display_name",
+    "identity",
+    "include",
+    "metadata",
+}
+_UPDATE_FIELDS = _CREATE_FIELDS - {"account_token"}
+_CAPABILITIES = {
+    "merchant": {"card_payments"},
+    "recipient": {"stripe_balance.stripe_transfers"},
+}
+_MAX_LIMIT = 100
+
+
+def error(
+    status: int, message: str, *, code: str | None = None, type_: str = "invalid_request_error"
+) -> Response:
+    return Response.json(status, objects_v2.error(message, type_=type_, code=code))
+
+
+def invalid(field: str, message: str) -> Response:
+    return error(400, f"{field}: {message}", code="invalid_fields")
+
+
+def no_such_account(acct: str, status: int = 404) -> Response:
+    return error(status, f"No such account: '{acct}'", code="resource_missing")
+
+
+def _body(request: Request) -> dict[str, Any] | Response:
+    if request.json_error:
+        return error(400, "The request body is not valid JSON.", code="invalid_json")
+    body = request.json_body if request.json_body is not None else {}
+    if not isinstance(body, dict):
+        return error(400, "The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def _unknown(body: dict[str, Any], allowed: set[str]) -> Response | None:
+    for name in body:
+        if name not in allowed:
+            return error(400, f"Received unknown parameter: {name}", code="parameter_unknown")
+    return None
+
+
+def _include(values: Any) -> list[str] | Response:
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return invalid("include", "must be a list of strings.")
+    for value in values:
+        if value not in objects_v2.INCLUDABLE:
+            return invalid(
+                "include", f"'{value}' is not one of {', '.join(objects_v2.INCLUDABLE)}."
+            )
+    return list(values)
+
+
+def _query_include(request: Request) -> list[str] | Response:
+    # `include[0]=a&include[1]=b` (stripe-python) or `include=a&include=b`.
+    values = [v for k, v in request.pairs if k == "include" or k.startswith("include[")]
+    return _include(values)
+
+
+def _check_responsibilities(value: Any, dashboard: str) -> Response | None:
+    if not isinstance(value, dict) or set(value) != {"fees_collector", "losses_collector"}:
+        return invalid("defaults.responsibilities", "needs fees_collector and losses_collector.")
+    fees, losses = value["fees_collector"], value["losses_collector"]
+    if fees not in objects_v2.FEES_COLLECTORS:
+        return invalid("defaults.responsibilities.fees_collector", f"'{fees}' is not allowed.")
+    if losses not in objects_v2.LOSSES_COLLECTORS:
+        return invalid("defaults.responsibilities.losses_collector", f"'{losses}' is not allowed.")
+    if losses == "application" and fees == "stripe":
+        return invalid(
+            "defaults.responsibilities",
+            "losses_collector 'application' requires fees_collector 'application'.",
+        )
+    if dashboard == "express" and fees == "application_custom":
+        return invalid(
+            "defaults.responsibilities.fees_collector",
+            "'application_custom' is not available for Express dashboard accounts.",
+        )
+    return None
+
+
+def _requested(configuration: Any) -> list[tuple[str, str, bool]] | Response:
+    """``[(configuration, capability, requested)]`` from a ``configuration`` hash."""
+    if not isinstance(configuration, dict):
+        return invalid("configuration", "must be an object.")
+    found = []
+    for config_name, config in configuration.items():
+        if config_name not in ("customer", "merchant", "recipient"):
+            return error(
+                400,
+                f"Received unknown parameter: configuration.{config_name}",
+                code="parameter_unknown",
+            )
+        if not isinstance(config, dict):
+            return invalid(f"configuration.{config_name}", "must be an object.")
+        for name, value in objects_v2.walk(_as_status(config.get("capabilities") or {})):
+            if name not in _CAPABILITIES.get(config_name, set()):
+                return error(
+                    400,
+                    f"The capability {name} is not available on the {config_name} "
+                    "configuration of this account.",
+                    type_="capability_not_enabled",
+                    code="capability_not_available",
+                )
+            if not isinstance(value.get("requested"), bool):
+                return invalid(
+                    f"configuration.{config_name}.capabilities.{name}.requested",
+                    "must be a boolean.",
+                )
+            found.append((config_name, name, bool(value["requested"])))
+    return found
+
+
+def _as_status(capabilities: dict[str, Any]) -> dict[str, Any]:
+    """Mark the leaves (``{"requested": ...}``) so `objects_v2.walk` finds them."""
+    marked: dict[str, Any] = {}
+    for key, value in capabilities.items():
+        if isinstance(value, dict) and "requested" in value:
+            marked[key] = {**value, "status": None}
+        elif isinstance(value, dict):
+            marked[key] = _as_status(value)
+    return marked
+
+
+def _identity(value: Any) -> dict[str, Any] | Response:
+    if not isinstance(value, dict):
+        return invalid("identity", "must be an object.")
+    for name in value:
+        if name not in ("attestations", "business_details", "country", "entity_type", "individual"):
+            return error(
+                400, f"Received unknown parameter: identity.{name}", code="parameter_unknown"
+            )
+    if "country" in value:
+        country = value["country"]
+        if not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{2}", country):
+            return invalid("identity.country", f"'{country}' is not a two-letter country code.")
+        if country.upper() in objects_v2.UNSUPPORTED_COUNTRIES:
+            return error(
+                400,
+                f"Connected accounts are not available in {country.upper()}.",
+                code="country_unsupported",
+            )
+    if "entity_type" in value and value["entity_type"] not in objects_v2.ENTITY_TYPES:
+        return invalid(
+            "identity.entity_type", f"must be one of {', '.join(objects_v2.ENTITY_TYPES)}."
+        )
+    return value
+
+
+def _metadata(account: dict[str, Any], value: Any) -> Response | None:
+    if not isinstance(value, dict):
+        return invalid("metadata", "must be an object.")
+    for key, item in value.items():
+        if item is None:  # v2 removes a key with null
+            account["metadata"].pop(key, None)
+        elif isinstance(item, str):
+            account["metadata"][key] = item
+        else:
+            return invalid(f"metadata.{key}", "must be a string or null.")
+    return None
+
+
+def create_account(state: FakeState, request: Request) -> Response:
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
+    bad = _unknown(body, _CREATE_FIELDS)
+    if bad:
+        return bad
+    include = _include(body.get("include"))
+    if isinstance(include, Response):
+        return include
+    dashboard = body.get("dashboard", "full")
+    if dashboard not in ("express", "full", "none"):
+        return invalid("dashboard", "must be one of express, full or none.")
+    defaults = body.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        return invalid("defaults", "must be an object.")
+    responsibilities = defaults.get("responsibilities")
+    if responsibilities is not None or dashboard == "express":
+        bad = _check_responsibilities(responsibilities, dashboard)
+        if bad:
+            return bad
+    requested = _requested(body.get("configuration") or {})
+    if isinstance(requested, Response):
+        return requested
+    identity = _identity(body.get("identity") or {})
+    if isinstance(identity, Response):
+        return identity
+    configs = {config for config, _name, _on in requested} | set(body.get("configuration") or {})
+    if configs & {"merchant", "recipient"} and not body.get("contact_email"):
+        return invalid(
+            "contact_email", "is required when configuring the account as a merchant or recipient."
+        )
+    account = objects_v2.build_account(
+        contact_email=body.get("contact_email"),
+        display_name=body.get("display_name"),
+        country=str(identity.get("country") or "US"),
+        entity_type=identity.get("entity_type"),
+        responsibilities=responsibilities,
+        dashboard=dashboard,
+        recipient=("recipient", "stripe_balance.stripe_transfers", True) in requested,
+        merchant=("merchant", "card_payments", True) in requested,
+        currency=defaults.get("currency"),
+    )
+    if "metadata" in body:
+        bad = _metadata(account, body["metadata"])
+        if bad:
+            return bad
+    state.accounts[account["id"]] = account
+    return Response.json(200, objects_v2.answer(account, include))
+
+
+def _v2_account(state: FakeState, acct: str) -> dict[str, Any] | None:
+    account = state.accounts.get(acct)
+    return (
+        account if account is not None and account.get("object") == objects_v2.V2_OBJECT else None
+    )
+
+
+def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
+    account = _v2_account(state, acct)
+    if account is None:
+        return no_such_account(acct)
+    include = _query_include(request)
+    if isinstance(include, Response):
+        return include
+    return Response.json(200, objects_v2.answer(account, include))
+
+
+def update_account(state: FakeState, request: Request, acct: str) -> Response:
+    account = _v2_account(state, acct)
+    if account is None:
+        return no_such_account(acct)
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
+    bad = _unknown(body, _UPDATE_FIELDS)
+    if bad:
+        return bad
+    include = _include(body.get("include"))
+    if isinstance(include, Response):
+        return include
+    if "identity" in body:
+        identity = _identity(body["identity"])
+        if isinstance(identity, Response):
+            return identity
+        for key in ("country", "entity_type"):
+            if key in identity:
+                account["identity"][key] = (
+                    identity[key].upper() if key == "country" else identity[key]
+                )
+    if "configuration" in body:
+        requested = _requested(body["configuration"])
+        if isinstance(requested, Response):
+            return requested
+        for config_name, name, on in requested:
+            if on and objects_v2.capability_of(account, config_name, name) is None:
+                objects_v2.set_capability(
+                    account,
+                    config_name,
+                    name,
+                    objects_v2.capability("restricted", [objects_v2.PAST_DUE]),
+                )
+    for key in ("contact_email", "contact_phone", "display_name"):
+        if key in body:
+            account[key] = body[key]
+    if "metadata" in body:
+        bad = _metadata(account, body["metadata"])
+        if bad:
+            return bad
+    return Response.json(200, objects_v2.answer(account, include))
+
+
+def close_account(state: FakeState, request: Request, acct: str) -> Response:
+    account = _v2_account(state, acct)
+    if account is None:
+        return no_such_account(acct)
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
+    wanted = body.get("applied_configurations")
+    if wanted is not None and sorted(wanted) != sorted(account["applied_configurations"]):
+        return invalid(
+            "applied_configurations", "must list every configuration of the account to close it."
+        )
+    account["closed"] = True
+    return Response.json(200, objects_v2.answer(account, []))
+
+
+def _limit(value: Any) -> int | Response:
+    if value is None:
+        return 10
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        return invalid("limit", f"'{value}' is not an integer.")
+    if not 1 <= limit <= _MAX_LIMIT:
+        return invalid("limit", f"must be between 1 and {_MAX_LIMIT}.")
+    return limit
+
+
+def list_accounts(state: FakeState, request: Request) -> Response:
+    query = request.query
+    limit = _limit(query.get("limit"))
+    if isinstance(limit, Response):
+        return limit
+    closed = str(query.get("closed", "false")).lower() == "true"
+    accounts = [
+        a
+        for a in state.accounts.values()
+        if a.get("object") == objects_v2.V2_OBJECT and bool(a["closed"]) == closed
+    ]
+    # Newest first, as Stripe lists.
+    accounts = sorted(accounts, key=lambda a: a["created"], reverse=True)
+    page = str(query.get("page") or "")
+    start = 0
+    if page:
+        match = re.fullmatch(r"page_(\d+)", page)
+        if match is None:
+            return invalid("page", "is not a page token from this list.")
+        start = int(match.group(1))
+    data = [objects_v2.answer(a, []) for a in accounts[start : start + limit]]
+
+    def url(offset: int) -> str:
+        params = {"limit": limit, "page": f"page_{offset}"}
+        if closed:
+            params["closed"] = "true"
+        return f"/v2/core/accounts?{urlencode(params)}"
+
+    next_url = url(start + limit) if start + limit < len(accounts) else None
+    previous_url = url(max(0, start - limit)) if start else None
+    return Response.json(200, objects_v2.list_page(data, next_url, previous_url))
+
+
+def _valid_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
+
+
+def create_account_link(state: FakeState, request: Request) -> Response:
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
+    bad = _unknown(body, {"account", "use_case"})
+    if bad:
+        return bad
+    acct, use_case = body.get("account"), body.get("use_case")
+    if not acct:
+        return invalid("account", "is required.")
+    account = _v2_account(state, str(acct))
+    if account is None:
+        return no_such_account(str(acct), 400)
+    if account["closed"]:
+        return error(400, f"The account {acct} is closed.", code="account_closed")
+    if not isinstance(use_case, dict):
+        return invalid("use_case", "is required.")
+    kind = use_case.get("type")
+    if kind not in ("account_onboarding", "account_update"):
+        return invalid("use_case.type", "must be account_onboarding or account_update.")
+    bad = _unknown(use_case, {"type", "account_onboarding", "account_update"})
+    if bad:
+        return bad
+    options = use_case.get(kind)
+    if not isinstance(options, dict):
+        return invalid(f"use_case.{kind}", "is required for this type.")
+    # `configurations` was removed on 2026-09-30.endive: Stripe now decides
+    # which configurations to collect for.
+    bad = _unknown(options, {"collection_options", "refresh_url", "return_url"})
+    if bad:
+        return bad
+    if not _valid_url(options.get("refresh_url")):
+        return invalid(f"use_case.{kind}.refresh_url", "must be a valid URL.")
+    return_url = options.get("return_url")
+    if return_url is not None and not _valid_url(return_url):
+        return invalid(f"use_case.{kind}.return_url", "must be a valid URL.")
+    token = objects.random_id("", 12)
+    created = time.time()
+    state.links[token] = Link(
+        str(acct),
+        kind,
+        created,
+        created + state.link_ttl,
+        refresh_url=str(options["refresh_url"]),
+        return_url=str(return_url or options["refresh_url"]),
+    )
+    url = f"{state.url}/setup/e/{acct}/{token}"
+    return Response.json(
+        200,
+        objects_v2.account_link(
+            str(acct),
+            url,
+            kind,
+            str(options["refresh_url"]),
+            return_url,
+            created,
+            created + state.link_ttl,
+        ),
+    )
+
+
+def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
+    event = state.thin_events.get(event_id)
+    if event is None:
+        return error(404, f"No such event: '{event_id}'", code="resource_missing")
+    return Response.json(200, copy.deepcopy(event))
+
+
+_ACCT = r"(?P<acct>[^/]+)"
+
+ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+    ("POST", re.compile(r"/v2/core/accounts"), create_account),
+    ("GET", re.compile(r"/v2/core/accounts"), list_accounts),
+    ("GET", re.compile(rf"/v2/core/accounts/{_ACCT}"), retrieve_account),
+    ("POST", re.compile(rf"/v2/core/accounts/{_ACCT}"), update_account),
+    ("POST", re.compile(rf"/v2/core/accounts/{_ACCT}/close"), close_account),
+    ("POST", re.compile(r"/v2/core/account_links"), create_account_link),
+    ("GET", re.compile(r"/v2/core/events/(?P<event_id>[^/]+)"), retrieve_event),
+]
