@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,12 +12,62 @@ from django.contrib.messages import get_messages
 
 from django_stripe_express import signals
 
+#: Where each Accounts API creates accounts, makes links and reads an account.
+PATHS = {
+    "v1": {"create": "/v1/accounts", "link": "/v1/account_links", "retrieve": "/v1/accounts"},
+    "v2": {
+        "create": "/v2/core/accounts",
+        "link": "/v2/core/account_links",
+        "retrieve": "/v2/core/accounts",
+    },
+}
+
+
+class FlowFake:
+    """The fake Stripe, seen through the Accounts API the app creates accounts with."""
+
+    def __init__(self, fake: Any, api: str) -> None:
+        self._fake = fake
+        self.api = api
+        self.create_path = PATHS[api]["create"]
+        self.link_path = PATHS[api]["link"]
+        self.retrieve_path = PATHS[api]["retrieve"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fake, name)
+
+    def creates(self) -> list[Any]:
+        """The account creations the fake received."""
+        return [r for r in self._fake.requests_to(self.create_path, "POST")
+                if r.path == self.create_path]
+
+    def links(self) -> list[Any]:
+        return self._fake.requests_to(self.link_path, "POST")
+
+    def create_params(self, recorded: Any) -> dict[str, Any]:
+        """A creation's parameters: the form (v1) or the JSON body (v2)."""
+        return json.loads(recorded.body) if self.api == "v2" else recorded.form
+
+
+@pytest.fixture(params=["v1", "v2"])
+def accounts_api(request):
+    """Each value of ``ACCOUNTS_API``: the Account Links flow must work with both."""
+    return request.param
+
 
 @pytest.fixture
-def account_links_mode(fake_stripe, settings):
-    """The fake Stripe, with the app in Account Links mode."""
-    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "ONBOARDING": "account_links"}
-    return fake_stripe
+def account_links_mode(fake_stripe, settings, accounts_api):
+    """The fake Stripe, with the app in Account Links mode (once per Accounts API)."""
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS,
+        "ONBOARDING": "account_links",
+        "ACCOUNTS_API": accounts_api,
+    }
+    return FlowFake(fake_stripe, accounts_api)
+
+
+only_v1 = pytest.mark.parametrize("accounts_api", ["v1"], indirect=True)
+only_v2 = pytest.mark.parametrize("accounts_api", ["v2"], indirect=True)
 
 
 @pytest.fixture

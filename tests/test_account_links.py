@@ -13,6 +13,7 @@ from .account_links_support import (
     header,
     hosted_onboarding,
     local_path,
+    only_v1,
     texts,
 )
 from .factories import ExpressAccountFactory
@@ -22,16 +23,19 @@ REFRESH = "/stripe/onboarding/refresh/"
 RETURN = "/stripe/onboarding/return/"
 
 
-def controller_params(request: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """An ``ACCOUNT_CREATE_PARAMS`` hook: controller properties instead of ``type``."""
-    params = {k: v for k, v in params.items() if k != "type"}
-    params["controller"] = {
-        "stripe_dashboard": {"type": "express"},
-        "fees": {"payer": "application"},
-        "losses": {"payments": "application"},
-    }
-    params["business_profile"] = {"product_description": f"Seller {request.user.pk}"}
-    return params
+def business_profile(request: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """An ``ACCOUNT_CREATE_PARAMS`` hook that adds a v1 parameter."""
+    return {**params, "business_profile": {"product_description": f"Seller {request.user.pk}"}}
+
+
+def unfinished_account(fake, user) -> str:
+    """An account at the fake, created with the flow's API, not onboarded, stored locally."""
+    if fake.api == "v2":
+        acct = fake.create_v2_account(contact_email=user.email)["id"]
+    else:
+        acct = fake.create_account(email=user.email)["id"]
+    ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True, accounts_api=fake.api)
+    return acct
 
 
 def test_first_visit_creates_one_account_and_redirects_to_the_link(
@@ -56,29 +60,14 @@ def test_first_visit_creates_one_account_and_redirects_to_the_link(
     assert account.country == "GB"
     assert account.email == user.email
     assert account.synced_at is not None
+    assert account.accounts_api == fake.api
     assert set(fake.accounts) == {account.stripe_id}
 
-    (create,) = fake.requests_to("/v1/accounts", "POST")
+    (create,) = fake.creates()
     key = header(create, "Idempotency-Key")
-    assert key == f"django-stripe-express:create-account:test:{user.pk}"
-    assert create.form == {
-        "type": "express",
-        "country": "GB",
-        "email": user.email,
-        "business_type": "individual",
-        "capabilities": {
-            "transfers": {"requested": "true"},
-            "card_payments": {"requested": "true"},
-        },
-        "metadata": {"platform_user_id": str(user.pk)},
-    }
-    (link,) = fake.requests_to("/v1/account_links", "POST")
-    assert link.form == {
-        "account": account.stripe_id,
-        "type": "account_onboarding",
-        "refresh_url": "http://testserver/stripe/onboarding/refresh/",
-        "return_url": "http://testserver/stripe/onboarding/return/",
-    }
+    assert key == idempotency_key(user, False, api=fake.api)
+    assert key.startswith("django-stripe-express:create-")
+    assert len(fake.links()) == 1
 
     attempt = ConnectAttempt.objects.get()
     assert attempt.flow == ConnectAttempt.Flow.ACCOUNT_LINKS
@@ -101,8 +90,8 @@ def test_second_visit_reuses_the_account_and_makes_a_new_link(
     assert first != second
     assert ExpressAccount.objects.count() == 1
     assert len(fake.accounts) == 1
-    assert len(fake.requests_to("/v1/accounts", "POST")) == 1
-    assert len(fake.requests_to("/v1/account_links", "POST")) == 2
+    assert len(fake.creates()) == 1
+    assert len(fake.links()) == 2
     assert ConnectAttempt.objects.filter(outcome="connected").count() == 2
     assert [name for name, _kw in signals_received] == ["account_connected"]
 
@@ -122,15 +111,15 @@ def test_a_retry_after_a_lost_local_save_gets_the_same_stripe_account(
     assert response.status_code == 302
     assert ExpressAccount.objects.get().stripe_id == first_id
     assert list(fake.accounts) == [first_id]
-    creates = fake.requests_to("/v1/accounts", "POST")
+    creates = fake.creates()
     assert len(creates) == 2
     assert {header(r, "Idempotency-Key") for r in creates} == {
-        idempotency_key(user, livemode=False)
+        idempotency_key(user, livemode=False, api=fake.api)
     }
 
 
 def test_hosted_onboarding_then_return_marks_the_account_enabled(
-    logged_in_client, account_links_mode, signals_received
+    logged_in_client, account_links_mode, signals_received, accounts_api
 ):
     link = logged_in_client.get(CONNECT)["Location"]
 
@@ -142,7 +131,9 @@ def test_hosted_onboarding_then_return_marks_the_account_enabled(
     assert response["Location"] == "/dashboard/"
     account = ExpressAccount.objects.get()
     assert account.details_submitted is True
-    assert account.charges_enabled is True
+    assert account.payouts_enabled is True
+    # A v2 account takes card payments only when `card_payments` is suggested.
+    assert account.charges_enabled is (accounts_api == "v1")
     assert account.status == ExpressAccount.Status.ENABLED
     assert texts(response) == ["Your Stripe account is set up. You are ready to be paid."]
     updated = [kw for name, kw in signals_received if name == "account_updated"]
@@ -169,7 +160,17 @@ def test_return_lands_on_a_safe_next_url(logged_in_client, account_links_mode, n
     assert ConnectAttempt.objects.get().next_url == ("" if landing == "/dashboard/" else next_url)
 
 
-def test_return_before_finishing_says_what_is_still_due(logged_in_client, account_links_mode):
+STILL_DUE = {
+    "v1": "business category, business website, business type, bank account, "
+    "terms of service acceptance.",
+    "v2": "business type, full name, date of birth, business website, bank account, "
+    "terms of service acceptance.",
+}
+
+
+def test_return_before_finishing_says_what_is_still_due(
+    logged_in_client, account_links_mode, accounts_api
+):
     link = logged_in_client.get(CONNECT)["Location"]
 
     back = hosted_onboarding(link, finish=False)
@@ -178,11 +179,9 @@ def test_return_before_finishing_says_what_is_still_due(logged_in_client, accoun
     assert response["Location"] == "/dashboard/"
     account = ExpressAccount.objects.get()
     assert account.status == ExpressAccount.Status.ONBOARDING
-    assert "external_account" in account.currently_due
     assert texts(response) == [
         "Your Stripe onboarding is not finished. Stripe still needs a few things from you: "
-        "business category, business website, business type, bank account, "
-        "terms of service acceptance."
+        + STILL_DUE[accounts_api]
     ]
 
 
@@ -193,7 +192,11 @@ def test_return_with_verification_pending_and_with_one_item_due(
     logged_in_client.get(CONNECT)
     acct = ExpressAccount.objects.get().stripe_id
     fake.complete_onboarding(acct)
-    fake.require_verification(acct, fields=["individual.verification.document"])
+    document = {
+        "v1": "individual.verification.document",
+        "v2": "identity.individual.documents.primary_verification",
+    }[fake.api]
+    fake.require_verification(acct, fields=[document])
 
     response = logged_in_client.get(RETURN)
 
@@ -212,8 +215,8 @@ def test_refresh_makes_a_new_link_for_the_same_account(logged_in_client, account
     assert response.status_code == 302
     assert response["Location"].startswith(f"{fake.url}/setup/e/")
     assert response["Location"] != first
-    assert len(fake.requests_to("/v1/accounts", "POST")) == 1
-    assert len(fake.requests_to("/v1/account_links", "POST")) == 2
+    assert len(fake.creates()) == 1
+    assert len(fake.links()) == 2
 
 
 def test_a_used_link_sends_the_user_to_refresh_for_a_new_one(
@@ -265,13 +268,13 @@ def test_an_unfinished_account_gets_a_link_without_a_new_account(
     logged_in_client, user, account_links_mode
 ):
     fake = account_links_mode
-    acct = fake.create_account(email=user.email)["id"]
-    ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
+    acct = unfinished_account(fake, user)
 
     response = logged_in_client.get(CONNECT)
 
     assert response["Location"].startswith(f"{fake.url}/setup/e/{acct}/")
-    assert fake.requests_to("/v1/accounts", "POST") == []
+    assert fake.creates() == []
+    assert len(fake.links()) == 1
     assert ConnectAttempt.objects.get().account.stripe_id == acct
 
 
@@ -290,32 +293,96 @@ def test_a_disconnected_account_is_replaced_by_a_new_one(
     assert account.stripe_id in fake.accounts
     assert account.is_connected
     assert account.status == ExpressAccount.Status.ONBOARDING
-    (create,) = fake.requests_to("/v1/accounts", "POST")
+    assert account.accounts_api == fake.api
+    (create,) = fake.creates()
     # Not the first account's key: that one would replay the old account.
-    assert header(create, "Idempotency-Key") == (
-        f"django-stripe-express:create-account:test:{user.pk}:replaces:{old.stripe_id}"
+    assert header(create, "Idempotency-Key") == idempotency_key(
+        user, False, old.stripe_id, api=fake.api
     )
+    assert header(create, "Idempotency-Key").endswith(f":{user.pk}:replaces:{old.stripe_id}")
     sent = [(name, kw["created"]) for name, kw in signals_received]
     assert sent == [("account_connected", False)]
 
 
-def test_create_params_hook_can_use_controller_properties(
+@only_v1
+def test_v1_creates_an_express_account_with_controller_properties(
     logged_in_client, user, account_links_mode, settings
 ):
     fake = account_links_mode
     settings.STRIPE_EXPRESS = {
         **settings.STRIPE_EXPRESS,
-        "ACCOUNT_CREATE_PARAMS": f"{__name__}.controller_params",
+        "COUNTRY": "GB",
+        "BUSINESS_TYPE": "individual",
+        "SUGGESTED_CAPABILITIES": ["transfers", "card_payments"],
     }
 
     logged_in_client.get(CONNECT)
 
-    (create,) = fake.requests_to("/v1/accounts", "POST")
-    assert "type" not in create.form
-    assert create.form["controller"]["stripe_dashboard"] == {"type": "express"}
-    assert create.form["business_profile"] == {"product_description": f"Seller {user.pk}"}
+    (create,) = fake.creates()
+    # Stripe deprecated `type=express`; the controller properties make the same account.
+    assert create.form == {
+        "controller": {
+            "stripe_dashboard": {"type": "express"},
+            "fees": {"payer": "application"},
+            "losses": {"payments": "application"},
+            "requirement_collection": "stripe",
+        },
+        "country": "GB",
+        "email": user.email,
+        "business_type": "individual",
+        "capabilities": {
+            "transfers": {"requested": "true"},
+            "card_payments": {"requested": "true"},
+        },
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
     stored = fake.accounts[ExpressAccount.objects.get().stripe_id]
     assert stored["type"] == "express"
+    assert stored["controller"]["stripe_dashboard"] == {"type": "express"}
+    (link,) = fake.links()
+    assert link.form == {
+        "account": stored["id"],
+        "type": "account_onboarding",
+        "refresh_url": "http://testserver/stripe/onboarding/refresh/",
+        "return_url": "http://testserver/stripe/onboarding/return/",
+    }
+
+
+@only_v1
+@pytest.mark.parametrize(
+    ("responsibilities", "fees", "losses"),
+    [
+        ({"fees_collector": "stripe", "losses_collector": "stripe"}, "account", "stripe"),
+        ({"fees_collector": "application", "losses_collector": "stripe"}, "application", "stripe"),
+    ],
+)
+def test_v1_controller_follows_the_responsibilities(
+    logged_in_client, account_links_mode, settings, responsibilities, fees, losses
+):
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "RESPONSIBILITIES": responsibilities}
+
+    logged_in_client.get(CONNECT)
+
+    (create,) = account_links_mode.creates()
+    assert create.form["controller"]["fees"] == {"payer": fees}
+    assert create.form["controller"]["losses"] == {"payments": losses}
+
+
+@only_v1
+def test_create_params_hook_can_add_parameters(
+    logged_in_client, user, account_links_mode, settings
+):
+    fake = account_links_mode
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS,
+        "ACCOUNT_CREATE_PARAMS": f"{__name__}.business_profile",
+    }
+
+    logged_in_client.get(CONNECT)
+
+    (create,) = fake.creates()
+    assert create.form["business_profile"] == {"product_description": f"Seller {user.pk}"}
+    assert create.form["controller"]["stripe_dashboard"] == {"type": "express"}
 
 
 def test_views_require_login(client, account_links_mode):

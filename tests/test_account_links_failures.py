@@ -7,6 +7,7 @@ import time
 import pytest
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
+from django_stripe_express.onboarding.express_account import idempotency_key
 
 from .account_links_support import (
     header,
@@ -56,7 +57,7 @@ def test_timeout_when_creating_then_retry_replays_the_same_account(
     """Stripe created the account but the answer never arrived: no second account."""
     fake = account_links_mode
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "TIMEOUT": 0.5}
-    fake.delay_next("POST /v1/accounts", 1.0)
+    fake.delay_next(f"POST {fake.create_path}", 1.0)
 
     response = logged_in_client.get(CONNECT)
 
@@ -70,13 +71,13 @@ def test_timeout_when_creating_then_retry_replays_the_same_account(
 
     assert_next_try_works(logged_in_client, fake)
     assert ExpressAccount.objects.get().stripe_id == next(iter(fake.accounts))
-    keys = {header(r, "Idempotency-Key") for r in fake.requests_to("/v1/accounts", "POST")}
-    assert keys == {f"django-stripe-express:create-account:test:{user.pk}"}
+    keys = {header(r, "Idempotency-Key") for r in fake.creates()}
+    assert keys == {idempotency_key(user, False, api=fake.api)}
 
 
 def test_rate_limited_when_creating(logged_in_client, account_links_mode):
     fake = account_links_mode
-    fake.fail_next("POST /v1/accounts", status=429)
+    fake.fail_next(f"POST {fake.create_path}", status=429)
 
     response = logged_in_client.get(CONNECT)
 
@@ -91,7 +92,7 @@ def test_rate_limited_when_creating(logged_in_client, account_links_mode):
 
 def test_invalid_request_when_creating(logged_in_client, account_links_mode):
     fake = account_links_mode
-    fake.fail_next("POST /v1/accounts", status=400, code="parameter_invalid_empty",
+    fake.fail_next(f"POST {fake.create_path}", status=400, code="parameter_invalid_empty",
                    message="You passed an empty string for 'email'.")
 
     response = logged_in_client.get(CONNECT)
@@ -116,7 +117,7 @@ def test_link_failure_keeps_the_account_for_the_next_try(
     logged_in_client, account_links_mode, signals_received, plan, message, outcome
 ):
     fake = account_links_mode
-    fake.fail_next("POST /v1/account_links", **plan)
+    fake.fail_next(f"POST {fake.link_path}", **plan)
 
     response = logged_in_client.get(CONNECT)
 
@@ -129,15 +130,18 @@ def test_link_failure_keeps_the_account_for_the_next_try(
     assert [n for n, _kw in signals_received] == ["account_connected", "connect_failed"]
 
     assert_next_try_works(logged_in_client, fake)
-    assert len(fake.requests_to("/v1/accounts", "POST")) == 1
+    assert len(fake.creates()) == 1
 
 
 def test_account_deleted_at_stripe_is_replaced_on_the_next_try(
     logged_in_client, user, account_links_mode, signals_received
 ):
     fake = account_links_mode
-    acct = fake.create_account(email=user.email)["id"]
-    ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
+    if fake.api == "v2":
+        acct = fake.create_v2_account(contact_email=user.email)["id"]
+    else:
+        acct = fake.create_account(email=user.email)["id"]
+    ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True, accounts_api=fake.api)
     del fake.accounts[acct]
 
     response = logged_in_client.get(CONNECT)
@@ -168,7 +172,7 @@ def test_refresh_failures(logged_in_client, user, account_links_mode):
         response = logged_in_client.get(REFRESH)
     assert (response["Location"], texts(response)) == ("/dashboard/", [UNREACHABLE])
 
-    fake.fail_next("POST /v1/account_links", status=429)
+    fake.fail_next(f"POST {fake.link_path}", status=429)
     response = logged_in_client.get(REFRESH)
     # Messages the test client never displayed pile up: the newest is last.
     assert (response["Location"], texts(response)[-1]) == ("/dashboard/", BUSY)
@@ -206,7 +210,7 @@ def test_return_failures_leave_the_account_as_it_was(
     logged_in_client.get(CONNECT)
     account = ExpressAccount.objects.get()
     fake.complete_onboarding(account.stripe_id)
-    fake.fail_next("GET /v1/accounts", **plan)
+    fake.fail_next(f"GET {fake.retrieve_path}", **plan)
 
     response = logged_in_client.get(RETURN)
 

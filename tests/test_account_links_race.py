@@ -9,6 +9,7 @@ from django.db import connections
 from django.test import Client
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
+from django_stripe_express.onboarding.express_account import idempotency_key
 
 from .account_links_support import header
 from .factories import UserFactory
@@ -24,7 +25,7 @@ def test_racing_first_visits_create_exactly_one_account(account_links_mode, sign
     # All but one create call wait at the fake, so every request reads "no
     # account yet" and sends its create before any of them stores a row; the
     # slow ones then hit the unique constraint and must re-read the winner.
-    fake.delay_next("POST /v1/accounts", 0.4, times=RACERS - 1)
+    fake.delay_next(f"POST {fake.create_path}", 0.4, times=RACERS - 1)
     barrier = threading.Barrier(RACERS)
     results: list[tuple[int, str]] = []
     errors: list[BaseException] = []
@@ -50,10 +51,10 @@ def test_racing_first_visits_create_exactly_one_account(account_links_mode, sign
     assert errors == []
     account = ExpressAccount.objects.get()
     assert list(fake.accounts) == [account.stripe_id]
-    creates = fake.requests_to("/v1/accounts", "POST")
+    creates = fake.creates()
     assert len(creates) == RACERS
     assert {header(r, "Idempotency-Key") for r in creates} == {
-        f"django-stripe-express:create-account:test:{user.pk}"
+        idempotency_key(user, False, api=fake.api)
     }
     # Every racer was sent on to a link for that one account.
     assert len(results) == RACERS

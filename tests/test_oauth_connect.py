@@ -140,5 +140,6 @@ def test_account_links_mode_does_not_use_oauth(logged_in_client, settings, fake_
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "ONBOARDING": "account_links"}
     location = start(logged_in_client)
     assert "/oauth/authorize" not in location
-    assert len(fake_stripe.requests_to("/v1/account_links", "POST")) == 1
+    # Accounts v2 by default (`ACCOUNTS_API`).
+    assert len(fake_stripe.requests_to("/v2/core/account_links", "POST")) == 1
     assert not ConnectAttempt.objects.filter(flow=ConnectAttempt.Flow.OAUTH).exists()

@@ -49,7 +49,7 @@ def test_a_broken_receiver_does_not_undo_onboarding(
 def test_a_broken_receiver_does_not_hide_a_failure_from_the_user(
     logged_in_client, account_links_mode, broken_receivers, caplog
 ):
-    account_links_mode.fail_next("POST /v1/accounts", status=500)
+    account_links_mode.fail_next(f"POST {account_links_mode.create_path}", status=500)
 
     response = logged_in_client.get("/stripe/connect/")
 
