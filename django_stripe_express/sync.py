@@ -162,11 +162,12 @@ def apply_page(
     result.unchanged += len(unchanged)
     if dry_run:
         return
-    with transaction.atomic(using=database_alias()):
-        if to_update:
-            ExpressAccount.objects.bulk_update(to_update, list(UPDATE_FIELDS))
-        if unchanged:
-            ExpressAccount.objects.filter(pk__in=unchanged).update(synced_at=now)
+    if to_update or unchanged:  # a page of only other-API accounts writes nothing
+        with transaction.atomic(using=database_alias()):
+            if to_update:
+                ExpressAccount.objects.bulk_update(to_update, list(UPDATE_FIELDS))
+            if unchanged:
+                ExpressAccount.objects.filter(pk__in=unchanged).update(synced_at=now)
     for account in found.values():
         _close_if_closed(account, data_by_id[account.stripe_id])
     for account, change in to_notify:

@@ -56,6 +56,20 @@ def test_valid_configuration_reports_nothing(settings):
         ({"PREFILL": "no.such.module.prefill"}, "E009", "dotted path"),
         ({"PREFILL": "django_stripe_express.conf.SETTING_NAME"}, "E009", "function"),
         ({"CONNECT_BASE": "connect.stripe.com"}, "E011", "full URL"),
+        ({"ACCOUNTS_API": "v3"}, "E024", '"v2"'),
+        ({"RESPONSIBILITIES": {"fees_collector": "application"}}, "E025", "classic Express"),
+        ({"RESPONSIBILITIES": "platform"}, "E025", "classic Express"),
+        (
+            {"RESPONSIBILITIES": {"fees_collector": "platform", "losses_collector": "stripe"}},
+            "E025",
+            "application_express",
+        ),
+        (
+            {"RESPONSIBILITIES": {"fees_collector": "stripe", "losses_collector": "application"}},
+            "E025",
+            'losses_collector "stripe"',
+        ),
+        ({"SECRET_KEY": "rk_test_abc", "ONBOARDING": "account_links"}, "E026", "sk_"),
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
@@ -93,6 +107,22 @@ def test_http_redirect_uri_with_live_key_warns(settings):
 
 def test_account_links_needs_no_client_id(settings):
     settings.STRIPE_EXPRESS = {**VALID, "ONBOARDING": "account_links", "CLIENT_ID": ""}
+    assert ids(run_check()) == set()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ACCOUNTS_API": "v1"},
+        {"RESPONSIBILITIES": {"fees_collector": "stripe", "losses_collector": "stripe"}},
+        {"RESPONSIBILITIES": {"fees_collector": "application", "losses_collector": "stripe"}},
+        # A restricted key is fine for v1, and for OAuth (Stripe creates those accounts).
+        {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "account_links", "ACCOUNTS_API": "v1"},
+        {"SECRET_KEY": "rk_test_abc"},
+    ],
+)
+def test_valid_accounts_settings(settings, changes):
+    settings.STRIPE_EXPRESS = {**VALID, **changes}
     assert ids(run_check()) == set()
 
 

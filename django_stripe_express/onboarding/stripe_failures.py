@@ -10,6 +10,7 @@ so that it never blocks the next try: ``start`` replaces it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import stripe
 from django.contrib import messages
@@ -47,8 +48,20 @@ def mark_gone(request: HttpRequest, account: ExpressAccount) -> None:
 
 
 def _fallback_code(exc: stripe.StripeError) -> str:
-    # stripe 16 drops the body's code for HTTP 429; staff still want to see it.
-    return "rate_limit" if isinstance(exc, stripe.RateLimitError) else ""
+    """Stripe's code when the library dropped it: staff still want to see it.
+
+    stripe 16 drops the body's code for HTTP 429 and 5xx, and an
+    ``idempotency_error`` has none: the body's ``code``, else its ``type``
+    when that says more than ``invalid_request_error``.
+    """
+    if isinstance(exc, stripe.RateLimitError):
+        return "rate_limit"
+    body: dict[str, Any] = exc.json_body if isinstance(exc.json_body, dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        return ""
+    kind = str(error.get("type") or "")
+    return str(error.get("code") or (kind if kind != "invalid_request_error" else ""))
 
 
 def report_stripe_error(

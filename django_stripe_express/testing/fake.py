@@ -400,6 +400,7 @@ class FakeStripe:
         livemode: bool = False,
         id: str | None = None,
         use_case: str = "account_onboarding",
+        capability: str | None = None,
     ) -> dict[str, Any]:
         """A thin event notification (``object: "v2.core.event"``) for an event
         destination, built from the fake's state; the full event is served at
@@ -407,7 +408,9 @@ class FakeStripe:
 
         ``v2.core.account...`` types point at the account (``related_object``);
         ``v2.core.account_link.returned`` carries it in the fetched event's
-        ``data`` (``account_id``, ``configurations``, ``use_case``).
+        ``data`` (``account_id``, ``configurations``, ``use_case``); a
+        ``...capability_status_updated`` event names the ``capability`` in its
+        ``data.updated_capability`` (default: the configuration's one the app requests).
         """
         notification = objects_v2.thin_event(
             type, account=account, created=created, event_id=id, livemode=livemode
@@ -417,6 +420,9 @@ class FakeStripe:
             with self.state.lock:
                 applied = list(self.state.account(account)["applied_configurations"])
             data = {"account_id": account, "configurations": applied, "use_case": use_case}
+        elif type.endswith("].capability_status_updated"):
+            default = "card_payments" if "merchant" in type else "stripe_balance.stripe_transfers"
+            data = {"updated_capability": capability or default}
         with self.state.lock:
             self.state.thin_events[notification["id"]] = objects_v2.full_event(notification, data)
         return copy.deepcopy(notification)

@@ -109,7 +109,7 @@ def requirements(entries: list[dict[str, Any]], deadline_time: str | None = None
     if statuses:
         worst = max(statuses, key=order.index)
         summary = {"minimum_deadline": {"status": worst, "time": deadline_time}}
-    return {"entries": entries, "summary": summary}
+    return {"alternatives": [], "entries": entries, "summary": summary}
 
 
 def requested(account: dict[str, Any]) -> list[tuple[str, str]]:
@@ -200,6 +200,7 @@ def build_account(
         "defaults": {
             "currency": currency or objects.currency_for(country),
             "locales": [],
+            "payout_methods": None,
             "profile": {
                 "business_url": None,
                 "doing_business_as": None,
