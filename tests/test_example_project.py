@@ -153,3 +153,42 @@ def test_without_debug_the_demo_shortcuts_are_gone(production_like):
     assert status == 404
     # Still nobody logged in.
     assert visitor.get("/")[1].startswith(f"{production_like.url}/login/")
+
+
+def connect_as(server, username: str) -> str:
+    """Log in with one click and press "Connect with Stripe"; where it lands."""
+    visitor = Visitor(server.url)
+    visitor.get("/demo/users/")
+    visitor.post("/demo/login/", {"username": username})
+    status, url, body = visitor.get("/stripe/connect/")
+    assert status == 200, body
+    return url
+
+
+def accounts_api_of(server, username: str) -> str:
+    ((api,),) = server.query(
+        "SELECT a.accounts_api FROM django_stripe_express_expressaccount a"
+        " JOIN auth_user u ON u.id = a.user_id WHERE u.username = ?",
+        username,
+    )
+    return str(api)
+
+
+def test_the_demo_creates_v2_accounts(server, fake):
+    url = connect_as(server, "alice")
+
+    assert url.startswith(f"{fake.url}/setup/e/acct_")
+    assert accounts_api_of(server, "alice") == "v2"
+    stripe_id = url.split("/")[-2]
+    assert fake.accounts[stripe_id]["object"] == "v2.core.account"
+
+
+def test_one_variable_switches_the_demo_to_v1(fake, tmp_path_factory):
+    with ExampleServer(
+        tmp_path_factory.mktemp("example"), fake.url, STRIPE_ACCOUNTS_API="v1"
+    ) as v1_server:
+        url = connect_as(v1_server, "bob")
+
+        assert accounts_api_of(v1_server, "bob") == "v1"
+    stripe_id = url.split("/")[-2]
+    assert fake.accounts[stripe_id]["type"] == "express"

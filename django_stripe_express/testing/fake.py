@@ -383,7 +383,8 @@ class FakeStripe:
         if account is None:
             raise FakeStripeError(f"{type_}: pass account= or data_object=")
         with self.state.lock:
-            stored = self.state.account(account)
+            # Snapshot (v1) events show a v2 account in v1 shape, as Stripe does.
+            stored = objects_v2.as_v1(self.state.account(account))
             if type_.startswith("account."):
                 return copy.deepcopy(stored)
             if type_.startswith("capability."):

@@ -76,7 +76,10 @@ STRIPE_EXPRESS = {
     "SECRET_KEY": _secret_key or "sk_test_fake",
     "CLIENT_ID": env.str("STRIPE_CLIENT_ID", default="") or "ca_fake",
     "WEBHOOK_SECRETS": env.list("STRIPE_WEBHOOK_SECRETS", default=[]) or ["whsec_fake"],
-    "ONBOARDING": env.str("STRIPE_ONBOARDING", default="oauth"),
+    # A new platform's path: Account Links creating Accounts v2 accounts.
+    # STRIPE_ACCOUNTS_API=v1 creates v1 accounts; STRIPE_ONBOARDING=oauth shows OAuth.
+    "ONBOARDING": env.str("STRIPE_ONBOARDING", default="account_links"),
+    "ACCOUNTS_API": env.str("STRIPE_ACCOUNTS_API", default="v2"),
     "BUSINESS_TYPE": env.str("STRIPE_BUSINESS_TYPE", default="individual"),
     "SUGGESTED_CAPABILITIES": env.list("STRIPE_CAPABILITIES", default=["transfers"]),
     "COUNTRY": env.str("STRIPE_COUNTRY", default="US"),

@@ -65,8 +65,10 @@ def fake() -> Iterator[FakeStripe]:
 def example_server(
     browser: Any, fake: FakeStripe, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ExampleServer]:
-    """The example project in its default onboarding flow (OAuth)."""
-    with ExampleServer(tmp_path_factory.mktemp("example"), fake.url) as server:
+    """The example project onboarding through Express OAuth."""
+    with ExampleServer(
+        tmp_path_factory.mktemp("example"), fake.url, STRIPE_ONBOARDING="oauth"
+    ) as server:
         yield server
 
 
@@ -74,10 +76,8 @@ def example_server(
 def account_links_server(
     browser: Any, fake: FakeStripe, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ExampleServer]:
-    """The example project onboarding through Account Links."""
-    with ExampleServer(
-        tmp_path_factory.mktemp("example"), fake.url, STRIPE_ONBOARDING="account_links"
-    ) as server:
+    """The example project as it starts: Account Links creating Accounts v2 accounts."""
+    with ExampleServer(tmp_path_factory.mktemp("example"), fake.url) as server:
         yield server
 
 

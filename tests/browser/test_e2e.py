@@ -167,20 +167,47 @@ def test_webhooks_move_the_dashboard_through_the_states(new_page, example_server
     screenshot(page, "10-demo-users")
 
 
-def test_account_links_onboarding_ends_on_the_dashboard(
+def test_v2_account_links_onboarding_from_start_to_enabled(
     new_account_links_page, account_links_server, fake
 ):
+    """The example's default: Account Links creating an Accounts v2 account."""
+    server = account_links_server
     page = new_account_links_page()
-    log_in_as(page, account_links_server, "Alice")
+    log_in_as(page, server, "Alice")
     card = stripe_card(page)
     card.get_by_role("link", name="Connect with Stripe").click()
 
+    # Stripe's form, left for later: back on the dashboard with what is still due.
     expect(page).to_have_url(re.compile(re.escape(fake.url) + "/"))
-    page.get_by_role("button", name="Agree and submit").click()
+    page.get_by_role("button", name="Save and return later").click()
+    expect(page).to_have_url(f"{server.url}/")
+    expect(page.locator(".messages")).to_contain_text("Your Stripe onboarding is not finished.")
+    expect(card).to_contain_text("Your payouts are almost set up")
+    expect(card.get_by_role("listitem")).to_contain_text(["Full name", "Bank account"])
+    expect(page.get_by_test_id("accounts-api")).to_have_text("Accounts v2")
+    screenshot(page, "09-v2-onboarding")
+    stripe_id, status, _ = server.account_of("alice")
+    assert status == "onboarding"
+    assert fake.accounts[stripe_id]["object"] == "v2.core.account"
+    assert fake.accounts[stripe_id]["dashboard"] == "express"
+    assert server.query(
+        "SELECT accounts_api FROM django_stripe_express_expressaccount WHERE stripe_id = ?",
+        stripe_id,
+    ) == [("v2",)]
 
-    expect(page).to_have_url(re.compile(re.escape(account_links_server.url) + "/"))
+    # Finish: a new v2 link for the same account, then enabled.
+    card.get_by_role("link", name="Finish setting up payouts").click()
+    expect(page).to_have_url(re.compile(re.escape(fake.url) + f"/setup/e/{stripe_id}/"))
+    page.get_by_role("button", name="Agree and submit").click()
+    expect(page).to_have_url(f"{server.url}/")
+    expect(page.locator(".messages")).to_contain_text("You are ready to be paid.")
     expect(card).to_contain_text(ENABLED)
-    screenshot(page, "09-account-links-connected")
-    stripe_id, status, _ = account_links_server.account_of("alice")
-    assert status == "enabled"
-    assert fake.accounts[stripe_id]["type"] == "express"
+    expect(page.get_by_test_id("account-status")).to_have_text("Enabled")
+    screenshot(page, "09-v2-enabled")
+    assert server.account_of("alice")[1] == "enabled"
+    assert len(fake.requests_to("/v2/core/accounts", "POST")) == 1
+
+    # The Express dashboard opens through a login link, for a v2 account too.
+    card.get_by_role("link", name="Open Stripe dashboard").click()
+    expect(page).to_have_title(re.compile("Express dashboard"))
+    expect(page.get_by_text(stripe_id)).to_be_visible()
