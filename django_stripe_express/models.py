@@ -135,7 +135,7 @@ class ExpressAccount(models.Model):
 
 
 class ConnectAttempt(models.Model):
-    """One trip through onboarding: the OAuth `state` and how it ended."""
+    """One trip through onboarding: the OAuth `state` (hashed) and how it ended."""
 
     class Flow(models.TextChoices):
         OAUTH = "oauth", _("OAuth")
@@ -164,7 +164,10 @@ class ConnectAttempt(models.Model):
         verbose_name=_("user"),
     )
     flow = models.CharField(_("flow"), max_length=16, choices=Flow.choices, default=Flow.OAUTH)
-    state = models.CharField(_("state"), max_length=128, unique=True, editable=False)
+    # A keyed hash of the OAuth state (`state_hash.hash_state`), never the state
+    # itself: a pending state is a live token. Account Links attempts carry a
+    # random value (their flow has no state), which keeps the column unique.
+    state_hash = models.CharField(_("state hash"), max_length=64, unique=True, editable=False)
     livemode = models.BooleanField(_("live mode"), default=False)
     next_url = models.CharField(_("next URL"), max_length=2048, blank=True)
     created_at = models.DateTimeField(_("started at"), default=timezone.now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from django.contrib.messages import get_messages
@@ -17,8 +17,10 @@ _QUERY = re.compile(r'<input type="hidden" name="query" value="([^"]*)">')
 
 
 def start(client: Client, **params: Any) -> str:
-    """GET the app's `connect` view; the authorize URL it redirects to."""
-    response = client.get("/stripe/connect/", params)
+    """POST to the app's `connect` view (as its button does); the authorize URL
+    it redirects to. ``params`` go in the query string, as the button's ``next``."""
+    query = f"?{urlencode(params)}" if params else ""
+    response = client.post(f"/stripe/connect/{query}")
     assert response.status_code == 302, response
     return str(response["Location"])
 

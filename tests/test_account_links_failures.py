@@ -26,7 +26,7 @@ GONE = "Stripe no longer knows your connected account. Connect again to set up a
 
 def assert_next_try_works(client, fake) -> None:
     """Nothing left behind blocks the user: the next visit reaches Stripe's form."""
-    response = client.get(CONNECT)
+    response = client.post(CONNECT)
     assert response.status_code == 302
     assert response["Location"].startswith(f"{fake.url}/setup/e/")
     assert ExpressAccount.objects.count() == 1
@@ -36,7 +36,7 @@ def assert_next_try_works(client, fake) -> None:
 def test_stripe_unreachable_when_creating(logged_in_client, account_links_mode, signals_received):
     fake = account_links_mode
     with fake.refuse_connections():
-        response = logged_in_client.get(CONNECT)
+        response = logged_in_client.post(CONNECT)
 
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/"  # FAILURE_URL
@@ -58,7 +58,7 @@ def test_timeout_when_creating_then_retry_replays_the_same_account(
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "TIMEOUT": 0.5}
     fake.delay_next("POST /v1/accounts", 1.0)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert texts(response) == [UNREACHABLE]
     assert ConnectAttempt.objects.get().outcome == "stripe_unreachable"
@@ -78,7 +78,7 @@ def test_rate_limited_when_creating(logged_in_client, account_links_mode):
     fake = account_links_mode
     fake.fail_next("POST /v1/accounts", status=429)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [BUSY]
@@ -94,7 +94,7 @@ def test_invalid_request_when_creating(logged_in_client, account_links_mode):
     fake.fail_next("POST /v1/accounts", status=400, code="parameter_invalid_empty",
                    message="You passed an empty string for 'email'.")
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert texts(response) == [STRIPE_ERROR]
     attempt = ConnectAttempt.objects.get()
@@ -118,7 +118,7 @@ def test_link_failure_keeps_the_account_for_the_next_try(
     fake = account_links_mode
     fake.fail_next("POST /v1/account_links", **plan)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [message]
@@ -140,7 +140,7 @@ def test_account_deleted_at_stripe_is_replaced_on_the_next_try(
     ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
     del fake.accounts[acct]
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [
@@ -153,7 +153,7 @@ def test_account_deleted_at_stripe_is_replaced_on_the_next_try(
     assert (attempt.outcome, attempt.error_code) == ("stripe_error", "resource_missing")
     assert [n for n, _kw in signals_received] == ["account_deauthorized", "connect_failed"]
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
     account.refresh_from_db()
     assert response["Location"].startswith(f"{fake.url}/setup/e/{account.stripe_id}/")
     assert account.stripe_id != acct
@@ -162,7 +162,7 @@ def test_account_deleted_at_stripe_is_replaced_on_the_next_try(
 
 def test_refresh_failures(logged_in_client, user, account_links_mode):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
 
     with fake.refuse_connections():
         response = logged_in_client.get(REFRESH)
@@ -179,7 +179,7 @@ def test_refresh_failures(logged_in_client, user, account_links_mode):
 
 def test_refresh_for_an_account_deleted_at_stripe(logged_in_client, account_links_mode):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account = ExpressAccount.objects.get()
     del fake.accounts[account.stripe_id]
 
@@ -203,7 +203,7 @@ def test_return_failures_leave_the_account_as_it_was(
     logged_in_client, account_links_mode, signals_received, plan, message, caplog
 ):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account = ExpressAccount.objects.get()
     fake.complete_onboarding(account.stripe_id)
     fake.fail_next("GET /v1/accounts", **plan)
@@ -228,7 +228,7 @@ def test_return_failures_leave_the_account_as_it_was(
 
 def test_return_when_stripe_is_unreachable(logged_in_client, account_links_mode):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     with fake.refuse_connections():
         response = logged_in_client.get(RETURN)
     assert (response["Location"], texts(response)) == ("/dashboard/", [UNREACHABLE])
@@ -236,7 +236,7 @@ def test_return_when_stripe_is_unreachable(logged_in_client, account_links_mode)
 
 def test_return_for_an_account_deleted_at_stripe(logged_in_client, account_links_mode):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account = ExpressAccount.objects.get()
     del fake.accounts[account.stripe_id]
 
@@ -253,11 +253,11 @@ def test_account_id_already_stored_for_another_user_is_refused(
     """An idempotent replay can return an id this database gave someone else
     (a test database reset within 24 hours): never move it between users."""
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     acct = ExpressAccount.objects.get().stripe_id
     ExpressAccount.objects.update(user=other_user)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [

@@ -34,7 +34,7 @@ def test_racing_first_visits_create_exactly_one_account(account_links_mode, sign
             client = Client(raise_request_exception=True)
             client.force_login(user)
             barrier.wait(timeout=10)
-            response = client.get("/stripe/connect/")
+            response = client.post("/stripe/connect/")
             results.append((response.status_code, response.get("Location", "")))
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)

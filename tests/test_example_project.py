@@ -97,7 +97,7 @@ def test_log_in_with_a_password(server):
     assert (status, url) == (200, f"{server.url}/")
     assert "Hello Alice" in body
     assert 'data-stripe-express-status="not_connected"' in body
-    assert 'href="/stripe/connect/?next=%2F"' in body
+    assert 'method="post" action="/stripe/connect/?next=%2F"' in body
 
 
 def test_demo_users_page_logs_in_with_one_click(server):

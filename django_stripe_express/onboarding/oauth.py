@@ -61,8 +61,8 @@ def redirect_uri(request: HttpRequest) -> str:
     )
 
 
-def authorize_url(request: HttpRequest, attempt: ConnectAttempt) -> str:
-    """Stripe's `/express/oauth/authorize` URL for `attempt`."""
+def authorize_url(request: HttpRequest, state: str) -> str:
+    """Stripe's `/express/oauth/authorize` URL carrying `state`."""
     stripe_user: dict[str, str] = prefill_for(request)
     if app_settings.BUSINESS_TYPE:
         stripe_user["business_type"] = app_settings.BUSINESS_TYPE
@@ -71,7 +71,7 @@ def authorize_url(request: HttpRequest, attempt: ConnectAttempt) -> str:
     params: Any = {
         "client_id": app_settings.CLIENT_ID,
         "response_type": "code",
-        "state": attempt.state,
+        "state": state,
         "redirect_uri": redirect_uri(request),
         "stripe_user": stripe_user,
     }
@@ -85,13 +85,15 @@ def authorize_url(request: HttpRequest, attempt: ConnectAttempt) -> str:
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    """The `connect` view in OAuth mode: to Stripe, or home if already connected."""
+    """``connect``'s POST in OAuth mode: to Stripe, or home if already connected."""
     if usable_account(request) is not None:
         # Onboarding not finished is also handled there (a login link, or the
         # Account Links continuation): Stripe would refuse a second OAuth anyway.
         return HttpResponseRedirect(reverse("stripe_express:dashboard"))
-    attempt = issue_state(request, next_url=request.GET.get("next") or request.POST.get("next"))
-    return HttpResponseRedirect(authorize_url(request, attempt))
+    _attempt, state = issue_state(
+        request, next_url=request.GET.get("next") or request.POST.get("next")
+    )
+    return HttpResponseRedirect(authorize_url(request, state))
 
 
 # Step 3 ---------------------------------------------------------------------
