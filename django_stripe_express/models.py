@@ -13,6 +13,8 @@ from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .requirements import deadline_stamp
+from .requirements import names as requirement_names
 from .status import AccountStatus, derive_status
 
 
@@ -104,28 +106,36 @@ class ExpressAccount(models.Model):
             charges_enabled=self.charges_enabled,
             payouts_enabled=self.payouts_enabled,
             disabled_reason=self.disabled_reason,
-            requirements=self.requirements or {},
+            # Only the usable parts of what Stripe sent (see `requirements`).
+            requirements={
+                "past_due": self.past_due,
+                "pending_verification": self.pending_verification,
+            },
         )
 
     @property
     def is_connected(self) -> bool:
         return self.deauthorized_at is None
 
+    # Malformed values in `requirements` are dropped (and logged) by these
+    # readers, so that one bad event cannot break a page that shows the account.
+
     @property
     def currently_due(self) -> list[str]:
-        return list((self.requirements or {}).get("currently_due") or [])
+        return requirement_names(self, "currently_due")
 
     @property
     def past_due(self) -> list[str]:
-        return list((self.requirements or {}).get("past_due") or [])
+        return requirement_names(self, "past_due")
 
     @property
     def pending_verification(self) -> list[str]:
-        return list((self.requirements or {}).get("pending_verification") or [])
+        return requirement_names(self, "pending_verification")
 
     @property
     def current_deadline(self) -> int | None:
-        return (self.requirements or {}).get("current_deadline")
+        """``requirements.current_deadline`` (a Unix timestamp), if usable."""
+        return deadline_stamp(self)
 
     @property
     def dashboard_url(self) -> str:

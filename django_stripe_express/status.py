@@ -38,6 +38,11 @@ def derive_status(
     requirements: Mapping[str, Any],
 ) -> str:
     """Most serious state first: a user sees the one thing that matters now."""
+    # Stripe's data, stored as received: a value of another type counts as absent.
+    if not isinstance(disabled_reason, str):
+        disabled_reason = ""
+    if not isinstance(requirements, Mapping):
+        requirements = {}
     if disconnected:
         return AccountStatus.DISCONNECTED
     if disabled_reason in DISABLED_REASONS or disabled_reason.startswith(

@@ -6,15 +6,13 @@ Stripe sent: requirement names and error reasons are data, not markup.
 
 from __future__ import annotations
 
-import datetime
-from typing import Any
-
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from .. import requirements
 from ..models import ExpressAccount
 from ..status import AccountStatus
 
@@ -47,33 +45,19 @@ def status_badge(account: ExpressAccount) -> SafeString:
     )
 
 
-def deadline(requirements: dict[str, Any]) -> datetime.datetime | None:
-    """``current_deadline`` (a Unix timestamp) as an aware datetime."""
-    value = requirements.get("current_deadline")
-    if not value:
-        return None
-    try:
-        return datetime.datetime.fromtimestamp(int(value), tz=datetime.timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def requirements_block(account: ExpressAccount) -> str:
-    requirements = account.requirements or {}
-    groups = [
-        (label, list(requirements.get(key) or []))
-        for key, label in REQUIREMENT_GROUPS
-    ]
+    """Every group of requirements, errors and the deadline: what is usable of
+    what Stripe sent (see `requirements`), never a 500 for a malformed value."""
+    groups = [(label, requirements.names(account, key)) for key, label in REQUIREMENT_GROUPS]
     errors = [
         {
             "requirement": error.get("requirement", ""),
             "code": error.get("code", ""),
             "reason": error.get("reason", ""),
         }
-        for error in requirements.get("errors") or []
-        if isinstance(error, dict)
+        for error in requirements.entries(account, "errors")
     ]
-    when = deadline(requirements)
+    when = requirements.deadline(account)
     return render_to_string(
         "admin/django_stripe_express/requirements.html",
         {
@@ -88,8 +72,12 @@ def requirements_block(account: ExpressAccount) -> str:
 
 
 def capabilities_block(account: ExpressAccount) -> str:
-    capabilities = sorted((account.capabilities or {}).items())
+    capabilities = account.capabilities
+    if not isinstance(capabilities, dict):
+        if capabilities:
+            requirements.warn_malformed(account, "capabilities", capabilities)
+        capabilities = {}
+    rows = sorted((str(name), str(state)) for name, state in capabilities.items())
     return render_to_string(
-        "admin/django_stripe_express/capabilities.html",
-        {"capabilities": [(name, str(state)) for name, state in capabilities]},
+        "admin/django_stripe_express/capabilities.html", {"capabilities": rows}
     )

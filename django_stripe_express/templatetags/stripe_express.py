@@ -13,7 +13,6 @@ times for at most one query.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import template
@@ -25,6 +24,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from .. import requirements
 from ..conf import app_settings
 from ..humanize import disabled_reason_text, humanize_requirements
 from ..models import ExpressAccount
@@ -71,13 +71,6 @@ def _with_next(url: str, next_url: str | None) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-def _deadline(account: ExpressAccount) -> datetime.datetime | None:
-    stamp = account.current_deadline
-    if not stamp:
-        return None
-    return datetime.datetime.fromtimestamp(int(stamp), tz=datetime.timezone.utc)
-
-
 def button_context(
     request: HttpRequest | None,
     user: Any,
@@ -113,7 +106,7 @@ def button_context(
             context["items_due"] = humanize_requirements(
                 [*account.past_due, *account.currently_due]
             )
-        context["deadline"] = _deadline(account)
+        context["deadline"] = requirements.deadline(account)
         context["disabled_reason_text"] = disabled_reason_text(account.disabled_reason)
     return context
 
