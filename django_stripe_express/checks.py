@@ -57,6 +57,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     key = raw.get("SECRET_KEY")
+    if isinstance(key, str):
+        key = key.strip()  # spaces around it are E016's (deployment_checks)
     if not key:
         yield Error(
             f"{_setting('SECRET_KEY')} is not set.",
@@ -95,7 +97,7 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if onboarding != ONBOARDING_OAUTH:
         return
     client_id = raw.get("CLIENT_ID")
-    if not isinstance(client_id, str) or not client_id.startswith("ca_"):
+    if not isinstance(client_id, str) or not client_id.strip().startswith("ca_"):
         yield Error(
             f"OAuth onboarding needs {_setting('CLIENT_ID')} set to your platform's "
             "client id (ca_...).",
@@ -119,7 +121,7 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         )
         return
     if not isinstance(secrets, (list, tuple)) or not all(
-        isinstance(s, str) and s.startswith("whsec_") for s in secrets
+        isinstance(s, str) and s.strip().startswith("whsec_") for s in secrets
     ):
         yield Error(
             f"{_setting('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",

@@ -4,6 +4,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.messages.middleware import MessageMiddleware
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -59,6 +60,27 @@ def test_valid_configuration_reports_nothing(settings):
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
+        # deployment_checks: configurations that work, dangerously.
+        ({"SECRET_KEY": "sk_live_abc", "API_BASE": "http://api.stripe.com"}, "E014", "production"),
+        ({"SECRET_KEY": "sk_live_abc", "API_BASE": "https://api.stripe.com.evil.example"},
+         "E014", "fake Stripe"),
+        ({"SECRET_KEY": "sk_live_abc", "CONNECT_BASE": "https://stripe.com@evil.example"},
+         "E014", "production"),
+        ({"SECRET_KEY": "sk_live_abc", "WEBHOOK_SECRETS": ["whsec_abc", "whsec_fake"]},
+         "E015", "public"),
+        ({"SECRET_KEY": "sk_live_abc", "CLIENT_ID": "ca_fake"}, "E015", "client id"),
+        ({"SECRET_KEY": "sk_test_abc\n"}, "E016", "strip"),
+        ({"SECRET_KEY": " sk_test_abc"}, "E016", "strip"),
+        ({"CLIENT_ID": "ca_abc "}, "E016", ".env"),
+        ({"WEBHOOK_SECRETS": ["whsec_abc\r\n"]}, "E016", "strip"),
+        ({"SECRET_KEY": "sk_tset_abc"}, "E017", "sk_test_, sk_live_"),
+        ({"SECRET_KEY": "rk_prod_abc"}, "E017", "rk_live_"),
+        ({"WEBHOOK_SECRETS": "whsec_abc,whsec_def"}, "E018", "split"),
+        ({"WEBHOOK_SECRETS": ["whsec_abc, whsec_def"]}, "E018", "one whsec_"),
+        ({"WEBHOOK_SECRETS": ["whsec_abc whsec_def"]}, "E018", "one whsec_"),
+        ({"WEBHOOK_TOLERANCE": 86400}, "W006", "300 seconds"),
+        ({"WEBHOOK_SECRETS": ["whsec_fake"]}, "W009", "signing secret"),
+        ({"CLIENT_ID": "ca_fake"}, "W009", "client id"),
     ],
 )
 def test_each_misconfiguration_has_its_id_and_hint(settings, changes, expected_id, hint_words):
@@ -132,3 +154,94 @@ def test_attempts_routed_elsewhere(settings):
     settings.STRIPE_EXPRESS = dict(VALID)
     settings.DATABASE_ROUTERS = [f"{__name__}.AttemptsElsewhere"]
     assert "ConnectAttempt to 'replica'" in run_check()
+
+
+# -- deployment_checks: the cases that must stay quiet, and the project-wide ones --------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"SECRET_KEY": "sk_live_abc", "API_BASE": "https://api.stripe.com",
+         "CONNECT_BASE": "https://connect.stripe.com/"},
+        {"SECRET_KEY": "rk_live_abc"},
+        {"SECRET_KEY": "sk_test_abc", "API_BASE": "http://127.0.0.1:12111"},
+        # The offline demo: the fake's credentials with the fake itself.
+        {"SECRET_KEY": "sk_test_fake", "CLIENT_ID": "ca_fake", "WEBHOOK_SECRETS": ["whsec_fake"],
+         "API_BASE": "http://127.0.0.1:12111", "CONNECT_BASE": "http://127.0.0.1:12111"},
+        {"WEBHOOK_SECRETS": ["whsec_old", "whsec_new"]},
+        {"WEBHOOK_TOLERANCE": 3600},
+    ],
+)
+def test_safe_configurations_stay_quiet(settings, changes):
+    settings.STRIPE_EXPRESS = {**VALID, **changes}
+    assert ids(run_check()) == set()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"SECRET_KEY": "sk_live_do_not_print_me", "API_BASE": "http://evil.example"},
+        {"SECRET_KEY": "sk_live_do_not_print_me", "WEBHOOK_SECRETS": ["whsec_fake"]},
+        {"SECRET_KEY": "sk_test_do_not_print_me\n"},
+        {"SECRET_KEY": "sk_tset_do_not_print_me"},
+        {"WEBHOOK_SECRETS": ["whsec_do_not_print_me,whsec_x"]},
+        {"WEBHOOK_SECRETS": [" whsec_do_not_print_me"]},
+    ],
+)
+def test_no_deployment_check_echoes_a_secret(settings, changes):
+    settings.STRIPE_EXPRESS = {**VALID, **changes}
+    output = run_check()
+    assert ids(output)
+    assert "do_not_print_me" not in output
+
+
+def test_whitespace_is_reported_once_not_as_a_wrong_key(settings):
+    settings.STRIPE_EXPRESS = {
+        **VALID, "SECRET_KEY": "sk_test_abc\n", "WEBHOOK_SECRETS": [" whsec_abc"],
+        "CLIENT_ID": "\tca_abc",
+    }
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E016"}
+    for key in ("SECRET_KEY", "WEBHOOK_SECRETS", "CLIENT_ID"):
+        assert f"['{key}'] has spaces" in output
+
+
+def test_message_middleware_missing(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "MessageMiddleware" not in m]
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W007"}
+    assert "django.contrib.messages.middleware.MessageMiddleware" in output
+
+
+def test_a_subclass_of_the_message_middleware_is_enough(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.MIDDLEWARE = [
+        m if "MessageMiddleware" not in m else "tests.test_checks.OwnMessageMiddleware"
+        for m in settings.MIDDLEWARE
+    ]
+    assert ids(run_check()) == set()
+
+
+class OwnMessageMiddleware(MessageMiddleware):
+    pass
+
+
+urlpatterns: list = []  # a URLconf without the app's URLs (test_urls_not_included)
+
+
+def test_urls_not_included(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.ROOT_URLCONF = __name__
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W008"}
+    assert 'include("django_stripe_express.urls")' in output
+    # A warning: a project's own `check` in its tests still passes.
+    call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+def test_urls_included_under_any_prefix(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.ROOT_URLCONF = "tests.urls"
+    assert ids(run_check()) == set()
