@@ -245,9 +245,9 @@ def _check_installed_apps() -> Iterable[CheckMessage]:
 
 
 def _check_databases() -> Iterable[CheckMessage]:
-    from .models import ConnectAttempt, ExpressAccount, WebhookEvent
+    from .models import AccountReassignment, ConnectAttempt, ExpressAccount, WebhookEvent
 
-    models = (ExpressAccount, ConnectAttempt, WebhookEvent)
+    models = (ExpressAccount, ConnectAttempt, WebhookEvent, AccountReassignment)
     aliases = {model.__name__: router.db_for_write(model) for model in models}
     if len(set(aliases.values())) > 1:
         routes = ", ".join(f"{name} to {alias!r}" for name, alias in aliases.items())

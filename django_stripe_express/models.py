@@ -87,6 +87,11 @@ class ExpressAccount(models.Model):
             models.Index(fields=["status"], name="stripe_express_acct_status"),
             models.Index(fields=["-connected_at"], name="stripe_express_acct_conn"),
         ]
+        permissions = [
+            # Moves payouts to another person: more than "change" (which only
+            # refreshes Stripe's data), see `reassign.reassign_account`.
+            ("reassign_expressaccount", _("Can reassign an Express account to another user")),
+        ]
 
     def __str__(self) -> str:
         mode = "live" if self.livemode else "test"
@@ -261,11 +266,51 @@ class WebhookEvent(models.Model):
         return f"{self.type} {self.stripe_id} ({self.get_status_display()})"
 
 
+class AccountReassignment(models.Model):
+    """Staff moved an account to another user: from whom, to whom, by whom, why.
+
+    Kept when users are deleted (the names as they were are in ``summary``),
+    never edited; the admin shows them on the account's page.
+    """
+
+    account = models.ForeignKey(
+        ExpressAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="reassignments",
+        verbose_name=_("Express account"),
+    )
+    stripe_id = models.CharField(_("Stripe account id"), max_length=255)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("from user"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("to user"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("by"),
+    )
+    summary = models.CharField(_("summary"), max_length=1024)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account reassignment")
+        verbose_name_plural = _("account reassignments")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
 def database_alias() -> str:
     """The database the app writes to, as ``DATABASE_ROUTERS`` decide.
 
     Transactions name it (``transaction.atomic(using=...)``) so that they
     cover the queries they wrap wherever a router sends the app's models.
-    Check E013 keeps all three models on one database.
+    Check E013 keeps all the app's models on one database.
     """
     return router.db_for_write(ExpressAccount)

@@ -1,7 +1,8 @@
 """How the account admin shows Stripe's data: badges, requirements, capabilities.
 
-Everything here reads the row already loaded (no query), and escapes what
-Stripe sent: requirement names and error reasons are data, not markup.
+Everything here reads the row already loaded (no query; the change page's
+reassignments take one), and escapes what Stripe sent: requirement names and
+error reasons are data, not markup.
 """
 
 from __future__ import annotations
@@ -80,4 +81,12 @@ def capabilities_block(account: ExpressAccount) -> str:
     rows = sorted((str(name), str(state)) for name, state in capabilities.items())
     return render_to_string(
         "admin/django_stripe_express/capabilities.html", {"capabilities": rows}
+    )
+
+
+def reassignments_block(account: ExpressAccount) -> str:
+    """Who moved this account, from whom, to whom, and why (newest first)."""
+    return render_to_string(
+        "admin/django_stripe_express/reassignments.html",
+        {"reassignments": list(account.reassignments.select_related("by"))},
     )
