@@ -59,12 +59,14 @@ def test_every_button_state_side_by_side(new_page):
 def test_connect_with_stripe_and_finish_onboarding_without_javascript(
     new_page, example_server, fake
 ):
-    # No JavaScript at all: the button is a plain link and every step a plain form.
+    # No JavaScript at all: the button is a plain form (a POST with the CSRF
+    # token) and every step a plain form.
     page = new_page(java_script_enabled=False)
     log_in_as(page, example_server, "Alice")
     card = stripe_card(page)
     expect(card).to_contain_text("Get paid with Stripe")
-    connect = card.get_by_role("link", name="Connect with Stripe")
+    connect = card.get_by_role("button", name="Connect with Stripe")
+    expect(card.get_by_role("link", name="Connect with Stripe")).to_have_count(0)
     expect(connect).to_have_css("background-color", "rgb(99, 91, 255)")  # Stripe's #635BFF
     screenshot(page, "01-not-connected")
 
@@ -95,14 +97,14 @@ def test_connect_with_stripe_and_finish_onboarding_without_javascript(
 def test_declining_on_stripe_shows_the_decline_message(new_page, example_server):
     page = new_page()
     log_in_as(page, example_server, "Carol")
-    stripe_card(page).get_by_role("link", name="Connect with Stripe").click()
+    stripe_card(page).get_by_role("button", name="Connect with Stripe").click()
     page.get_by_role("button", name="Decline").click()
 
     expect(page).to_have_url(f"{example_server.url}/")
     expect(page.locator(".messages")).to_contain_text(
         "You cancelled connecting your Stripe account. Nothing was changed."
     )
-    expect(stripe_card(page).get_by_role("link", name="Connect with Stripe")).to_be_visible()
+    expect(stripe_card(page).get_by_role("button", name="Connect with Stripe")).to_be_visible()
     screenshot(page, "04-declined")
     assert example_server.account_of("carol") is None
 
@@ -111,7 +113,7 @@ def test_webhooks_move_the_dashboard_through_the_states(new_page, example_server
     page = new_page()
     log_in_as(page, example_server, "Bob")
     card = stripe_card(page)
-    card.get_by_role("link", name="Connect with Stripe").click()
+    card.get_by_role("button", name="Connect with Stripe").click()
     page.get_by_label(re.compile("Finish onboarding now")).uncheck()
     page.get_by_role("button", name="Agree and submit").click()
 
@@ -119,8 +121,10 @@ def test_webhooks_move_the_dashboard_through_the_states(new_page, example_server
     expect(page).to_have_url(f"{example_server.url}/")
     expect(card).to_contain_text("Your payouts are almost set up")
     expect(card).to_contain_text(re.compile(r"Stripe still needs \d+ items? from you"))
-    finish = card.get_by_role("link", name="Finish setting up payouts")
-    expect(finish).to_have_attribute("href", re.compile(r"^/stripe/connect/"))
+    finish = card.get_by_role("button", name="Finish setting up payouts")
+    form = card.locator("form", has=page.get_by_role("button", name="Finish setting up payouts"))
+    expect(form).to_have_attribute("method", "post")
+    expect(form).to_have_attribute("action", re.compile(r"^/stripe/connect/"))
     screenshot(page, "05-onboarding")
     stripe_id, status, _ = example_server.account_of("bob")
     assert status == "onboarding"
@@ -147,7 +151,7 @@ def test_webhooks_move_the_dashboard_through_the_states(new_page, example_server
     page.reload()
     expect(card).to_contain_text("Your payouts are paused")
     expect(card.get_by_role("listitem")).to_have_text(["Identity document"])
-    expect(card.get_by_role("link", name="Update your details")).to_be_visible()
+    expect(card.get_by_role("button", name="Update your details")).to_be_visible()
     screenshot(page, "07-restricted")
 
     # The user disconnects the platform in Stripe: reconnect.
@@ -157,7 +161,7 @@ def test_webhooks_move_the_dashboard_through_the_states(new_page, example_server
     )
     page.reload()
     expect(card).to_contain_text("Your Stripe account is disconnected")
-    expect(card.get_by_role("link", name="Reconnect")).to_be_visible()
+    expect(card.get_by_role("button", name="Reconnect")).to_be_visible()
     screenshot(page, "08-disconnected")
     assert example_server.account_of("bob")[1] == "disconnected"
 
@@ -173,7 +177,7 @@ def test_account_links_onboarding_ends_on_the_dashboard(
     page = new_account_links_page()
     log_in_as(page, account_links_server, "Alice")
     card = stripe_card(page)
-    card.get_by_role("link", name="Connect with Stripe").click()
+    card.get_by_role("button", name="Connect with Stripe").click()
 
     expect(page).to_have_url(re.compile(re.escape(fake.url) + "/"))
     page.get_by_role("button", name="Agree and submit").click()
@@ -184,3 +188,26 @@ def test_account_links_onboarding_ends_on_the_dashboard(
     stripe_id, status, _ = account_links_server.account_of("alice")
     assert status == "enabled"
     assert fake.accounts[stripe_id]["type"] == "express"
+
+
+def test_opening_the_connect_address_starts_nothing(
+    new_account_links_page, account_links_server, fake
+):
+    # A GET (the address bar, a link, a cross-site <img>) used to create the
+    # Stripe account at once; now it shows the button, whose POST starts.
+    page = new_account_links_page(java_script_enabled=False)
+    log_in_as(page, account_links_server, "Bob")
+    known = set(fake.accounts)
+
+    page.goto("/stripe/connect/")
+
+    expect(page).to_have_url(f"{account_links_server.url}/stripe/connect/")
+    start = stripe_card(page).get_by_role("button", name="Connect with Stripe")
+    expect(start).to_be_visible()
+    screenshot(page, "11-connect-page")
+    assert set(fake.accounts) == known
+    assert account_links_server.account_of("bob") is None
+
+    start.click()
+    expect(page).to_have_url(re.compile(re.escape(fake.url) + "/"))
+    assert account_links_server.account_of("bob") is not None
