@@ -17,6 +17,10 @@ ONBOARDING_OAUTH = "oauth"
 ONBOARDING_ACCOUNT_LINKS = "account_links"
 ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS)
 
+WEBHOOK_PROCESSING_INLINE = "inline"
+WEBHOOK_PROCESSING_TASK = "task"
+WEBHOOK_PROCESSING_CHOICES = (WEBHOOK_PROCESSING_INLINE, WEBHOOK_PROCESSING_TASK)
+
 
 class MissingSetting(ImproperlyConfigured):
     """A required ``STRIPE_EXPRESS`` key is missing or empty."""
@@ -138,6 +142,11 @@ class Settings:
     @property
     def WEBHOOK_MAX_BODY_SIZE(self) -> int:
         return int(self._get("WEBHOOK_MAX_BODY_SIZE", 512 * 1024))
+
+    @property
+    def WEBHOOK_PROCESSING(self) -> str:
+        """``"inline"`` (in the request) or ``"task"`` (Django's Tasks framework)."""
+        return str(self._get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE))
 
     @property
     def WEBHOOK_REFETCH_ACCOUNT(self) -> bool:

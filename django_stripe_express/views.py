@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .onboarding import account_links, connect_page, flows, login_link, oauth, user_disconnect
-from .webhooks.response import webhook_response
+from .webhooks.http import webhook_response
 
 
 # csrf_protect as well as the middleware: these POSTs act in the user's name at
