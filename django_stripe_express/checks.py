@@ -7,6 +7,8 @@ to fix it. Errors stop the flows from working; warnings are unsafe or odd.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +18,15 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import router
 from django.utils.module_loading import import_string
 
-from .conf import ONBOARDING_CHOICES, ONBOARDING_OAUTH, SETTING_NAME, known_keys
+from .conf import (
+    ONBOARDING_CHOICES,
+    ONBOARDING_OAUTH,
+    SETTING_NAME,
+    WEBHOOK_PROCESSING_CHOICES,
+    WEBHOOK_PROCESSING_INLINE,
+    WEBHOOK_PROCESSING_TASK,
+    known_keys,
+)
 
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
 POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
@@ -46,6 +56,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         *_check_secret_key(raw),
         *_check_onboarding(raw),
         *_check_webhook_secrets(raw),
+        *_check_webhook_processing(raw),
         *_check_values(raw),
         *_check_callables(raw),
         *_check_urls(raw),
@@ -128,6 +139,70 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             hint="Copy each endpoint's signing secret from the Stripe dashboard "
             "(Developers > Webhooks); list the old and new ones while rotating.",
             id=ID.format("E005"),
+        )
+
+
+def tasks_framework() -> ModuleType | None:
+    """Django's Tasks framework: ``django.tasks`` (6.0+), else the backport, else None."""
+    for name in ("django.tasks", "django_tasks"):
+        try:
+            return import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    mode = raw.get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE)
+    if mode not in WEBHOOK_PROCESSING_CHOICES:
+        yield Error(
+            f"{_setting('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
+            hint=f"Use one of {', '.join(repr(c) for c in WEBHOOK_PROCESSING_CHOICES)}.",
+            id=ID.format("E022"),
+        )
+        return
+    if mode != WEBHOOK_PROCESSING_TASK:
+        return
+    framework = tasks_framework()
+    if framework is None:
+        yield Error(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
+            "framework: Django 6.0 or later, or its backport.",
+            hint='Below Django 6.0: pip install "django-stripe-express[tasks]" (django-tasks); '
+            'or use WEBHOOK_PROCESSING = "inline".',
+            id=ID.format("E023"),
+        )
+        return
+    try:
+        backend = framework.task_backends["default"]
+        from .webhooks.tasks import process_webhook_event
+
+        backend.validate_task(process_webhook_event)
+    except Exception as exc:  # the framework's own errors name what is wrong
+        yield Error(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
+            f"cannot run the webhook's task ({type(exc).__name__}: {exc}).",
+            hint="Configure TASKS['default'] with a backend that accepts it (queue "
+            "'default'), e.g. django_tasks_db.DatabaseBackend.",
+            id=ID.format("E023"),
+        )
+        return
+    kind = type(backend).__name__
+    if kind == "ImmediateBackend":
+        yield Warning(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            "the ImmediateBackend (Django's default when TASKS is not set): events are "
+            "still applied inside the webhook's request.",
+            hint="Set TASKS['default'] to a backend with a worker (e.g. "
+            "django_tasks_db.DatabaseBackend and its db_worker command).",
+            id=ID.format("W012"),
+        )
+    elif kind == "DummyBackend":
+        yield Warning(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            "the DummyBackend, which never runs tasks: events stay 'received'.",
+            hint="Use a backend with a worker outside of tests.",
+            id=ID.format("W013"),
         )
 
 

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_stripe_express",
+    # A real task backend for WEBHOOK_PROCESSING = "task" (tests/test_webhook_tasks.py).
+    "django_tasks_db",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

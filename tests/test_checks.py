@@ -1,6 +1,8 @@
 """Every system check id, through `manage.py check` as a user runs it."""
 
 import re
+import sys
+from importlib.util import find_spec
 from io import StringIO
 
 import pytest
@@ -245,3 +247,52 @@ def test_urls_included_under_any_prefix(settings):
     settings.STRIPE_EXPRESS = dict(VALID)
     settings.ROOT_URLCONF = "tests.urls"
     assert ids(run_check()) == set()
+
+
+# -- WEBHOOK_PROCESSING = "task" -------------------------------------------------------
+
+TASKS_PACKAGE = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+
+
+def task_backend(name: str, **extra) -> dict:
+    return {"default": {"BACKEND": name, **extra}}
+
+
+@pytest.mark.parametrize(
+    ("tasks", "expected_id", "words"),
+    [
+        (task_backend("django_tasks_db.DatabaseBackend"), None, ""),
+        (None, "W012", "ImmediateBackend"),  # TASKS unset: Django's default
+        (task_backend(f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"), "W012", "request"),
+        (task_backend(f"{TASKS_PACKAGE}.backends.dummy.DummyBackend"), "W013", "never runs"),
+        ({"other": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, "E023", "TASKS['default']"),
+        (task_backend("no.such.Backend"), "E023", "cannot run the webhook's task"),
+        (task_backend("django_tasks_db.DatabaseBackend", QUEUES=["slow"]), "E023", "queue"),
+    ],
+)
+def test_task_processing_needs_a_backend_with_a_worker(settings, tasks, expected_id, words):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
+    if tasks is None:
+        del settings.TASKS
+    else:
+        settings.TASKS = tasks
+    output = run_check()
+    assert ids(output) == ({f"django_stripe_express.{expected_id}"} if expected_id else set())
+    assert words in output
+
+
+def test_task_processing_without_a_tasks_framework(settings, monkeypatch):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
+    # As on Django < 6.0 without the backport: neither module can be imported.
+    monkeypatch.setitem(sys.modules, "django.tasks", None)
+    monkeypatch.setitem(sys.modules, "django_tasks", None)
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E023"}
+    assert "django-stripe-express[tasks]" in output
+
+
+def test_an_unknown_processing_mode(settings):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "celery"}
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E022"}
+    assert "'inline', 'task'" in output
