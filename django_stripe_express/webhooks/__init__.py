@@ -2,8 +2,9 @@
 
 ``http.webhook_response`` (the view's body) -> ``signature.verify_signature``
 -> ``event.parse_event`` (the one place that knows payload families) ->
-``process.process_event`` (record once and apply, in one transaction; the
-rules are ``handlers.py``'s, in Python) -> signals after commit. With
+``process.process_event`` (in one transaction: the account read locked,
+``handlers.decide`` in Python, the account saved, the event's row written by
+``record.record``) -> signals after commit. With
 ``WEBHOOK_PROCESSING = "task"``, ``process.queue_event`` records the event and
 ``tasks.process_webhook_event`` applies it later through ``process_event``.
 

@@ -29,22 +29,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Subquery
-from django.utils import timezone
+from django.db import transaction
+from django.db.models import QuerySet, Subquery
 
 from .. import signals
 from ..accounts import as_dict
 from ..client import get_client
 from ..models import ExpressAccount, WebhookEvent, database_alias
-from ..storable import storable_text
-from . import handlers
+from . import handlers, record
 from .event import StripeEvent, event_from_dict
 
 logger = logging.getLogger("django_stripe_express.webhooks")
 
 Status = WebhookEvent.Status
-DETAIL_MAX = 2000
 EVENT_STATUS = "webhook_event_status"  # the annotation that tells whether an event was seen
 
 
@@ -62,10 +59,6 @@ QUEUED = Answer(200, "queued")
 FAILED = Answer(500, "failed")  # Stripe delivers it again later
 
 
-class AlreadyProcessed(Exception):
-    """Another delivery of the same event got there first (rolls the transaction back)."""
-
-
 def process_event(event: StripeEvent | WebhookEvent) -> Answer:
     """Record and apply a verified event exactly once.
 
@@ -79,7 +72,7 @@ def process_event(event: StripeEvent | WebhookEvent) -> Answer:
     try:
         data = _fetch(event, alias) if handlers.needs_fetch(event) else None
         return _apply(event, data, alias)
-    except AlreadyProcessed:
+    except record.AlreadyProcessed:
         return DUPLICATE
     except Exception as exc:
         return _failed(event, exc, alias)
@@ -121,7 +114,7 @@ def _apply(event: StripeEvent, data: Mapping[str, Any] | None, alias: str) -> An
             locked = ExpressAccount.objects.using(alias).select_for_update()
             account, status = _account_and_status(locked, target, event.id, alias)
         if account is None:
-            status = _stored_status(event, alias)
+            status = record.stored_status(event, alias)
         if handlers.is_duplicate(status):
             return DUPLICATE
         retry = status is not None
@@ -133,7 +126,7 @@ def _apply(event: StripeEvent, data: Mapping[str, Any] | None, alias: str) -> An
             return _ignore(event, decision.reason, retry, alias)
         assert account is not None  # decide() ignores an unknown account
         account.save(update_fields=decision.fields)
-        saved = _record(event, Status.PROCESSED, decision.note, retry, alias)
+        saved = record.record(event, Status.PROCESSED, decision.note, retry, alias)
         transaction.on_commit(
             functools.partial(_send_applied, saved, event, account, previous_status,
                               decision.deauthorized),
@@ -143,66 +136,13 @@ def _apply(event: StripeEvent, data: Mapping[str, Any] | None, alias: str) -> An
     return PROCESSED
 
 
-def _stored_status(event: StripeEvent, alias: str) -> str | None:
-    """The stored status of `event` (one query), or None when it is new."""
-    events = WebhookEvent.objects.using(alias).filter(stripe_id=event.id)
-    return events.values_list("status", flat=True).first()
-
-
 def _ignore(event: StripeEvent, reason: str, retry: bool, alias: str) -> Answer:
-    saved = _record(event, Status.IGNORED, reason, retry, alias)
+    saved = record.record(event, Status.IGNORED, reason, retry, alias)
     transaction.on_commit(
         functools.partial(_send_event, saved, event, applied=False), using=alias
     )
     logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
     return Answer(200, f"ignored: {reason}")
-
-
-def _detail(event: StripeEvent, detail: str) -> str:
-    if event.repaired:
-        repaired = (
-            f"payload: {event.repaired} value(s) no database stores (NUL, lone "
-            "surrogates, non-finite numbers) replaced"
-        )
-        detail = f"{detail}; {repaired}" if detail else repaired
-    return storable_text(detail)[0][:DETAIL_MAX]
-
-
-def _values(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
-    return {
-        "type": event.type,
-        "account": event.account,
-        "livemode": event.livemode,
-        "created": event.created,
-        "api_version": event.api_version,
-        "status": status,
-        "detail": _detail(event, detail),
-        "payload": event.raw,
-    }
-
-
-def _record(event: StripeEvent, status: str, detail: str, retry: bool, alias: str) -> WebhookEvent:
-    """Store `event`'s outcome: INSERT, or UPDATE of its retryable row.
-
-    `AlreadyProcessed` when another delivery recorded it first.
-    """
-    events = WebhookEvent.objects.using(alias)
-    now = timezone.now()
-    if not retry:
-        try:
-            return events.create(
-                stripe_id=event.id, attempts=1, processed_at=now, **_values(event, status, detail)
-            )
-        except IntegrityError:
-            raise AlreadyProcessed(event.id) from None
-    row = events.select_for_update().filter(stripe_id=event.id, status__in=handlers.RETRYABLE)
-    saved = row.first()
-    if saved is None:
-        raise AlreadyProcessed(event.id)
-    saved.status, saved.detail, saved.processed_at = status, _detail(event, detail), now
-    saved.attempts += 1
-    saved.save(update_fields=["status", "detail", "processed_at", "attempts"])
-    return saved
 
 
 def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:
@@ -221,37 +161,13 @@ def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:
         event.type, event.id, type(exc).__name__, place,
     )
     try:
-        _record_failure(event, f"{type(exc).__name__}: {exc}", alias)
+        record.record_failure(event, f"{type(exc).__name__}: {exc}", alias)
     except Exception as again:  # the database itself is unwell: Stripe retries anyway
         logger.error(
             "Webhook %s %s: recording the failure failed too (%s)",
             event.type, event.id, type(again).__name__,
         )
     return FAILED
-
-
-def _record_failure(event: StripeEvent, error: str, alias: str) -> None:
-    values = _values(event, Status.FAILED, error)
-    if _insert(alias, stripe_id=event.id, attempts=1, **values) is None:
-        WebhookEvent.objects.using(alias).filter(
-            stripe_id=event.id, status__in=handlers.RETRYABLE
-        ).update(attempts=F("attempts") + 1, status=Status.FAILED, detail=values["detail"])
-
-
-def _insert(alias: str, **values: Any) -> WebhookEvent | None:
-    """INSERT an event's row; None when its id is already stored.
-
-    In autocommit, one statement; inside the caller's transaction, within a
-    savepoint, so that transaction survives the conflict.
-    """
-    events = WebhookEvent.objects.using(alias)
-    try:
-        if transaction.get_autocommit(using=alias):
-            return events.create(**values)
-        with transaction.atomic(using=alias):
-            return events.create(**values)
-    except IntegrityError:
-        return None
 
 
 # -- "task" processing: the request records, a task applies ------------------------
@@ -265,9 +181,9 @@ def queue_event(event: StripeEvent) -> Answer:
     the number of tasks.
     """
     alias = database_alias()
-    values = _values(event, Status.RECEIVED, "")
-    recorded = _insert(alias, stripe_id=event.id, attempts=0, **values)
-    if recorded is None and handlers.is_duplicate(_stored_status(event, alias)):
+    values = record.row_values(event, Status.RECEIVED, "")
+    recorded = record.insert(alias, stripe_id=event.id, attempts=0, **values)
+    if recorded is None and handlers.is_duplicate(record.stored_status(event, alias)):
         return DUPLICATE
     if transaction.get_autocommit(using=alias):
         return _enqueue(event, alias)
