@@ -5,6 +5,7 @@ import sys
 from importlib.util import find_spec
 from io import StringIO
 
+import django
 import pytest
 from django.contrib.messages.middleware import MessageMiddleware
 from django.core.management import call_command
@@ -266,7 +267,6 @@ def task_backend(name: str, **extra) -> dict:
         (task_backend(f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"), "W012", "request"),
         (task_backend(f"{TASKS_PACKAGE}.backends.dummy.DummyBackend"), "W013", "never runs"),
         ({"other": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, "E023", "TASKS['default']"),
-        (task_backend("no.such.Backend"), "E023", "cannot run the webhook's task"),
         (task_backend("django_tasks_db.DatabaseBackend", QUEUES=["slow"]), "E023", "queue"),
     ],
 )
@@ -281,6 +281,7 @@ def test_task_processing_needs_a_backend_with_a_worker(settings, tasks, expected
     assert words in output
 
 
+@pytest.mark.skipif(django.VERSION >= (6, 0), reason="Django 6.0+ always has django.tasks")
 def test_task_processing_without_a_tasks_framework(settings, monkeypatch):
     settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
     # As on Django < 6.0 without the backport: neither module can be imported.
