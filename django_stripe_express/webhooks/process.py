@@ -116,6 +116,7 @@ def _apply(event: StripeEvent, data: Mapping[str, Any] | None, alias: str) -> An
         if account is None:
             status = record.stored_status(event, alias)
         if handlers.is_duplicate(status):
+            logger.debug("Webhook %s %s: duplicate", event.type, event.id)
             return DUPLICATE
         retry = status is not None
         if isinstance(target, handlers.Ignore):
