@@ -1,7 +1,8 @@
 """The ``/v1`` endpoints the app uses: accounts, account links, login links, events.
 
 Validation follows Stripe's answers closely enough that the app's error handling
-is exercised for real: unknown parameters, missing required ones, unknown ids.
+is exercised for real: unknown parameters, missing required ones, accounts the
+platform cannot reach (403 ``account_invalid``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from typing import Any
 
 from . import objects
+from .oauth import bearer_key
 from .params import as_bool
 from .state import FakeState, Link
 from .wire import Request, Response, Route
@@ -54,6 +56,29 @@ def missing(param: str) -> Response:
 
 def no_such_account(acct_id: str, status: int = 404, param: str = "account") -> Response:
     return error(status, f"No such account: '{acct_id}'", code="resource_missing", param=param)
+
+
+def no_access(state: FakeState, request: Request, acct_id: str) -> Response:
+    """Stripe's answer for an account the platform cannot reach: revoked, deleted, unknown.
+
+    403 ``account_invalid`` (`stripe.PermissionError`), the same for all three
+    so that account ids cannot be probed.
+    """
+    key = objects.mask_key(bearer_key(request) or "")
+    return error(
+        403,
+        f"The provided key '{key}' does not have access to account '{acct_id}' (or that "
+        "account does not exist). Application access may have been revoked.",
+        code="account_invalid",
+    )
+
+
+def reachable(state: FakeState, request: Request, acct_id: str) -> dict[str, Any] | Response:
+    """The stored account, or `no_access` when the platform cannot reach it."""
+    account = state.accounts.get(acct_id)
+    if account is None or acct_id in state.deauthorized:
+        return no_access(state, request, acct_id)
+    return account
 
 
 def _unknown_param(params: dict[str, Any], allowed: set[str]) -> Response | None:
@@ -145,16 +170,16 @@ def create_account(state: FakeState, request: Request) -> Response:
 
 
 def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     return Response.json(200, copy.deepcopy(account))
 
 
 def update_account(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     bad = _unknown_param(request.form, _UPDATE_PARAMS)
     if bad:
         return bad
@@ -162,8 +187,10 @@ def update_account(state: FakeState, request: Request, acct: str) -> Response:
 
 
 def delete_account(state: FakeState, request: Request, acct: str) -> Response:
-    if state.accounts.pop(acct, None) is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
+    del state.accounts[acct]
     return Response.json(200, {"deleted": True, "id": acct, "object": "account"})
 
 
@@ -184,8 +211,9 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
         return limit
-    # Newest first, as Stripe lists; ties keep creation order reversed.
-    ordered = list(state.accounts.values())[::-1]
+    # Newest first, as Stripe lists; ties keep creation order reversed. Accounts
+    # that revoked the platform's access are no longer its connected accounts.
+    ordered = [a for a in state.accounts.values() if a["id"] not in state.deauthorized][::-1]
     ordered.sort(key=lambda a: a["created"], reverse=True)
     ids = [a["id"] for a in ordered]
     start = 0
@@ -208,17 +236,17 @@ def list_accounts(state: FakeState, request: Request) -> Response:
 
 
 def list_capabilities(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     data = [objects.capability(account, name) for name in sorted(account["capabilities"])]
     return Response.json(200, objects.list_object(data, f"/v1/accounts/{acct}/capabilities", False))
 
 
 def retrieve_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     if request.method == "POST" and "requested" in request.form:
         if as_bool(request.form["requested"]):
             account["capabilities"].setdefault(name, "inactive")
@@ -247,9 +275,9 @@ def create_account_link(state: FakeState, request: Request) -> Response:
         if not params.get(required):
             return missing(required)
     acct, link_type = str(params["account"]), str(params["type"])
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct, 400)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     if link_type not in {"account_onboarding", "account_update"}:
         return error(
             400, "Invalid type: must be one of account_onboarding or account_update", param="type"
@@ -281,9 +309,9 @@ def create_account_link(state: FakeState, request: Request) -> Response:
 
 
 def create_login_link(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     if account["type"] != "express":
         return error(
             400,

@@ -63,13 +63,21 @@ class Link:
 
 @dataclass
 class Failure:
-    """A planned error or delay for the next ``times`` matching requests."""
+    """A planned error or delay for the next ``times`` matching requests.
+
+    ``saved``: the error is the endpoint's own answer, which Stripe saves for
+    the request's idempotency key (see `idempotency`); otherwise it comes from
+    a layer before the endpoint (rate limiter, validation) and nothing is saved.
+    ``executing``: the delay is spent executing, with the idempotency key held.
+    """
 
     matcher: str
     times: int
     status: int = 0
     body: dict[str, Any] | None = None
     delay: float = 0.0
+    saved: bool = False
+    executing: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         wanted_method, _, wanted_path = self.matcher.rpartition(" ")
@@ -85,6 +93,8 @@ class Replay:
     fingerprint: tuple[Any, ...]
     status: int
     body: dict[str, Any]
+    request_id: str
+    saved_at: float
 
 
 @dataclass
@@ -102,6 +112,8 @@ class FakeState:
     link_ttl: float = 300
     #: Stripe refuses login links until the account has submitted its details.
     login_links_require_onboarding: bool = True
+    #: Seconds Stripe keeps an idempotency key's saved answer (24 hours).
+    idempotency_ttl: float = 24 * 3600
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -109,6 +121,8 @@ class FakeState:
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], Replay] = field(default_factory=dict)
+    #: Idempotency keys of requests still executing.
+    in_flight: set[tuple[str, str]] = field(default_factory=set)
     requests: list[RecordedRequest] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     delays: list[Failure] = field(default_factory=list)
@@ -124,6 +138,7 @@ class FakeState:
             self.refresh_tokens.clear()
             self.links.clear()
             self.idempotency.clear()
+            self.in_flight.clear()
             self.requests.clear()
             self.failures.clear()
             self.delays.clear()
@@ -133,22 +148,24 @@ class FakeState:
             self.refusing = False
 
     @staticmethod
-    def _take(plans: list[Failure], method: str, path: str) -> Failure | None:
+    def _take(plans: list[Failure], method: str, path: str, **wanted: bool) -> Failure | None:
         for plan in plans:
-            if plan.matches(method, path):
+            if plan.matches(method, path) and all(
+                getattr(plan, name) == value for name, value in wanted.items()
+            ):
                 plan.times -= 1
                 if plan.times <= 0:
                     plans.remove(plan)
                 return plan
         return None
 
-    def take_failure(self, method: str, path: str) -> Failure | None:
+    def take_failure(self, method: str, path: str, *, saved: bool) -> Failure | None:
         with self.lock:
-            return self._take(self.failures, method, path)
+            return self._take(self.failures, method, path, saved=saved)
 
-    def take_delay(self, method: str, path: str) -> Failure | None:
+    def take_delay(self, method: str, path: str, *, executing: bool) -> Failure | None:
         with self.lock:
-            return self._take(self.delays, method, path)
+            return self._take(self.delays, method, path, executing=executing)
 
     # -- accounts ------------------------------------------------------------
 
