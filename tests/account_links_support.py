@@ -60,3 +60,14 @@ def hosted_onboarding(url: str, *, finish: bool = True) -> str:
     answer = requests.post(url, data=data, allow_redirects=False, timeout=5)
     assert answer.status_code in (302, 303), answer.text
     return answer.headers["Location"]
+
+
+@pytest.fixture(params=[0, None], ids=["no-retries", "production-retries"])
+def network_retries(request, account_links_mode, settings):
+    """Account Links mode with no retries, then with the app's default (the
+    ``stripe`` library retries 409 and 5xx answers itself, with the same key)."""
+    merged = {**settings.STRIPE_EXPRESS, "MAX_NETWORK_RETRIES": request.param}
+    if request.param is None:
+        del merged["MAX_NETWORK_RETRIES"]
+    settings.STRIPE_EXPRESS = merged
+    return request.param

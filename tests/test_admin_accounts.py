@@ -235,20 +235,46 @@ class TestRefreshAction:
     def test_refreshes_each_account_and_reports_failures_one_by_one(self, fake_stripe):
         good = stripe_account(fake_stripe)
         fake_stripe.complete_onboarding(good.stripe_id)
-        gone = ExpressAccountFactory(stripe_id="acct_gone")  # unknown to Stripe
+        broken = stripe_account(fake_stripe)
+        fake_stripe.fail_next(f"GET /v1/accounts/{broken.stripe_id}", status=400,
+                              code="parameter_invalid_empty", message="Boom.")
         client = staff_client("view_expressaccount", "change_expressaccount")
 
-        response = post_action(client, "refresh_from_stripe", [good, gone])
+        response = post_action(client, "refresh_from_stripe", [good, broken])
 
         assert response.status_code == 200
         assert "refresh_from_stripe" in action_names(response)
         msgs = messages_of(response)
         assert f"{good.stripe_id} is now Enabled." in msgs
         assert "Refreshed 1 account(s) from Stripe." in msgs
-        assert any(m.startswith("acct_gone could not be refreshed: No such account") for m in msgs)
+        assert f"{broken.stripe_id} could not be refreshed: Boom. (parameter_invalid_empty)" in msgs
         assert len(fake_stripe.requests_to("/v1/accounts/", "GET")) == 2  # one per account
         good.refresh_from_db()
         assert good.status == ExpressAccount.Status.ENABLED
+
+    @pytest.mark.parametrize("how", ["deleted", "deauthorized", "unknown"])
+    def test_an_account_stripe_no_longer_lets_us_reach_is_marked_disconnected(
+        self, fake_stripe, capture_signal, how
+    ):
+        account = stripe_account(fake_stripe)
+        if how == "deleted":
+            del fake_stripe.accounts[account.stripe_id]
+        elif how == "deauthorized":
+            fake_stripe.deauthorize(account.stripe_id)
+        else:
+            account = ExpressAccountFactory(stripe_id="acct_neverknown")
+        deauthorized = capture_signal(account_deauthorized)
+        client = staff_client("view_expressaccount", "change_expressaccount")
+
+        response = post_action(client, "refresh_from_stripe", [account])
+
+        assert messages_of(response) == [
+            f"{account.stripe_id} is now Disconnected.",
+            "Refreshed 1 account(s) from Stripe.",
+        ]
+        account.refresh_from_db()
+        assert account.status == ExpressAccount.Status.DISCONNECTED
+        assert [kw["account"].pk for kw in deauthorized] == [account.pk]
 
     def test_unreachable_stripe_is_a_message_not_a_500(self, fake_stripe):
         account = stripe_account(fake_stripe)
