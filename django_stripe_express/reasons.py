@@ -82,7 +82,7 @@ def _is_review(reason: str, requirements: Mapping[str, Any]) -> bool:
 
 def user_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str:
     """Why the account is limited, for its user ("" when it is not)."""
-    if not reason:
+    if not reason or not isinstance(reason, str):
         return ""
     if _is_review(reason, requirements or {}):
         return str(_USER_REVIEW)
@@ -91,7 +91,7 @@ def user_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str
 
 def staff_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str:
     """Why the account is limited and what lifts it, for support staff."""
-    if not reason:
+    if not reason or not isinstance(reason, str):
         return ""
     if _is_review(reason, requirements or {}):
         return str(_STAFF_REVIEW)

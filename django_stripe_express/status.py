@@ -83,8 +83,8 @@ _UNKNOWN = Reason(AccountStatus.RESTRICTED, STRIPE)
 
 def reason_for(disabled_reason: str) -> Reason | None:
     """The meaning of ``disabled_reason`` ("" or None: the account is not disabled)."""
-    if not disabled_reason:
-        return None
+    if not disabled_reason or not isinstance(disabled_reason, str):
+        return None  # not disabled, or not a value Stripe sends
     if disabled_reason in REASONS:
         return REASONS[disabled_reason]
     return _UNKNOWN_REJECTION if disabled_reason.startswith("rejected.") else _UNKNOWN

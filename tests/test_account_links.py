@@ -358,3 +358,22 @@ def test_idempotency_key_is_per_user_mode_parameters_and_failure(user, other_use
     assert key not in others
     assert len(others) == 6
     assert all(len(k) <= 255 for k in {key, *others})
+
+
+def test_return_stores_what_is_due_by_a_deadline_while_enabled(
+    logged_in_client, account_links_mode
+):
+    fake = account_links_mode
+    logged_in_client.get(CONNECT)
+    account = ExpressAccount.objects.get()
+    fake.complete_onboarding(account.stripe_id)
+    fake.require_by(account.stripe_id, ["external_account"], 1_900_000_000)
+    fake.require_by(account.stripe_id, ["company.tax_id"], 1_950_000_000, future=True)
+
+    response = logged_in_client.get(RETURN)
+
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.ENABLED
+    assert account.current_deadline == 1_900_000_000
+    assert account.future_requirements["currently_due"] == ["company.tax_id"]
+    assert texts(response) == ["Stripe still needs one thing from you: bank account."]

@@ -179,6 +179,51 @@ class TestChangePage:
             assert text in html, text
         assert "<expired>" not in html
 
+    def test_enabled_with_deadlines_shows_them_and_future_requirements(self):
+        now_due = datetime.datetime(2031, 3, 1, tzinfo=datetime.timezone.utc)
+        future_due = datetime.datetime(2031, 1, 15, tzinfo=datetime.timezone.utc)
+        account = ExpressAccountFactory(
+            requirements={
+                "currently_due": ["external_account"],
+                "past_due": [],
+                "current_deadline": int(now_due.timestamp()),
+            },
+            future_requirements={
+                "currently_due": ["company.tax_id"],
+                "eventually_due": ["company.tax_id", "company.address.city"],
+                "past_due": [],
+                "current_deadline": int(future_due.timestamp()),
+            },
+        )
+        client = staff_client("view_expressaccount")
+
+        page = client.get(change_url(account)).content.decode()
+        listed = client.get(reverse(CHANGELIST)).content.decode()
+
+        assert account.status == ExpressAccount.Status.ENABLED
+        future = page[page.index("Future requirements"):]
+        for text in ("company.tax_id", "company.address.city", "Jan. 15, 2031"):
+            assert text in future, text
+        assert "March 1, 2031" in page
+        assert "Jan. 15, 2031" in listed  # the deadline column: the earliest one
+
+    @pytest.mark.parametrize(
+        ("reason", "past_due", "words"),
+        [
+            ("rejected.platform_fraud", [], "Rejected by this platform: fraud."),
+            ("other", ["business_profile.url"], "the user can resolve it"),
+            ("action_required.requested_capabilities", [], "the platform must request one"),
+        ],
+    )
+    def test_says_who_disabled_the_account_and_what_lifts_it(self, reason, past_due, words):
+        account = ExpressAccountFactory(
+            disabled_reason=reason,
+            requirements={"past_due": past_due, "disabled_reason": reason},
+        )
+        page = staff_client("view_expressaccount").get(change_url(account)).content.decode()
+        assert f"<code>{reason}</code>: " in page
+        assert words in page
+
     def test_live_accounts_link_to_the_live_dashboard(self):
         account = ExpressAccountFactory(livemode=True)
         response = staff_client("view_expressaccount").get(change_url(account))

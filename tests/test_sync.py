@@ -40,6 +40,7 @@ def known_accounts(fake, count: int, *, livemode: bool = False) -> list[ExpressA
                 stripe_id=data["id"],
                 livemode=livemode,
                 requirements=data["requirements"],
+                future_requirements=data["future_requirements"],
                 capabilities=data["capabilities"],
                 country="US",
                 email=user.email,

@@ -261,6 +261,16 @@ class FakeStripe:
         """Restrict the account: ``fields`` past due, charges and payouts disabled."""
         return self.state.require_verification(acct_id, fields, disabled_reason)
 
+    def require_by(
+        self, acct_id: str, fields: list[str], deadline: int, *, future: bool = False
+    ) -> dict[str, Any]:
+        """Stripe asks for ``fields`` by ``deadline`` (Unix time); the account stays enabled.
+
+        ``future=True`` puts them in ``future_requirements`` (new rules that
+        take effect at ``deadline``) rather than ``requirements``.
+        """
+        return self.state.require_by(acct_id, fields, deadline, future=future)
+
     def issue_code(
         self, stripe_user_id: str | None = None, *, complete: bool = True, **account_fields: Any
     ) -> str:

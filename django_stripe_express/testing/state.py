@@ -236,6 +236,21 @@ class FakeState:
             account["capabilities"] = dict.fromkeys(account["capabilities"], "inactive")
             return copy.deepcopy(account)
 
+    def require_by(
+        self, acct_id: str, fields: list[str], deadline: int, *, future: bool
+    ) -> dict[str, Any]:
+        """Ask for ``fields`` by ``deadline`` while charges and payouts stay enabled."""
+        key = "future_requirements" if future else "requirements"
+        with self.lock:
+            account = self.account(acct_id)
+            current = account[key]
+            due = list(dict.fromkeys([*current["currently_due"], *fields]))
+            account[key] = objects.requirements(
+                due, eventually_due=current["eventually_due"], past_due=current["past_due"]
+            )
+            account[key]["current_deadline"] = int(deadline)
+            return copy.deepcopy(account)
+
     # -- OAuth codes ----------------------------------------------------------
 
     def issue_code(
