@@ -99,10 +99,9 @@ def token(state: FakeState, request: Request) -> Response:
     asserted = as_list(params.get("assert_capabilities"))
     missing = [c for c in asserted if c not in account["capabilities"]]
     if missing:
+        # The wording of Stripe's Express OAuth guide.
         return _oauth_error(
-            400,
-            "invalid_request",
-            f"The account does not have the asserted capabilities requested: {', '.join(missing)}",
+            400, "invalid_request", f"assert_capabilities expects capability: {missing[0]}"
         )
     refresh_token = objects.random_id("rt_", 48)
     state.refresh_tokens[refresh_token] = acct_id
@@ -234,8 +233,8 @@ def _account_from_prefill(
         "capabilities": dict.fromkeys(capabilities, "inactive"),
         "business_profile": profile,
     }
-    if user.get("currency"):
-        fields["default_currency"] = str(user["currency"]).lower()
+    # `stripe_user[currency]` and the address fields are Standard only: Express
+    # ignores them, as it ignores any field with an invalid value.
     return state.create_account(**fields)
 
 
