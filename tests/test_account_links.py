@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
 from django_stripe_express.onboarding.express_account import idempotency_key
@@ -377,3 +379,40 @@ def test_return_stores_what_is_due_by_a_deadline_while_enabled(
     assert account.current_deadline == 1_900_000_000
     assert account.future_requirements["currently_due"] == ["company.tax_id"]
     assert texts(response) == ["Stripe still needs one thing from you: bank account."]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "message", "shown"),
+    [
+        (
+            "pending_verification",
+            "pending_verification",
+            "Thanks! Stripe is verifying your details.",
+            "Stripe is checking your details",
+        ),
+        (
+            "review",
+            "restricted",
+            "Stripe still needs one thing from you: product description.",
+            "Stripe is reviewing this account and needs more information from you.",
+        ),
+    ],
+)
+def test_onboarding_can_end_in_verification_or_a_review(
+    logged_in_client, user, account_links_mode, outcome, status, message, shown
+):
+    link = logged_in_client.get(CONNECT)["Location"]
+
+    back = hosted_onboarding(link, outcome=outcome)
+    response = logged_in_client.get(local_path(back))
+
+    account = ExpressAccount.objects.get()
+    assert account.status == status
+    assert account.details_submitted
+    assert texts(response) == [message]
+    request = RequestFactory().get("/")
+    request.user = user
+    page = Template("{% load stripe_express %}{% stripe_express_button %}").render(
+        Context({"request": request})
+    )
+    assert shown in page

@@ -182,3 +182,14 @@ def test_account_read_failure_still_stores_the_connection(
     assert f"Could not read connected Stripe account {account.stripe_id}" in caplog.text
     attempt.refresh_from_db()
     assert attempt.outcome == Outcome.CONNECTED
+
+
+def test_a_connection_that_ends_in_a_review_is_stored_restricted(
+    logged_in_client, fake_stripe
+):
+    back_to_app(logged_in_client, submit_hosted_page(start(logged_in_client), outcome="review"))
+
+    account = ExpressAccount.objects.get()
+    assert account.status == ExpressAccount.Status.RESTRICTED
+    assert account.disabled_reason == "other"
+    assert account.past_due == ["business_profile.product_description"]

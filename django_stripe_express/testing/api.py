@@ -12,30 +12,16 @@ import re
 import time
 from typing import Any
 
+import stripe.params as P
+
+from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects
 from .oauth import bearer_key
 from .params import as_bool
+from .schema import validated
 from .state import FakeState, Link
 from .wire import Request, Response, Route
 
-_CREATE_PARAMS = {
-    "type",
-    "country",
-    "email",
-    "business_type",
-    "capabilities",
-    "metadata",
-    "controller",
-    "business_profile",
-    "settings",
-    "tos_acceptance",
-    "default_currency",
-    "individual",
-    "company",
-    "external_account",
-    "expand",
-}
-_UPDATE_PARAMS = _CREATE_PARAMS - {"type", "country", "controller"}
 _BUSINESS_TYPES = {"individual", "company", "non_profit", "government_entity"}
 
 
@@ -81,15 +67,6 @@ def reachable(state: FakeState, request: Request, acct_id: str) -> dict[str, Any
     return account
 
 
-def _unknown_param(params: dict[str, Any], allowed: set[str]) -> Response | None:
-    for name in params:
-        if name not in allowed:
-            return error(
-                400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
-            )
-    return None
-
-
 def _type_from(params: dict[str, Any]) -> str | None:
     if "type" in params:
         return str(params["type"])
@@ -103,6 +80,7 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
     """Apply create/update params shared by both endpoints to ``account``."""
 
     if "business_type" in params:
+        # An open enum in stripe's params types, a closed one at Stripe.
         if params["business_type"] not in _BUSINESS_TYPES:
             return error(
                 400,
@@ -143,11 +121,9 @@ def _satisfy(account: dict[str, Any], fields: list[str]) -> None:
         account["requirements"][key] = [f for f in account["requirements"][key] if f not in fields]
 
 
+@validated(P.AccountCreateParams)
 def create_account(state: FakeState, request: Request) -> Response:
     params = request.form
-    bad = _unknown_param(params, _CREATE_PARAMS)
-    if bad:
-        return bad
     account_type = _type_from(params)
     if account_type not in {"standard", "express", "custom"}:
         return error(400, "Invalid type: must be one of standard, express, or custom", param="type")
@@ -169,6 +145,7 @@ def create_account(state: FakeState, request: Request) -> Response:
     return Response.json(200, copy.deepcopy(account))
 
 
+@validated(P.AccountRetrieveParams)
 def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
@@ -176,16 +153,15 @@ def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
     return Response.json(200, copy.deepcopy(account))
 
 
+@validated(P.AccountUpdateParams)
 def update_account(state: FakeState, request: Request, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
         return account
-    bad = _unknown_param(request.form, _UPDATE_PARAMS)
-    if bad:
-        return bad
     return _apply(account, request.form) or Response.json(200, copy.deepcopy(account))
 
 
+@validated(P.AccountDeleteParams)
 def delete_account(state: FakeState, request: Request, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
@@ -207,6 +183,7 @@ def _limit(value: Any) -> int | Response:
     return limit
 
 
+@validated(P.AccountListParams)
 def list_accounts(state: FakeState, request: Request) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
@@ -235,6 +212,7 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects.list_object(copy.deepcopy(page), "/v1/accounts", has_more))
 
 
+@validated(P.AccountCapabilityListParams)
 def list_capabilities(state: FakeState, request: Request, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
@@ -243,37 +221,42 @@ def list_capabilities(state: FakeState, request: Request, acct: str) -> Response
     return Response.json(200, objects.list_object(data, f"/v1/accounts/{acct}/capabilities", False))
 
 
+@validated(P.AccountCapabilityRetrieveParams)
 def retrieve_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
         return account
-    if request.method == "POST" and "requested" in request.form:
+    if name not in CAPABILITY_NAMES:
+        return no_such_capability(name)
+    return Response.json(200, objects.capability(account, name))
+
+
+@validated(P.AccountCapabilityUpdateParams)
+def update_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
+    if name not in CAPABILITY_NAMES:
+        return no_such_capability(name)
+    if "requested" in request.form:
         if as_bool(request.form["requested"]):
             account["capabilities"].setdefault(name, "inactive")
         else:
             account["capabilities"].pop(name, None)
-    if name not in account["capabilities"] and request.method == "GET":
-        return error(
-            404, f"No such capability: '{name}'", code="resource_missing", param="capability"
-        )
     return Response.json(200, objects.capability(account, name))
+
+
+def no_such_capability(name: str) -> Response:
+    return error(404, f"No such capability: '{name}'", code="resource_missing", param="capability")
 
 
 def _valid_url(value: Any) -> bool:
     return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
 
 
+@validated(P.AccountLinkCreateParams)
 def create_account_link(state: FakeState, request: Request) -> Response:
     params = request.form
-    bad = _unknown_param(
-        params,
-        {"account", "type", "refresh_url", "return_url", "collect", "collection_options", "expand"},
-    )
-    if bad:
-        return bad
-    for required in ("account", "type"):
-        if not params.get(required):
-            return missing(required)
     acct, link_type = str(params["account"]), str(params["type"])
     account = reachable(state, request, acct)
     if isinstance(account, Response):
@@ -308,6 +291,7 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects.account_link(url, created, created + int(state.link_ttl)))
 
 
+@validated(P.AccountLoginLinkCreateParams)
 def create_login_link(state: FakeState, request: Request, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
@@ -327,6 +311,7 @@ def create_login_link(state: FakeState, request: Request, acct: str) -> Response
     return Response.json(200, objects.login_link(url, objects.now()))
 
 
+@validated(P.EventRetrieveParams)
 def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
     event = state.events.get(event_id)
     if event is None:
@@ -345,7 +330,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
     ("POST", re.compile(rf"/v1/accounts/{_ACCT}/login_links"), create_login_link),
     ("GET", re.compile(rf"/v1/accounts/{_ACCT}/capabilities"), list_capabilities),
     ("GET", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), retrieve_capability),
-    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), retrieve_capability),
+    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), update_capability),
     ("POST", re.compile(r"/v1/account_links"), create_account_link),
     ("GET", re.compile(r"/v1/events/(?P<event_id>evt_\w+)"), retrieve_event),
 ]

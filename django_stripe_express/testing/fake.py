@@ -252,6 +252,16 @@ class FakeStripe:
         """Make the account fully enabled, as after a finished hosted onboarding."""
         return self.state.complete_onboarding(acct_id)
 
+    def submit_for_verification(
+        self, acct_id: str, fields: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Onboarding submitted, Stripe still verifying ``fields`` (``pending_verification``)."""
+        return self.state.submit_for_verification(acct_id, fields)
+
+    def start_review(self, acct_id: str, fields: list[str] | None = None) -> dict[str, Any]:
+        """Onboarding submitted, then a review: ``disabled_reason: other``, ``fields`` past due."""
+        return self.state.start_review(acct_id, fields)
+
     def require_verification(
         self,
         acct_id: str,

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import objects, pages
 from .params import as_list, decode_query
-from .state import FakeState
+from .state import OUTCOMES, FakeState
 from .wire import Request, Response, Route
 
 _DEFAULT_CAPABILITIES = ["card_payments", "transfers"]
@@ -192,11 +192,14 @@ def authorize_submit(state: FakeState, request: Request) -> Response:
                 },
             )
         )
+    outcome = _outcome(request)
+    if outcome is None:
+        return _bad_outcome()
     stripe_user = params.get("stripe_user") if isinstance(params.get("stripe_user"), dict) else {}
     account = _account_from_prefill(state, stripe_user or {}, params)
     finish = request.form.get("finish") == "on"
     if finish:
-        state.complete_onboarding(account["id"])
+        state.finish_onboarding(account["id"], outcome)
     state.authorizations.append(
         {
             "client_id": params["client_id"],
@@ -251,10 +254,26 @@ def setup_page(state: FakeState, request: Request, acct: str, token: str) -> Res
         return Response.html(200, pages.setup_page(request.path, account))
     if expired or link.used:
         return Response.redirect(link.refresh_url)
+    outcome = _outcome(request)
+    if outcome is None:
+        return _bad_outcome()
     link.used = True
     if request.form.get("action", "agree") == "agree" and request.form.get("finish") == "on":
-        state.complete_onboarding(acct)
+        state.finish_onboarding(acct, outcome)
     return Response.redirect(link.return_url)
+
+
+def _outcome(request: Request) -> str | None:
+    """How the submitted hosted page ends onboarding (`state.OUTCOMES`); None if unknown."""
+    outcome = str(request.form.get("outcome") or "enabled")
+    return outcome if outcome in OUTCOMES else None
+
+
+def _bad_outcome() -> Response:
+    choices = ", ".join(OUTCOMES)
+    return Response.html(
+        400, pages.error_page("Unknown outcome", f"outcome must be one of: {choices}.")
+    )
 
 
 def dashboard(state: FakeState, request: Request, acct: str, token: str) -> Response:

@@ -14,11 +14,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects
 
 
 class FakeStripeError(Exception):
     """Misuse of the fake from a test, e.g. an unknown account id."""
+
+
+#: How the hosted onboarding page can end when the user finishes it.
+OUTCOMES = {
+    "enabled": "Verified: charges and payouts enabled",
+    "pending_verification": "Still verifying: Stripe checks a document (pending verification)",
+    "review": "Under review: Stripe asks for more information (disabled_reason other, past due)",
+}
 
 
 @dataclass
@@ -185,9 +194,7 @@ class FakeState:
             country=fields.pop("country", "US"),
             email=fields.pop("email", None),
             business_type=fields.pop("business_type", None),
-            capabilities=objects.normalize_capabilities(
-                fields.pop("capabilities", {"transfers": "inactive"})
-            ),
+            capabilities=self._capabilities(fields.pop("capabilities", {"transfers": "inactive"})),
             metadata=fields.pop("metadata", None),
             created=fields.pop("created", None),
         )
@@ -196,12 +203,26 @@ class FakeState:
             self.accounts[account["id"]] = account
             return copy.deepcopy(account)
 
+    @staticmethod
+    def _capabilities(value: Any) -> dict[str, str]:
+        """Capabilities from a test, held to what Stripe's types allow."""
+        capabilities = objects.normalize_capabilities(value)
+        for name, status in capabilities.items():
+            if name not in CAPABILITY_NAMES:
+                raise FakeStripeError(f"Stripe has no capability {name!r}")
+            if status not in objects.CAPABILITY_STATUSES:
+                raise FakeStripeError(
+                    f"An account's capability is one of {', '.join(objects.CAPABILITY_STATUSES)}"
+                    f", not {status!r} ({name})"
+                )
+        return capabilities
+
     def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
         """Deep-merge ``fields`` into the stored account; return a copy."""
         with self.lock:
             account = self.account(acct_id)
             if "capabilities" in fields:
-                fields["capabilities"] = objects.normalize_capabilities(fields["capabilities"])
+                fields["capabilities"] = self._capabilities(fields["capabilities"])
             objects.deep_merge(account, fields)
             return copy.deepcopy(account)
 
@@ -209,17 +230,64 @@ class FakeState:
         """Make the account fully enabled, as after a finished hosted onboarding."""
         with self.lock:
             account = self.account(acct_id)
-            account["details_submitted"] = True
+            self._submitted(account)
             account["charges_enabled"] = True
             account["payouts_enabled"] = True
-            account["business_type"] = account["business_type"] or "individual"
             account["requirements"] = objects.requirements()
-            account["future_requirements"] = objects.requirements()
             names = account["capabilities"] or ["transfers"]
             account["capabilities"] = dict.fromkeys(names, "active")
-            if account["tos_acceptance"].get("date") is None:
-                account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
             return copy.deepcopy(account)
+
+    def _submitted(self, account: dict[str, Any]) -> None:
+        """What submitting the hosted onboarding form always does."""
+        account["details_submitted"] = True
+        account["business_type"] = account["business_type"] or "individual"
+        account["future_requirements"] = objects.requirements()
+        if account["tos_acceptance"].get("date") is None:
+            account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
+
+    def submit_for_verification(self, acct_id: str, fields: list[str] | None) -> dict[str, Any]:
+        """Onboarding submitted; Stripe is still verifying ``fields``: nothing enabled yet."""
+        checking = list(fields or ["individual.verification.document"])
+        with self.lock:
+            account = self.account(acct_id)
+            self._submitted(account)
+            account["charges_enabled"] = False
+            account["payouts_enabled"] = False
+            account["requirements"] = objects.requirements(
+                pending_verification=checking,
+                disabled_reason="requirements.pending_verification",
+            )
+            account["capabilities"] = dict.fromkeys(account["capabilities"] or ["transfers"],
+                                                    "pending")
+            return copy.deepcopy(account)
+
+    def start_review(self, acct_id: str, fields: list[str] | None) -> dict[str, Any]:
+        """Onboarding submitted; Stripe reviews the account and asks for ``fields``.
+
+        As Stripe reports such a review: ``disabled_reason`` ``other`` with the
+        fields in ``past_due``, charges and payouts disabled.
+        """
+        asked = list(fields or ["business_profile.product_description"])
+        with self.lock:
+            account = self.account(acct_id)
+            self._submitted(account)
+            account["charges_enabled"] = False
+            account["payouts_enabled"] = False
+            account["requirements"] = objects.requirements(
+                asked, past_due=asked, disabled_reason="other"
+            )
+            account["capabilities"] = dict.fromkeys(account["capabilities"] or ["transfers"],
+                                                    "inactive")
+            return copy.deepcopy(account)
+
+    def finish_onboarding(self, acct_id: str, outcome: str) -> dict[str, Any]:
+        """End the hosted onboarding the way ``outcome`` (one of `OUTCOMES`) says."""
+        if outcome == "pending_verification":
+            return self.submit_for_verification(acct_id, None)
+        if outcome == "review":
+            return self.start_review(acct_id, None)
+        return self.complete_onboarding(acct_id)
 
     def require_verification(
         self, acct_id: str, fields: list[str] | None, disabled_reason: str
