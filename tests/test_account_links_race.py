@@ -18,7 +18,9 @@ RACERS = 4
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_racing_first_visits_create_exactly_one_account(account_links_mode, signals_received):
+def test_racing_first_visits_create_exactly_one_account(
+    account_links_mode, network_retries, signals_received
+):
     fake = account_links_mode
     user = UserFactory()
     # All but one create call wait at the fake, so every request reads "no
