@@ -44,7 +44,7 @@ def warn_malformed(account: HasRequirements, key: str, value: Any) -> None:
 def requirements_of(
     account: HasRequirements, field: str = "requirements"
 ) -> Mapping[str, Any]:
-    """The ``requirements`` dict (or ``future_requirements``), or an empty one if it is not a dict."""
+    """The ``requirements`` (or ``future_requirements``) dict; an empty one if not a dict."""
     value = getattr(account, field)
     if value in (None, "", [], {}):
         return {}

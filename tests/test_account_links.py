@@ -366,7 +366,7 @@ def test_return_stores_what_is_due_by_a_deadline_while_enabled(
     logged_in_client, account_links_mode
 ):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account = ExpressAccount.objects.get()
     fake.complete_onboarding(account.stripe_id)
     fake.require_by(account.stripe_id, ["external_account"], 1_900_000_000)
@@ -401,7 +401,7 @@ def test_return_stores_what_is_due_by_a_deadline_while_enabled(
 def test_onboarding_can_end_in_verification_or_a_review(
     logged_in_client, user, account_links_mode, outcome, status, message, shown
 ):
-    link = logged_in_client.get(CONNECT)["Location"]
+    link = logged_in_client.post(CONNECT)["Location"]
 
     back = hosted_onboarding(link, outcome=outcome)
     response = logged_in_client.get(local_path(back))

@@ -50,13 +50,13 @@ def test_a_server_error_at_creation_can_be_retried_at_once(logged_in_client, acc
     fake = account_links_mode
     fake.fail_next("POST /v1/accounts", status=500)  # saved for the key, as Stripe does
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert texts(response) == [STRIPE_ERROR]
     assert ConnectAttempt.objects.get().outcome == ConnectAttempt.Outcome.STRIPE_ERROR
     assert fake.accounts == {}
     # The next click is a new request for Stripe, not the 500 replayed for a day.
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
     assert to_onboarding(response, fake)
     account = ExpressAccount.objects.get()
     assert list(fake.accounts) == [account.stripe_id]
@@ -73,13 +73,13 @@ def test_changed_parameters_after_a_lost_answer_are_a_new_request(
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "TIMEOUT": 0.3, "COUNTRY": "US",
                                "MAX_NETWORK_RETRIES": 0}
     fake.delay_next("POST /v1/accounts", 0.8)
-    assert texts(logged_in_client.get(CONNECT)) == [UNREACHABLE]
+    assert texts(logged_in_client.post(CONNECT)) == [UNREACHABLE]
     wait_for_accounts(fake)
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "COUNTRY": "FR"}
     user.email = "new@example.com"
     user.save()
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert to_onboarding(response, fake)
     account = ExpressAccount.objects.get()
@@ -96,11 +96,11 @@ def test_a_slow_creation_retried_by_the_user_or_the_library_makes_one_account(
     # Stripe takes a second to create it: the first answer never arrives.
     fake.delay_next("POST /v1/accounts", 1.0, executing=True)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
     if network_retries == 0:
         assert texts(response) == [UNREACHABLE]
         wait_for_accounts(fake)
-        response = logged_in_client.get(CONNECT)  # the user tries again
+        response = logged_in_client.post(CONNECT)  # the user tries again
 
     assert to_onboarding(response, fake)
     account = ExpressAccount.objects.get()
@@ -128,7 +128,7 @@ def test_a_second_tab_while_the_first_is_still_creating(
     while not fake.state.in_flight:
         time.sleep(0.01)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
     tab.join()
 
     if network_retries == 0:
@@ -138,7 +138,7 @@ def test_a_second_tab_while_the_first_is_still_creating(
         ]
         attempt = ConnectAttempt.objects.get()
         assert attempt.error_code == "idempotency_key_in_use"
-        response = logged_in_client.get(CONNECT)
+        response = logged_in_client.post(CONNECT)
     assert to_onboarding(response, fake)
     assert ExpressAccount.objects.get().stripe_id == first[0]
     assert list(fake.accounts) == first
@@ -148,6 +148,6 @@ def test_a_second_tab_while_the_first_is_still_creating(
 def test_rate_limits_keep_the_key(logged_in_client, account_links_mode):
     fake = account_links_mode
     fake.fail_next("POST /v1/accounts", status=429)
-    logged_in_client.get(CONNECT)
-    assert to_onboarding(logged_in_client.get(CONNECT), fake)
+    logged_in_client.post(CONNECT)
+    assert to_onboarding(logged_in_client.post(CONNECT), fake)
     assert len(set(keys(fake))) == 1

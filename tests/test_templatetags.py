@@ -381,7 +381,7 @@ def test_enabled_with_a_deadline_says_what_and_by_when():
         "To keep your payouts on, Stripe needs these from you by May 2, 2031: "
         "Identity document Bank account"
     ) in page.text
-    path, _ = connect_target(page.link("Update your details"))
+    path, _ = connect_target(page.form("Update your details"))
     assert path == CONNECT
 
 
