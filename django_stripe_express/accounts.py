@@ -25,6 +25,7 @@ STRIPE_FIELDS = (
     "payouts_enabled",
     "details_submitted",
     "requirements",
+    "future_requirements",
     "capabilities",
     "country",
     "email",
@@ -68,6 +69,7 @@ def _values(data: Mapping[str, Any] | stripe.StripeObject) -> tuple[dict[str, An
         "payouts_enabled": bool(data.get("payouts_enabled")),
         "details_submitted": bool(data.get("details_submitted")),
         "requirements": storable_json(requirements)[0],
+        "future_requirements": storable_json(as_dict(data.get("future_requirements")))[0],
         "capabilities": storable_json(as_dict(data.get("capabilities")))[0],
     }
     texts = {**data, "disabled_reason": requirements.get("disabled_reason")}

@@ -6,6 +6,7 @@ to fix it. Errors stop the flows from working; warnings are unsafe or odd.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from importlib import import_module
 from types import ModuleType
@@ -18,6 +19,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import router
 from django.utils.module_loading import import_string
 
+from .capabilities import NAMES as CAPABILITY_NAMES
 from .conf import (
     ONBOARDING_CHOICES,
     ONBOARDING_OAUTH,
@@ -216,14 +218,16 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             hint='For example ["transfers"] or ["card_payments", "transfers"].',
             id=ID.format("E006"),
         )
-    elif raw.get("ASSERT_CAPABILITIES") and not capabilities:
-        yield Warning(
-            f"{_setting('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
-            "so there is nothing to assert.",
-            hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
-            "ASSERT_CAPABILITIES off.",
-            id=ID.format("W003"),
-        )
+    else:
+        yield from _check_capability_names(list(capabilities))
+        if raw.get("ASSERT_CAPABILITIES") and not capabilities:
+            yield Warning(
+                f"{_setting('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
+                "so there is nothing to assert.",
+                hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
+                "ASSERT_CAPABILITIES off.",
+                id=ID.format("W003"),
+            )
     business_type = raw.get("BUSINESS_TYPE")
     if business_type and business_type not in BUSINESS_TYPES:
         yield Error(
@@ -243,6 +247,32 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
                 hint="Remove it to use the default.",
                 id=ID.format("E008"),
             )
+
+
+def _check_capability_names(capabilities: list[str]) -> Iterable[CheckMessage]:
+    unknown = [name for name in capabilities if name not in CAPABILITY_NAMES]
+    if unknown:
+        guesses = [
+            guess
+            for name in unknown
+            for guess in difflib.get_close_matches(name.lower(), CAPABILITY_NAMES, n=1)
+        ]
+        yield Error(
+            f"{_setting('SUGGESTED_CAPABILITIES')} names capabilities Stripe does not "
+            f"have: {', '.join(repr(n) for n in unknown)}. Creating an account would "
+            "fail (parameter_unknown), and Express OAuth would ignore them.",
+            hint=(f"Did you mean {', '.join(repr(g) for g in guesses)}? " if guesses else "")
+            + "Names are Stripe's, e.g. 'transfers' or 'card_payments'.",
+            id=ID.format("E020"),
+        )
+    if "card_payments" in capabilities and "transfers" not in capabilities:
+        yield Warning(
+            f"{_setting('SUGGESTED_CAPABILITIES')} has 'card_payments' without "
+            "'transfers': since API version 2019-08-14 card payments no longer imply "
+            "transfers, so the platform could not send these accounts their money.",
+            hint="Add 'transfers' to SUGGESTED_CAPABILITIES.",
+            id=ID.format("W010"),
+        )
 
 
 def _check_callables(raw: dict[str, Any]) -> Iterable[CheckMessage]:

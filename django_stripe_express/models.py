@@ -45,6 +45,8 @@ class ExpressAccount(models.Model):
     payouts_enabled = models.BooleanField(_("payouts enabled"), default=False)
     details_submitted = models.BooleanField(_("details submitted"), default=False)
     requirements = models.JSONField(_("requirements"), default=dict, blank=True)
+    # What Stripe will require at `future_requirements.current_deadline`.
+    future_requirements = models.JSONField(_("future requirements"), default=dict, blank=True)
     capabilities = models.JSONField(_("capabilities"), default=dict, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
@@ -141,6 +143,18 @@ class ExpressAccount(models.Model):
     def current_deadline(self) -> int | None:
         """``requirements.current_deadline`` (a Unix timestamp), if usable."""
         return deadline_stamp(self)
+
+    @property
+    def future_currently_due(self) -> list[str]:
+        """Future requirements that already have a deadline (Stripe's "currently due")."""
+        future = "future_requirements"
+        return list(dict.fromkeys([*requirement_names(self, "past_due", field=future),
+                                   *requirement_names(self, "currently_due", field=future)]))
+
+    @property
+    def future_deadline(self) -> int | None:
+        """``future_requirements.current_deadline`` (a Unix timestamp), if usable."""
+        return deadline_stamp(self, field="future_requirements")
 
     @property
     def dashboard_url(self) -> str:

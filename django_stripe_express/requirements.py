@@ -1,5 +1,7 @@
 """Reading an account's stored ``requirements`` without trusting its shape.
 
+(``future_requirements`` has the same shape and the same readers: ``field=``.)
+
 ``requirements`` is Stripe's JSON as a webhook or a fetch delivered it. A
 value of an unexpected type (a string ``current_deadline``, a number in
 ``currently_due``, a list where a dict belongs) must not make every page with
@@ -23,6 +25,7 @@ _WARNED_ATTR = "_stripe_express_malformed_warned"
 class HasRequirements(Protocol):
     stripe_id: str
     requirements: Any
+    future_requirements: Any
 
 
 def warn_malformed(account: HasRequirements, key: str, value: Any) -> None:
@@ -38,44 +41,48 @@ def warn_malformed(account: HasRequirements, key: str, value: Any) -> None:
     )
 
 
-def requirements_of(account: HasRequirements) -> Mapping[str, Any]:
-    """The ``requirements`` dict, or an empty one if it is not a dict."""
-    value = account.requirements
+def requirements_of(
+    account: HasRequirements, field: str = "requirements"
+) -> Mapping[str, Any]:
+    """The ``requirements`` (or ``future_requirements``) dict; an empty one if not a dict."""
+    value = getattr(account, field)
     if value in (None, "", [], {}):
         return {}
     if not isinstance(value, Mapping):
-        warn_malformed(account, "requirements", value)
+        warn_malformed(account, field, value)
         return {}
     return value
 
 
-def _list_of(account: HasRequirements, key: str, kind: type[Any]) -> list[Any]:
-    value = requirements_of(account).get(key)
+def _list_of(account: HasRequirements, key: str, kind: type[Any], field: str) -> list[Any]:
+    value = requirements_of(account, field).get(key)
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        warn_malformed(account, f"requirements.{key}", value)
+        warn_malformed(account, f"{field}.{key}", value)
         return []
     kept = [item for item in value if isinstance(item, kind)]
     if len(kept) != len(value):
         odd = next(item for item in value if not isinstance(item, kind))
-        warn_malformed(account, f"requirements.{key}[]", odd)
+        warn_malformed(account, f"{field}.{key}[]", odd)
     return kept
 
 
-def names(account: HasRequirements, key: str) -> list[str]:
+def names(account: HasRequirements, key: str, *, field: str = "requirements") -> list[str]:
     """The requirement names under ``key`` (e.g. ``currently_due``): strings only."""
-    return _list_of(account, key, str)
+    return _list_of(account, key, str, field)
 
 
-def entries(account: HasRequirements, key: str) -> list[Mapping[str, Any]]:
+def entries(
+    account: HasRequirements, key: str, *, field: str = "requirements"
+) -> list[Mapping[str, Any]]:
     """The objects under ``key`` (e.g. ``errors``): dicts only."""
-    return _list_of(account, key, Mapping)
+    return _list_of(account, key, Mapping, field)
 
 
-def deadline_stamp(account: HasRequirements) -> int | None:
+def deadline_stamp(account: HasRequirements, *, field: str = "requirements") -> int | None:
     """``current_deadline`` as a Unix timestamp Python can turn into a date, or None."""
-    value = requirements_of(account).get("current_deadline")
+    value = requirements_of(account, field).get("current_deadline")
     if value is None or value == "":
         return None
     try:
@@ -84,14 +91,16 @@ def deadline_stamp(account: HasRequirements) -> int | None:
         stamp = int(value)
         datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError):
-        warn_malformed(account, "requirements.current_deadline", value)
+        warn_malformed(account, f"{field}.current_deadline", value)
         return None
     return stamp or None
 
 
-def deadline(account: HasRequirements) -> datetime.datetime | None:
+def deadline(
+    account: HasRequirements, *, field: str = "requirements"
+) -> datetime.datetime | None:
     """``current_deadline`` as an aware datetime, or None."""
-    stamp = deadline_stamp(account)
+    stamp = deadline_stamp(account, field=field)
     if stamp is None:
         return None
     return datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)

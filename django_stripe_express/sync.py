@@ -3,7 +3,9 @@
 The admin's "Refresh from Stripe" action and the ``stripe_express_sync`` command
 share these functions, so both store Stripe's view the same way: through
 `accounts.apply_account`, and with `account_updated` sent only when the status
-actually changed.
+actually changed. An account Stripe says the platform can no longer reach
+(revoked or deleted) is marked disconnected, as the flows do
+(`stripe_failures.mark_gone`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .accounts import UPDATE_FIELDS, apply_account, stripe_values
 from .client import get_client
 from .conf import app_settings
 from .models import ExpressAccount, database_alias
+from .onboarding.stripe_failures import is_gone, mark_gone
 from .signals import account_updated, notify
 
 #: Stripe's largest page: the command makes one call per 100 accounts.
@@ -67,12 +70,21 @@ def refresh_account(
 ) -> AccountChange:
     """Retrieve ``account`` from Stripe (one call), store it, signal a status change.
 
-    Stripe's errors (`stripe.StripeError`, including `APIConnectionError`)
+    An account the platform can no longer reach is marked disconnected. Other
+    Stripe errors (`stripe.StripeError`, including `APIConnectionError`)
     propagate: the caller reports them per account.
     """
     client = client or get_client()
-    data = client.v1.accounts.retrieve(account.stripe_id)
     previous_status = account.status
+    try:
+        data = client.v1.accounts.retrieve(account.stripe_id)
+    except stripe.StripeError as exc:
+        if not is_gone(exc):
+            raise
+        mark_gone(account)  # sends account_deauthorized
+        return AccountChange(
+            account.stripe_id, previous_status, account.status, ["deauthorized_at"]
+        )
     changed = _changed_fields(account, data)
     apply_account(account, data)
     account.save(update_fields=list(UPDATE_FIELDS))
@@ -182,11 +194,36 @@ def sync_one(
     try:
         data = client.v1.accounts.retrieve(stripe_id)
     except stripe.StripeError as exc:
-        result.failed += 1
-        result.errors.append((stripe_id, describe_error(exc)))
+        if not (is_gone(exc) and _disconnect(stripe_id, result, dry_run=dry_run)):
+            result.failed += 1
+            result.errors.append((stripe_id, describe_error(exc)))
         return result
     apply_page([data], result, dry_run=dry_run)
     return result
+
+
+def _disconnect(stripe_id: str, result: SyncResult, *, dry_run: bool) -> bool:
+    """Mark the stored account disconnected; False if this mode has none."""
+    account = ExpressAccount.objects.for_mode(app_settings.livemode).filter(
+        stripe_id=stripe_id
+    ).first()
+    if account is None:
+        return False
+    result.seen += 1
+    if not account.is_connected:
+        result.unchanged += 1
+        return True
+    previous_status = account.status
+    if dry_run:
+        account.deauthorized_at = timezone.now()
+        account.status = account.derive_status()
+    else:
+        mark_gone(account)
+    result.updated += 1
+    result.changes.append(
+        AccountChange(stripe_id, previous_status, account.status, ["deauthorized_at"])
+    )
+    return True
 
 
 def describe_error(exc: Exception) -> str:

@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from .account_links_support import account_links_mode, signals_received  # noqa: F401
+from .account_links_support import (  # noqa: F401
+    account_links_mode,
+    network_retries,
+    signals_received,
+)
 from .factories import ExpressAccountFactory, UserFactory
 
 

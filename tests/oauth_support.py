@@ -25,8 +25,13 @@ def start(client: Client, **params: Any) -> str:
     return str(response["Location"])
 
 
-def submit_hosted_page(authorize_url: str, *, action: str = "agree", finish: bool = True) -> str:
-    """Open the fake's authorize page, press a button; the redirect back (Location)."""
+def submit_hosted_page(
+    authorize_url: str, *, action: str = "agree", finish: bool = True, outcome: str | None = None
+) -> str:
+    """Open the fake's authorize page, press a button; the redirect back (Location).
+
+    ``outcome``: how Stripe's verification ends (the page's select, default enabled).
+    """
     page = requests.get(authorize_url, timeout=5)
     assert page.status_code == 200, page.text
     form_action = html.unescape(_FORM.search(page.text).group(1))  # type: ignore[union-attr]
@@ -34,6 +39,9 @@ def submit_hosted_page(authorize_url: str, *, action: str = "agree", finish: boo
     data = {"query": query, "action": action}
     if finish:
         data["finish"] = "on"
+    if outcome is not None:
+        assert f'<option value="{outcome}">' in page.text
+        data["outcome"] = outcome
     answer = requests.post(
         urljoin(authorize_url, form_action), data=data, allow_redirects=False, timeout=5
     )

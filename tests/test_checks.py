@@ -84,6 +84,9 @@ def test_valid_configuration_reports_nothing(settings):
         ({"WEBHOOK_TOLERANCE": 86400}, "W006", "300 seconds"),
         ({"WEBHOOK_SECRETS": ["whsec_fake"]}, "W009", "signing secret"),
         ({"CLIENT_ID": "ca_fake"}, "W009", "client id"),
+        ({"SUGGESTED_CAPABILITIES": ["transfer"]}, "E020", "Did you mean 'transfers'?"),
+        ({"SUGGESTED_CAPABILITIES": ["transfers", "payouts"]}, "E020", "'payouts'"),
+        ({"SUGGESTED_CAPABILITIES": ["card_payments"]}, "W010", "Add 'transfers'"),
     ],
 )
 def test_each_misconfiguration_has_its_id_and_hint(settings, changes, expected_id, hint_words):
@@ -297,3 +300,12 @@ def test_an_unknown_processing_mode(settings):
     output = run_check()
     assert ids(output) == {"django_stripe_express.E022"}
     assert "'inline', 'task'" in output
+
+
+def test_every_capability_stripe_lists_is_accepted(settings):
+    from stripe.params import AccountCreateParamsCapabilities
+
+    names = sorted(AccountCreateParamsCapabilities.__annotations__)
+    assert {"transfers", "card_payments", "us_bank_account_ach_payments"} <= set(names)
+    settings.STRIPE_EXPRESS = {**VALID, "SUGGESTED_CAPABILITIES": names}
+    assert ids(run_check()) == set()

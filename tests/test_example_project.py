@@ -139,7 +139,8 @@ def test_button_gallery_shows_every_state(server):
     assert status == 200
     assert re.findall(r'data-stripe-express-status="(\w+)"', body) == [
         "anonymous", "not_connected", "onboarding", "restricted",
-        "pending_verification", "enabled", "disabled", "disconnected",
+        "pending_verification", "restricted", "enabled", "enabled", "disabled", "disabled",
+        "disconnected",
     ]
     assert body.count("<style>") == 1
 

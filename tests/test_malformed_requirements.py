@@ -148,3 +148,34 @@ def test_a_signed_event_with_bad_values_leaves_the_pages_working(client, fake_st
         reverse("admin:django_stripe_express_expressaccount_change", args=[account.pk])
     )
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "future",
+    [
+        "PRIVATE",
+        ["PRIVATE"],
+        {"currently_due": [7, "company.tax_id"], "current_deadline": "soon-PRIVATE"},
+        {"currently_due": "company.tax_id-PRIVATE", "past_due": 3, "errors": "PRIVATE"},
+    ],
+    ids=["a string", "a list", "bad items and deadline", "bad groups"],
+)
+def test_malformed_future_requirements_never_break_a_page(future, caplog):
+    account = ExpressAccountFactory(future_requirements=future)  # enabled: the future is read
+    account.refresh_from_db()
+    with caplog.at_level(logging.WARNING, logger="django_stripe_express"):
+        html = render_button(account.user)
+        page = staff_client("view_expressaccount").get(
+            reverse("admin:django_stripe_express_expressaccount_change", args=[account.pk])
+        )
+        listing = staff_client("view_expressaccount").get(
+            reverse("admin:django_stripe_express_expressaccount_changelist")
+        )
+
+    assert 'data-stripe-express-status="enabled"' in html
+    assert "PRIVATE" not in html
+    assert (page.status_code, listing.status_code) == (200, 200)
+    assert "PRIVATE" not in page.content.decode()
+    assert_logged_without_the_value(account, caplog)
+    if isinstance(future, dict) and isinstance(future.get("currently_due"), list):
+        assert "Company tax ID" in html  # the usable item is still shown

@@ -358,3 +358,55 @@ def test_without_the_request_context_processor_the_user_variable_is_used(user):
         ("Update your details →", "post", CONNECT)
     ]
     assert account.stripe_id not in html
+
+
+def test_enabled_with_a_deadline_says_what_and_by_when():
+    deadline = datetime.datetime(2031, 5, 2, 12, tzinfo=datetime.timezone.utc)
+    account = ExpressAccountFactory(
+        requirements={
+            "currently_due": ["individual.verification.document", "external_account"],
+            "eventually_due": ["individual.verification.document", "external_account"],
+            "past_due": [],
+            "pending_verification": [],
+            "errors": [],
+            "disabled_reason": None,
+            "current_deadline": int(deadline.timestamp()),
+        }
+    )
+    page = button(account.user)
+    assert account.status == ExpressAccount.Status.ENABLED
+    assert page.status == "enabled"
+    assert "Payouts are on" in page.text
+    assert (
+        "To keep your payouts on, Stripe needs these from you by May 2, 2031: "
+        "Identity document Bank account"
+    ) in page.text
+    path, _ = connect_target(page.form("Update your details"))
+    assert path == CONNECT
+
+
+def test_enabled_shows_future_requirements_once_they_have_a_deadline():
+    deadline = datetime.datetime(2031, 9, 30, tzinfo=datetime.timezone.utc)
+    future = {
+        "currently_due": [],
+        "eventually_due": ["company.tax_id"],
+        "past_due": [],
+        "pending_verification": [],
+        "errors": [],
+        "disabled_reason": None,
+        "current_deadline": None,
+    }
+    account = ExpressAccountFactory(future_requirements=future)
+    assert "Stripe needs" not in button(account.user).text  # not due yet
+
+    account.future_requirements = {
+        **future,
+        "currently_due": ["company.tax_id"],
+        "current_deadline": int(deadline.timestamp()),
+    }
+    account.save()
+    page = button(account.user)
+    assert page.status == "enabled"
+    assert (
+        "To keep your payouts on, Stripe needs this from you by Sept. 30, 2031: Company tax ID"
+    ) in page.text

@@ -563,3 +563,22 @@ def test_the_account_is_read_locked(client, fake_stripe, onboarding_account):
         assert deliver(fake_stripe, client, event).content == b"processed"
     select = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT"))
     assert ("FOR UPDATE" in select) is connection.features.has_select_for_update
+
+
+def test_account_updated_stores_future_requirements_and_deadlines(
+    client, fake_stripe, onboarding_account
+):
+    acct = onboarding_account.stripe_id
+    fake_stripe.complete_onboarding(acct)
+    fake_stripe.require_by(acct, ["individual.verification.document"], T0 + 86400)
+    fake_stripe.require_by(acct, ["company.tax_id"], T0 + 7 * 86400, future=True)
+    event = fake_stripe.build_event("account.updated", account=acct, created=T0)
+
+    assert fake_stripe.post_event(client, event).status_code == 200
+
+    account = ExpressAccount.objects.get(pk=onboarding_account.pk)
+    assert account.status == ExpressAccount.Status.ENABLED  # still, until the deadline
+    assert account.currently_due == ["individual.verification.document"]
+    assert account.current_deadline == T0 + 86400
+    assert account.future_currently_due == ["company.tax_id"]
+    assert account.future_deadline == T0 + 7 * 86400

@@ -13,6 +13,7 @@ Accounts are never added here: they come from onboarding.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import stripe
@@ -47,6 +48,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "payouts_enabled",
         "details_submitted",
         "currently_due_count",
+        "deadline",
         "disabled_reason",
         "connected_at",
         "updated_at",
@@ -65,6 +67,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "dashboard_link",
         *STRIPE_FIELDS,
         "requirements_display",
+        "future_requirements_display",
         "capabilities_display",
         "connected_at",
         "deauthorized_at",
@@ -91,6 +94,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
             },
         ),
         (_("Requirements"), {"fields": ("requirements_display",)}),
+        (_("Future requirements"), {"fields": ("future_requirements_display",)}),
         (_("Capabilities"), {"fields": ("capabilities_display",)}),
         (_("Reassignments"), {"fields": ("reassignments_display",)}),
         (
@@ -150,6 +154,11 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def currently_due_count(self, obj: ExpressAccount) -> int:
         return len(obj.currently_due)
 
+    @admin.display(description=_("deadline"))
+    def deadline(self, obj: ExpressAccount) -> datetime.datetime | None:
+        """The earliest date by which Stripe needs something, even while enabled."""
+        return display.earliest_deadline(obj)
+
     @admin.display(description=_("Stripe dashboard"))
     def dashboard_link(self, obj: ExpressAccount) -> SafeString:
         return format_html(
@@ -161,6 +170,10 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("requirements"))
     def requirements_display(self, obj: ExpressAccount) -> str:
         return display.requirements_block(obj)
+
+    @admin.display(description=_("future requirements"))
+    def future_requirements_display(self, obj: ExpressAccount) -> str:
+        return display.requirements_block(obj, future=True)
 
     @admin.display(description=_("capabilities"))
     def capabilities_display(self, obj: ExpressAccount) -> str:

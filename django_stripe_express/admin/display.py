@@ -7,6 +7,8 @@ error reasons are data, not markup.
 
 from __future__ import annotations
 
+import datetime
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import requirements
 from ..models import ExpressAccount
+from ..reasons import staff_text
 from ..status import AccountStatus
 
 # Colours chosen to read on both the light and the dark admin theme.
@@ -46,19 +49,35 @@ def status_badge(account: ExpressAccount) -> SafeString:
     )
 
 
-def requirements_block(account: ExpressAccount) -> str:
-    """Every group of requirements, errors and the deadline: what is usable of
-    what Stripe sent (see `requirements`), never a 500 for a malformed value."""
-    groups = [(label, requirements.names(account, key)) for key, label in REQUIREMENT_GROUPS]
+def earliest_deadline(account: ExpressAccount) -> datetime.datetime | None:
+    """When Stripe next needs something: now or in the future requirements."""
+    dates = []
+    if account.currently_due or account.past_due:
+        dates.append(requirements.deadline(account))
+    if account.future_currently_due:
+        dates.append(requirements.deadline(account, field="future_requirements"))
+    return min((d for d in dates if d is not None), default=None)
+
+
+def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
+    """What Stripe needs now, or (``future``) what it will need at a coming deadline:
+    what is usable of what Stripe sent (see `requirements`), never a 500 for a
+    malformed value."""
+    field = "future_requirements" if future else "requirements"
+    groups = [
+        (label, requirements.names(account, key, field=field))
+        for key, label in REQUIREMENT_GROUPS
+    ]
     errors = [
         {
             "requirement": error.get("requirement", ""),
             "code": error.get("code", ""),
             "reason": error.get("reason", ""),
         }
-        for error in requirements.entries(account, "errors")
+        for error in requirements.entries(account, "errors", field=field)
     ]
-    when = requirements.deadline(account)
+    when = requirements.deadline(account, field=field)
+    reason = "" if future else account.disabled_reason
     return render_to_string(
         "admin/django_stripe_express/requirements.html",
         {
@@ -66,7 +85,9 @@ def requirements_block(account: ExpressAccount) -> str:
             "errors": errors,
             "deadline": when,
             "deadline_passed": when is not None and when < timezone.now(),
-            "disabled_reason": account.disabled_reason,
+            "disabled_reason": reason,
+            "disabled_reason_text": staff_text(reason, {"past_due": account.past_due}),
+            "future": future,
             "nothing_due": not any(items for _label, items in groups) and not errors,
         },
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
 import stripe
 from django.contrib import messages
@@ -30,6 +29,7 @@ from ..prefill import prefill_for
 from ..signals import account_connected, notify
 from .express_account import user_pk
 from .outcomes import fail_attempt, oauth_error_outcome, stripe_error_outcome
+from .repeated import repeated
 from .state import StateError, consume_state, issue_state
 
 logger = logging.getLogger(__name__)
@@ -74,14 +74,9 @@ def authorize_url(request: HttpRequest, state: str) -> str:
         "state": state,
         "redirect_uri": redirect_uri(request),
         "stripe_user": stripe_user,
+        **repeated("suggested_capabilities", app_settings.SUGGESTED_CAPABILITIES),
     }
-    url = get_client().oauth.authorize_url(params, {"express": True})
-    # The library writes lists as `key[0]=...`; Stripe documents this one as
-    # `suggested_capabilities[]=transfers`, so it is appended by hand.
-    capabilities = app_settings.SUGGESTED_CAPABILITIES
-    if capabilities:
-        url += "&" + urlencode([("suggested_capabilities[]", c) for c in capabilities])
-    return url
+    return get_client().oauth.authorize_url(params, {"express": True})
 
 
 def start(request: HttpRequest) -> HttpResponse:
@@ -158,8 +153,8 @@ def exchange_code(code: str) -> str:
     is how Stripe recommends acting for an Express account.
     """
     params: Any = {"grant_type": "authorization_code", "code": code}
-    if app_settings.ASSERT_CAPABILITIES and app_settings.SUGGESTED_CAPABILITIES:
-        params["assert_capabilities"] = app_settings.SUGGESTED_CAPABILITIES
+    if app_settings.ASSERT_CAPABILITIES:
+        params.update(repeated("assert_capabilities", app_settings.SUGGESTED_CAPABILITIES))
     response = get_client().oauth.token(params)
     return str(response["stripe_user_id"])
 

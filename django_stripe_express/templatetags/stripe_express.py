@@ -26,9 +26,10 @@ from django.utils.safestring import SafeString
 
 from .. import requirements
 from ..conf import app_settings
-from ..humanize import disabled_reason_text, humanize_requirements
+from ..humanize import humanize_requirements
 from ..models import ExpressAccount
-from ..status import AccountStatus
+from ..reasons import user_text
+from ..status import AccountStatus, reason_for
 
 register = template.Library()
 
@@ -71,6 +72,32 @@ def _with_next(url: str, next_url: str | None) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
+def _account_context(account: ExpressAccount) -> dict[str, Any]:
+    """What is due and by when, and why the account is limited, in the user's words."""
+    status = account.status
+    deadline = requirements.deadline(account)
+    if status == AccountStatus.PENDING_VERIFICATION:
+        items = account.pending_verification
+    elif status == AccountStatus.ENABLED:
+        # Still enabled, but Stripe wants these by a date: due now, and future
+        # requirements once they have a deadline of their own.
+        items = [*account.currently_due, *account.future_currently_due]
+        future = None
+        if account.future_currently_due:
+            future = requirements.deadline(account, field="future_requirements")
+        deadline = min((d for d in (deadline, future) if d is not None), default=None)
+    else:
+        items = [*account.past_due, *account.currently_due]
+    reason = reason_for(account.disabled_reason)
+    return {
+        "items_due": humanize_requirements(items),
+        "deadline": deadline,
+        "disabled_reason_text": user_text(account.disabled_reason, {"past_due": account.past_due}),
+        # Who can lift a restriction: "user", "platform", "stripe" ("" if none).
+        "action_by": reason.lifted_by if reason is not None else "",
+    }
+
+
 def button_context(
     request: HttpRequest | None,
     user: Any,
@@ -98,16 +125,11 @@ def button_context(
         "support_url": app_settings.SUPPORT_URL or "",
         "items_due": [],
         "deadline": None,
+        "disabled_reason_text": "",
+        "action_by": "",
     }
     if account is not None:
-        if status == AccountStatus.PENDING_VERIFICATION:
-            context["items_due"] = humanize_requirements(account.pending_verification)
-        else:
-            context["items_due"] = humanize_requirements(
-                [*account.past_due, *account.currently_due]
-            )
-        context["deadline"] = requirements.deadline(account)
-        context["disabled_reason_text"] = disabled_reason_text(account.disabled_reason)
+        context.update(_account_context(account))
     return context
 
 

@@ -46,10 +46,11 @@ def test_every_button_state_side_by_side(new_page):
     page = new_page()
     page.goto("/demo/states/")
     states = page.locator("[data-stripe-express-status]")
-    expect(states).to_have_count(8)
+    expect(states).to_have_count(11)
     assert states.evaluate_all("els => els.map(e => e.dataset.stripeExpressStatus)") == [
         "anonymous", "not_connected", "onboarding", "restricted",
-        "pending_verification", "enabled", "disabled", "disconnected",
+        "pending_verification", "restricted", "enabled", "enabled", "disabled", "disabled",
+        "disconnected",
     ]
     screenshot(page, "00-all-states", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
@@ -211,3 +212,26 @@ def test_opening_the_connect_address_starts_nothing(
     start.click()
     expect(page).to_have_url(re.compile(re.escape(fake.url) + "/"))
     assert account_links_server.account_of("bob") is not None
+
+
+def test_account_links_onboarding_can_end_in_a_review(
+    new_account_links_page, account_links_server, fake
+):
+    page = new_account_links_page()
+    log_in_as(page, account_links_server, "Carol")
+    card = stripe_card(page)
+    card.get_by_role("button", name="Connect with Stripe").click()
+
+    # The fake's hosted page lets the demo end onboarding as Stripe may: here in
+    # a review that asks for more (disabled_reason "other", items past due).
+    page.get_by_label("Then Stripe's verification ends as").select_option("review")
+    page.get_by_role("button", name="Agree and submit").click()
+
+    expect(page).to_have_url(re.compile(re.escape(account_links_server.url) + "/"))
+    expect(card).to_contain_text(
+        "Stripe is reviewing this account and needs more information from you."
+    )
+    expect(card.get_by_role("listitem")).to_have_text(["Product description"])
+    expect(card.get_by_role("button", name="Update your details")).to_be_visible()
+    screenshot(page, "12-account-links-review")
+    assert account_links_server.account_of("carol")[1] == "restricted"
