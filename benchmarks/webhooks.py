@@ -2,24 +2,34 @@
 
 Each delivery goes through Django's real ``WSGIHandler`` (URL routing, the usual
 middleware, the view, the real signature check, the real database), never
-through a shortcut. Phases, each over N events:
+through a shortcut, with Django's default database settings. Phases, each over
+N events, alternating in rounds:
 
-- ``new``: one newer event per account (applied: account UPDATE + event INSERT);
-- ``duplicate``: the same deliveries again (answered from one SELECT);
-- ``stale``: one older event per account (recorded as ignored);
 - ``floor``: a bare view that checks one HMAC, parses the JSON and runs one
-  ``UPDATE`` of the account: what any correct handler must at least do.
+  ``UPDATE`` of the account: what any correct handler must at least do;
+- ``inline new``: one newer event per account, applied in the request;
+- ``inline duplicate``: the same deliveries again;
+- ``inline stale``: one older event per account (recorded as ignored);
+- ``task request``: ``WEBHOOK_PROCESSING = "task"``, the request alone
+  (verify, record, enqueue with django-tasks-db's database backend);
+- ``task request, dummy``: the same with Django's ``DummyBackend``, whose
+  enqueue costs next to nothing: the app's own share of the request;
+
+then the peer, **dj-stripe**, in its own virtual environment
+(``benchmarks/peer_venv.sh``; ``djstripe_peer.py``): its ``account.updated``
+handling end to end, its account fetch answered by this app's fake Stripe.
 
 Run from the repository root::
 
+    bash benchmarks/peer_venv.sh          # once: dj-stripe's environment
     PYTHONPATH=. .venv/bin/python benchmarks/webhooks.py --events 2000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         PYTHONPATH=. .venv/bin/python benchmarks/webhooks.py --events 2000
 
-SQLite uses a throwaway file in a temporary folder; PostgreSQL a throwaway
-database (``--db-name``, default ``bench_webhooks``) created and dropped by
-Django's test-database machinery. Connections persist across requests
-(``CONN_MAX_AGE``), as in a production deployment.
+SQLite uses throwaway files in a temporary folder; PostgreSQL throwaway
+databases (``--db-name``, default ``bench_webhooks``, and ``bench_djstripe``)
+created and dropped by Django's test-database machinery. Connections persist
+across requests (``CONN_MAX_AGE``), as in a production deployment.
 """
 
 from __future__ import annotations
@@ -30,10 +40,13 @@ import hmac
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import django
@@ -41,40 +54,42 @@ from django.conf import settings
 
 SECRET = "whsec_benchmark"
 T0 = 1_700_000_000
+# dj-stripe accepts only keys shaped like Stripe's (24+ characters after the prefix).
+FAKE_KEY = "sk_test_" + "benchmark" * 3
+PEER_VENV = Path(__file__).resolve().parent / ".venv-djstripe"
+DATA = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
-def configure(db_name: str, tmpdir: str, prepared: bool = False) -> None:
+def common_settings(db_name: str, tmpdir: str, apps: list[str]) -> dict[str, Any]:
+    """What this app's run and the peer's (`djstripe_peer.py`) share: the
+    database (Django's defaults: no OPTIONS), the usual middleware."""
     url = os.environ.get("DATABASE_URL")
     if url:
         import environ
 
         database = environ.Env.db_url_config(url)
         database["TEST"] = {"NAME": db_name}
-        if prepared:
-            # psycopg 3: bind parameters on the server and prepare statements
-            # run five times, so PostgreSQL stops parsing and planning them.
-            database["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
     else:
         database = {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.path.join(tmpdir, "bench.sqlite3"),
-            "TEST": {"NAME": os.path.join(tmpdir, "bench_test.sqlite3")},
+            "NAME": os.path.join(tmpdir, f"{db_name}.sqlite3"),
+            "TEST": {"NAME": os.path.join(tmpdir, f"{db_name}_test.sqlite3")},
         }
-    database["CONN_MAX_AGE"] = 600
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="benchmark-only",
-        ALLOWED_HOSTS=["*"],
-        USE_TZ=True,
-        DATABASES={"default": database},
-        INSTALLED_APPS=[
+    database["CONN_MAX_AGE"] = 600  # connections persist, as in production
+    return {
+        "DEBUG": False,
+        "SECRET_KEY": "benchmark-only",
+        "ALLOWED_HOSTS": ["*"],
+        "USE_TZ": True,
+        "DATABASES": {"default": database},
+        "INSTALLED_APPS": [
             "django.contrib.auth",
             "django.contrib.contenttypes",
             "django.contrib.sessions",
             "django.contrib.messages",
-            "django_stripe_express",
+            *apps,
         ],
-        MIDDLEWARE=[
+        "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
             "django.middleware.common.CommonMiddleware",
@@ -82,18 +97,50 @@ def configure(db_name: str, tmpdir: str, prepared: bool = False) -> None:
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
         ],
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LOGGING_CONFIG": None,
+    }
+
+
+def configure(db_name: str, tmpdir: str) -> None:
+    settings.configure(
+        **common_settings(db_name, tmpdir, ["django_stripe_express", "django_tasks_db"]),
         ROOT_URLCONF=__name__,
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        TASKS=DATABASE_TASKS,
         STRIPE_EXPRESS={
             "SECRET_KEY": "sk_test_benchmark",
             "CLIENT_ID": "ca_benchmark",
             "WEBHOOK_SECRETS": [SECRET],
             "WEBHOOK_TOLERANCE": 3600,  # the events are signed up front
-            "API_BASE": "http://127.0.0.1:9",  # nothing may reach Stripe
+            "API_BASE": "http://127.0.0.1:9",  # overwritten with the fake's address
             "CONNECT_BASE": "http://127.0.0.1:9",
         },
-        LOGGING_CONFIG=None,
     )
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DUMMY_TASKS = {"default": {"BACKEND": (
+    "django.tasks" if find_spec("django.tasks") else "django_tasks"
+) + ".backends.dummy.DummyBackend"}}
+
+
+_switched: list[Any] = []
+
+
+def processing(mode: str) -> None:
+    """Switch ``WEBHOOK_PROCESSING`` and the task backend (``task-dummy``: the
+    DummyBackend), undoing the previous switch so that overrides never pile up."""
+    from django.test.utils import override_settings
+
+    while _switched:
+        _switched.pop().disable()
+    switch = override_settings(
+        TASKS=DUMMY_TASKS if mode == "task-dummy" else DATABASE_TASKS,
+        STRIPE_EXPRESS={**settings.STRIPE_EXPRESS,
+                        "WEBHOOK_PROCESSING": "task" if mode.startswith("task") else "inline"},
+    )
+    switch.enable()  # TASKS changed: the tasks framework rebuilds its backends
+    _switched.append(switch)
 
 
 # URLs (this module is the ROOT_URLCONF) ---------------------------------------
@@ -150,7 +197,8 @@ def signed(event: dict[str, Any]) -> Delivery:
     return Delivery(payload.encode(), signature_header(payload, SECRET))
 
 
-def environ_for(path: str, delivery: Delivery) -> dict[str, Any]:
+def environ_for(path: str, body: bytes, header: str) -> dict[str, Any]:
+    """A WSGI environ for Stripe posting `body` to `path`."""
     return {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
@@ -160,10 +208,10 @@ def environ_for(path: str, delivery: Delivery) -> dict[str, Any]:
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "CONTENT_TYPE": "application/json; charset=utf-8",
-        "CONTENT_LENGTH": str(len(delivery.body)),
-        "HTTP_STRIPE_SIGNATURE": delivery.header,
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_STRIPE_SIGNATURE": header,
         "HTTP_USER_AGENT": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-        "wsgi.input": io.BytesIO(delivery.body),
+        "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "https",
         "wsgi.errors": sys.stderr,
         "wsgi.version": (1, 0),
@@ -175,15 +223,16 @@ def environ_for(path: str, delivery: Delivery) -> dict[str, Any]:
 
 def run(
     handler: Callable[..., Iterable[bytes]], path: str, deliveries: list[Delivery], expect: bytes
-) -> tuple[float, int]:
-    """Seconds taken and statements executed for `deliveries`; checks every answer."""
+) -> tuple[float, int, int]:
+    """Seconds, data queries and all statements for `deliveries`; checks every answer."""
     from django.db import connection
 
-    statements = 0
+    data = statements = 0
 
     def count(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        nonlocal statements
+        nonlocal data, statements
         statements += 1
+        data += sql.lstrip().split(None, 1)[0].upper() in DATA
         return execute(sql, params, many, context)
 
     answers: list[str] = []
@@ -194,41 +243,69 @@ def run(
     with connection.execute_wrapper(count):
         started = time.perf_counter()
         for delivery in deliveries:
-            result = handler(environ_for(path, delivery), start_response)
+            result = handler(environ_for(path, delivery.body, delivery.header), start_response)
             content = b"".join(result)
             if content != expect:
                 raise SystemExit(f"{path}: expected {expect!r}, got {answers[-1]} {content!r}")
         elapsed = time.perf_counter() - started
-    return elapsed, statements
+    return elapsed, data, statements
 
 
-def build(n: int) -> tuple[list[Delivery], list[Delivery], list[Delivery], list[Delivery]]:
-    """Accounts in the database; new, stale and floor deliveries for them."""
+def build(n: int, fake: Any) -> dict[str, list[Delivery]]:
+    """Accounts (in the database and the fake); every phase's deliveries for them."""
     from django.contrib.auth import get_user_model
 
     from django_stripe_express.models import ExpressAccount
     from django_stripe_express.testing import build_event
-    from django_stripe_express.testing.objects import build_account
 
     users = get_user_model().objects.bulk_create(
         get_user_model()(username=f"bench{i}") for i in range(n + 20)
     )
-    stripe_accounts = [build_account(email=f"bench{i}@example.com") for i in range(n + 20)]
+    stripe_accounts = [fake.create_account(email=f"bench{i}@example.com") for i in range(n + 20)]
     ExpressAccount.objects.bulk_create(
         ExpressAccount(user=user, stripe_id=acct["id"], email=acct["email"])
         for user, acct in zip(users, stripe_accounts, strict=True)
     )
-    new, stale, floor = [], [], []
+    phases: dict[str, list[Delivery]] = {
+        "new": [], "stale": [], "floor": [], "task": [], "task_dummy": [], "peer_warmup": [],
+        "peer_new": [],
+    }
     for acct in stripe_accounts:
-        done = {**acct, "details_submitted": True, "charges_enabled": True,
-                "payouts_enabled": True}
-        new.append(signed(build_event("account.updated", done, account=acct["id"],
-                                      created=T0 + 10)))
-        stale.append(signed(build_event("account.updated", acct, account=acct["id"],
-                                        created=T0)))
-        floor.append(signed(build_event("account.updated", done, account=acct["id"],
-                                        created=T0 + 20)))
-    return new, stale, floor, []
+        done = fake.complete_onboarding(acct["id"])
+        for phase, created, obj in (
+            ("stale", T0, acct), ("new", T0 + 10, done), ("floor", T0 + 20, done),
+            ("task", T0 + 30, done), ("task_dummy", T0 + 35, done), ("peer_warmup", T0 + 40, done),
+            ("peer_new", T0 + 50, done),
+        ):
+            event = build_event("account.updated", obj, account=acct["id"], created=created)
+            phases[phase].append(signed(event))
+    return phases
+
+
+def run_peer(phases: dict[str, list[Delivery]], n: int, fake: Any, args: Any) -> dict[str, Any]:
+    """dj-stripe's figures, from its own environment (None when it is not set up)."""
+    python = Path(args.peer_venv) / "bin" / "python"
+    if not python.exists():
+        print(f"\n(peer skipped: no {python}; create it with bash benchmarks/peer_venv.sh)")
+        return {}
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        json.dump({
+            "warmup": [[d.body.decode(), d.header] for d in phases["peer_warmup"][:n]],
+            "new": [[d.body.decode(), d.header] for d in phases["peer_new"][:n]],
+        }, file)
+        file.flush()
+        calls = len(fake.requests)
+        out = subprocess.run(
+            [str(python), str(Path(__file__).with_name("djstripe_peer.py")),
+             "--deliveries", file.name, "--stripe-url", fake.url,
+             "--secret-key", fake.secret_key, "--webhook-secret", SECRET],
+            capture_output=True, text=True,
+        )
+    if out.returncode:
+        raise SystemExit(f"the peer failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["stripe_calls"] = len(fake.requests) - calls
+    return result
 
 
 def main() -> None:
@@ -237,18 +314,21 @@ def main() -> None:
     parser.add_argument("--round", type=int, default=100,
                         help="events per phase per round (phases alternate)")
     parser.add_argument("--sqlite-dir", default=None,
-                        help="folder for the SQLite file (default: the temp dir; "
-                        "/dev/shm takes the disk out of the measure)")
+                        help="folder for the SQLite files (default: the temp dir)")
     parser.add_argument("--db-name", default="bench_webhooks",
                         help="throwaway PostgreSQL database (dropped afterwards)")
-    parser.add_argument("--prepared", action="store_true",
-                        help="PostgreSQL with psycopg 3: server-side binding and "
-                        "prepared statements (OPTIONS server_side_binding, prepare_threshold)")
+    parser.add_argument("--peer-venv", default=str(PEER_VENV),
+                        help="dj-stripe's virtual environment (benchmarks/peer_venv.sh)")
     args = parser.parse_args()
     n = args.events
 
-    with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as tmpdir:
-        configure(args.db_name, tmpdir, args.prepared)
+    from django_stripe_express.testing import FakeStripe
+
+    fake_stripe = FakeStripe(secret_key=FAKE_KEY)
+    with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as tmpdir, fake_stripe as fake:
+        configure(args.db_name, tmpdir)
+        settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "API_BASE": fake.url,
+                                   "CONNECT_BASE": fake.url, "SECRET_KEY": fake.secret_key}
         django.setup()
         install_urls()
         from django.core.handlers.wsgi import WSGIHandler
@@ -256,48 +336,75 @@ def main() -> None:
 
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
-            new, stale, floor, _ = build(n)
+            phases = build(n, fake)
             handler = WSGIHandler()
-            # Warm up imports, URL resolver, connection, statement caches.
-            run(handler, "/floor/", floor[n:], b"ok")
-            run(handler, "/stripe/webhook/", new[n:], b"processed")
-            new, stale, floor = new[:n], stale[:n], floor[:n]
+            # Warm up imports, URL resolver, connection, caches.
+            processing("inline")
+            run(handler, "/floor/", phases["floor"][n:], b"ok")
+            run(handler, "/stripe/webhook/", phases["new"][n:], b"processed")
+            processing("task")
+            run(handler, "/stripe/webhook/", phases["task"][n:], b"queued")
+            processing("task-dummy")
+            run(handler, "/stripe/webhook/", phases["task_dummy"][n:], b"queued")
+            stripe_calls = len(fake.requests)
 
-            # Phases are interleaved in rounds so that a noisy machine (other
-            # processes, disk flushes) weighs on all of them alike.
-            phases = {
-                "floor (HMAC + 1 UPDATE)": ("/floor/", floor, b"ok"),
-                "new (applied)": ("/stripe/webhook/", new, b"processed"),
-                "duplicate": ("/stripe/webhook/", new, b"duplicate"),
-                "stale (ignored)": ("/stripe/webhook/", stale, b"ignored: stale"),
+            plan = {  # name: (mode, path, deliveries, expected answer)
+                "floor (HMAC + 1 UPDATE)": ("inline", "/floor/", phases["floor"], b"ok"),
+                "inline new (applied)": ("inline", "/stripe/webhook/", phases["new"], b"processed"),
+                "inline duplicate": ("inline", "/stripe/webhook/", phases["new"], b"duplicate"),
+                "inline stale (ignored)": (
+                    "inline", "/stripe/webhook/", phases["stale"], b"ignored: stale"),
+                "task request (queued)": ("task", "/stripe/webhook/", phases["task"], b"queued"),
+                "task request, dummy": (
+                    "task-dummy", "/stripe/webhook/", phases["task_dummy"], b"queued"),
             }
-            totals = {name: [0.0, 0] for name in phases}
+            totals = {name: [0.0, 0, 0] for name in plan}
             for start in range(0, n, args.round):
-                for name, (path, deliveries, expect) in phases.items():
-                    seconds, statements = run(
+                for name, (mode, path, deliveries, expect) in plan.items():
+                    processing(mode)
+                    seconds, data, statements = run(
                         handler, path, deliveries[start : start + args.round], expect
                     )
                     totals[name][0] += seconds
-                    totals[name][1] += int(statements)
-            results = [(name, float(t[0]), int(t[1])) for name, t in totals.items()]
+                    totals[name][1] += data
+                    totals[name][2] += statements
+            stripe_calls = len(fake.requests) - stripe_calls
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
+        vendor = connection.vendor
+        peer = run_peer(phases, n, fake, args)
 
-    floor_rate = n / results[0][1]
-    vendor = connection.vendor
-    prepared = ", prepared statements" if args.prepared and vendor == "postgresql" else ""
-    print(f"\n{n} events per phase on {vendor}{prepared} (Django {django.get_version()}, "
-          f"{args.round} per round, phases alternating)\n")
-    print(f"{'phase':<26}{'events/s':>10}{'ms/event':>10}{'queries/event':>15}"
-          f"{'vs floor':>10}")
-    for name, seconds, statements in results:
+    rows = [(name, float(t[0]), int(t[1]), int(t[2])) for name, t in totals.items()]
+    if peer:
+        for phase in ("new", "duplicate"):
+            figures = peer[phase]
+            rows.append((f"dj-stripe {phase}", figures["seconds"], figures["queries"], -1))
+    floor_rate = n / rows[0][1]
+    print(f"\n{n} events per phase on {vendor} (Django {django.get_version()}, default "
+          f"database settings, {args.round} per round, this app's phases alternating)\n")
+    print(f"{'phase':<26}{'events/s':>10}{'ms/event':>10}{'data q/event':>14}"
+          f"{'stmts/event':>13}{'vs floor':>10}")
+    for name, seconds, data, statements in rows:
         rate = n / seconds
-        print(f"{name:<26}{rate:>10.0f}{1000 * seconds / n:>10.3f}{statements / n:>15.2f}"
-              f"{rate / floor_rate:>9.0%}")
+        stmts = f"{statements / n:.2f}" if statements >= 0 else "-"
+        print(f"{name:<26}{rate:>10.0f}{1000 * seconds / n:>10.3f}{data / n:>14.2f}"
+              f"{stmts:>13}{rate / floor_rate:>9.0%}")
+    rate = {name: n / seconds for name, seconds, _, _ in rows}
+    print(f"\nStripe calls by this app: {stripe_calls} (goal: 0)")
+    new_q, dup_q = totals["inline new (applied)"][1] / n, totals["inline duplicate"][1] / n
+    print(f"data queries: new {new_q:.2f} (goal: at most 3), duplicate {dup_q:.2f} (goal: 1)")
+    task_ratio = rate["task request (queued)"] / floor_rate
+    dummy_ratio = rate["task request, dummy"] / floor_rate
+    print(f"task request: {task_ratio:.0%} of the floor's throughput (goal: at least 50%); "
+          f"{dummy_ratio:.0%} with an enqueue that costs nothing (DummyBackend)")
+    if peer:
+        print(f"peer: {peer['version']}; {peer['stripe_calls']} Stripe calls (answered by the "
+              f"fake) for its {3 * n} deliveries: warm-up, new, duplicate")
+        ratio = rate["inline new (applied)"] / rate["dj-stripe new"]
+        print(f"inline new vs dj-stripe new: {ratio:.1f}x (goal: at least 5x)")
     if vendor == "sqlite":
-        print("\n(SQLite: Django sends an explicit BEGIN for each transaction; it is counted.)")
-    ratio = (n / results[1][1]) / floor_rate
-    print(f"\nnew events: {ratio:.0%} of the floor's throughput (goal: at least 60%)")
+        print("\n(SQLite: Django sends an explicit BEGIN for each transaction: a statement, "
+              "not a data query.)")
 
 
 if __name__ == "__main__":

@@ -7,14 +7,19 @@ A v1 Account and an Accounts v2 account (`accounts_v2`) give the same fields.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import stripe
+from django.db.models import CharField
 from django.utils import timezone
 
 from .accounts_v2 import is_v2, v2_values
 from .models import ExpressAccount
+from .storable import storable_json, storable_text
+
+logger = logging.getLogger(__name__)
 
 # The model fields that mirror Stripe's Account object.
 STRIPE_FIELDS = (
@@ -22,6 +27,7 @@ STRIPE_FIELDS = (
     "payouts_enabled",
     "details_submitted",
     "requirements",
+    "future_requirements",
     "capabilities",
     "capability_details",
     "country",
@@ -44,32 +50,80 @@ def as_dict(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+#: Text fields, each with a column length.
+TEXT_FIELDS = ("country", "email", "business_type", "default_currency", "disabled_reason")
+#: JSON fields: Stripe's structures, made storable before they are written.
+JSON_FIELDS = ("requirements", "future_requirements", "capabilities", "capability_details")
+
+
 def stripe_values(data: Mapping[str, Any] | stripe.StripeObject) -> dict[str, Any]:
     """The model's values for a Stripe Account object (a dict or StripeObject)."""
+    return _values(data)[0]
+
+
+def _values(data: Mapping[str, Any] | stripe.StripeObject) -> tuple[dict[str, Any], list[str]]:
+    """`stripe_values`, and the text fields whose value is longer than the column.
+
+    Every value is one the database stores (see `storable`); a text too long
+    is left empty rather than cut: a cut email address is someone else's.
+    """
     data = as_dict(data)
-    if is_v2(data):
-        return v2_values(data)
+    values = v2_values(data) if is_v2(data) else _v1_values(data)
+    for name in JSON_FIELDS:
+        values[name] = storable_json(values[name])[0]
+    too_long = []
+    for name in TEXT_FIELDS:
+        value = values[name]
+        text = storable_text(str(value))[0] if value else ""
+        if len(text) > _max_length(name):
+            too_long.append(name)
+            text = ""
+        values[name] = text
+    return values, too_long
+
+
+def _v1_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A v1 Account's values, as Stripe sent them."""
     requirements = as_dict(data.get("requirements"))
     return {
         "charges_enabled": bool(data.get("charges_enabled")),
         "payouts_enabled": bool(data.get("payouts_enabled")),
         "details_submitted": bool(data.get("details_submitted")),
         "requirements": requirements,
+        "future_requirements": as_dict(data.get("future_requirements")),
         "capabilities": as_dict(data.get("capabilities")),
         "capability_details": {},
-        "country": data.get("country") or "",
-        "email": data.get("email") or "",
-        "business_type": data.get("business_type") or "",
-        "default_currency": data.get("default_currency") or "",
-        "disabled_reason": requirements.get("disabled_reason") or "",
+        "country": data.get("country"),
+        "email": data.get("email"),
+        "business_type": data.get("business_type"),
+        "default_currency": data.get("default_currency"),
+        "disabled_reason": requirements.get("disabled_reason"),
     }
+
+
+def _max_length(name: str) -> int:
+    field = ExpressAccount._meta.get_field(name)
+    assert isinstance(field, CharField)
+    assert field.max_length is not None
+    return field.max_length
 
 
 def apply_account(
     account: ExpressAccount, data: Mapping[str, Any] | stripe.StripeObject
-) -> None:
-    """Set `account`'s Stripe fields and status from `data`, without saving."""
-    for field, value in stripe_values(data).items():
+) -> list[str]:
+    """Set `account`'s Stripe fields and status from `data`, without saving.
+
+    Returns the fields left empty because Stripe's value does not fit (a
+    warning names them, never their value).
+    """
+    values, dropped = _values(data)
+    for field, value in values.items():
         setattr(account, field, value)
     account.synced_at = timezone.now()
     account.status = account.derive_status()
+    if dropped:
+        logger.warning(
+            "Stripe account %s: %s longer than the column allows, not stored",
+            account.stripe_id, ", ".join(dropped),
+        )
+    return dropped

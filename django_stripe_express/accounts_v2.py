@@ -233,6 +233,9 @@ def v2_values(data: Mapping[str, Any]) -> dict[str, Any]:
         "payouts_enabled": all(status == "active" for status in payouts),
         "details_submitted": not onboarding_due(requirements),
         "requirements": stored_requirements,
+        # v2 has no separate future requirements: entries eventually due are in
+        # `requirements` with their own deadline.
+        "future_requirements": {},
         "capabilities": statuses,
         "capability_details": {
             name: state["status_details"]

@@ -6,7 +6,10 @@ to fix it. Errors stop the flows from working; warnings are unsafe or odd.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +19,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import router
 from django.utils.module_loading import import_string
 
+from .capabilities import NAMES as CAPABILITY_NAMES
 from .conf import (
     ACCOUNTS_API_CHOICES,
     ACCOUNTS_V2,
@@ -23,6 +27,9 @@ from .conf import (
     ONBOARDING_CHOICES,
     ONBOARDING_OAUTH,
     SETTING_NAME,
+    WEBHOOK_PROCESSING_CHOICES,
+    WEBHOOK_PROCESSING_INLINE,
+    WEBHOOK_PROCESSING_TASK,
     known_keys,
 )
 
@@ -58,6 +65,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         *_check_onboarding(raw),
         *_check_accounts_api(raw),
         *_check_webhook_secrets(raw),
+        *_check_webhook_processing(raw),
         *_check_values(raw),
         *_check_callables(raw),
         *_check_urls(raw),
@@ -69,6 +77,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     key = raw.get("SECRET_KEY")
+    if isinstance(key, str):
+        key = key.strip()  # spaces around it are E016's (deployment_checks)
     if not key:
         yield Error(
             f"{_setting('SECRET_KEY')} is not set.",
@@ -107,7 +117,7 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if onboarding != ONBOARDING_OAUTH:
         return
     client_id = raw.get("CLIENT_ID")
-    if not isinstance(client_id, str) or not client_id.startswith("ca_"):
+    if not isinstance(client_id, str) or not client_id.strip().startswith("ca_"):
         yield Error(
             f"OAuth onboarding needs {_setting('CLIENT_ID')} set to your platform's "
             "client id (ca_...).",
@@ -190,13 +200,77 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         )
         return
     if not isinstance(secrets, (list, tuple)) or not all(
-        isinstance(s, str) and s.startswith("whsec_") for s in secrets
+        isinstance(s, str) and s.strip().startswith("whsec_") for s in secrets
     ):
         yield Error(
             f"{_setting('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",
             hint="Copy each endpoint's signing secret from the Stripe dashboard "
             "(Developers > Webhooks); list the old and new ones while rotating.",
             id=ID.format("E005"),
+        )
+
+
+def tasks_framework() -> ModuleType | None:
+    """Django's Tasks framework: ``django.tasks`` (6.0+), else the backport, else None."""
+    for name in ("django.tasks", "django_tasks"):
+        try:
+            return import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    mode = raw.get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE)
+    if mode not in WEBHOOK_PROCESSING_CHOICES:
+        yield Error(
+            f"{_setting('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
+            hint=f"Use one of {', '.join(repr(c) for c in WEBHOOK_PROCESSING_CHOICES)}.",
+            id=ID.format("E022"),
+        )
+        return
+    if mode != WEBHOOK_PROCESSING_TASK:
+        return
+    framework = tasks_framework()
+    if framework is None:
+        yield Error(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
+            "framework: Django 6.0 or later, or its backport.",
+            hint='Below Django 6.0: pip install "django-stripe-express[tasks]" (django-tasks); '
+            'or use WEBHOOK_PROCESSING = "inline".',
+            id=ID.format("E023"),
+        )
+        return
+    try:
+        backend = framework.task_backends["default"]
+        from .webhooks.tasks import process_webhook_event
+
+        backend.validate_task(process_webhook_event)
+    except Exception as exc:  # the framework's own errors name what is wrong
+        yield Error(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
+            f"cannot run the webhook's task ({type(exc).__name__}: {exc}).",
+            hint="Configure TASKS['default'] with a backend that accepts it (queue "
+            "'default'), e.g. django_tasks_db.DatabaseBackend.",
+            id=ID.format("E023"),
+        )
+        return
+    kind = type(backend).__name__
+    if kind == "ImmediateBackend":
+        yield Warning(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            "the ImmediateBackend (Django's default when TASKS is not set): events are "
+            "still applied inside the webhook's request.",
+            hint="Set TASKS['default'] to a backend with a worker (e.g. "
+            "django_tasks_db.DatabaseBackend and its db_worker command).",
+            id=ID.format("W012"),
+        )
+    elif kind == "DummyBackend":
+        yield Warning(
+            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            "the DummyBackend, which never runs tasks: events stay 'received'.",
+            hint="Use a backend with a worker outside of tests.",
+            id=ID.format("W013"),
         )
 
 
@@ -210,14 +284,16 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             hint='For example ["transfers"] or ["card_payments", "transfers"].',
             id=ID.format("E006"),
         )
-    elif raw.get("ASSERT_CAPABILITIES") and not capabilities:
-        yield Warning(
-            f"{_setting('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
-            "so there is nothing to assert.",
-            hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
-            "ASSERT_CAPABILITIES off.",
-            id=ID.format("W003"),
-        )
+    else:
+        yield from _check_capability_names(list(capabilities))
+        if raw.get("ASSERT_CAPABILITIES") and not capabilities:
+            yield Warning(
+                f"{_setting('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
+                "so there is nothing to assert.",
+                hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
+                "ASSERT_CAPABILITIES off.",
+                id=ID.format("W003"),
+            )
     business_type = raw.get("BUSINESS_TYPE")
     if business_type and business_type not in BUSINESS_TYPES:
         yield Error(
@@ -237,6 +313,32 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
                 hint="Remove it to use the default.",
                 id=ID.format("E008"),
             )
+
+
+def _check_capability_names(capabilities: list[str]) -> Iterable[CheckMessage]:
+    unknown = [name for name in capabilities if name not in CAPABILITY_NAMES]
+    if unknown:
+        guesses = [
+            guess
+            for name in unknown
+            for guess in difflib.get_close_matches(name.lower(), CAPABILITY_NAMES, n=1)
+        ]
+        yield Error(
+            f"{_setting('SUGGESTED_CAPABILITIES')} names capabilities Stripe does not "
+            f"have: {', '.join(repr(n) for n in unknown)}. Creating an account would "
+            "fail (parameter_unknown), and Express OAuth would ignore them.",
+            hint=(f"Did you mean {', '.join(repr(g) for g in guesses)}? " if guesses else "")
+            + "Names are Stripe's, e.g. 'transfers' or 'card_payments'.",
+            id=ID.format("E020"),
+        )
+    if "card_payments" in capabilities and "transfers" not in capabilities:
+        yield Warning(
+            f"{_setting('SUGGESTED_CAPABILITIES')} has 'card_payments' without "
+            "'transfers': since API version 2019-08-14 card payments no longer imply "
+            "transfers, so the platform could not send these accounts their money.",
+            hint="Add 'transfers' to SUGGESTED_CAPABILITIES.",
+            id=ID.format("W010"),
+        )
 
 
 def _check_callables(raw: dict[str, Any]) -> Iterable[CheckMessage]:
@@ -314,9 +416,9 @@ def _check_installed_apps() -> Iterable[CheckMessage]:
 
 
 def _check_databases() -> Iterable[CheckMessage]:
-    from .models import ConnectAttempt, ExpressAccount, WebhookEvent
+    from .models import AccountReassignment, ConnectAttempt, ExpressAccount, WebhookEvent
 
-    models = (ExpressAccount, ConnectAttempt, WebhookEvent)
+    models = (ExpressAccount, ConnectAttempt, WebhookEvent, AccountReassignment)
     aliases = {model.__name__: router.db_for_write(model) for model in models}
     if len(set(aliases.values())) > 1:
         routes = ", ".join(f"{name} to {alias!r}" for name, alias in aliases.items())

@@ -24,6 +24,10 @@ ACCOUNTS_API_CHOICES = (ACCOUNTS_V2, ACCOUNTS_V1)
 #: The classic Express split: the platform collects Stripe's fees and covers losses.
 EXPRESS_RESPONSIBILITIES = {"fees_collector": "application", "losses_collector": "application"}
 
+WEBHOOK_PROCESSING_INLINE = "inline"
+WEBHOOK_PROCESSING_TASK = "task"
+WEBHOOK_PROCESSING_CHOICES = (WEBHOOK_PROCESSING_INLINE, WEBHOOK_PROCESSING_TASK)
+
 
 class MissingSetting(ImproperlyConfigured):
     """A required ``STRIPE_EXPRESS`` key is missing or empty."""
@@ -156,6 +160,11 @@ class Settings:
     @property
     def WEBHOOK_MAX_BODY_SIZE(self) -> int:
         return int(self._get("WEBHOOK_MAX_BODY_SIZE", 512 * 1024))
+
+    @property
+    def WEBHOOK_PROCESSING(self) -> str:
+        """``"inline"`` (in the request) or ``"task"`` (Django's Tasks framework)."""
+        return str(self._get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE))
 
     @property
     def WEBHOOK_REFETCH_ACCOUNT(self) -> bool:

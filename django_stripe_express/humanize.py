@@ -3,7 +3,7 @@
 Stripe names what it still needs with field paths (``external_account``,
 ``individual.verification.document``, ``tos_acceptance.date``...). Users need
 "bank account" or "identity document" instead; this module turns one into the
-other for the template tag, and says why an account is disabled.
+other for the template tag. Why an account is disabled is in `reasons`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .humanize_v2 import humanize_v2_requirement, is_v2_requirement, user_disabled_text
+from .humanize_v2 import humanize_v2_requirement, is_v2_requirement
 
 # Who the requirement is about: stripped before matching, so that
 # `representative.verification.document` and `person_1AbC.verification.document`
@@ -56,21 +56,6 @@ _REQUIREMENT_NAMES: tuple[tuple[re.Pattern[str], Promise], ...] = tuple(
     )
 )
 
-# Why Stripe disabled an account, for the `disabled` state.
-_DISABLED_REASONS: dict[str, Promise] = {
-    "rejected.fraud": _("Stripe closed this account because of suspected fraud."),
-    "rejected.terms_of_service": _(
-        "Stripe closed this account because of a terms of service violation."
-    ),
-    "rejected.listed": _("Stripe closed this account because it appears on a sanctions list."),
-    "rejected.other": _("Stripe closed this account."),
-    "listed": _("Stripe is reviewing this account against sanctions lists."),
-    "platform_paused": _("Payouts for this account are paused by this site."),
-    "other": _("Stripe has disabled this account."),
-}
-_DEFAULT_DISABLED_REASON = _("Stripe has disabled this account.")
-
-
 def humanize_requirement(name: str) -> str:
     """Plain words for one of Stripe's requirement names (translated)."""
     if is_v2_requirement(name):  # an Accounts v2 path
@@ -93,11 +78,3 @@ def humanize_requirements(names: Iterable[str]) -> list[str]:
     for name in names:
         seen.setdefault(humanize_requirement(name), None)
     return list(seen)
-
-
-def disabled_reason_text(reason: str) -> str:
-    """Why the account is disabled, in plain words (translated)."""
-    v2_text = user_disabled_text(reason)  # an Accounts v2 status detail code
-    if v2_text is not None:
-        return v2_text
-    return str(_DISABLED_REASONS.get(reason, _DEFAULT_DISABLED_REASON))

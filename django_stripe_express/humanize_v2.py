@@ -100,8 +100,10 @@ RESOLUTION_TEXTS: dict[str, Promise] = {
     "no_resolution": _("This cannot be resolved."),
 }
 
-#: For the user, when the account is disabled: why, for codes the user cannot fix.
-USER_DISABLED_TEXTS: dict[str, Promise] = {
+#: For the user: why the account is limited, for every status detail code (the
+#: account's ``disabled_reason``). Never a code: plain words, never blaming.
+USER_TEXTS: dict[str, Promise] = {
+    "determining_status": _("Stripe is still setting up your account."),
     "rejected_fraud": _("Stripe closed this account because of suspected fraud."),
     "rejected_incomplete_verification": _(
         "Stripe closed this account because it could not complete the verification."
@@ -116,6 +118,8 @@ USER_DISABLED_TEXTS: dict[str, Promise] = {
     "rejected_terms_of_service": _(
         "Stripe closed this account because of a terms of service violation."
     ),
+    "requirements_past_due": _("Stripe needs more information before it can send payouts."),
+    "requirements_pending_verification": _("Stripe is verifying the information you sent."),
     "restricted_other": _("Stripe has restricted this account."),
     "unsupported_business": _("Stripe cannot pay out to this kind of business."),
     "unsupported_country": _("Stripe cannot pay out to accounts in your country."),
@@ -148,8 +152,3 @@ def code_text(code: str) -> str:
 
 def resolution_text(resolution: str) -> str:
     return str(RESOLUTION_TEXTS.get(resolution, resolution))
-
-
-def user_disabled_text(code: str) -> str | None:
-    text = USER_DISABLED_TEXTS.get(code)
-    return str(text) if text is not None else None

@@ -13,6 +13,8 @@ from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .requirements import deadline_stamp
+from .requirements import names as requirement_names
 from .status import AccountStatus, derive_status
 from .status_v2 import derive_status_v2
 
@@ -57,6 +59,8 @@ class ExpressAccount(models.Model):
     payouts_enabled = models.BooleanField(_("payouts enabled"), default=False)
     details_submitted = models.BooleanField(_("details submitted"), default=False)
     requirements = models.JSONField(_("requirements"), default=dict, blank=True)
+    # What Stripe will require at `future_requirements.current_deadline`.
+    future_requirements = models.JSONField(_("future requirements"), default=dict, blank=True)
     capabilities = models.JSONField(_("capabilities"), default=dict, blank=True)
     # v2 accounts: why each capability has its status, ``{name: [{code, resolution}]}``.
     capability_details = models.JSONField(_("capability details"), default=dict, blank=True)
@@ -101,6 +105,11 @@ class ExpressAccount(models.Model):
             models.Index(fields=["status"], name="stripe_express_acct_status"),
             models.Index(fields=["-connected_at"], name="stripe_express_acct_conn"),
         ]
+        permissions = [
+            # Moves payouts to another person: more than "change" (which only
+            # refreshes Stripe's data), see `reassign.reassign_account`.
+            ("reassign_expressaccount", _("Can reassign an Express account to another user")),
+        ]
 
     def __str__(self) -> str:
         mode = "live" if self.livemode else "test"
@@ -118,9 +127,12 @@ class ExpressAccount(models.Model):
             return derive_status_v2(
                 disconnected=self.deauthorized_at is not None,
                 details_submitted=self.details_submitted,
-                requirements=self.requirements or {},
-                capabilities=self.capabilities or {},
-                capability_details=self.capability_details or {},
+                requirements={
+                    "past_due": self.past_due,
+                    "pending_verification": self.pending_verification,
+                },
+                capabilities=_mapping(self.capabilities),
+                capability_details=_mapping(self.capability_details),
             )
         return derive_status(
             disconnected=self.deauthorized_at is not None,
@@ -128,7 +140,11 @@ class ExpressAccount(models.Model):
             charges_enabled=self.charges_enabled,
             payouts_enabled=self.payouts_enabled,
             disabled_reason=self.disabled_reason,
-            requirements=self.requirements or {},
+            # Only the usable parts of what Stripe sent (see `requirements`).
+            requirements={
+                "past_due": self.past_due,
+                "pending_verification": self.pending_verification,
+            },
         )
 
     @property
@@ -139,21 +155,37 @@ class ExpressAccount(models.Model):
     def is_connected(self) -> bool:
         return self.deauthorized_at is None
 
+    # Malformed values in `requirements` are dropped (and logged) by these
+    # readers, so that one bad event cannot break a page that shows the account.
+
     @property
     def currently_due(self) -> list[str]:
-        return list((self.requirements or {}).get("currently_due") or [])
+        return requirement_names(self, "currently_due")
 
     @property
     def past_due(self) -> list[str]:
-        return list((self.requirements or {}).get("past_due") or [])
+        return requirement_names(self, "past_due")
 
     @property
     def pending_verification(self) -> list[str]:
-        return list((self.requirements or {}).get("pending_verification") or [])
+        return requirement_names(self, "pending_verification")
 
     @property
     def current_deadline(self) -> int | None:
-        return (self.requirements or {}).get("current_deadline")
+        """``requirements.current_deadline`` (a Unix timestamp), if usable."""
+        return deadline_stamp(self)
+
+    @property
+    def future_currently_due(self) -> list[str]:
+        """Future requirements that already have a deadline (Stripe's "currently due")."""
+        future = "future_requirements"
+        return list(dict.fromkeys([*requirement_names(self, "past_due", field=future),
+                                   *requirement_names(self, "currently_due", field=future)]))
+
+    @property
+    def future_deadline(self) -> int | None:
+        """``future_requirements.current_deadline`` (a Unix timestamp), if usable."""
+        return deadline_stamp(self, field="future_requirements")
 
     @property
     def dashboard_url(self) -> str:
@@ -163,7 +195,7 @@ class ExpressAccount(models.Model):
 
 
 class ConnectAttempt(models.Model):
-    """One trip through onboarding: the OAuth `state` and how it ended."""
+    """One trip through onboarding: the OAuth `state` (hashed) and how it ended."""
 
     class Flow(models.TextChoices):
         OAUTH = "oauth", _("OAuth")
@@ -192,7 +224,10 @@ class ConnectAttempt(models.Model):
         verbose_name=_("user"),
     )
     flow = models.CharField(_("flow"), max_length=16, choices=Flow.choices, default=Flow.OAUTH)
-    state = models.CharField(_("state"), max_length=128, unique=True, editable=False)
+    # A keyed hash of the OAuth state (`state_hash.hash_state`), never the state
+    # itself: a pending state is a live token. Account Links attempts carry a
+    # random value (their flow has no state), which keeps the column unique.
+    state_hash = models.CharField(_("state hash"), max_length=64, unique=True, editable=False)
     livemode = models.BooleanField(_("live mode"), default=False)
     next_url = models.CharField(_("next URL"), max_length=2048, blank=True)
     created_at = models.DateTimeField(_("started at"), default=timezone.now)
@@ -276,11 +311,56 @@ class WebhookEvent(models.Model):
         return f"{self.type} {self.stripe_id} ({self.get_status_display()})"
 
 
+class AccountReassignment(models.Model):
+    """Staff moved an account to another user: from whom, to whom, by whom, why.
+
+    Kept when users are deleted (the names as they were are in ``summary``),
+    never edited; the admin shows them on the account's page.
+    """
+
+    account = models.ForeignKey(
+        ExpressAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="reassignments",
+        verbose_name=_("Express account"),
+    )
+    stripe_id = models.CharField(_("Stripe account id"), max_length=255)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("from user"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("to user"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("by"),
+    )
+    summary = models.CharField(_("summary"), max_length=1024)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account reassignment")
+        verbose_name_plural = _("account reassignments")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    # Stripe's JSON as stored: a value of another type counts as absent.
+    return value if isinstance(value, dict) else {}
+
+
 def database_alias() -> str:
     """The database the app writes to, as ``DATABASE_ROUTERS`` decide.
 
     Transactions name it (``transaction.atomic(using=...)``) so that they
     cover the queries they wrap wherever a router sends the app's models.
-    Check E013 keeps all three models on one database.
+    Check E013 keeps all the app's models on one database.
     """
     return router.db_for_write(ExpressAccount)

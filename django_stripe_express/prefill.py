@@ -1,8 +1,8 @@
 """What the OAuth link prefills on Stripe's onboarding form.
 
 ``STRIPE_EXPRESS["PREFILL"]`` names a ``callable(request) -> dict``; this module
-has the default and the list of ``stripe_user[...]`` fields Stripe documents for
-Express, so nothing else is ever sent.
+has the default and the list of ``stripe_user[...]`` fields Stripe honours for
+Express accounts, so nothing else is ever sent.
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from django.utils.module_loading import import_string
 
 from .conf import app_settings
 
-# From Stripe's "OAuth reference", stripe_user parameters for Express.
+# Stripe's Connect OAuth reference lists the `stripe_user` fields; those marked
+# "Standard only" (street_address, city, state, zip, physical_product,
+# currency, block_kana/kanji, building_kana/kanji) are silently dropped for
+# Express accounts, so they are not sent: the user would type them again
+# without the platform knowing. The kana/kanji names and gender are for JP.
 STRIPE_USER_FIELDS = frozenset(
     {
         "email",
@@ -28,13 +32,12 @@ STRIPE_USER_FIELDS = frozenset(
         "dob_day",
         "dob_month",
         "dob_year",
-        "street_address",
-        "city",
-        "state",
-        "zip",
-        "physical_product",
         "product_description",
-        "currency",
+        "first_name_kana",
+        "first_name_kanji",
+        "last_name_kana",
+        "last_name_kanji",
+        "gender",
     }
 )
 
@@ -51,7 +54,7 @@ def default_prefill(request: HttpRequest) -> dict[str, Any]:
 
 
 def prefill_for(request: HttpRequest) -> dict[str, str]:
-    """The configured prefill, limited to documented fields, as strings."""
+    """The configured prefill, limited to the fields Express honours, as strings."""
     path = app_settings.PREFILL
     if not path:
         return {}

@@ -33,6 +33,13 @@ account_deauthorized = Signal()
 #: ``error_code`` (Stripe's code or ""), ``error_description``.
 connect_failed = Signal()
 
+#: Staff moved an account to another user (the admin's "Reassign", or
+#: `reassign.reassign_account`): its payouts now go with the new user.
+#: Arguments: ``account``, ``previous_user``, ``user`` (the new one), ``by``
+#: (who did it), ``reason`` (str), ``reassignment`` (the AccountReassignment
+#: record), ``request`` (or None).
+account_reassigned = Signal()
+
 #: Every verified webhook event, whatever its type, once it is recorded.
 #: Arguments: ``event`` (WebhookEvent), ``data`` (the event as a dict),
 #: ``applied`` (bool: whether this app changed anything for it).

@@ -3,14 +3,15 @@
 The admin's "Refresh from Stripe" action and the ``stripe_express_sync`` command
 share these functions, so both store Stripe's view the same way: through
 `accounts.apply_account`, and with `account_updated` sent only when the status
-actually changed.
+actually changed. An account Stripe says the platform can no longer reach
+(revoked or deleted), or a v2 account Stripe reports ``closed``, is marked
+disconnected, as the flows do (`stripe_failures.mark_gone`).
 
 v1 accounts come from ``/v1/accounts`` pages (one call per 100 accounts). v2
 accounts are read one by one with ``/v2/core/accounts/{id}`` and ``include``:
 Stripe's v2 list takes no ``include``, so a page of it carries neither the
 requirements nor the capabilities the status comes from. Their writes are still
-grouped 100 at a time. A v2 account Stripe reports ``closed`` is marked
-disconnected.
+grouped 100 at a time.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from .accounts import UPDATE_FIELDS, apply_account, as_dict, stripe_values
 from .accounts_v2 import is_closed
 from .client import get_client
 from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
-from .disconnect import disconnect_account
 from .models import ExpressAccount, database_alias
+from .onboarding.stripe_failures import is_gone, mark_gone
 from .retrieve import retrieve_account
 from .signals import account_updated, notify
 
@@ -77,25 +78,35 @@ def refresh_account(
 ) -> AccountChange:
     """Retrieve ``account`` from Stripe (one call), store it, signal a status change.
 
-    Stripe's errors (`stripe.StripeError`, including `APIConnectionError`)
+    An account the platform can no longer reach is marked disconnected. Other
+    Stripe errors (`stripe.StripeError`, including `APIConnectionError`)
     propagate: the caller reports them per account.
     """
     client = client or get_client()
-    data = retrieve_account(account.stripe_id, account.accounts_api, client)
     previous_status = account.status
+    try:
+        data = retrieve_account(account.stripe_id, account.accounts_api, client)
+    except stripe.StripeError as exc:
+        if not is_gone(exc):
+            raise
+        mark_gone(account)  # sends account_deauthorized
+        return AccountChange(
+            account.stripe_id, previous_status, account.status, ["deauthorized_at"]
+        )
     changed = _changed_fields(account, data)
     apply_account(account, data)
     account.save(update_fields=list(UPDATE_FIELDS))
-    _close_if_closed(account, data)
+    if _close_if_closed(account, data):  # sends account_deauthorized
+        changed.append("deauthorized_at")
+        return AccountChange(account.stripe_id, previous_status, account.status, changed)
     change = AccountChange(account.stripe_id, previous_status, account.status, changed)
     _notify(account, change, source)
     return change
 
 
-def _close_if_closed(account: ExpressAccount, data: Any) -> None:
-    """A v2 account Stripe closed is disconnected here too (and signalled)."""
-    if account.is_connected and is_closed(as_dict(data)):
-        disconnect_account(account, via_oauth=False)
+def _close_if_closed(account: ExpressAccount, data: Any) -> bool:
+    """A v2 account Stripe closed is disconnected here too; whether it just was."""
+    return is_closed(as_dict(data)) and mark_gone(account)
 
 
 @dataclass
@@ -211,9 +222,9 @@ def _sync_v2_accounts(
 ) -> None:
     """Read each connected v2 account of this mode; store them 100 at a time.
 
-    An account Stripe does not know (an API error about that account) counts
-    as failed and the others go on; Stripe unreachable, rate limits and
-    server errors raise, as for a v1 page.
+    An account the platform can no longer reach is marked disconnected; any
+    other API error about one account counts as failed and the others go on.
+    Stripe unreachable, rate limits and server errors raise, as for a v1 page.
     """
     ids = list(
         ExpressAccount.objects.for_mode(app_settings.livemode)
@@ -228,8 +239,9 @@ def _sync_v2_accounts(
             try:
                 page.append(retrieve_account(stripe_id, ACCOUNTS_V2, client))
             except (stripe.InvalidRequestError, stripe.PermissionError) as exc:
-                result.failed += 1
-                result.errors.append((stripe_id, describe_error(exc)))
+                if not (is_gone(exc) and _disconnect(stripe_id, result, dry_run=dry_run)):
+                    result.failed += 1
+                    result.errors.append((stripe_id, describe_error(exc)))
         apply_page(page, result, dry_run=dry_run, api=ACCOUNTS_V2)
         if progress is not None:
             progress(result)
@@ -254,11 +266,36 @@ def sync_one(
     try:
         data = retrieve_account(stripe_id, api, client)
     except stripe.StripeError as exc:
-        result.failed += 1
-        result.errors.append((stripe_id, describe_error(exc)))
+        if not (is_gone(exc) and _disconnect(stripe_id, result, dry_run=dry_run)):
+            result.failed += 1
+            result.errors.append((stripe_id, describe_error(exc)))
         return result
     apply_page([data], result, dry_run=dry_run, api=api)
     return result
+
+
+def _disconnect(stripe_id: str, result: SyncResult, *, dry_run: bool) -> bool:
+    """Mark the stored account disconnected; False if this mode has none."""
+    account = ExpressAccount.objects.for_mode(app_settings.livemode).filter(
+        stripe_id=stripe_id
+    ).first()
+    if account is None:
+        return False
+    result.seen += 1
+    if not account.is_connected:
+        result.unchanged += 1
+        return True
+    previous_status = account.status
+    if dry_run:
+        account.deauthorized_at = timezone.now()
+        account.status = account.derive_status()
+    else:
+        mark_gone(account)
+    result.updated += 1
+    result.changes.append(
+        AccountChange(stripe_id, previous_status, account.status, ["deauthorized_at"])
+    )
+    return True
 
 
 def describe_error(exc: Exception) -> str:

@@ -4,20 +4,24 @@ and `webhooks/`) and returns what it answers."""
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .conf import ONBOARDING_ACCOUNT_LINKS, app_settings
-from .onboarding import account_links, login_link, oauth, user_disconnect
-from .webhooks.response import webhook_response
+from .onboarding import account_links, connect_page, flows, login_link, oauth, user_disconnect
+from .webhooks.http import webhook_response
 
 
+# csrf_protect as well as the middleware: these POSTs act in the user's name at
+# Stripe, so they stay protected even in a project that dropped the middleware.
+@csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def connect(request: HttpRequest) -> HttpResponse:
-    """Start onboarding with the configured flow (GET; a POST form works too)."""
-    if app_settings.ONBOARDING == ONBOARDING_ACCOUNT_LINKS:
-        return account_links.start(request)
-    return oauth.start(request)
+    """POST: start onboarding with the configured flow. GET: the button's page
+    (or the dashboard once onboarding is done); a GET never starts anything."""
+    if request.method == "POST":
+        return flows.start(request)
+    return connect_page.show(request)
 
 
 @login_required  # keeps the query string, so the state survives the login
@@ -44,7 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return login_link.open_dashboard(request)
 
 
-@require_POST  # CSRF-protected by the middleware, like every POST here but the webhook
+@csrf_protect  # like every POST here but the webhook
+@require_POST
 @login_required
 def disconnect(request: HttpRequest) -> HttpResponse:
     """The user's own "disconnect" button (OAuth connections only)."""

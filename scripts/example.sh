@@ -41,11 +41,17 @@ else:
     sys.exit(f"The fake Stripe did not start on {sys.argv[1]}")
 PY
   echo "Offline: fake Stripe on $FAKE_STRIPE_URL (webhook secret whsec_fake)"
+  offline=1
 else
+  # The settings refuse to start without STRIPE_WEBHOOK_SECRETS (and, for
+  # OAuth, STRIPE_CLIENT_ID): never the fake's public credentials with real keys.
   echo "Using Stripe test mode with the keys from the environment or example_project/.env"
+  offline=
 fi
 echo "Example platform on http://127.0.0.1:${port}/"
-echo "  demo users (one-click login): http://127.0.0.1:${port}/demo/users/ (password: demo)"
-echo "  every button state:           http://127.0.0.1:${port}/demo/states/"
-echo "  admin (as support):           http://127.0.0.1:${port}/admin/"
+echo "  demo users (one-click login): http://127.0.0.1:${port}/demo/users/ (password: demo; DEBUG only)"
+echo "  every button state:           http://127.0.0.1:${port}/demo/states/ (DEBUG only)"
+if [ -n "$offline" ]; then
+  echo "  admin (as support):           http://127.0.0.1:${port}/admin/ (offline demo only)"
+fi
 "$py" manage.py runserver "127.0.0.1:${port}"

@@ -129,7 +129,11 @@ def main(template_file: str, oauth_settings_file: str) -> None:
     def connect(user: Any, password: str) -> ExpressAccount:
         client = Client()
         check(client.login(username=user.get_username(), password=password), "log in")
-        response = client.get(reverse("stripe_express:connect"))
+        # A GET only shows the button; its form POSTs (the test client skips CSRF).
+        page = client.get(reverse("stripe_express:connect"))
+        check(page.status_code == 200, f"connect's page answered {page.status_code}")
+        check(not ExpressAccount.objects.filter(user=user).exists(), "a GET started onboarding")
+        response = client.post(reverse("stripe_express:connect"))
         check(response.status_code == 302, f"connect answered {response.status_code}")
         check(response["Location"].startswith(fake.url), f"connect went to {response['Location']}")
         back = agree_on_fake_page(response["Location"])

@@ -9,9 +9,9 @@ VENV=${VENV:-.venv}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 if [ -z "${SKIP_INSTALL:-}" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[test]"
   # The browser tests drive the system's chromium (Debian: apt-get install
-  # chromium) through Playwright; without chromium they skip, saying so.
-  "$VENV/bin/python" -m pip install -q playwright
+  # chromium) through Playwright, pinned in the `browser` extra; without
+  # chromium they skip, saying so.
+  "$VENV/bin/python" -m pip install -q -e ".[test,browser]"
 fi
 exec "$VENV/bin/python" -m pytest "$@"

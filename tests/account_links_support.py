@@ -102,12 +102,29 @@ def local_path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def hosted_onboarding(url: str, *, finish: bool = True) -> str:
-    """Open the fake's hosted page at ``url`` and submit it; return where it sends back."""
+def hosted_onboarding(url: str, *, finish: bool = True, outcome: str | None = None) -> str:
+    """Open the fake's hosted page at ``url`` and submit it; return where it sends back.
+
+    ``outcome``: how Stripe's verification ends (the page's select, default enabled).
+    """
     page = requests.get(url, allow_redirects=False, timeout=5)
     assert page.status_code == 200, page.text
     assert "Agree and submit" in page.text
     data = {"action": "agree", "finish": "on"} if finish else {"action": "later"}
+    if outcome is not None:
+        assert f'<option value="{outcome}">' in page.text
+        data["outcome"] = outcome
     answer = requests.post(url, data=data, allow_redirects=False, timeout=5)
     assert answer.status_code in (302, 303), answer.text
     return answer.headers["Location"]
+
+
+@pytest.fixture(params=[0, None], ids=["no-retries", "production-retries"])
+def network_retries(request, account_links_mode, settings):
+    """Account Links mode with no retries, then with the app's default (the
+    ``stripe`` library retries 409 and 5xx answers itself, with the same key)."""
+    merged = {**settings.STRIPE_EXPRESS, "MAX_NETWORK_RETRIES": request.param}
+    if request.param is None:
+        del merged["MAX_NETWORK_RETRIES"]
+    settings.STRIPE_EXPRESS = merged
+    return request.param

@@ -11,6 +11,7 @@ from django.db import connection
 from .account_links_support import (  # noqa: F401
     account_links_mode,
     accounts_api,
+    network_retries,
     signals_received,
 )
 from .factories import ExpressAccountFactory, UserFactory

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount, WebhookEvent
+from django_stripe_express.state_hash import hash_state
 
 
 def stripe_id(prefix: str) -> str:
@@ -112,12 +113,22 @@ class ExpressAccountFactory(factory.django.DjangoModelFactory):
 
 
 class ConnectAttemptFactory(factory.django.DjangoModelFactory):
+    """An attempt whose ``.state`` is the raw state (only its hash is stored)."""
+
     class Meta:
         model = ConnectAttempt
 
     user = factory.SubFactory(UserFactory)
     state = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+    state_hash = factory.LazyAttribute(lambda a: hash_state(a.state))
     expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=1))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        state = kwargs.pop("state")
+        attempt = super()._create(model_class, *args, **kwargs)
+        attempt.state = state  # what Stripe would send back; the database never sees it
+        return attempt
 
 
 class WebhookEventFactory(factory.django.DjangoModelFactory):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from django.contrib.messages import get_messages
@@ -17,14 +17,21 @@ _QUERY = re.compile(r'<input type="hidden" name="query" value="([^"]*)">')
 
 
 def start(client: Client, **params: Any) -> str:
-    """GET the app's `connect` view; the authorize URL it redirects to."""
-    response = client.get("/stripe/connect/", params)
+    """POST to the app's `connect` view (as its button does); the authorize URL
+    it redirects to. ``params`` go in the query string, as the button's ``next``."""
+    query = f"?{urlencode(params)}" if params else ""
+    response = client.post(f"/stripe/connect/{query}")
     assert response.status_code == 302, response
     return str(response["Location"])
 
 
-def submit_hosted_page(authorize_url: str, *, action: str = "agree", finish: bool = True) -> str:
-    """Open the fake's authorize page, press a button; the redirect back (Location)."""
+def submit_hosted_page(
+    authorize_url: str, *, action: str = "agree", finish: bool = True, outcome: str | None = None
+) -> str:
+    """Open the fake's authorize page, press a button; the redirect back (Location).
+
+    ``outcome``: how Stripe's verification ends (the page's select, default enabled).
+    """
     page = requests.get(authorize_url, timeout=5)
     assert page.status_code == 200, page.text
     form_action = html.unescape(_FORM.search(page.text).group(1))  # type: ignore[union-attr]
@@ -32,6 +39,9 @@ def submit_hosted_page(authorize_url: str, *, action: str = "agree", finish: boo
     data = {"query": query, "action": action}
     if finish:
         data["finish"] = "on"
+    if outcome is not None:
+        assert f'<option value="{outcome}">' in page.text
+        data["outcome"] = outcome
     answer = requests.post(
         urljoin(authorize_url, form_action), data=data, allow_redirects=False, timeout=5
     )

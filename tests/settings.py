@@ -14,10 +14,6 @@ DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 if DATABASES["default"]["TEST"]["NAME"] is None:
     del DATABASES["default"]["TEST"]
-if env.bool("DATABASE_PREPARED", default=False):
-    # PostgreSQL with psycopg 3, as the docs suggest for busy webhooks:
-    # server-side binding and prepared statements.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 1}
 # A second, separate database for the tests of a router that sends reads to a
 # replica (tests/test_webhook_routing.py); other tests never touch it.
 DATABASES["replica"] = {**DATABASES["default"]}
@@ -35,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_stripe_express",
+    # A real task backend for WEBHOOK_PROCESSING = "task" (tests/test_webhook_tasks.py).
+    "django_tasks_db",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
-from django_stripe_express.onboarding.express_account import idempotency_key
 
 from .account_links_support import header, hosted_onboarding, local_path, only_v2, texts
 from .factories import ExpressAccountFactory, UserFactory
@@ -50,12 +49,12 @@ def test_creates_an_express_like_v2_account(logged_in_client, user, account_link
         "SUGGESTED_CAPABILITIES": ["transfers", "card_payments"],
     }
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     (create,) = fake.creates()
     assert header(create, "Content-Type") == "application/json"
-    assert header(create, "Idempotency-Key") == (
-        f"django-stripe-express:create-v2-account:test:{user.pk}"
+    assert header(create, "Idempotency-Key").startswith(
+        f"django-stripe-express:create-v2-account:test:{user.pk}:params:"
     )
     assert body(create) == {
         "dashboard": "express",
@@ -106,7 +105,7 @@ def test_creates_an_express_like_v2_account(logged_in_client, user, account_link
 def test_without_card_payments_the_account_is_only_a_recipient(
     logged_in_client, user, account_links_mode
 ):
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
 
     (create,) = account_links_mode.creates()
     assert set(body(create)["configuration"]) == {"recipient"}
@@ -123,7 +122,7 @@ def test_responsibilities_and_the_hook(logged_in_client, user, account_links_mod
         "ACCOUNT_CREATE_PARAMS": f"{__name__}.v2_profile",
     }
 
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
 
     (create,) = account_links_mode.creates()
     assert body(create)["defaults"] == {
@@ -141,7 +140,7 @@ def test_display_name_prefers_the_business_name(client, db, account_links_mode, 
     }
     client.force_login(UserFactory(email="shop@example.com"))
 
-    client.get(CONNECT)
+    client.post(CONNECT)
 
     (create,) = account_links_mode.creates()
     assert body(create)["display_name"] == "Ada's Shop"
@@ -156,7 +155,7 @@ def test_the_whole_flow_onboarding_to_enabled(
     logged_in_client, account_links_mode, signals_received
 ):
     fake = account_links_mode
-    link = logged_in_client.get(CONNECT)["Location"]
+    link = logged_in_client.post(CONNECT)["Location"]
 
     back = hosted_onboarding(link, finish=True)
     response = logged_in_client.get(local_path(back))
@@ -178,7 +177,7 @@ def test_an_onboarded_user_with_something_due_gets_an_update_link(
     logged_in_client, user, account_links_mode
 ):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account = ExpressAccount.objects.get()
     fake.complete_onboarding(account.stripe_id)
     fake.require_verification(
@@ -188,7 +187,7 @@ def test_an_onboarded_user_with_something_due_gets_an_update_link(
     account.refresh_from_db()
     assert account.status == ExpressAccount.Status.RESTRICTED
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert response["Location"].startswith(f"{fake.url}/setup/e/{account.stripe_id}/")
     update = fake.links()[-1]
@@ -205,7 +204,7 @@ def test_an_enabled_v2_user_goes_to_the_dashboard(logged_in_client, user, accoun
         user=user, accounts_api="v2", capabilities={"stripe_balance.stripe_transfers": "active"}
     )
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert response["Location"] == "/stripe/dashboard/"
     assert account_links_mode.requests == []
@@ -219,7 +218,7 @@ def test_an_existing_v1_account_keeps_v1_after_switching(
     acct = fake.create_account(email=user.email)["id"]
     ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
 
-    link = logged_in_client.get(CONNECT)["Location"]
+    link = logged_in_client.post(CONNECT)["Location"]
     logged_in_client.get(local_path(hosted_onboarding(link)))
 
     account = ExpressAccount.objects.get()
@@ -232,7 +231,7 @@ def test_a_closed_account_is_disconnected_on_return(
     logged_in_client, account_links_mode, signals_received
 ):
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account = ExpressAccount.objects.get()
     fake.close_account(account.stripe_id)
 
@@ -243,7 +242,7 @@ def test_a_closed_account_is_disconnected_on_return(
     assert account.status == ExpressAccount.Status.DISCONNECTED
     assert "account_deauthorized" in [name for name, _kw in signals_received]
     # The next connect creates a new account in its place.
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     account.refresh_from_db()
     assert account.is_connected
     assert not fake.accounts[account.stripe_id]["closed"]
@@ -271,7 +270,7 @@ def assert_failed(response, message: str, code: str) -> None:
 def test_a_country_stripe_does_not_serve(logged_in_client, account_links_mode, settings):
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "COUNTRY": "KP"}
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert_failed(response, UNAVAILABLE, "country_unsupported")
     assert account_links_mode.accounts == {}
@@ -289,7 +288,7 @@ def test_a_capability_that_is_not_available(logged_in_client, account_links_mode
         },
     )
 
-    assert_failed(logged_in_client.get(CONNECT), UNAVAILABLE, "capability_not_available")
+    assert_failed(logged_in_client.post(CONNECT), UNAVAILABLE, "capability_not_available")
 
 
 def bad_entity_type(request: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +301,7 @@ def test_invalid_identity_values(logged_in_client, account_links_mode, settings)
         "ACCOUNT_CREATE_PARAMS": f"{__name__}.bad_entity_type",
     }
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert_failed(response, UNAVAILABLE, "invalid_fields")
     assert "identity.entity_type" in ConnectAttempt.objects.get().error_description
@@ -312,31 +311,75 @@ def test_a_user_without_an_email(client, db, account_links_mode):
     """Stripe requires a contact email for a recipient: the user is told, nothing is kept."""
     client.force_login(UserFactory(email="", first_name="", last_name=""))
 
-    response = client.get(CONNECT)
+    response = client.post(CONNECT)
 
     assert_failed(response, UNAVAILABLE, "invalid_fields")
 
 
-def test_idempotency_error(logged_in_client, user, account_links_mode, settings):
-    """The key was used with other parameters (the settings changed after a lost save)."""
+def test_idempotency_error(logged_in_client, account_links_mode):
+    """Stripe refuses the key (used with other parameters): the user is told, nothing kept."""
+    account_links_mode.fail_next(
+        "POST /v2/core/accounts",
+        status=400,
+        error={
+            "type": "idempotency_error",
+            "message": "Keys for idempotent requests can only be used with the same "
+            "parameters they were first used with.",
+        },
+    )
+
+    response = logged_in_client.post(CONNECT)
+
+    assert_failed(response, UNAVAILABLE, "idempotency_error")
+
+
+def test_changed_settings_after_a_lost_save_are_a_new_request(
+    logged_in_client, user, account_links_mode, settings
+):
+    """The account was created but not stored, then the settings changed: the
+    parameters are part of the key, so Stripe sees a new request, not a reused key."""
     fake = account_links_mode
-    logged_in_client.get(CONNECT)
+    logged_in_client.post(CONNECT)
     ExpressAccount.objects.all().delete()
     ConnectAttempt.objects.all().delete()
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "COUNTRY": "FR"}
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
-    assert_failed(response, UNAVAILABLE, "idempotency_error")
-    keys = {header(r, "Idempotency-Key") for r in fake.creates()}
-    assert keys == {idempotency_key(user, False, api="v2")}
-    assert len(fake.accounts) == 1
+    assert response["Location"].startswith(f"{fake.url}/setup/e/")
+    first, second = (header(r, "Idempotency-Key") for r in fake.creates())
+    assert first != second
+    assert ExpressAccount.objects.get().country == "FR"
+    assert len(fake.accounts) == 2  # the first one, never stored, stays unused at Stripe
+
+
+def test_an_enabled_account_with_something_due_by_a_date(logged_in_client, account_links_mode):
+    fake = account_links_mode
+    logged_in_client.post(CONNECT)
+    account = ExpressAccount.objects.get()
+    fake.complete_onboarding(account.stripe_id)
+    fake.require_by(
+        account.stripe_id, ["configuration.recipient.default_outbound_destination"], 1_900_000_000
+    )
+    fake.require_by(account.stripe_id, ["identity.business_details.id_numbers"], 1_950_000_000,
+                    future=True)
+
+    response = logged_in_client.get(RETURN)
+
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.ENABLED
+    assert account.current_deadline == 1_900_000_000
+    assert account.requirements["eventually_due"] == [
+        "configuration.recipient.default_outbound_destination",
+        "identity.business_details.id_numbers",
+    ]
+    assert texts(response) == ["Stripe still needs one thing from you: bank account."]
 
 
 def test_rate_limited(logged_in_client, account_links_mode):
     account_links_mode.fail_next("POST /v2/core/accounts", status=429)
 
-    response = logged_in_client.get(CONNECT)
+    response = logged_in_client.post(CONNECT)
 
     assert_failed(response, "Stripe is busy right now. Please try again in a minute.", "rate_limit")
 
@@ -346,9 +389,9 @@ def test_stripe_down(logged_in_client, account_links_mode, down):
     fake = account_links_mode
     if down == "500":
         fake.fail_next("POST /v2/core/accounts", status=500, code="api_error")
-        response = logged_in_client.get(CONNECT)
+        response = logged_in_client.post(CONNECT)
         assert_failed(response, UNAVAILABLE, "api_error")
     else:
         with fake.refuse_connections():
-            response = logged_in_client.get(CONNECT)
+            response = logged_in_client.post(CONNECT)
         assert_failed(response, "We could not reach Stripe. Please try again in a few minutes.", "")

@@ -179,6 +179,51 @@ class TestChangePage:
             assert text in html, text
         assert "<expired>" not in html
 
+    def test_enabled_with_deadlines_shows_them_and_future_requirements(self):
+        now_due = datetime.datetime(2031, 3, 1, tzinfo=datetime.timezone.utc)
+        future_due = datetime.datetime(2031, 1, 15, tzinfo=datetime.timezone.utc)
+        account = ExpressAccountFactory(
+            requirements={
+                "currently_due": ["external_account"],
+                "past_due": [],
+                "current_deadline": int(now_due.timestamp()),
+            },
+            future_requirements={
+                "currently_due": ["company.tax_id"],
+                "eventually_due": ["company.tax_id", "company.address.city"],
+                "past_due": [],
+                "current_deadline": int(future_due.timestamp()),
+            },
+        )
+        client = staff_client("view_expressaccount")
+
+        page = client.get(change_url(account)).content.decode()
+        listed = client.get(reverse(CHANGELIST)).content.decode()
+
+        assert account.status == ExpressAccount.Status.ENABLED
+        future = page[page.index("Future requirements"):]
+        for text in ("company.tax_id", "company.address.city", "Jan. 15, 2031"):
+            assert text in future, text
+        assert "March 1, 2031" in page
+        assert "Jan. 15, 2031" in listed  # the deadline column: the earliest one
+
+    @pytest.mark.parametrize(
+        ("reason", "past_due", "words"),
+        [
+            ("rejected.platform_fraud", [], "Rejected by this platform: fraud."),
+            ("other", ["business_profile.url"], "the user can resolve it"),
+            ("action_required.requested_capabilities", [], "the platform must request one"),
+        ],
+    )
+    def test_says_who_disabled_the_account_and_what_lifts_it(self, reason, past_due, words):
+        account = ExpressAccountFactory(
+            disabled_reason=reason,
+            requirements={"past_due": past_due, "disabled_reason": reason},
+        )
+        page = staff_client("view_expressaccount").get(change_url(account)).content.decode()
+        assert f"<code>{reason}</code>: " in page
+        assert words in page
+
     def test_live_accounts_link_to_the_live_dashboard(self):
         account = ExpressAccountFactory(livemode=True)
         response = staff_client("view_expressaccount").get(change_url(account))
@@ -192,35 +237,27 @@ class TestChangePage:
         response = staff_client("view_expressaccount").post(change_url(account), {})
         assert response.status_code == 403
 
-    def test_stripe_fields_are_read_only_for_staff_who_may_change(self):
+    def test_nothing_is_edited_on_the_change_page_even_with_change(self):
+        # Stripe owns the fields, and the user changes only through "Reassign"
+        # (its own permission: tests/test_admin_reassign.py).
         account = ExpressAccountFactory(onboarding=True)
         new_owner = UserFactory()
         client = staff_client("view_expressaccount", "change_expressaccount")
 
-        form = client.get(change_url(account)).context["adminform"].form
-        assert list(form.fields) == ["user"]
+        page = client.get(change_url(account))
+        assert page.status_code == 200
+        assert list(page.context["adminform"].form.fields) == []
+        assert 'name="_save"' not in page.content.decode()
 
         response = client.post(
             change_url(account),
             {"user": new_owner.pk, "charges_enabled": "on", "status": "enabled"},
         )
-        assert response.status_code == 302
+        assert response.status_code == 403
         account.refresh_from_db()
-        assert account.user == new_owner
+        assert account.user != new_owner
         assert not account.charges_enabled
         assert account.status == ExpressAccount.Status.ONBOARDING
-
-    def test_a_user_keeps_one_account_per_mode(self):
-        account = ExpressAccountFactory()
-        taken = ExpressAccountFactory().user
-        client = staff_client("view_expressaccount", "change_expressaccount")
-
-        response = client.post(change_url(account), {"user": taken.pk})
-
-        assert response.status_code == 200
-        assert "already has an Express account in this mode" in response.content.decode()
-        account.refresh_from_db()
-        assert account.user != taken
 
     def test_no_one_adds_accounts_by_hand(self):
         url = reverse("admin:django_stripe_express_expressaccount_add")
@@ -243,20 +280,46 @@ class TestRefreshAction:
     def test_refreshes_each_account_and_reports_failures_one_by_one(self, fake_stripe):
         good = stripe_account(fake_stripe)
         fake_stripe.complete_onboarding(good.stripe_id)
-        gone = ExpressAccountFactory(stripe_id="acct_gone")  # unknown to Stripe
+        broken = stripe_account(fake_stripe)
+        fake_stripe.fail_next(f"GET /v1/accounts/{broken.stripe_id}", status=400,
+                              code="parameter_invalid_empty", message="Boom.")
         client = staff_client("view_expressaccount", "change_expressaccount")
 
-        response = post_action(client, "refresh_from_stripe", [good, gone])
+        response = post_action(client, "refresh_from_stripe", [good, broken])
 
         assert response.status_code == 200
         assert "refresh_from_stripe" in action_names(response)
         msgs = messages_of(response)
         assert f"{good.stripe_id} is now Enabled." in msgs
         assert "Refreshed 1 account(s) from Stripe." in msgs
-        assert any(m.startswith("acct_gone could not be refreshed: No such account") for m in msgs)
+        assert f"{broken.stripe_id} could not be refreshed: Boom. (parameter_invalid_empty)" in msgs
         assert len(fake_stripe.requests_to("/v1/accounts/", "GET")) == 2  # one per account
         good.refresh_from_db()
         assert good.status == ExpressAccount.Status.ENABLED
+
+    @pytest.mark.parametrize("how", ["deleted", "deauthorized", "unknown"])
+    def test_an_account_stripe_no_longer_lets_us_reach_is_marked_disconnected(
+        self, fake_stripe, capture_signal, how
+    ):
+        account = stripe_account(fake_stripe)
+        if how == "deleted":
+            del fake_stripe.accounts[account.stripe_id]
+        elif how == "deauthorized":
+            fake_stripe.deauthorize(account.stripe_id)
+        else:
+            account = ExpressAccountFactory(stripe_id="acct_neverknown")
+        deauthorized = capture_signal(account_deauthorized)
+        client = staff_client("view_expressaccount", "change_expressaccount")
+
+        response = post_action(client, "refresh_from_stripe", [account])
+
+        assert messages_of(response) == [
+            f"{account.stripe_id} is now Disconnected.",
+            "Refreshed 1 account(s) from Stripe.",
+        ]
+        account.refresh_from_db()
+        assert account.status == ExpressAccount.Status.DISCONNECTED
+        assert [kw["account"].pk for kw in deauthorized] == [account.pk]
 
     def test_unreachable_stripe_is_a_message_not_a_500(self, fake_stripe):
         account = stripe_account(fake_stripe)

@@ -129,7 +129,7 @@ def test_query_count_does_not_grow_with_rows():
         get_user_model()(username=f"att{i}") for i in range(300)
     )
     ConnectAttempt.objects.bulk_create(
-        ConnectAttempt(user=u, state=f"s{i}", expires_at=timezone.now(), outcome="declined")
+        ConnectAttempt(user=u, state_hash=f"s{i}", expires_at=timezone.now(), outcome="declined")
         for i, u in enumerate(users)
     )
     with CaptureQueriesContext(connection) as many:

@@ -117,10 +117,28 @@ def test_process_again_applies_a_failed_event(fake_stripe):
 
     assert "process_again" in action_names(response)
     msgs = messages_of(response)
-    assert "1 selected event(s) had not failed and were left alone." in msgs
+    assert "1 selected event(s) were already processed or ignored and were left alone." in msgs
     assert f"{failed.stripe_id}: Processed." in msgs
     failed.refresh_from_db()
     assert failed.status == Status.PROCESSED
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.ENABLED
+
+
+def test_process_again_applies_an_event_still_waiting_for_its_task(fake_stripe):
+    # WEBHOOK_PROCESSING = "task", and the task was lost (a broker emptied, a
+    # worker killed): staff can apply the event from here.
+    data = fake_stripe.create_account()
+    account = ExpressAccountFactory(stripe_id=data["id"], onboarding=True)
+    fake_stripe.complete_onboarding(data["id"])
+    waiting = stored_failure(fake_stripe, account)
+    WebhookEvent.objects.filter(pk=waiting.pk).update(status=Status.RECEIVED, attempts=0, detail="")
+
+    response = process_again(staff_client("view_webhookevent", "change_webhookevent"), [waiting])
+
+    assert messages_of(response) == [f"{waiting.stripe_id}: Processed."]
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.attempts) == (Status.PROCESSED, 1)
     account.refresh_from_db()
     assert account.status == ExpressAccount.Status.ENABLED
 

@@ -1,9 +1,13 @@
 """Every system check id, through `manage.py check` as a user runs it."""
 
 import re
+import sys
+from importlib.util import find_spec
 from io import StringIO
 
+import django
 import pytest
+from django.contrib.messages.middleware import MessageMiddleware
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -73,6 +77,30 @@ def test_valid_configuration_reports_nothing(settings):
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
+        # deployment_checks: configurations that work, dangerously.
+        ({"SECRET_KEY": "sk_live_abc", "API_BASE": "http://api.stripe.com"}, "E014", "production"),
+        ({"SECRET_KEY": "sk_live_abc", "API_BASE": "https://api.stripe.com.evil.example"},
+         "E014", "fake Stripe"),
+        ({"SECRET_KEY": "sk_live_abc", "CONNECT_BASE": "https://stripe.com@evil.example"},
+         "E014", "production"),
+        ({"SECRET_KEY": "sk_live_abc", "WEBHOOK_SECRETS": ["whsec_abc", "whsec_fake"]},
+         "E015", "public"),
+        ({"SECRET_KEY": "sk_live_abc", "CLIENT_ID": "ca_fake"}, "E015", "client id"),
+        ({"SECRET_KEY": "sk_test_abc\n"}, "E016", "strip"),
+        ({"SECRET_KEY": " sk_test_abc"}, "E016", "strip"),
+        ({"CLIENT_ID": "ca_abc "}, "E016", ".env"),
+        ({"WEBHOOK_SECRETS": ["whsec_abc\r\n"]}, "E016", "strip"),
+        ({"SECRET_KEY": "sk_tset_abc"}, "E017", "sk_test_, sk_live_"),
+        ({"SECRET_KEY": "rk_prod_abc"}, "E017", "rk_live_"),
+        ({"WEBHOOK_SECRETS": "whsec_abc,whsec_def"}, "E018", "split"),
+        ({"WEBHOOK_SECRETS": ["whsec_abc, whsec_def"]}, "E018", "one whsec_"),
+        ({"WEBHOOK_SECRETS": ["whsec_abc whsec_def"]}, "E018", "one whsec_"),
+        ({"WEBHOOK_TOLERANCE": 86400}, "W006", "300 seconds"),
+        ({"WEBHOOK_SECRETS": ["whsec_fake"]}, "W009", "signing secret"),
+        ({"CLIENT_ID": "ca_fake"}, "W009", "client id"),
+        ({"SUGGESTED_CAPABILITIES": ["transfer"]}, "E020", "Did you mean 'transfers'?"),
+        ({"SUGGESTED_CAPABILITIES": ["transfers", "payouts"]}, "E020", "'payouts'"),
+        ({"SUGGESTED_CAPABILITIES": ["card_payments"]}, "W010", "Add 'transfers'"),
     ],
 )
 def test_each_misconfiguration_has_its_id_and_hint(settings, changes, expected_id, hint_words):
@@ -162,3 +190,152 @@ def test_attempts_routed_elsewhere(settings):
     settings.STRIPE_EXPRESS = dict(VALID)
     settings.DATABASE_ROUTERS = [f"{__name__}.AttemptsElsewhere"]
     assert "ConnectAttempt to 'replica'" in run_check()
+
+
+# -- deployment_checks: the cases that must stay quiet, and the project-wide ones --------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"SECRET_KEY": "sk_live_abc", "API_BASE": "https://api.stripe.com",
+         "CONNECT_BASE": "https://connect.stripe.com/"},
+        {"SECRET_KEY": "rk_live_abc"},
+        {"SECRET_KEY": "sk_test_abc", "API_BASE": "http://127.0.0.1:12111"},
+        # The offline demo: the fake's credentials with the fake itself.
+        {"SECRET_KEY": "sk_test_fake", "CLIENT_ID": "ca_fake", "WEBHOOK_SECRETS": ["whsec_fake"],
+         "API_BASE": "http://127.0.0.1:12111", "CONNECT_BASE": "http://127.0.0.1:12111"},
+        {"WEBHOOK_SECRETS": ["whsec_old", "whsec_new"]},
+        {"WEBHOOK_TOLERANCE": 3600},
+    ],
+)
+def test_safe_configurations_stay_quiet(settings, changes):
+    settings.STRIPE_EXPRESS = {**VALID, **changes}
+    assert ids(run_check()) == set()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"SECRET_KEY": "sk_live_do_not_print_me", "API_BASE": "http://evil.example"},
+        {"SECRET_KEY": "sk_live_do_not_print_me", "WEBHOOK_SECRETS": ["whsec_fake"]},
+        {"SECRET_KEY": "sk_test_do_not_print_me\n"},
+        {"SECRET_KEY": "sk_tset_do_not_print_me"},
+        {"WEBHOOK_SECRETS": ["whsec_do_not_print_me,whsec_x"]},
+        {"WEBHOOK_SECRETS": [" whsec_do_not_print_me"]},
+    ],
+)
+def test_no_deployment_check_echoes_a_secret(settings, changes):
+    settings.STRIPE_EXPRESS = {**VALID, **changes}
+    output = run_check()
+    assert ids(output)
+    assert "do_not_print_me" not in output
+
+
+def test_whitespace_is_reported_once_not_as_a_wrong_key(settings):
+    settings.STRIPE_EXPRESS = {
+        **VALID, "SECRET_KEY": "sk_test_abc\n", "WEBHOOK_SECRETS": [" whsec_abc"],
+        "CLIENT_ID": "\tca_abc",
+    }
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E016"}
+    for key in ("SECRET_KEY", "WEBHOOK_SECRETS", "CLIENT_ID"):
+        assert f"['{key}'] has spaces" in output
+
+
+def test_message_middleware_missing(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "MessageMiddleware" not in m]
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W007"}
+    assert "django.contrib.messages.middleware.MessageMiddleware" in output
+
+
+def test_a_subclass_of_the_message_middleware_is_enough(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.MIDDLEWARE = [
+        m if "MessageMiddleware" not in m else "tests.test_checks.OwnMessageMiddleware"
+        for m in settings.MIDDLEWARE
+    ]
+    assert ids(run_check()) == set()
+
+
+class OwnMessageMiddleware(MessageMiddleware):
+    pass
+
+
+urlpatterns: list = []  # a URLconf without the app's URLs (test_urls_not_included)
+
+
+def test_urls_not_included(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.ROOT_URLCONF = __name__
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W008"}
+    assert 'include("django_stripe_express.urls")' in output
+    # A warning: a project's own `check` in its tests still passes.
+    call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+def test_urls_included_under_any_prefix(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.ROOT_URLCONF = "tests.urls"
+    assert ids(run_check()) == set()
+
+
+# -- WEBHOOK_PROCESSING = "task" -------------------------------------------------------
+
+TASKS_PACKAGE = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+
+
+def task_backend(name: str, **extra) -> dict:
+    return {"default": {"BACKEND": name, **extra}}
+
+
+@pytest.mark.parametrize(
+    ("tasks", "expected_id", "words"),
+    [
+        (task_backend("django_tasks_db.DatabaseBackend"), None, ""),
+        (None, "W012", "ImmediateBackend"),  # TASKS unset: Django's default
+        (task_backend(f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"), "W012", "request"),
+        (task_backend(f"{TASKS_PACKAGE}.backends.dummy.DummyBackend"), "W013", "never runs"),
+        ({"other": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, "E023", "TASKS['default']"),
+        (task_backend("django_tasks_db.DatabaseBackend", QUEUES=["slow"]), "E023", "queue"),
+    ],
+)
+def test_task_processing_needs_a_backend_with_a_worker(settings, tasks, expected_id, words):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
+    if tasks is None:
+        del settings.TASKS
+    else:
+        settings.TASKS = tasks
+    output = run_check()
+    assert ids(output) == ({f"django_stripe_express.{expected_id}"} if expected_id else set())
+    assert words in output
+
+
+@pytest.mark.skipif(django.VERSION >= (6, 0), reason="Django 6.0+ always has django.tasks")
+def test_task_processing_without_a_tasks_framework(settings, monkeypatch):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
+    # As on Django < 6.0 without the backport: neither module can be imported.
+    monkeypatch.setitem(sys.modules, "django.tasks", None)
+    monkeypatch.setitem(sys.modules, "django_tasks", None)
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E023"}
+    assert "django-stripe-express[tasks]" in output
+
+
+def test_an_unknown_processing_mode(settings):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "celery"}
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E022"}
+    assert "'inline', 'task'" in output
+
+
+def test_every_capability_stripe_lists_is_accepted(settings):
+    from stripe.params import AccountCreateParamsCapabilities
+
+    names = sorted(AccountCreateParamsCapabilities.__annotations__)
+    assert {"transfers", "card_payments", "us_bank_account_ach_payments"} <= set(names)
+    settings.STRIPE_EXPRESS = {**VALID, "SUGGESTED_CAPABILITIES": names}
+    assert ids(run_check()) == set()

@@ -146,16 +146,21 @@ def test_stripe_disagrees_that_onboarding_is_finished(logged_in_client, user, ei
     assert texts(response) == [OPEN_FAILED]
 
 
-def test_account_deleted_at_stripe_is_marked_disconnected(
-    logged_in_client, onboarded, either_mode, signals_received
+@pytest.mark.parametrize("how", ["deleted", "access revoked"])
+def test_account_the_platform_lost_is_marked_disconnected(
+    logged_in_client, onboarded, either_mode, signals_received, how
 ):
-    del either_mode.accounts[onboarded.stripe_id]
+    if how == "deleted":
+        del either_mode.accounts[onboarded.stripe_id]
+    else:
+        either_mode.deauthorize(onboarded.stripe_id)  # Stripe answers 403 account_invalid
 
     response = logged_in_client.get(DASHBOARD)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [
-        "Stripe no longer knows your connected account. Connect again to set up a new one."
+        "Your Stripe account is no longer connected to this site. "
+        "Connect again to set up a new one."
     ]
     onboarded.refresh_from_db()
     assert onboarded.status == ExpressAccount.Status.DISCONNECTED

@@ -68,7 +68,10 @@ def server(fake, tmp_path_factory) -> Iterator[ExampleServer]:
 
 @pytest.fixture(scope="module")
 def production_like(fake, tmp_path_factory) -> Iterator[ExampleServer]:
-    with ExampleServer(tmp_path_factory.mktemp("example"), fake.url, DEBUG="false") as running:
+    with ExampleServer(
+        tmp_path_factory.mktemp("example"), fake.url, DEBUG="false",
+        DJANGO_SECRET_KEY="a-key-of-this-deployment-" + "k" * 30,
+    ) as running:
         yield running
 
 
@@ -97,7 +100,7 @@ def test_log_in_with_a_password(server):
     assert (status, url) == (200, f"{server.url}/")
     assert "Hello Alice" in body
     assert 'data-stripe-express-status="not_connected"' in body
-    assert 'href="/stripe/connect/?next=%2F"' in body
+    assert 'method="post" action="/stripe/connect/?next=%2F"' in body
 
 
 def test_demo_users_page_logs_in_with_one_click(server):
@@ -136,17 +139,22 @@ def test_button_gallery_shows_every_state(server):
     assert status == 200
     assert re.findall(r'data-stripe-express-status="(\w+)"', body) == [
         "anonymous", "not_connected", "onboarding", "restricted",
-        "pending_verification", "enabled", "disabled", "disconnected",
+        "pending_verification", "restricted", "enabled", "enabled", "disabled", "disabled",
+        "disconnected",
     ]
     assert body.count("<style>") == 1
 
 
 def test_without_debug_the_demo_shortcuts_are_gone(production_like):
     visitor = Visitor(production_like.url)
+    # The list of every user (and "every password is demo") is DEBUG only.
     status, _, body = visitor.get("/demo/users/")
+    assert status == 404
+    assert "alice" not in body
+    status, _, body = visitor.get("/login/")
     assert status == 200
-    assert "Log in as" not in body
-    assert "/demo/states/" not in body
+    assert "/demo/users/" not in body
+    assert "password <code>demo</code>" not in body
     assert visitor.get("/demo/states/")[0] == 404
     visitor.get("/login/")  # for a CSRF cookie: the POST must fail on DEBUG, not CSRF
     status, _, _ = visitor.post("/demo/login/", {"username": "alice"})
@@ -155,12 +163,84 @@ def test_without_debug_the_demo_shortcuts_are_gone(production_like):
     assert visitor.get("/")[1].startswith(f"{production_like.url}/login/")
 
 
+# -- safe to leave running: real keys never meet the fake's public credentials ---------
+
+
+@pytest.fixture
+def real_keys(tmp_path):
+    """The example's environment with a (test) Stripe key of the developer's own."""
+
+    def make(**env: str) -> ExampleServer:
+        values = {
+            "STRIPE_SECRET_KEY": "sk_test_developer_s_own",
+            "STRIPE_WEBHOOK_SECRETS": "whsec_developer_s_own",
+            "STRIPE_CLIENT_ID": "ca_developer_s_own",
+            **env,
+        }
+        return ExampleServer(tmp_path, "http://127.0.0.1:9", **values)
+
+    return make
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS"),
+        ({"STRIPE_WEBHOOK_SECRETS": " , "}, "STRIPE_WEBHOOK_SECRETS"),
+        ({"STRIPE_ONBOARDING": "oauth", "STRIPE_CLIENT_ID": ""}, "STRIPE_CLIENT_ID"),
+        ({"DEBUG": "false", "DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+    ],
+)
+def test_a_missing_variable_stops_the_platform_and_is_named(real_keys, env, missing):
+    result = real_keys(**env).run("check")
+    assert result.returncode != 0
+    assert f"The example platform needs {missing}" in result.stderr
+    assert "whsec_developer_s_own" not in result.stderr
+
+
+def test_real_keys_never_fall_back_to_the_fake_s_credentials(real_keys):
+    server = real_keys(STRIPE_ONBOARDING="account_links", STRIPE_CLIENT_ID="")
+    assert "no issues" in server.manage("check", "--fail-level", "WARNING")
+    printed = server.manage(
+        "shell", "-c",
+        "from django.conf import settings; s = settings.STRIPE_EXPRESS; "
+        "print('SEEN', s['CLIENT_ID'] or '-', s['WEBHOOK_SECRETS'], 'API_BASE' in s)",
+    )
+    (seen,) = [line for line in printed.splitlines() if line.startswith("SEEN ")]
+    assert seen.split() == ["SEEN", "-", "['whsec_developer_s_own']", "False"]
+
+
+def test_the_support_superuser_exists_only_in_the_offline_demo(real_keys, tmp_path):
+    offline = ExampleServer(tmp_path, "http://127.0.0.1:9")
+    offline.manage("migrate", "--noinput")
+    offline.manage("demo_users")
+    assert offline.query(
+        "SELECT is_active, is_superuser FROM auth_user WHERE username = 'support'"
+    ) == [(1, 1)]
+
+    online = real_keys()  # the same database, now with real keys
+    out = online.manage("demo_users")
+    assert "Deactivated the offline demo's staff user 'support'" in out
+    assert online.query(
+        "SELECT is_active, is_staff, is_superuser FROM auth_user WHERE username = 'support'"
+    ) == [(0, 0, 0)]
+    assert "support" not in out.split("Demo users:")[-1]
+
+
+def test_with_real_keys_from_scratch_there_is_no_superuser(real_keys):
+    server = real_keys()
+    server.manage("migrate", "--noinput")
+    server.manage("demo_users")
+    assert server.query("SELECT count(*) FROM auth_user WHERE is_superuser") == [(0,)]
+    assert server.query("SELECT username FROM auth_user ORDER BY username") == [
+        ("alice",), ("bob",), ("carol",)
+    ]
 def connect_as(server, username: str) -> str:
     """Log in with one click and press "Connect with Stripe"; where it lands."""
     visitor = Visitor(server.url)
     visitor.get("/demo/users/")
     visitor.post("/demo/login/", {"username": username})
-    status, url, body = visitor.get("/stripe/connect/")
+    status, url, body = visitor.post("/stripe/connect/", {})
     assert status == 200, body
     return url
 

@@ -258,18 +258,57 @@ def test_create_retrieve_update_account(client: stripe.StripeClient) -> None:
 
 
 def test_account_errors(client: stripe.StripeClient) -> None:
-    with pytest.raises(stripe.InvalidRequestError) as missing:
+    with pytest.raises(stripe.PermissionError) as missing:
         client.v1.accounts.retrieve("acct_missing")
-    assert missing.value.http_status == 404
-    assert missing.value.code == "resource_missing"
-    assert missing.value.param == "account"
-    assert str(missing.value.user_message) == "No such account: 'acct_missing'"
+    assert missing.value.http_status == 403
+    assert missing.value.error.code == "account_invalid"
+    assert str(missing.value.user_message) == (
+        "The provided key 'sk_test_****' does not have access to account 'acct_missing' "
+        "(or that account does not exist). Application access may have been revoked."
+    )
     assert str(missing.value.request_id).startswith("req_")
     unknown: Any = {"type": "express", "colour": "red"}
     with pytest.raises(stripe.InvalidRequestError, match="unknown parameter: colour"):
         client.v1.accounts.create(unknown)
     with pytest.raises(stripe.InvalidRequestError, match="less than or equal to 100"):
         client.v1.accounts.list({"limit": 101})
+
+
+@pytest.mark.parametrize("how", ["deleted", "deauthorized", "oauth-deauthorized"])
+def test_an_account_the_platform_lost_is_a_403_everywhere(
+    fake: FakeStripe, client: stripe.StripeClient, how: str
+) -> None:
+    acct = fake.create_account()["id"]
+    kept = fake.create_account()["id"]
+    fake.complete_onboarding(acct)
+    if how == "deleted":
+        assert client.v1.accounts.delete(acct).deleted
+    elif how == "deauthorized":
+        fake.deauthorize(acct)
+    else:
+        client.oauth.deauthorize({"stripe_user_id": acct})
+    link: Any = {
+        "account": acct,
+        "type": "account_onboarding",
+        "refresh_url": "http://t/a",
+        "return_url": "http://t/b",
+    }
+    calls = [
+        lambda: client.v1.accounts.retrieve(acct),
+        lambda: client.v1.accounts.update(acct, {"metadata": {"a": "1"}}),
+        lambda: client.v1.accounts.delete(acct),
+        lambda: client.v1.accounts.login_links.create(acct),
+        lambda: client.v1.accounts.capabilities.list(acct),
+        lambda: client.v1.accounts.capabilities.retrieve(acct, "transfers"),
+        lambda: client.v1.account_links.create(link),
+    ]
+    for call in calls:
+        with pytest.raises(stripe.PermissionError) as caught:
+            call()
+        assert caught.value.http_status == 403
+        assert caught.value.error.code == "account_invalid"
+        assert "Application access may have been revoked" in str(caught.value.user_message)
+    assert [a.id for a in client.v1.accounts.list().data] == [kept]
 
 
 def test_list_pages_with_has_more_and_starting_after(
@@ -371,7 +410,7 @@ def test_account_link_expired_and_invalid(
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.account_links.create(no_return)
     assert caught.value.param == "return_url"
-    with pytest.raises(stripe.InvalidRequestError, match="No such account"):
+    with pytest.raises(stripe.PermissionError, match="does not have access to account"):
         client.v1.account_links.create(unknown)
     monkeypatch.setattr(fake, "link_ttl", -1)
     link = client.v1.account_links.create(params)

@@ -15,6 +15,8 @@ import stripe
 
 from django_stripe_express.testing import FakeStripe
 
+from .stripe_types import problems
+
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "stripe"
 
 
@@ -115,3 +117,174 @@ def test_token_response_has_the_documented_keys(
         "stripe_user_id",
         "scope",
     }
+
+
+# -- typed: every answer deserializes into stripe 16's classes ------------------
+
+
+def fits(obj: Any, cls: type) -> None:
+    """``obj`` is a ``cls`` and every attribute fits its annotation."""
+    assert isinstance(obj, cls), type(obj)
+    assert problems(obj, cls) == []
+
+
+def account_states(fake: FakeStripe) -> dict[str, str]:
+    """An account in each state the fake can put one in: name -> id."""
+    new = fake.create_account(capabilities={"transfers": "inactive", "card_payments": "inactive"})
+    states = {"new": new["id"]}
+    for name, change in {
+        "enabled": fake.complete_onboarding,
+        "pending_verification": fake.submit_for_verification,
+        "review": fake.start_review,
+        "restricted": fake.require_verification,
+    }.items():
+        acct = fake.create_account(capabilities={"transfers": "inactive"})["id"]
+        change(acct)
+        states[name] = acct
+    acct = fake.create_account()["id"]
+    fake.complete_onboarding(acct)
+    fake.require_by(acct, ["external_account"], 1_900_000_000)
+    fake.require_by(acct, ["company.tax_id"], 1_950_000_000, future=True)
+    states["enabled_with_deadlines"] = acct
+    for reason in ("rejected.fraud", "rejected.platform_other", "platform_paused", "listed"):
+        acct = fake.create_account(capabilities={"transfers": "inactive"})["id"]
+        fake.require_verification(acct, [], disabled_reason=reason)
+        states[reason] = acct
+    return states
+
+
+def test_every_account_answer_is_a_typed_account(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient
+) -> None:
+    client = fake_stripe_client
+    created = client.v1.accounts.create(
+        {"type": "express", "capabilities": {"transfers": {"requested": True}}}
+    )
+    fits(created, stripe.Account)
+    fits(client.v1.accounts.update(created.id, {"metadata": {"a": "1"}}), stripe.Account)
+    for state, acct in account_states(fake_stripe).items():
+        account = client.v1.accounts.retrieve(acct)
+        fits(account, stripe.Account)
+        assert account.requirements is not None, state
+    listed = client.v1.accounts.list({"limit": 100})
+    assert isinstance(listed, stripe.ListObject)
+    for account in listed.data:
+        fits(account, stripe.Account)
+    deleted = client.v1.accounts.delete(created.id)
+    assert deleted.deleted is True
+    fits(deleted, stripe.Account)
+
+
+def test_capabilities_links_and_events_are_typed(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient
+) -> None:
+    client = fake_stripe_client
+    for acct in account_states(fake_stripe).values():
+        for capability in client.v1.accounts.capabilities.list(acct).data:
+            fits(capability, stripe.Capability)
+        fits(client.v1.accounts.capabilities.retrieve(acct, "card_payments"), stripe.Capability)
+        updated = client.v1.accounts.capabilities.update(acct, "transfers", {"requested": True})
+        fits(updated, stripe.Capability)
+        for kind in ("account.updated", "capability.updated", "account.application.deauthorized"):
+            event = client.v1.events.retrieve(fake_stripe.build_event(kind, account=acct)["id"])
+            fits(event, stripe.Event)
+            cls = {"account": stripe.Account, "capability": stripe.Capability,
+                   "application": stripe.Application}[event.data.object.object]
+            assert problems(event.data.object, cls) == []
+    enabled = account_states(fake_stripe)["enabled"]
+    link = client.v1.account_links.create(
+        {"account": enabled, "type": "account_onboarding",
+         "refresh_url": "http://t/a", "return_url": "http://t/b"}
+    )
+    fits(link, stripe.AccountLink)
+    fits(client.v1.accounts.login_links.create(enabled), stripe.LoginLink)
+
+
+def test_oauth_answers_are_typed(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient
+) -> None:
+    token = fake_stripe_client.oauth.token(
+        {"grant_type": "authorization_code", "code": fake_stripe.issue_code()}
+    )
+    assert problems(token, stripe.OAuth.OAuthToken) == []
+    done = fake_stripe_client.oauth.deauthorize({"stripe_user_id": token["stripe_user_id"]})
+    assert problems(done, stripe.OAuth.OAuthDeauthorization) == []
+
+
+ERROR_TYPES = {"api_error", "card_error", "idempotency_error", "invalid_request_error"}
+
+
+def error_calls(fake: FakeStripe, client: stripe.StripeClient) -> dict[str, Any]:
+    """One call per kind of error the fake answers: name -> zero-argument call."""
+    acct = fake.create_account()["id"]
+    gone = fake.create_account()["id"]
+    fake.deauthorize(gone)
+
+    def planned(status: int, **kwargs: Any) -> Any:
+        def call() -> Any:
+            fake.fail_next("GET /v1/accounts", status=status, **kwargs)
+            return client.v1.accounts.retrieve(acct)
+
+        return call
+
+    def reused_key() -> Any:
+        client.v1.accounts.create({"type": "express"}, {"idempotency_key": "fidelity"})
+        return client.v1.accounts.create(
+            {"type": "express", "country": "FR"}, {"idempotency_key": "fidelity"}
+        )
+
+    def key_in_use() -> Any:
+        fake.state.in_flight.add(("", "busy"))
+        try:
+            return client.v1.accounts.create({"type": "express"}, {"idempotency_key": "busy"})
+        finally:
+            fake.state.in_flight.clear()
+
+    return {
+        "account_invalid": lambda: client.v1.accounts.retrieve(gone),
+        "parameter_unknown": lambda: client.v1.accounts.create({"colour": "red"}),  # type: ignore[typeddict-unknown-key]
+        "parameter_missing": lambda: client.v1.account_links.create({"type": "account_onboarding"}),  # type: ignore[typeddict-item]
+        "parameter_invalid_empty": lambda: client.v1.accounts.create({"email": ""}),
+        "parameter_invalid_integer": lambda: client.v1.accounts.list({"limit": "x"}),  # type: ignore[typeddict-item]
+        "invalid_enum": lambda: client.v1.accounts.create({"business_type": "llc"}),  # type: ignore[typeddict-item]
+        "no_such_capability": lambda: client.v1.accounts.capabilities.retrieve(acct, "nope"),
+        "login_link_refused": lambda: client.v1.accounts.login_links.create(acct),
+        "idempotency_error": reused_key,
+        "idempotency_key_in_use": key_in_use,
+        "unauthenticated": lambda: stripe.StripeClient(
+            "sk_test_wrong", base_addresses={"api": fake.url}, max_network_retries=0
+        ).v1.accounts.list(),
+        "rate_limit": planned(429),
+        "lock_timeout": planned(409),
+        "server_error": planned(500),
+        "permission": planned(403),
+    }
+
+
+def test_every_error_body_is_a_typed_error(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient
+) -> None:
+    for name, call in error_calls(fake_stripe, fake_stripe_client).items():
+        with pytest.raises(stripe.StripeError) as caught:
+            call()
+        error = caught.value.error
+        assert isinstance(error, stripe.ErrorObject), name
+        assert problems(error, stripe.ErrorObject) == [], name
+        assert error.type in ERROR_TYPES, name
+        assert error.message, name
+        if error.code:
+            assert error.doc_url == (
+                f"https://stripe.com/docs/error-codes/{error.code.replace('_', '-')}"
+            ), name
+        assert str(caught.value.request_id).startswith("req_"), name
+
+
+def test_oauth_error_bodies_are_typed(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient
+) -> None:
+    with pytest.raises(stripe.oauth_error.InvalidGrantError) as caught:
+        fake_stripe_client.oauth.token({"grant_type": "authorization_code", "code": "ac_nope"})
+    assert caught.value.code == "invalid_grant"
+    assert caught.value.error is not None
+    assert caught.value.error.error == "invalid_grant"
+    assert "ac_nope" in caught.value.error.error_description

@@ -1,14 +1,10 @@
-"""Stripe's requirement names and disabled reasons, in plain words."""
+"""Stripe's requirement names, in plain words."""
 
 from __future__ import annotations
 
 import pytest
 
-from django_stripe_express.humanize import (
-    disabled_reason_text,
-    humanize_requirement,
-    humanize_requirements,
-)
+from django_stripe_express.humanize import humanize_requirement, humanize_requirements
 
 
 @pytest.mark.parametrize(
@@ -43,8 +39,3 @@ def test_humanize_requirements_merges_duplicates_in_order():
     ) == ["terms of service acceptance", "bank account", "date of birth"]
     assert humanize_requirements([]) == []
 
-
-def test_disabled_reason_text():
-    assert "suspected fraud" in disabled_reason_text("rejected.fraud")
-    assert "paused by this site" in disabled_reason_text("platform_paused")
-    assert disabled_reason_text("something.new") == "Stripe has disabled this account."

@@ -109,6 +109,25 @@ def test_assert_capabilities_is_sent_when_configured(
     assert ExpressAccount.objects.get().user == user
 
 
+def test_assert_capabilities_are_written_as_stripe_documents_them(
+    logged_in_client, settings, fake_stripe
+):
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS,
+        "ASSERT_CAPABILITIES": True,
+        "SUGGESTED_CAPABILITIES": ["transfers", "card_payments"],
+    }
+    back_to_app(logged_in_client, submit_hosted_page(start(logged_in_client)))
+    (token_request,) = fake_stripe.requests_to("/oauth/token")
+    # `assert_capabilities[]=...` repeated, as in Stripe's Express OAuth guide;
+    # not the library's `assert_capabilities[0]=...`.
+    pairs = [pair.split("=") for pair in token_request.body.split("&")]
+    assert [value for key, value in pairs if key.startswith("assert_capabilities")] == [
+        "transfers", "card_payments"
+    ]
+    assert {key for key, _value in pairs if key.startswith("assert")} == {"assert_capabilities[]"}
+
+
 def test_reconnecting_a_disconnected_account(
     logged_in_client, user, fake_stripe, connected_signals
 ):
@@ -163,3 +182,14 @@ def test_account_read_failure_still_stores_the_connection(
     assert f"Could not read connected Stripe account {account.stripe_id}" in caplog.text
     attempt.refresh_from_db()
     assert attempt.outcome == Outcome.CONNECTED
+
+
+def test_a_connection_that_ends_in_a_review_is_stored_restricted(
+    logged_in_client, fake_stripe
+):
+    back_to_app(logged_in_client, submit_hosted_page(start(logged_in_client), outcome="review"))
+
+    account = ExpressAccount.objects.get()
+    assert account.status == ExpressAccount.Status.RESTRICTED
+    assert account.disabled_reason == "other"
+    assert account.past_due == ["business_profile.product_description"]

@@ -10,6 +10,7 @@ import requests
 from django.utils import timezone
 
 from django_stripe_express.models import ConnectAttempt
+from django_stripe_express.state_hash import hash_state
 
 from .factories import ExpressAccountFactory
 from .oauth_support import query_of, start
@@ -35,7 +36,7 @@ def test_redirects_to_express_authorize_with_every_parameter(
     query = query_of(url)
     assert query["client_id"] == [fake_stripe.client_id]
     assert query["response_type"] == ["code"]
-    assert query["state"] == [attempt.state]
+    assert attempt.state_hash == hash_state(query["state"][0])
     assert query["redirect_uri"] == ["http://testserver/stripe/oauth/callback/"]
     assert query["stripe_user[business_type]"] == ["individual"]
     assert query["stripe_user[email]"] == [user.email]
@@ -63,7 +64,9 @@ def test_attempt_binds_a_fresh_random_state_to_the_user(
 
     assert first != second
     assert len(first) >= 43  # 32 random bytes, URL-safe base64
-    attempt = ConnectAttempt.objects.get(state=first)
+    # Starting again reuses the unfinished attempt with the new state.
+    attempt = ConnectAttempt.objects.get()
+    assert attempt.state_hash == hash_state(second)
     assert attempt.user == user
     assert attempt.flow == ConnectAttempt.Flow.OAUTH
     assert attempt.outcome == ConnectAttempt.Outcome.PENDING
@@ -100,8 +103,9 @@ def test_only_a_safe_next_url_is_remembered(logged_in_client, fake_stripe, next_
     assert ConnectAttempt.objects.get().next_url == kept
 
 
-def test_login_required(client, fake_stripe, db):
-    response = client.get("/stripe/connect/")
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_login_required(client, fake_stripe, db, method):
+    response = getattr(client, method)("/stripe/connect/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/stripe/connect/"
     assert not ConnectAttempt.objects.exists()
@@ -112,7 +116,7 @@ def test_user_with_a_connected_account_goes_to_the_dashboard(
     logged_in_client, user, fake_stripe, trait
 ):
     ExpressAccountFactory(user=user, **({} if trait == "enabled" else {trait: True}))
-    response = logged_in_client.get("/stripe/connect/")
+    response = logged_in_client.post("/stripe/connect/")
     assert response.status_code == 302
     assert response["Location"] == "/stripe/dashboard/"
     assert not ConnectAttempt.objects.exists()
@@ -128,12 +132,15 @@ def test_disconnected_or_other_mode_account_does_not_count(logged_in_client, use
 def test_connect_makes_a_bounded_number_of_queries(
     logged_in_client, fake_stripe, django_assert_num_queries
 ):
-    # session + user (auth middleware), the account check, the attempt INSERT.
-    with django_assert_num_queries(4):
+    # session + user (auth middleware), the account check, the unfinished
+    # attempt's SELECT, then its INSERT (or, the next time, its UPDATE).
+    with django_assert_num_queries(5):
+        start(logged_in_client)
+    with django_assert_num_queries(5):
         start(logged_in_client)
     ExpressAccountFactory(user=ConnectAttempt.objects.get().user)
-    with django_assert_num_queries(3):  # no INSERT once connected
-        logged_in_client.get("/stripe/connect/")
+    with django_assert_num_queries(3):  # nothing written once connected
+        logged_in_client.post("/stripe/connect/")
 
 
 def test_account_links_mode_does_not_use_oauth(logged_in_client, settings, fake_stripe):

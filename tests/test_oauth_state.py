@@ -15,7 +15,7 @@ from django_stripe_express.models import ConnectAttempt, ExpressAccount
 from django_stripe_express.signals import connect_failed
 
 from .factories import ConnectAttemptFactory
-from .oauth_support import back_to_app, callback, start, submit_hosted_page
+from .oauth_support import back_to_app, callback, query_of, start, submit_hosted_page
 
 Outcome = ConnectAttempt.Outcome
 NOT_VALID = "This connection link is not valid for your session"
@@ -117,7 +117,8 @@ def test_a_failed_attempt_cannot_be_retried_with_its_state(logged_in_client, fak
     location = submit_hosted_page(start(logged_in_client), action="decline")
     back_to_app(logged_in_client, location)
     attempt = ConnectAttempt.objects.get()
-    response = callback(logged_in_client, state=attempt.state, code=fake_stripe.issue_code())
+    state = query_of(location)["state"][0]
+    response = callback(logged_in_client, state=state, code=fake_stripe.issue_code())
     assert_refused(response, NOT_VALID)
     attempt.refresh_from_db()
     assert attempt.outcome == Outcome.DECLINED

@@ -34,7 +34,7 @@ def test_a_broken_receiver_does_not_undo_onboarding(
 ):
     caplog.set_level(logging.ERROR, logger="django_stripe_express.signals")
 
-    started = logged_in_client.get("/stripe/connect/")
+    started = logged_in_client.post("/stripe/connect/")
     assert started.status_code == 302
     back = logged_in_client.get(local_path(hosted_onboarding(started["Location"])))
 
@@ -51,7 +51,7 @@ def test_a_broken_receiver_does_not_hide_a_failure_from_the_user(
 ):
     account_links_mode.fail_next(f"POST {account_links_mode.create_path}", status=500)
 
-    response = logged_in_client.get("/stripe/connect/")
+    response = logged_in_client.post("/stripe/connect/")
 
     assert response.status_code == 302
     attempt = ConnectAttempt.objects.get()

@@ -15,15 +15,19 @@ import pytest
 from stripe.v2.core import Account
 
 from django_stripe_express.accounts import stripe_values
-from django_stripe_express.humanize import disabled_reason_text, humanize_requirements
+from django_stripe_express.humanize import humanize_requirements
 from django_stripe_express.humanize_v2 import (
     CODE_TEXTS,
     RESOLUTION_TEXTS,
-    USER_DISABLED_TEXTS,
+    USER_TEXTS,
     capability_name,
     humanize_v2_requirement,
 )
 from django_stripe_express.models import ExpressAccount
+from django_stripe_express.reasons import staff_text, user_text
+from django_stripe_express.status import PLATFORM, STRIPE, USER
+from django_stripe_express.status import REASONS as V1_REASONS
+from django_stripe_express.status_v2 import LIFTED_BY, lifted_by
 from django_stripe_express.testing import objects_v2
 
 Status = ExpressAccount.Status
@@ -186,14 +190,20 @@ def test_every_capability_status_resolution_and_code(
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_every_code_has_words(code: str) -> None:
+def test_every_code_has_words_and_who_can_lift_it(code: str) -> None:
     assert code in CODE_TEXTS
     assert str(CODE_TEXTS[code]).endswith(".")
-    if code.startswith(("rejected_", "unsupported_")) or code == "restricted_other":
-        # The user sees why an account is disabled, never a code.
-        assert code in USER_DISABLED_TEXTS
-        assert disabled_reason_text(code) == str(USER_DISABLED_TEXTS[code])
-        assert code not in disabled_reason_text(code)
+    # The user sees why an account is limited, never a code; staff see what it means.
+    assert code in USER_TEXTS
+    assert user_text(code) == str(USER_TEXTS[code])
+    assert code not in user_text(code)
+    assert staff_text(code) == str(CODE_TEXTS[code])
+    assert code not in V1_REASONS  # no v1 reason has this name: one table per API
+    expected = (
+        PLATFORM if code.startswith("rejected_platform_")
+        else USER if code == "requirements_past_due" else STRIPE
+    )
+    assert LIFTED_BY[code] == lifted_by(code) == expected
 
 
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
@@ -214,7 +224,7 @@ def test_the_worst_capability_decides() -> None:
     assert account.status == Status.DISABLED
     assert account.disabled_reason == "rejected_fraud"
     assert account.charges_enabled is False
-    assert "suspected fraud" in disabled_reason_text(account.disabled_reason)
+    assert "suspected fraud" in user_text(account.disabled_reason)
 
 
 def test_a_new_v2_account_is_onboarding() -> None:

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from django_stripe_express.models import ExpressAccount
-from django_stripe_express.signals import account_updated
+from django_stripe_express.signals import account_deauthorized, account_updated
 from django_stripe_express.sync import PAGE_SIZE, refresh_account, sync_accounts
 
 from .factories import ExpressAccountFactory
@@ -40,6 +40,7 @@ def known_accounts(fake, count: int, *, livemode: bool = False) -> list[ExpressA
                 stripe_id=data["id"],
                 livemode=livemode,
                 requirements=data["requirements"],
+                future_requirements=data["future_requirements"],
                 capabilities=data["capabilities"],
                 country="US",
                 email=user.email,
@@ -85,6 +86,29 @@ class TestRefreshAccount:
 
         assert not change.status_changed
         assert updates == []
+
+    def test_an_account_the_platform_lost_is_disconnected(self, fake_stripe, updates):
+        data = fake_stripe.create_account()
+        account = ExpressAccountFactory(stripe_id=data["id"])
+        fake_stripe.deauthorize(data["id"])
+
+        change = refresh_account(account)
+
+        account.refresh_from_db()
+        assert account.status == ExpressAccount.Status.DISCONNECTED
+        assert (change.previous_status, change.status) == ("enabled", "disconnected")
+        assert updates == []  # account_deauthorized went out instead
+
+    def test_other_permission_errors_propagate(self, fake_stripe):
+        data = fake_stripe.create_account()
+        account = ExpressAccountFactory(stripe_id=data["id"])
+        fake_stripe.fail_next("GET /v1/accounts", status=403,
+                              message="The provided key does not have the required permissions.")
+
+        with pytest.raises(stripe.PermissionError):
+            refresh_account(account)
+        account.refresh_from_db()
+        assert account.is_connected
 
 
 class TestSyncAllAccounts:
@@ -192,6 +216,23 @@ class TestSyncCommand:
     def test_one_account_unknown_to_stripe_fails(self, fake_stripe):
         with pytest.raises(CommandError, match="1 account"):
             self.run("--account", "acct_doesnotexist")
+
+    @pytest.mark.parametrize("dry_run", [False, True])
+    def test_one_account_the_platform_lost_is_disconnected(
+        self, fake_stripe, capture_signal, dry_run
+    ):
+        (row,) = known_accounts(fake_stripe, 1)
+        fake_stripe.deauthorize(row.stripe_id)  # 403 account_invalid from now on
+        deauthorized = capture_signal(account_deauthorized)
+
+        out, _err = self.run("--account", row.stripe_id, *(["--dry-run"] if dry_run else []))
+
+        verb = "would change" if dry_run else "changed"
+        assert f"{row.stripe_id} {verb}: onboarding -> disconnected (deauthorized_at)" in out
+        assert "failed 0" in out
+        row.refresh_from_db()
+        assert row.is_connected is dry_run
+        assert len(deauthorized) == (0 if dry_run else 1)
 
     def test_unreachable_stripe_exits_non_zero(self, fake_stripe):
         known_accounts(fake_stripe, 1)

@@ -91,16 +91,36 @@ def test_queries_per_hundred_v2_accounts(fake_stripe, django_assert_max_num_quer
     assert result.updated == 100
 
 
-def test_an_account_stripe_no_longer_knows_fails_alone(fake_stripe):
+def test_an_account_stripe_no_longer_knows_is_disconnected_alone(fake_stripe):
     first, second = known_v2_accounts(fake_stripe, 2)
     fake_stripe.complete_onboarding(second.stripe_id)
     del fake_stripe.accounts[first.stripe_id]
 
     result = sync_accounts()
 
+    assert (result.failed, result.errors) == (0, [])
+    first.refresh_from_db()
+    assert first.status == ExpressAccount.Status.DISCONNECTED
+    assert [c.stripe_id for c in result.changes if "deauthorized_at" in c.fields] == [
+        first.stripe_id
+    ]
+    second.refresh_from_db()
+    assert second.status == ExpressAccount.Status.ENABLED
+
+
+def test_another_error_about_one_account_fails_it_alone(fake_stripe):
+    first, second = known_v2_accounts(fake_stripe, 2)
+    fake_stripe.complete_onboarding(second.stripe_id)
+    fake_stripe.fail_next(f"GET /v2/core/accounts/{first.stripe_id}", status=400,
+                          code="parameter_invalid", message="Bad.")
+
+    result = sync_accounts()
+
     assert result.failed == 1
     assert result.errors[0][0] == first.stripe_id
-    assert "resource_missing" in result.errors[0][1]
+    assert "parameter_invalid" in result.errors[0][1]
+    first.refresh_from_db()
+    assert first.is_connected
     second.refresh_from_db()
     assert second.status == ExpressAccount.Status.ENABLED
 

@@ -21,14 +21,19 @@ DASHBOARD = "/stripe/dashboard/"
 
 
 class _Page(HTMLParser):
-    """Visible text and links of a rendered fragment (no <style>)."""
+    """Visible text, links and form buttons of a rendered fragment (no <style>)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.text: list[str] = []
         self.links: list[tuple[str, str]] = []
+        # (button text, form method, form action, form field names)
+        self.buttons: list[tuple[str, str, str, list[str]]] = []
         self._href: str | None = None
         self._link_text: list[str] = []
+        self._form: dict[str, str | None] | None = None
+        self._fields: list[str] = []
+        self._button_text: list[str] | None = None
         self._in_style = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -37,6 +42,12 @@ class _Page(HTMLParser):
         if tag == "a":
             self._href = dict(attrs).get("href") or ""
             self._link_text = []
+        if tag == "form":
+            self._form, self._fields = dict(attrs), []
+        if tag == "input":
+            self._fields.append(dict(attrs).get("name") or "")
+        if tag == "button":
+            self._button_text = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "style":
@@ -44,6 +55,11 @@ class _Page(HTMLParser):
         if tag == "a" and self._href is not None:
             self.links.append((" ".join("".join(self._link_text).split()), self._href))
             self._href = None
+        if tag == "button" and self._button_text is not None and self._form is not None:
+            text = " ".join("".join(self._button_text).split())
+            method, action = self._form.get("method") or "", self._form.get("action") or ""
+            self.buttons.append((text, method, action, list(self._fields)))
+            self._button_text = None
 
     def handle_data(self, data: str) -> None:
         if self._in_style:
@@ -51,6 +67,8 @@ class _Page(HTMLParser):
         self.text.append(data)
         if self._href is not None:
             self._link_text.append(data)
+        if self._button_text is not None:
+            self._button_text.append(data)
 
 
 class Rendered:
@@ -60,12 +78,24 @@ class Rendered:
         parser.feed(html)
         self.text = " ".join(" ".join(parser.text).split())
         self.links = parser.links
+        self.buttons = parser.buttons
 
     def link(self, name: str) -> str:
         """The href of the one link whose accessible name is `name`."""
         hrefs = [href for text, href in self.links if text.rstrip(" →") == name]
         assert len(hrefs) == 1, f"{name!r} in {self.links}"
         return hrefs[0]
+
+    def form(self, name: str) -> str:
+        """The action of the one button whose name is `name`: a POST form with
+        the CSRF token (starting onboarding is never a link)."""
+        found = [b for b in self.buttons if b[0].rstrip(" →") == name]
+        assert len(found) == 1, f"{name!r} in {self.buttons}"
+        _text, method, action, fields = found[0]
+        assert method == "post"
+        assert "csrfmiddlewaretoken" in fields
+        assert not [text for text, _href in self.links if text.rstrip(" →") == name]
+        return action
 
     @property
     def status(self) -> str:
@@ -102,17 +132,19 @@ def test_anonymous_user_gets_a_login_hint_and_no_query(django_assert_num_queries
     assert CONNECT not in page.html
 
 
-def test_not_connected_shows_the_connect_with_stripe_link(user):
+def test_not_connected_shows_the_connect_with_stripe_button(user):
     page = button(user)
     assert page.status == "not_connected"
     assert "Get paid with Stripe" in page.text
-    path, query = connect_target(page.link("Connect with Stripe"))
+    path, query = connect_target(page.form("Connect with Stripe"))
     assert path == CONNECT
     assert query == {"next": ["/dashboard/"]}
-    # A real link that works without JavaScript, styled as Stripe's blurple button.
-    assert '<a class="stripe-express__connect" href="/stripe/connect/?next=%2Fdashboard%2F">' in (
-        page.html
-    )
+    # A real form that works without JavaScript, styled as Stripe's blurple button.
+    assert (
+        '<form class="stripe-express__form" method="post" '
+        'action="/stripe/connect/?next=%2Fdashboard%2F">'
+    ) in page.html
+    assert '<button type="submit" class="stripe-express__connect">' in page.html
     assert "#635bff" in page.html.lower()
     assert "<script" not in page.html
     assert "<img" not in page.html
@@ -128,7 +160,7 @@ def test_onboarding_says_how_many_items_are_due_and_links_to_connect():
     assert "Stripe still needs 2 items from you: Bank account Terms of service acceptance" in (
         page.text
     )
-    path, _ = connect_target(page.link("Finish setting up payouts"))
+    path, _ = connect_target(page.form("Finish setting up payouts"))
     assert path == CONNECT
     assert DASHBOARD not in page.html
 
@@ -152,7 +184,7 @@ def test_restricted_says_what_is_wrong_in_plain_words_and_links_to_fix_it():
         page.text
     )
     assert "individual.verification.document" not in page.html
-    path, _ = connect_target(page.link("Update your details"))
+    path, _ = connect_target(page.form("Update your details"))
     assert path == CONNECT
 
 
@@ -225,7 +257,7 @@ def test_disconnected_offers_to_reconnect():
     assert account.status == ExpressAccount.Status.DISCONNECTED
     assert page.status == "disconnected"
     assert "Your Stripe account is disconnected" in page.text
-    path, _ = connect_target(page.link("Reconnect"))
+    path, _ = connect_target(page.form("Reconnect"))
     assert path == CONNECT
     assert DASHBOARD not in page.html
 
@@ -320,5 +352,61 @@ def test_without_the_request_context_processor_the_user_variable_is_used(user):
     )
     page = Rendered(html)
     assert page.status == "restricted"
-    assert page.link("Update your details") == CONNECT
+    # No request, so no CSRF token: the form is there, and posting it would be
+    # refused; the tag's docs say the `request` context processor must be on.
+    assert [(t, m, a) for t, m, a, _f in page.buttons] == [
+        ("Update your details →", "post", CONNECT)
+    ]
     assert account.stripe_id not in html
+
+
+def test_enabled_with_a_deadline_says_what_and_by_when():
+    deadline = datetime.datetime(2031, 5, 2, 12, tzinfo=datetime.timezone.utc)
+    account = ExpressAccountFactory(
+        requirements={
+            "currently_due": ["individual.verification.document", "external_account"],
+            "eventually_due": ["individual.verification.document", "external_account"],
+            "past_due": [],
+            "pending_verification": [],
+            "errors": [],
+            "disabled_reason": None,
+            "current_deadline": int(deadline.timestamp()),
+        }
+    )
+    page = button(account.user)
+    assert account.status == ExpressAccount.Status.ENABLED
+    assert page.status == "enabled"
+    assert "Payouts are on" in page.text
+    assert (
+        "To keep your payouts on, Stripe needs these from you by May 2, 2031: "
+        "Identity document Bank account"
+    ) in page.text
+    path, _ = connect_target(page.form("Update your details"))
+    assert path == CONNECT
+
+
+def test_enabled_shows_future_requirements_once_they_have_a_deadline():
+    deadline = datetime.datetime(2031, 9, 30, tzinfo=datetime.timezone.utc)
+    future = {
+        "currently_due": [],
+        "eventually_due": ["company.tax_id"],
+        "past_due": [],
+        "pending_verification": [],
+        "errors": [],
+        "disabled_reason": None,
+        "current_deadline": None,
+    }
+    account = ExpressAccountFactory(future_requirements=future)
+    assert "Stripe needs" not in button(account.user).text  # not due yet
+
+    account.future_requirements = {
+        **future,
+        "currently_due": ["company.tax_id"],
+        "current_deadline": int(deadline.timestamp()),
+    }
+    account.save()
+    page = button(account.user)
+    assert page.status == "enabled"
+    assert (
+        "To keep your payouts on, Stripe needs this from you by Sept. 30, 2031: Company tax ID"
+    ) in page.text

@@ -133,13 +133,12 @@ def test_a_shuffled_burst_with_duplicates_ends_at_each_accounts_newest_state(
 
 
 def test_a_change_committed_while_waiting_for_the_row_is_not_overwritten(fake_stripe):
-    """The one-statement path writes only over the row it read.
+    """A delivery decides from the row as the previous writer left it.
 
     Another transaction holds the account's row (as a concurrent delivery
-    would) and commits a change while this delivery waits for it.
-    PostgreSQL then re-checks the UPDATE against the new row: the event must
-    be decided again from that row, and the signal must report the status
-    that was really replaced.
+    would) and commits a change while this delivery waits for it. The
+    delivery's SELECT ... FOR UPDATE then returns the new row: the event is
+    decided from it, and the signal reports the status really replaced.
     """
     account = ExpressAccountFactory(onboarding=True)
     fake_stripe.create_account(id=account.stripe_id, email="maker@example.com")

@@ -6,11 +6,13 @@ import datetime
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -510,10 +512,25 @@ def test_capability_updates_follow_the_ordering_rule(client, fake_stripe, db):
     assert deliver(fake_stripe, client, late).content == b"ignored: stale"
 
 
-# -- queries --------------------------------------------------------------------------
+# -- queries ----------------------------------------------------------------------------
+
+DATA = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
-def test_query_counts(client, fake_stripe, onboarding_account, django_assert_num_queries):
+@contextmanager
+def data_queries(expected: list[str]) -> Iterator[None]:
+    """The data queries run inside, by kind, must be `expected`; nothing else but
+    transaction control (BEGIN, or a SAVEPOINT and its RELEASE inside a test)."""
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    sqls = [q["sql"] for q in captured.captured_queries]
+    kinds = [sql.split(None, 1)[0].upper() for sql in sqls]
+    assert [kind for kind in kinds if kind in DATA] == expected, sqls
+    assert {kind for kind in kinds if kind not in DATA} <= {"BEGIN", "SAVEPOINT", "RELEASE"}, sqls
+    assert len(kinds) - len(expected) <= 2, sqls
+
+
+def test_query_counts(client, fake_stripe, onboarding_account):
     acct = onboarding_account.stripe_id
     fake_stripe.complete_onboarding(acct)
     new = fake_stripe.build_event("account.updated", account=acct, created=T0 + 10)
@@ -521,19 +538,47 @@ def test_query_counts(client, fake_stripe, onboarding_account, django_assert_num
     # Signed outside the measured blocks (the fake's own work is not the view's).
     new_body, new_header = fake_stripe.signed(new)
     stale_body, stale_header = fake_stripe.signed(stale)
+    stripe_calls = len(fake_stripe.requests)
 
     def post(body: str, header: str):
         return client.post(URL, data=body, content_type="application/json",
                            HTTP_STRIPE_SIGNATURE=header)
 
-    # On PostgreSQL one statement reads the account (and whether the event was
-    # seen), UPDATEs it and INSERTs the event; elsewhere, a read, then an UPDATE
-    # and an INSERT.
-    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+    # The account, locked, with the event's stored status; its UPDATE; the
+    # event's INSERT.
+    with data_queries(["SELECT", "UPDATE", "INSERT"]):
         assert post(new_body, new_header).content == b"processed"
-    with django_assert_num_queries(1):  # read: already processed
+    with data_queries(["SELECT"]):  # already processed: the same first query says so
         assert post(new_body, new_header).content == b"duplicate"
-    with django_assert_num_queries(2):  # read, INSERT the ignored event
+    with data_queries(["SELECT", "INSERT"]):  # the event recorded as ignored
         assert post(stale_body, stale_header).content == b"ignored: stale"
-    with django_assert_num_queries(1):
+    with data_queries(["SELECT"]):
         assert post(stale_body, stale_header).content == b"duplicate"
+    assert len(fake_stripe.requests) == stripe_calls  # Stripe is never called
+
+
+def test_the_account_is_read_locked(client, fake_stripe, onboarding_account):
+    event = fake_stripe.build_event("account.updated", account=onboarding_account.stripe_id)
+    with CaptureQueriesContext(connection) as captured:
+        assert deliver(fake_stripe, client, event).content == b"processed"
+    select = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT"))
+    assert ("FOR UPDATE" in select) is connection.features.has_select_for_update
+
+
+def test_account_updated_stores_future_requirements_and_deadlines(
+    client, fake_stripe, onboarding_account
+):
+    acct = onboarding_account.stripe_id
+    fake_stripe.complete_onboarding(acct)
+    fake_stripe.require_by(acct, ["individual.verification.document"], T0 + 86400)
+    fake_stripe.require_by(acct, ["company.tax_id"], T0 + 7 * 86400, future=True)
+    event = fake_stripe.build_event("account.updated", account=acct, created=T0)
+
+    assert fake_stripe.post_event(client, event).status_code == 200
+
+    account = ExpressAccount.objects.get(pk=onboarding_account.pk)
+    assert account.status == ExpressAccount.Status.ENABLED  # still, until the deadline
+    assert account.currently_due == ["individual.verification.document"]
+    assert account.current_deadline == T0 + 86400
+    assert account.future_currently_due == ["company.tax_id"]
+    assert account.future_deadline == T0 + 7 * 86400

@@ -1,10 +1,14 @@
-"""Admin screens for support staff: accounts, onboarding attempts, webhook events.
+"""Admin screens for support staff: accounts, onboarding attempts, webhook
+events and account reassignments.
 
-Importing this package registers all three with the default admin site.
+Importing this package registers them with the default admin site.
 """
 
 from .accounts import ExpressAccountAdmin
 from .attempts import ConnectAttemptAdmin
 from .events import WebhookEventAdmin
+from .reassignments import AccountReassignmentAdmin
 
-__all__ = ["ConnectAttemptAdmin", "ExpressAccountAdmin", "WebhookEventAdmin"]
+__all__ = [
+    "AccountReassignmentAdmin", "ConnectAttemptAdmin", "ExpressAccountAdmin", "WebhookEventAdmin"
+]

@@ -1,20 +1,27 @@
 """The Express account admin: what support staff open for "why can't I get paid?".
 
-Permissions (Django's own, no migration needed):
-- ``view``: the list and the change page;
-- ``change``: "Refresh from Stripe" (it only re-reads Stripe's data) and
-  re-assigning the user, the only field staff may edit;
+Permissions:
+- ``view``: the list and the change page (read-only for everyone: Stripe owns
+  the data, and the user changes only through "Reassign");
+- ``change``: "Refresh from Stripe" (it only re-reads Stripe's data);
+- ``reassign_expressaccount`` (the app's own): "Reassign to another user",
+  which moves payouts to another person, after a confirmation naming both
+  users and with a recorded reason (`reassign_view`);
 - ``delete``: "Disconnect", the destructive action, after a confirmation page.
 Accounts are never added here: they come from onboarding.
 """
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import stripe
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -22,16 +29,16 @@ from django.utils.translation import gettext_lazy as _
 
 from ..accounts import STRIPE_FIELDS
 from ..models import ExpressAccount
+from ..reassign import can_reassign
 from ..sync import describe_error, refresh_account
 from . import display
 from .disconnect_action import disconnect_action
 from .filters import CapabilityFilter, DisconnectedFilter
-from .forms import ExpressAccountForm
+from .reassign_view import reassign_view
 
 
 @admin.register(ExpressAccount)
 class ExpressAccountAdmin(admin.ModelAdmin):
-    form = ExpressAccountForm
     list_display = (
         "stripe_id",
         "user",
@@ -41,6 +48,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "payouts_enabled",
         "details_submitted",
         "currently_due_count",
+        "deadline",
         "disabled_reason",
         "connected_at",
         "updated_at",
@@ -54,6 +62,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     date_hierarchy = "connected_at"
     actions = ("refresh_from_stripe", "disconnect_accounts")
     readonly_fields = (
+        "user",
         "stripe_id",
         "mode",
         "accounts_api",
@@ -61,12 +70,14 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "dashboard_link",
         *STRIPE_FIELDS,
         "requirements_display",
+        "future_requirements_display",
         "capabilities_display",
         "connected_at",
         "deauthorized_at",
         "synced_at",
         "updated_at",
         "last_event_created",
+        "reassignments_display",
     )
     fieldsets = (
         (
@@ -93,7 +104,9 @@ class ExpressAccountAdmin(admin.ModelAdmin):
             },
         ),
         (_("Requirements"), {"fields": ("requirements_display",)}),
+        (_("Future requirements"), {"fields": ("future_requirements_display",)}),
         (_("Capabilities"), {"fields": ("capabilities_display",)}),
+        (_("Reassignments"), {"fields": ("reassignments_display",)}),
         (
             _("Times"),
             {
@@ -111,6 +124,32 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """``change`` allows the actions; no field of an account is edited by hand."""
+        return obj is None and super().has_change_permission(request)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        return [
+            path(
+                "<path:object_id>/reassign/",
+                self.admin_site.admin_view(self.reassign_view),
+                name=f"{opts.app_label}_{opts.model_name}_reassign",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reassign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return reassign_view(self, request, object_id)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The object tools offer "Reassign" to those allowed to.
+        extra = {**(extra_context or {}), "can_reassign": can_reassign(request.user)}
+        return super().change_view(request, object_id, form_url, extra)
+
     # Columns -------------------------------------------------------------------
 
     @admin.display(description=_("mode"), ordering="livemode")
@@ -125,6 +164,11 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def currently_due_count(self, obj: ExpressAccount) -> int:
         return len(obj.currently_due)
 
+    @admin.display(description=_("deadline"))
+    def deadline(self, obj: ExpressAccount) -> datetime.datetime | None:
+        """The earliest date by which Stripe needs something, even while enabled."""
+        return display.earliest_deadline(obj)
+
     @admin.display(description=_("Stripe dashboard"))
     def dashboard_link(self, obj: ExpressAccount) -> SafeString:
         return format_html(
@@ -137,9 +181,17 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def requirements_display(self, obj: ExpressAccount) -> str:
         return display.requirements_block(obj)
 
+    @admin.display(description=_("future requirements"))
+    def future_requirements_display(self, obj: ExpressAccount) -> str:
+        return display.requirements_block(obj, future=True)
+
     @admin.display(description=_("capabilities"))
     def capabilities_display(self, obj: ExpressAccount) -> str:
         return display.capabilities_block(obj)
+
+    @admin.display(description=_("reassignments"))
+    def reassignments_display(self, obj: ExpressAccount) -> str:
+        return display.reassignments_block(obj)
 
     # Actions -------------------------------------------------------------------
 

@@ -1,13 +1,13 @@
 """How the account admin shows Stripe's data: badges, requirements, capabilities.
 
-Everything here reads the row already loaded (no query), and escapes what
-Stripe sent: requirement names and error reasons are data, not markup.
+Everything here reads the row already loaded (no query; the change page's
+reassignments take one), and escapes what Stripe sent: requirement names and
+error reasons are data, not markup.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,7 +15,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from .. import requirements
 from ..models import ExpressAccount
+from ..reasons import staff_text
 from ..status import AccountStatus
 from . import display_v2
 
@@ -48,23 +50,25 @@ def status_badge(account: ExpressAccount) -> SafeString:
     )
 
 
-def deadline(requirements: dict[str, Any]) -> datetime.datetime | None:
-    """``current_deadline`` (a Unix timestamp) as an aware datetime."""
-    value = requirements.get("current_deadline")
-    if not value:
-        return None
-    try:
-        return datetime.datetime.fromtimestamp(int(value), tz=datetime.timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        return None
+def earliest_deadline(account: ExpressAccount) -> datetime.datetime | None:
+    """When Stripe next needs something: now or in the future requirements."""
+    dates = []
+    if account.currently_due or account.past_due:
+        dates.append(requirements.deadline(account))
+    if account.future_currently_due:
+        dates.append(requirements.deadline(account, field="future_requirements"))
+    return min((d for d in dates if d is not None), default=None)
 
 
-def requirements_block(account: ExpressAccount) -> str:
-    if account.is_v2:
+def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
+    """What Stripe needs now, or (``future``) what it will need at a coming deadline:
+    what is usable of what Stripe sent (see `requirements`), never a 500 for a
+    malformed value. A v2 account's entries (all deadlines) are shown by `display_v2`."""
+    if account.is_v2 and not future:
         return display_v2.requirements_block(account)
-    requirements = account.requirements or {}
+    field = "future_requirements" if future else "requirements"
     groups = [
-        (label, list(requirements.get(key) or []))
+        (label, requirements.names(account, key, field=field))
         for key, label in REQUIREMENT_GROUPS
     ]
     errors = [
@@ -73,10 +77,10 @@ def requirements_block(account: ExpressAccount) -> str:
             "code": error.get("code", ""),
             "reason": error.get("reason", ""),
         }
-        for error in requirements.get("errors") or []
-        if isinstance(error, dict)
+        for error in requirements.entries(account, "errors", field=field)
     ]
-    when = deadline(requirements)
+    when = requirements.deadline(account, field=field)
+    reason = "" if future else account.disabled_reason
     return render_to_string(
         "admin/django_stripe_express/requirements.html",
         {
@@ -84,7 +88,9 @@ def requirements_block(account: ExpressAccount) -> str:
             "errors": errors,
             "deadline": when,
             "deadline_passed": when is not None and when < timezone.now(),
-            "disabled_reason": account.disabled_reason,
+            "disabled_reason": reason,
+            "disabled_reason_text": staff_text(reason, {"past_due": account.past_due}),
+            "future": future,
             "nothing_due": not any(items for _label, items in groups) and not errors,
         },
     )
@@ -93,8 +99,20 @@ def requirements_block(account: ExpressAccount) -> str:
 def capabilities_block(account: ExpressAccount) -> str:
     if account.is_v2:
         return display_v2.capabilities_block(account)
-    capabilities = sorted((account.capabilities or {}).items())
+    capabilities = account.capabilities
+    if not isinstance(capabilities, dict):
+        if capabilities:
+            requirements.warn_malformed(account, "capabilities", capabilities)
+        capabilities = {}
+    rows = sorted((str(name), str(state)) for name, state in capabilities.items())
     return render_to_string(
-        "admin/django_stripe_express/capabilities.html",
-        {"capabilities": [(name, str(state)) for name, state in capabilities]},
+        "admin/django_stripe_express/capabilities.html", {"capabilities": rows}
+    )
+
+
+def reassignments_block(account: ExpressAccount) -> str:
+    """Who moved this account, from whom, to whom, and why (newest first)."""
+    return render_to_string(
+        "admin/django_stripe_express/reassignments.html",
+        {"reassignments": list(account.reassignments.select_related("by"))},
     )

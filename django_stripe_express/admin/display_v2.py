@@ -4,7 +4,9 @@ v2 says who must act on each requirement (the user or Stripe), how urgent it
 is (``minimum_deadline.status``), which capabilities it restricts, and why
 each capability has its status (``code``, ``resolution``). Support staff get
 all of it in words, with Stripe's codes beside them for searching Stripe's
-docs. Reads the row already loaded: no query.
+docs. Reads the row already loaded: no query. What Stripe sent is read without
+trusting its shape (as `requirements` does for v1): a malformed value is
+left out, never a 500.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from .. import requirements
 from ..humanize import humanize_requirement
 from ..humanize_v2 import capability_name, code_text, resolution_text
 from ..models import ExpressAccount
+from ..reasons import staff_text
 
 WHO = {"user": _("the user"), "stripe": _("Stripe")}
 DEADLINES = {
@@ -36,10 +40,18 @@ def _words(table: dict[str, Any], value: Any) -> str:
     return str(table.get(str(value), value or "-"))
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _entry(entry: dict[str, Any]) -> dict[str, Any]:
     name = str(entry.get("description") or "")
-    deadline = str((entry.get("minimum_deadline") or {}).get("status") or "")
-    impact = entry.get("impact") or {}
+    deadline = str(_dict(entry.get("minimum_deadline")).get("status") or "")
+    impact = _dict(entry.get("impact"))
     return {
         "name": name,
         "words": humanize_requirement(name),
@@ -47,25 +59,22 @@ def _entry(entry: dict[str, Any]) -> dict[str, Any]:
         "deadline": deadline,
         "deadline_words": _words(DEADLINES, deadline),
         "reasons": [
-            _words(REASONS, (reason or {}).get("code"))
-            for reason in entry.get("requested_reasons") or []
+            _words(REASONS, reason.get("code")) for reason in _dicts(entry.get("requested_reasons"))
         ],
         "restricts": [
             capability_name(str(item.get("capability") or ""))
-            for item in impact.get("restricts_capabilities") or []
-            if isinstance(item, dict)
+            for item in _dicts(impact.get("restricts_capabilities"))
         ],
         "errors": [
             {"code": str(error.get("code") or ""), "reason": str(error.get("description") or "")}
-            for error in entry.get("errors") or []
-            if isinstance(error, dict)
+            for error in _dicts(entry.get("errors"))
         ],
     }
 
 
 def requirements_block(account: ExpressAccount) -> str:
-    requirements = account.requirements or {}
-    entries = [_entry(e) for e in requirements.get("entries") or [] if isinstance(e, dict)]
+    stored = requirements.requirements_of(account)
+    entries = [_entry(dict(e)) for e in requirements.entries(account, "entries")]
     entries.sort(
         key=lambda e: (
             _DEADLINE_ORDER.index(e["deadline"])
@@ -73,7 +82,7 @@ def requirements_block(account: ExpressAccount) -> str:
             else len(_DEADLINE_ORDER)
         )
     )
-    summary = (requirements.get("summary") or {}).get("minimum_deadline") or {}
+    summary = _dict(_dict(stored.get("summary")).get("minimum_deadline"))
     return render_to_string(
         "admin/django_stripe_express/requirements_v2.html",
         {
@@ -81,12 +90,13 @@ def requirements_block(account: ExpressAccount) -> str:
             "summary_deadline": _words(DEADLINES, summary.get("status")) if entries else "",
             "summary_time": summary.get("time") or "",
             "disabled_reason": account.disabled_reason,
+            "disabled_reason_text": staff_text(account.disabled_reason),
         },
     )
 
 
 def capabilities_block(account: ExpressAccount) -> str:
-    details = account.capability_details or {}
+    details = _dict(account.capability_details)
     capabilities = [
         {
             "name": name,
@@ -99,11 +109,10 @@ def capabilities_block(account: ExpressAccount) -> str:
                     "resolution": str(d.get("resolution") or ""),
                     "resolution_words": resolution_text(str(d.get("resolution") or "")),
                 }
-                for d in details.get(name) or []
-                if isinstance(d, dict)
+                for d in _dicts(details.get(name))
             ],
         }
-        for name, status in sorted((account.capabilities or {}).items())
+        for name, status in sorted(_dict(account.capabilities).items())
     ]
     return render_to_string(
         "admin/django_stripe_express/capabilities_v2.html", {"capabilities": capabilities}

@@ -1,7 +1,9 @@
 """Webhook events, read-only, with the payload shown readably.
 
 "Process again" needs the ``change`` permission on webhook events (nothing
-else is editable here): it hands each failed event back to the webhook code.
+else is editable here): it hands each failed event, or each one still waiting
+for its task (``WEBHOOK_PROCESSING = "task"``), back to the webhook code, which
+applies each event once whoever asks.
 """
 
 from __future__ import annotations
@@ -59,12 +61,16 @@ class WebhookEventAdmin(RecordAdmin):
     def process_again(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         from ..webhooks import process_event  # the webhook engine's entry point
 
-        failed = list(queryset.filter(status=WebhookEvent.Status.FAILED))
+        retryable = (WebhookEvent.Status.FAILED, WebhookEvent.Status.RECEIVED)
+        failed = list(queryset.filter(status__in=retryable))
         skipped = queryset.count() - len(failed)
         if skipped:
             self.message_user(
                 request,
-                gettext("%(count)d selected event(s) had not failed and were left alone.")
+                gettext(
+                    "%(count)d selected event(s) were already processed or ignored and "
+                    "were left alone."
+                )
                 % {"count": skipped},
                 messages.WARNING,
             )

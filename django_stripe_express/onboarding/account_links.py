@@ -1,6 +1,6 @@
 """Account Links onboarding: the platform creates the Express account, Stripe hosts the form.
 
-``start`` (behind ``connect`` when ``ONBOARDING = "account_links"``) makes sure
+``start`` (behind ``connect``'s POST when ``ONBOARDING = "account_links"``) makes sure
 the user's account exists (`express_account`) and sends them to an
 ``account_onboarding`` link; ``refresh`` makes a new link when Stripe says the
 old one expired or was used; ``finish`` (behind ``onboarding_return``)
@@ -60,7 +60,7 @@ def create_link(request: HttpRequest, account: ExpressAccount) -> str:
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    """``connect`` in Account Links mode: make sure the account exists, then link."""
+    """``connect``'s POST in Account Links mode: make sure the account exists, then link."""
     account = user_account(request)
     if (
         account is not None
@@ -73,7 +73,8 @@ def start(request: HttpRequest) -> HttpResponse:
     attempt = ConnectAttempt.objects.create(
         user_id=user_pk(request),
         flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
-        state=secrets.token_urlsafe(32),  # unused by this flow, but unique
+        # This flow has no state; a random value keeps the column unique.
+        state_hash=secrets.token_hex(32),
         livemode=app_settings.livemode,
         expires_at=timezone.now() + datetime.timedelta(seconds=app_settings.STATE_MAX_AGE),
         account=connected,
@@ -102,10 +103,14 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 def refresh(request: HttpRequest) -> HttpResponse:
-    """``onboarding_refresh``: the link expired or was used; make a new one."""
+    """``onboarding_refresh``: the link expired or was used; make a new one.
+
+    A GET, so it never creates an account: without a connected one the user
+    goes to ``connect``'s page, whose button starts onboarding (a POST).
+    """
     account = user_account(request)
     if account is None or not account.is_connected:
-        return start(request)
+        return redirect("stripe_express:connect")
     try:
         url = create_link(request, account)
     except stripe.StripeError as exc:
@@ -125,7 +130,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         report_stripe_error(request, exc, account, doing="account refresh on return")
         return redirect(app_settings.SUCCESS_URL)
     if is_closed(as_dict(data)):
-        mark_gone(request, account)
+        mark_gone(account, request)
         messages.error(
             request,
             _("Your Stripe account was closed. Connect again to set up a new one."),

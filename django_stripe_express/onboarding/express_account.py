@@ -5,10 +5,15 @@ retries:
 
 * the database holds at most one ``ExpressAccount`` per (user, livemode)
   (a unique constraint); a request that loses the race re-reads the winner;
-* ``accounts.create`` carries an idempotency key derived from the user, the
-  mode and the account it replaces (see `idempotency_key`), so racing or
-  retried requests get the *same* Stripe account back while Stripe keeps the
-  key (24 hours);
+* ``accounts.create`` carries an idempotency key (see `idempotency_key`), so
+  racing or retried requests get the *same* Stripe account back while Stripe
+  keeps the key (24 hours). Stripe saves whatever the first request with a key
+  got, a server error included, and refuses the key with other parameters, so
+  the key also names the parameters and the last creation Stripe refused: a
+  change of settings or email, or a try after a failure, is a new request.
+  v2 creation (``ACCOUNTS_API = "v2"``) follows the same rules: ``/v2`` keeps
+  only successes and retries failed work, but refuses a key with other
+  parameters just the same, and a new key after a refusal costs nothing;
 * the new account's id is written on the ``ConnectAttempt`` before the
   ``ExpressAccount`` row, so an account created at Stripe whose local save
   failed can still be found by staff.
@@ -17,6 +22,7 @@ retries:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -29,7 +35,7 @@ from django.utils.module_loading import import_string
 
 from ..accounts import apply_account
 from ..client import get_client
-from ..conf import ACCOUNTS_V2, app_settings
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..signals import account_connected, notify
 from .outcomes import fail_attempt
@@ -42,6 +48,10 @@ Outcome = ConnectAttempt.Outcome
 
 #: Stripe keeps idempotency keys for 24 hours and allows 255 characters.
 MAX_KEY_LENGTH = 255
+#: Failed creations after which the same key is still the right one: Stripe
+#: saved nothing (rate limited), or another request holding the key is still
+#: running (a double click) and will store the account.
+KEY_KEPT_AFTER = ("rate_limit", "idempotency_key_in_use", "lock_timeout")
 
 
 def user_pk(request: HttpRequest) -> Any:
@@ -56,26 +66,68 @@ def user_account(request: HttpRequest) -> ExpressAccount | None:
     ).first()
 
 
-def idempotency_key(user: Any, livemode: bool, replaces: str = "", api: str = "v1") -> str:
-    """The key for creating ``user``'s account in this mode.
+def params_digest(params: Any) -> str:
+    """A short fingerprint of ``accounts.create`` parameters (order-independent)."""
+    encoded = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()[:16]
+
+
+def idempotency_key(
+    user: Any,
+    livemode: bool,
+    params: Any,
+    *,
+    replaces: str = "",
+    after: int | None = None,
+    api: str = ACCOUNTS_V1,
+) -> str:
+    """The key for creating ``user``'s account in this mode with ``params``.
 
     The same for every request that could create the same account (double
-    click, two tabs, retry after a failed local save), different for a
-    different user, mode, or for the account that replaces a disconnected one
-    (``replaces``: the old account id), which must not replay the old account.
-    A v2 account has keys of its own (``api``): Stripe refuses a key used
-    with other parameters. Readable, so support staff can find it in
+    click, two tabs, a retry after a timeout or a failed local save). Different
+    for a different user or mode; for other parameters (Stripe would refuse the
+    key for 24 hours); for the account that replaces a disconnected one
+    (``replaces``: the old account id), which must not replay the old account;
+    and after a creation Stripe answered with an error (``after``: that
+    attempt's id), which Stripe would replay for 24 hours. A v2 account
+    (``api``) has keys of its own. Readable, so support staff can find it in
     Stripe's request log.
     """
     mode = "live" if livemode else "test"
     action = "create-v2-account" if api == ACCOUNTS_V2 else "create-account"
-    key = f"django-stripe-express:{action}:{mode}:{user.pk}"
+    key = f"django-stripe-express:{action}:{mode}:{user.pk}:params:{params_digest(params)}"
     if replaces:
         key += f":replaces:{replaces}"
+    if after is not None:
+        key += f":after:{after}"
     if len(key) > MAX_KEY_LENGTH:  # a very long custom primary key
         digest = hashlib.sha256(key.encode()).hexdigest()
         key = f"django-stripe-express:{action}:{mode}:{digest}"
     return key
+
+
+def last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
+    """The id of the user's latest attempt whose account creation Stripe refused.
+
+    Its answer is what Stripe replays for that attempt's key (v1: for 24
+    hours): the next try needs another one. Unreachable Stripe (a timeout)
+    does not count: the account may exist, and only the same key gets it back.
+    """
+    failed = (
+        ConnectAttempt.objects.filter(
+            user_id=user_pk(request),
+            flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
+            livemode=livemode,
+            outcome=Outcome.STRIPE_ERROR,
+            account__isnull=True,
+            stripe_user_id="",
+        )
+        .exclude(error_code__in=KEY_KEPT_AFTER)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return int(failed) if failed is not None else None
 
 
 def express_controller() -> dict[str, Any]:
@@ -94,7 +146,7 @@ def express_controller() -> dict[str, Any]:
     }
 
 
-def create_params(request: HttpRequest, api: str = "v1") -> dict[str, Any]:
+def create_params(request: HttpRequest, api: str = ACCOUNTS_V1) -> dict[str, Any]:
     """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
     params = v2_create_params(request) if api == ACCOUNTS_V2 else v1_create_params(request)
     hook = app_settings.ACCOUNT_CREATE_PARAMS
@@ -132,10 +184,16 @@ def create_account(
     platform lost access to it, so a new account takes its place on the same
     row (one row per user and mode).
     """
-    replaces = existing.stripe_id if existing is not None else ""
     api = app_settings.ACCOUNTS_API
-    key = idempotency_key(request.user, attempt.livemode, replaces, api)
     params: Any = create_params(request, api)  # the host's hook may add any Stripe parameter
+    key = idempotency_key(
+        request.user,
+        attempt.livemode,
+        params,
+        replaces=existing.stripe_id if existing is not None else "",
+        after=last_failed_creation(request, attempt.livemode),
+        api=api,
+    )
     client = get_client()
     data: Any  # a v1 `stripe.Account` or a `stripe.v2.core.Account`
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
 import stripe
 from django.contrib import messages
@@ -30,6 +29,7 @@ from ..prefill import prefill_for
 from ..signals import account_connected, notify
 from .express_account import user_pk
 from .outcomes import fail_attempt, oauth_error_outcome, stripe_error_outcome
+from .repeated import repeated
 from .state import StateError, consume_state, issue_state
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ def redirect_uri(request: HttpRequest) -> str:
     )
 
 
-def authorize_url(request: HttpRequest, attempt: ConnectAttempt) -> str:
-    """Stripe's `/express/oauth/authorize` URL for `attempt`."""
+def authorize_url(request: HttpRequest, state: str) -> str:
+    """Stripe's `/express/oauth/authorize` URL carrying `state`."""
     stripe_user: dict[str, str] = prefill_for(request)
     if app_settings.BUSINESS_TYPE:
         stripe_user["business_type"] = app_settings.BUSINESS_TYPE
@@ -71,27 +71,24 @@ def authorize_url(request: HttpRequest, attempt: ConnectAttempt) -> str:
     params: Any = {
         "client_id": app_settings.CLIENT_ID,
         "response_type": "code",
-        "state": attempt.state,
+        "state": state,
         "redirect_uri": redirect_uri(request),
         "stripe_user": stripe_user,
+        **repeated("suggested_capabilities", app_settings.SUGGESTED_CAPABILITIES),
     }
-    url = get_client().oauth.authorize_url(params, {"express": True})
-    # The library writes lists as `key[0]=...`; Stripe documents this one as
-    # `suggested_capabilities[]=transfers`, so it is appended by hand.
-    capabilities = app_settings.SUGGESTED_CAPABILITIES
-    if capabilities:
-        url += "&" + urlencode([("suggested_capabilities[]", c) for c in capabilities])
-    return url
+    return get_client().oauth.authorize_url(params, {"express": True})
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    """The `connect` view in OAuth mode: to Stripe, or home if already connected."""
+    """``connect``'s POST in OAuth mode: to Stripe, or home if already connected."""
     if usable_account(request) is not None:
         # Onboarding not finished is also handled there (a login link, or the
         # Account Links continuation): Stripe would refuse a second OAuth anyway.
         return HttpResponseRedirect(reverse("stripe_express:dashboard"))
-    attempt = issue_state(request, next_url=request.GET.get("next") or request.POST.get("next"))
-    return HttpResponseRedirect(authorize_url(request, attempt))
+    _attempt, state = issue_state(
+        request, next_url=request.GET.get("next") or request.POST.get("next")
+    )
+    return HttpResponseRedirect(authorize_url(request, state))
 
 
 # Step 3 ---------------------------------------------------------------------
@@ -156,8 +153,8 @@ def exchange_code(code: str) -> str:
     is how Stripe recommends acting for an Express account.
     """
     params: Any = {"grant_type": "authorization_code", "code": code}
-    if app_settings.ASSERT_CAPABILITIES and app_settings.SUGGESTED_CAPABILITIES:
-        params["assert_capabilities"] = app_settings.SUGGESTED_CAPABILITIES
+    if app_settings.ASSERT_CAPABILITIES:
+        params.update(repeated("assert_capabilities", app_settings.SUGGESTED_CAPABILITIES))
     response = get_client().oauth.token(params)
     return str(response["stripe_user_id"])
 

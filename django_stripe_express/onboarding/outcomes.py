@@ -78,6 +78,17 @@ def oauth_error_outcome(code: str, description: str = "") -> str:
     return _OAUTH_CODES.get(code, Outcome.OAUTH_ERROR)
 
 
+def error_code(exc: stripe.StripeError) -> str:
+    """Stripe's error code for `exc`, or "".
+
+    stripe 16 only passes the body's ``code`` to some exception classes; for a
+    403 (`PermissionError`) or a 409 it is on the parsed error object only.
+    """
+    if exc.code:
+        return str(exc.code)
+    return str(exc.error.code or "") if exc.error is not None else ""
+
+
 def stripe_error_outcome(exc: BaseException) -> tuple[str, str, str]:
     """``(outcome, error_code, description)`` for an exception from a Stripe call.
 
@@ -93,7 +104,7 @@ def stripe_error_outcome(exc: BaseException) -> tuple[str, str, str]:
     if isinstance(exc, stripe.APIConnectionError):
         return Outcome.STRIPE_UNREACHABLE, "", str(exc.user_message or "")
     if isinstance(exc, stripe.StripeError):
-        return Outcome.STRIPE_ERROR, str(exc.code or ""), str(exc.user_message or "")
+        return Outcome.STRIPE_ERROR, error_code(exc), str(exc.user_message or "")
     if isinstance(exc, AttributeError):
         # stripe 16 knows six OAuth codes; for any other (e.g. `access_denied`)
         # it parses the body as a /v1 error and calls `.get` on a str. The

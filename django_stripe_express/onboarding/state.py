@@ -1,9 +1,10 @@
 """The OAuth `state`: issued with each attempt, consumed exactly once.
 
 The state is what ties Stripe's redirect back to the user who started the
-flow (CSRF protection, as in django-allauth's statekit). It is random, stored
-server-side on a `ConnectAttempt`, and consumed by one conditional UPDATE, so
-two callbacks racing with the same state cannot both win, on any database.
+flow (CSRF protection, as in django-allauth's statekit). It is random, kept
+server-side on a `ConnectAttempt` as a keyed hash only (`state_hash`), and
+consumed by one conditional UPDATE on that hash, so two callbacks racing with
+the same state cannot both win, on any database.
 
 "Consumed" is `finished_at` being set while the outcome is still pending: the
 code exchange that follows records the real outcome.
@@ -23,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from ..conf import app_settings
 from ..models import ConnectAttempt, ExpressAccount
 from ..signals import connect_failed, notify
+from ..state_hash import candidate_hashes, hash_state
 from .express_account import user_pk
 
 logger = logging.getLogger(__name__)
@@ -56,18 +58,41 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
 
 def issue_state(
     request: HttpRequest, *, flow: str = ConnectAttempt.Flow.OAUTH, next_url: str | None = None
-) -> ConnectAttempt:
-    """Create the user's attempt with a fresh, random state (one INSERT)."""
+) -> tuple[ConnectAttempt, str]:
+    """The user's attempt and its fresh, random state (only its hash is stored).
+
+    The user's unfinished attempt in this mode (pending, unexpired) is reused
+    with a new state rather than a new row added: starting again, in another
+    tab or after going back, never multiplies rows. The older state stops
+    working, so only the newest authorize link can finish.
+    """
+    state = secrets.token_urlsafe(STATE_BYTES)
     now = timezone.now()
-    return ConnectAttempt.objects.create(
-        user_id=user_pk(request),
-        flow=flow,
-        state=secrets.token_urlsafe(STATE_BYTES),
-        livemode=app_settings.livemode,
-        next_url=safe_next_url(request, next_url),
-        created_at=now,
-        expires_at=now + timedelta(seconds=app_settings.STATE_MAX_AGE),
+    values = {
+        "state_hash": hash_state(state),
+        "next_url": safe_next_url(request, next_url),
+        "expires_at": now + timedelta(seconds=app_settings.STATE_MAX_AGE),
+    }
+    unfinished = (
+        ConnectAttempt.objects.filter(
+            user_id=user_pk(request), flow=flow, livemode=app_settings.livemode,
+            outcome=Outcome.PENDING, finished_at__isnull=True, expires_at__gt=now,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
     )
+    # Conditional, as `consume_state` is: a callback may consume it meanwhile.
+    if unfinished is not None and ConnectAttempt.objects.filter(
+        pk=unfinished.pk, outcome=Outcome.PENDING, finished_at__isnull=True
+    ).update(**values):
+        for name, value in values.items():
+            setattr(unfinished, name, value)
+        return unfinished, state
+    attempt = ConnectAttempt.objects.create(
+        user_id=user_pk(request), flow=flow, livemode=app_settings.livemode, created_at=now,
+        **values,
+    )
+    return attempt, state
 
 
 def consume_state(request: HttpRequest, state: str | None) -> ConnectAttempt:
@@ -79,12 +104,15 @@ def consume_state(request: HttpRequest, state: str | None) -> ConnectAttempt:
     if not state:
         raise StateError()
     now = timezone.now()
+    hashes = candidate_hashes(state)
     pending = ConnectAttempt.objects.filter(
-        state=state, flow=ConnectAttempt.Flow.OAUTH, outcome=Outcome.PENDING,
+        state_hash__in=hashes, flow=ConnectAttempt.Flow.OAUTH, outcome=Outcome.PENDING,
         finished_at__isnull=True,
     )
     won = pending.filter(user_id=user_pk(request), expires_at__gt=now).update(finished_at=now)
-    attempt = ConnectAttempt.objects.filter(state=state, flow=ConnectAttempt.Flow.OAUTH).first()
+    attempt = ConnectAttempt.objects.filter(
+        state_hash__in=hashes, flow=ConnectAttempt.Flow.OAUTH
+    ).first()
     if won:
         assert attempt is not None
         return attempt

@@ -3,8 +3,9 @@
 Inside an onboarding attempt (`fail`) the record is the attempt's outcome,
 through the shared `outcomes.fail_attempt`; elsewhere (refresh, return, login
 link: `report_stripe_error`) it is a log line with codes and ids only. An
-account Stripe no longer knows (``resource_missing``) is marked disconnected,
-so that it never blocks the next try: ``start`` replaces it.
+account the platform can no longer reach (`is_gone`: revoked, deleted) is
+marked disconnected (`mark_gone`), so that it never blocks the next try:
+``start`` replaces it, and the user can connect again.
 """
 
 from __future__ import annotations
@@ -18,33 +19,57 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..conf import app_settings
 from ..models import ConnectAttempt, ExpressAccount
 from ..signals import account_deauthorized, notify
-from .outcomes import fail_attempt, message_for, stripe_error_outcome
+from .outcomes import error_code, fail_attempt, message_for, stripe_error_outcome
 
 logger = logging.getLogger(__name__)
 
+GONE_MESSAGE = gettext_lazy(
+    "Your Stripe account is no longer connected to this site. "
+    "Connect again to set up a new one."
+)
+
 
 def is_gone(exc: stripe.StripeError) -> bool:
-    """Stripe says the account does not exist (deleted, or not this platform's)."""
-    return isinstance(exc, stripe.InvalidRequestError) and exc.code == "resource_missing"
+    """Stripe says the platform cannot reach the account any more.
+
+    For an account whose user revoked the platform's access, or that was
+    deleted, Stripe answers 403 ``account_invalid`` ("The provided key ... does
+    not have access to account ... (or that account does not exist).
+    Application access may have been revoked."): a `stripe.PermissionError`.
+    ``resource_missing`` (404) is the answer where an account id is a
+    parameter. Other 403s (a restricted key without a permission) are not.
+    """
+    if isinstance(exc, stripe.PermissionError):
+        return error_code(exc) == "account_invalid"
+    return isinstance(exc, stripe.InvalidRequestError) and exc.code in (
+        "resource_missing",
+        "account_invalid",
+    )
 
 
-def mark_gone(request: HttpRequest, account: ExpressAccount) -> None:
-    """Mark an account Stripe no longer knows as disconnected.
+def mark_gone(account: ExpressAccount, request: HttpRequest | None = None) -> bool:
+    """Mark an account the platform can no longer reach as disconnected.
 
     Otherwise the row would point at nothing forever and block the user: a
-    disconnected account is replaced by a new one on the next ``start``.
+    disconnected account is replaced by a new one on the next ``start``, and
+    the button offers to connect again. Whether it was connected until now.
     """
-    if account.deauthorized_at is None:
-        account.deauthorized_at = timezone.now()
-        account.save(update_fields=["deauthorized_at", "updated_at"])
-        notify(
-            account_deauthorized, f"{account.stripe_id} gone at Stripe",
-            sender=ExpressAccount, account=account, event=None, request=request
-        )
+    if account.deauthorized_at is not None:
+        return False
+    account.deauthorized_at = timezone.now()
+    account.save(update_fields=["deauthorized_at", "updated_at"])
+    logger.warning("Stripe Express account %s is no longer reachable: marked disconnected",
+                   account.stripe_id)
+    notify(
+        account_deauthorized, f"{account.stripe_id} gone at Stripe",
+        sender=ExpressAccount, account=account, event=None, request=request
+    )
+    return True
 
 
 def _fallback_code(exc: stripe.StripeError) -> str:
@@ -82,11 +107,8 @@ def report_stripe_error(
         account.stripe_id if account else "-",
     )
     if account is not None and is_gone(exc):
-        mark_gone(request, account)
-        text = _(
-            "Stripe no longer knows your connected account. "
-            "Connect again to set up a new one."
-        )
+        mark_gone(account, request)
+        text = str(GONE_MESSAGE)
     elif isinstance(exc, stripe.RateLimitError):
         text = _("Stripe is busy right now. Please try again in a minute.")
     elif isinstance(exc, stripe.APIConnectionError) or message is None:
@@ -105,8 +127,13 @@ def fail(
     code = code or _fallback_code(exc)
     message = None
     if account is not None and is_gone(exc):
-        mark_gone(request, account)
-        message = _("Stripe no longer knows your connected account. Please try again.")
+        mark_gone(account, request)
+        message = str(GONE_MESSAGE)
+    elif code == "idempotency_key_in_use":
+        # A double click or a second tab: the other request is creating the
+        # account with the same key, and the next try gets it.
+        message = _("Your Stripe account is being set up in another window. "
+                    "Please try again in a moment.")
     elif isinstance(exc, stripe.RateLimitError):
         message = _("Stripe is busy right now. Please try again in a minute.")
     fail_attempt(request, attempt, outcome, error_code=code, description=description,

@@ -13,7 +13,6 @@ times for at most one query.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import template
@@ -25,10 +24,13 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from .. import requirements
 from ..conf import app_settings
-from ..humanize import disabled_reason_text, humanize_requirements
+from ..humanize import humanize_requirements
 from ..models import ExpressAccount
-from ..status import AccountStatus
+from ..reasons import user_text
+from ..status import AccountStatus, reason_for
+from ..status_v2 import lifted_by
 
 register = template.Library()
 
@@ -71,11 +73,34 @@ def _with_next(url: str, next_url: str | None) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-def _deadline(account: ExpressAccount) -> datetime.datetime | None:
-    stamp = account.current_deadline
-    if not stamp:
-        return None
-    return datetime.datetime.fromtimestamp(int(stamp), tz=datetime.timezone.utc)
+def _account_context(account: ExpressAccount) -> dict[str, Any]:
+    """What is due and by when, and why the account is limited, in the user's words."""
+    status = account.status
+    deadline = requirements.deadline(account)
+    if status == AccountStatus.PENDING_VERIFICATION:
+        items = account.pending_verification
+    elif status == AccountStatus.ENABLED:
+        # Still enabled, but Stripe wants these by a date: due now, and future
+        # requirements once they have a deadline of their own.
+        items = [*account.currently_due, *account.future_currently_due]
+        future = None
+        if account.future_currently_due:
+            future = requirements.deadline(account, field="future_requirements")
+        deadline = min((d for d in (deadline, future) if d is not None), default=None)
+    else:
+        items = [*account.past_due, *account.currently_due]
+    if account.is_v2:  # a capability's status detail code
+        action_by = lifted_by(account.disabled_reason)
+    else:
+        reason = reason_for(account.disabled_reason)
+        action_by = reason.lifted_by if reason is not None else ""
+    return {
+        "items_due": humanize_requirements(items),
+        "deadline": deadline,
+        "disabled_reason_text": user_text(account.disabled_reason, {"past_due": account.past_due}),
+        # Who can lift a restriction: "user", "platform", "stripe" ("" if none).
+        "action_by": action_by,
+    }
 
 
 def button_context(
@@ -105,16 +130,11 @@ def button_context(
         "support_url": app_settings.SUPPORT_URL or "",
         "items_due": [],
         "deadline": None,
+        "disabled_reason_text": "",
+        "action_by": "",
     }
     if account is not None:
-        if status == AccountStatus.PENDING_VERIFICATION:
-            context["items_due"] = humanize_requirements(account.pending_verification)
-        else:
-            context["items_due"] = humanize_requirements(
-                [*account.past_due, *account.currently_due]
-            )
-        context["deadline"] = _deadline(account)
-        context["disabled_reason_text"] = disabled_reason_text(account.disabled_reason)
+        context.update(_account_context(account))
     return context
 
 

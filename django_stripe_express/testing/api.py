@@ -1,7 +1,8 @@
 """The ``/v1`` endpoints the app uses: accounts, account links, login links, events.
 
 Validation follows Stripe's answers closely enough that the app's error handling
-is exercised for real: unknown parameters, missing required ones, unknown ids.
+is exercised for real: unknown parameters, missing required ones, accounts the
+platform cannot reach (403 ``account_invalid``).
 """
 
 from __future__ import annotations
@@ -11,30 +12,17 @@ import re
 import time
 from typing import Any
 
+import stripe.params as P
+
+from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects
+from .oauth import bearer_key
 from .objects_v2 import as_v1
 from .params import as_bool
+from .schema import validated
 from .state import FakeState, Link
 from .wire import Request, Response, Route
 
-_CREATE_PARAMS = {
-    "type",
-    "country",
-    "email",
-    "business_type",
-    "capabilities",
-    "metadata",
-    "controller",
-    "business_profile",
-    "settings",
-    "tos_acceptance",
-    "default_currency",
-    "individual",
-    "company",
-    "external_account",
-    "expand",
-}
-_UPDATE_PARAMS = _CREATE_PARAMS - {"type", "country", "controller"}
 _BUSINESS_TYPES = {"individual", "company", "non_profit", "government_entity"}
 
 
@@ -57,13 +45,27 @@ def no_such_account(acct_id: str, status: int = 404, param: str = "account") -> 
     return error(status, f"No such account: '{acct_id}'", code="resource_missing", param=param)
 
 
-def _unknown_param(params: dict[str, Any], allowed: set[str]) -> Response | None:
-    for name in params:
-        if name not in allowed:
-            return error(
-                400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
-            )
-    return None
+def no_access(state: FakeState, request: Request, acct_id: str) -> Response:
+    """Stripe's answer for an account the platform cannot reach: revoked, deleted, unknown.
+
+    403 ``account_invalid`` (`stripe.PermissionError`), the same for all three
+    so that account ids cannot be probed.
+    """
+    key = objects.mask_key(bearer_key(request) or "")
+    return error(
+        403,
+        f"The provided key '{key}' does not have access to account '{acct_id}' (or that "
+        "account does not exist). Application access may have been revoked.",
+        code="account_invalid",
+    )
+
+
+def reachable(state: FakeState, request: Request, acct_id: str) -> dict[str, Any] | Response:
+    """The stored account, or `no_access` when the platform cannot reach it."""
+    account = state.accounts.get(acct_id)
+    if account is None or acct_id in state.deauthorized:
+        return no_access(state, request, acct_id)
+    return account
 
 
 def _type_from(params: dict[str, Any]) -> str | None:
@@ -79,6 +81,7 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
     """Apply create/update params shared by both endpoints to ``account``."""
 
     if "business_type" in params:
+        # An open enum in stripe's params types, a closed one at Stripe.
         if params["business_type"] not in _BUSINESS_TYPES:
             return error(
                 400,
@@ -119,11 +122,9 @@ def _satisfy(account: dict[str, Any], fields: list[str]) -> None:
         account["requirements"][key] = [f for f in account["requirements"][key] if f not in fields]
 
 
+@validated(P.AccountCreateParams)
 def create_account(state: FakeState, request: Request) -> Response:
     params = request.form
-    bad = _unknown_param(params, _CREATE_PARAMS)
-    if bad:
-        return bad
     account_type = _type_from(params)
     if account_type not in {"standard", "express", "custom"}:
         return error(400, "Invalid type: must be one of standard, express, or custom", param="type")
@@ -145,26 +146,29 @@ def create_account(state: FakeState, request: Request) -> Response:
     return Response.json(200, copy.deepcopy(account))
 
 
+@validated(P.AccountRetrieveParams)
 def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     return Response.json(200, copy.deepcopy(as_v1(account)))  # a v2 account, in v1 shape
 
 
+@validated(P.AccountUpdateParams)
 def update_account(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
-    bad = _unknown_param(request.form, _UPDATE_PARAMS)
-    if bad:
-        return bad
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
+    account = as_v1(account)  # a v2 account changes through /v2: a v1 update is not kept
     return _apply(account, request.form) or Response.json(200, copy.deepcopy(account))
 
 
+@validated(P.AccountDeleteParams)
 def delete_account(state: FakeState, request: Request, acct: str) -> Response:
-    if state.accounts.pop(acct, None) is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
+    del state.accounts[acct]
     return Response.json(200, {"deleted": True, "id": acct, "object": "account"})
 
 
@@ -181,13 +185,16 @@ def _limit(value: Any) -> int | Response:
     return limit
 
 
+@validated(P.AccountListParams)
 def list_accounts(state: FakeState, request: Request) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
         return limit
-    # Newest first, as Stripe lists; ties keep creation order reversed. v2
-    # accounts are listed too, in v1 shape.
-    ordered = [as_v1(a) for a in state.accounts.values()][::-1]
+    # Newest first, as Stripe lists; ties keep creation order reversed. Accounts
+    # that revoked the platform's access are no longer its connected accounts.
+    # v2 accounts are listed too, in v1 shape.
+    ordered = [as_v1(a) for a in state.accounts.values() if a["id"] not in state.deauthorized]
+    ordered.reverse()
     ordered.sort(key=lambda a: a["created"], reverse=True)
     ids = [a["id"] for a in ordered]
     start = 0
@@ -209,51 +216,57 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects.list_object(copy.deepcopy(page), "/v1/accounts", has_more))
 
 
+@validated(P.AccountCapabilityListParams)
 def list_capabilities(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     account = as_v1(account)
     data = [objects.capability(account, name) for name in sorted(account["capabilities"])]
     return Response.json(200, objects.list_object(data, f"/v1/accounts/{acct}/capabilities", False))
 
 
+@validated(P.AccountCapabilityRetrieveParams)
 def retrieve_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
-    account = as_v1(account)
-    if request.method == "POST" and "requested" in request.form:
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
+    if name not in CAPABILITY_NAMES:
+        return no_such_capability(name)
+    return Response.json(200, objects.capability(as_v1(account), name))
+
+
+@validated(P.AccountCapabilityUpdateParams)
+def update_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
+    if name not in CAPABILITY_NAMES:
+        return no_such_capability(name)
+    account = as_v1(account)  # a v2 account's capabilities change through /v2
+    if "requested" in request.form:
         if as_bool(request.form["requested"]):
             account["capabilities"].setdefault(name, "inactive")
         else:
             account["capabilities"].pop(name, None)
-    if name not in account["capabilities"] and request.method == "GET":
-        return error(
-            404, f"No such capability: '{name}'", code="resource_missing", param="capability"
-        )
     return Response.json(200, objects.capability(account, name))
+
+
+def no_such_capability(name: str) -> Response:
+    return error(404, f"No such capability: '{name}'", code="resource_missing", param="capability")
 
 
 def _valid_url(value: Any) -> bool:
     return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
 
 
+@validated(P.AccountLinkCreateParams)
 def create_account_link(state: FakeState, request: Request) -> Response:
     params = request.form
-    bad = _unknown_param(
-        params,
-        {"account", "type", "refresh_url", "return_url", "collect", "collection_options", "expand"},
-    )
-    if bad:
-        return bad
-    for required in ("account", "type"):
-        if not params.get(required):
-            return missing(required)
     acct, link_type = str(params["account"]), str(params["type"])
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct, 400)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     account = as_v1(account)
     if link_type not in {"account_onboarding", "account_update"}:
         return error(
@@ -285,10 +298,11 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects.account_link(url, created, created + int(state.link_ttl)))
 
 
+@validated(P.AccountLoginLinkCreateParams)
 def create_login_link(state: FakeState, request: Request, acct: str) -> Response:
-    account = state.accounts.get(acct)
-    if account is None:
-        return no_such_account(acct)
+    account = reachable(state, request, acct)
+    if isinstance(account, Response):
+        return account
     if account.get("closed"):  # a closed v2 account
         return error(400, f"The account {acct} is closed.", code="account_closed")
     account = as_v1(account)  # a v2 account with `dashboard: express` is an Express account
@@ -307,6 +321,7 @@ def create_login_link(state: FakeState, request: Request, acct: str) -> Response
     return Response.json(200, objects.login_link(url, objects.now()))
 
 
+@validated(P.EventRetrieveParams)
 def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
     event = state.events.get(event_id)
     if event is None:
@@ -325,7 +340,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
     ("POST", re.compile(rf"/v1/accounts/{_ACCT}/login_links"), create_login_link),
     ("GET", re.compile(rf"/v1/accounts/{_ACCT}/capabilities"), list_capabilities),
     ("GET", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), retrieve_capability),
-    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), retrieve_capability),
+    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), update_capability),
     ("POST", re.compile(r"/v1/account_links"), create_account_link),
     ("GET", re.compile(r"/v1/events/(?P<event_id>evt_\w+)"), retrieve_event),
 ]

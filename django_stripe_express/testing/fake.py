@@ -25,7 +25,9 @@ _DEFAULT_MESSAGES = {
     402: "Your card was declined.",
     403: "The provided key does not have access to this resource.",
     404: "Unrecognized request URL.",
-    409: "Another request is modifying this object; please retry.",
+    409: "This object cannot be accessed right now because another API request or Stripe "
+    "process is currently accessing it. If you see this error intermittently, retry the "
+    "request.",
     429: "Request rate limit exceeded. Learn more about rate limits here "
     "https://stripe.com/docs/rate-limits.",
     500: "An unknown error occurred",
@@ -49,6 +51,8 @@ def _error_body(
         return objects_v2.error(text, type_=type_, code=code)
     if status == 429:
         code = code or "rate_limit"
+    if status == 409:
+        code = code or "lock_timeout"
     type_ = {402: "card_error", 500: "api_error"}.get(status, "invalid_request_error")
     if status == 402:
         code = code or "card_declined"
@@ -149,6 +153,15 @@ class FakeStripe:
         self.state.link_ttl = seconds
 
     @property
+    def idempotency_ttl(self) -> float:
+        """Seconds an idempotency key's saved answer is replayed (Stripe: 24 hours)."""
+        return self.state.idempotency_ttl
+
+    @idempotency_ttl.setter
+    def idempotency_ttl(self, seconds: float) -> None:
+        self.state.idempotency_ttl = seconds
+
+    @property
     def login_links_require_onboarding(self) -> bool:
         """Stripe refuses login links until the account has submitted its details."""
         return self.state.login_links_require_onboarding
@@ -212,6 +225,18 @@ class FakeStripe:
 
     def is_deauthorized(self, acct_id: str) -> bool:
         return acct_id in self.state.deauthorized
+
+    def deauthorize(self, acct_id: str) -> None:
+        """The platform loses access, as when the user disconnects it on Stripe.
+
+        From now on every call for this account answers 403 ``account_invalid``,
+        as for a deleted one (``del fake.accounts[acct_id]``). Deliver
+        ``build_event("account.application.deauthorized", account=...)`` for the
+        webhook Stripe sends at the same time.
+        """
+        with self.state.lock:
+            self.state.account(acct_id)
+            self.state.deauthorized.add(acct_id)
 
     # -- accounts ------------------------------------------------------------
 
@@ -277,6 +302,16 @@ class FakeStripe:
         """Make the account fully enabled, as after a finished hosted onboarding."""
         return self.state.complete_onboarding(acct_id)
 
+    def submit_for_verification(
+        self, acct_id: str, fields: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Onboarding submitted, Stripe still verifying ``fields`` (``pending_verification``)."""
+        return self.state.submit_for_verification(acct_id, fields)
+
+    def start_review(self, acct_id: str, fields: list[str] | None = None) -> dict[str, Any]:
+        """Onboarding submitted, then a review: ``disabled_reason: other``, ``fields`` past due."""
+        return self.state.start_review(acct_id, fields)
+
     def require_verification(
         self,
         acct_id: str,
@@ -285,6 +320,18 @@ class FakeStripe:
     ) -> dict[str, Any]:
         """Restrict the account: ``fields`` past due, charges and payouts disabled."""
         return self.state.require_verification(acct_id, fields, disabled_reason)
+
+    def require_by(
+        self, acct_id: str, fields: list[str], deadline: int, *, future: bool = False
+    ) -> dict[str, Any]:
+        """Stripe asks for ``fields`` by ``deadline`` (Unix time); the account stays enabled.
+
+        ``future=True`` puts them in ``future_requirements`` (new rules that
+        take effect at ``deadline``) rather than ``requirements``. A v2 account
+        gets requirement entries ``currently_due`` (``eventually_due`` when
+        ``future``) and the deadline in ``summary.minimum_deadline.time``.
+        """
+        return self.state.require_by(acct_id, fields, deadline, future=future)
 
     def issue_code(
         self, stripe_user_id: str | None = None, *, complete: bool = True, **account_fields: Any
@@ -306,6 +353,7 @@ class FakeStripe:
         code: str | None = None,
         message: str | None = None,
         times: int = 1,
+        saved: bool | None = None,
     ) -> None:
         """Answer the next ``times`` requests to ``endpoint`` with a Stripe error.
 
@@ -313,15 +361,31 @@ class FakeStripe:
         ``"POST /v1/account_links"``, ``"/oauth/token"``. ``error`` is either the
         whole body or the inner ``error`` hash; otherwise one is built from
         ``code``/``message`` in the format of that endpoint (OAuth or ``/v1``).
+
+        ``saved``: whether the failure happened once the endpoint was executing,
+        so that Stripe saves it for the request's idempotency key and replays it
+        (with ``Stripe-Should-Retry: false`` for a 5xx). By default, as Stripe:
+        5xx and 402 answers are saved, other 4xx answers are not.
         """
         body = _error_body(endpoint, status, error, code, message)
+        if saved is None:
+            saved = status >= 500 or status == 402
+        plan = Failure(endpoint, times, status=status, body=body, saved=saved)
         with self.state.lock:
-            self.state.failures.append(Failure(endpoint, times, status=status, body=body))
+            self.state.failures.append(plan)
 
-    def delay_next(self, endpoint: str, seconds: float, times: int = 1) -> None:
-        """Hold the next matching responses ``seconds`` (then answer normally)."""
+    def delay_next(
+        self, endpoint: str, seconds: float, times: int = 1, *, executing: bool = False
+    ) -> None:
+        """Hold the next matching requests ``seconds``, then answer normally.
+
+        By default the request reaches Stripe late (a slow network). With
+        ``executing=True`` Stripe is slow to execute it: its idempotency key is
+        in use meanwhile, so a request with the same key gets a 409
+        ``idempotency_key_in_use``.
+        """
         with self.state.lock:
-            self.state.delays.append(Failure(endpoint, times, delay=seconds))
+            self.state.delays.append(Failure(endpoint, times, delay=seconds, executing=executing))
 
     @contextlib.contextmanager
     def _refusing(self, previous: bool) -> Iterator[None]:

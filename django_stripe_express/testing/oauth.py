@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from . import objects, pages
 from .objects_v2 import as_v1
 from .params import as_list, decode_query
-from .state import FakeState
+from .state import OUTCOMES, FakeState
 from .wire import Request, Response, Route
 
 _DEFAULT_CAPABILITIES = ["card_payments", "transfers"]
@@ -100,10 +100,9 @@ def token(state: FakeState, request: Request) -> Response:
     asserted = as_list(params.get("assert_capabilities"))
     missing = [c for c in asserted if c not in account["capabilities"]]
     if missing:
+        # The wording of Stripe's Express OAuth guide.
         return _oauth_error(
-            400,
-            "invalid_request",
-            f"The account does not have the asserted capabilities requested: {', '.join(missing)}",
+            400, "invalid_request", f"assert_capabilities expects capability: {missing[0]}"
         )
     refresh_token = objects.random_id("rt_", 48)
     state.refresh_tokens[refresh_token] = acct_id
@@ -194,11 +193,14 @@ def authorize_submit(state: FakeState, request: Request) -> Response:
                 },
             )
         )
+    outcome = _outcome(request)
+    if outcome is None:
+        return _bad_outcome()
     stripe_user = params.get("stripe_user") if isinstance(params.get("stripe_user"), dict) else {}
     account = _account_from_prefill(state, stripe_user or {}, params)
     finish = request.form.get("finish") == "on"
     if finish:
-        state.complete_onboarding(account["id"])
+        state.finish_onboarding(account["id"], outcome)
     state.authorizations.append(
         {
             "client_id": params["client_id"],
@@ -235,8 +237,8 @@ def _account_from_prefill(
         "capabilities": dict.fromkeys(capabilities, "inactive"),
         "business_profile": profile,
     }
-    if user.get("currency"):
-        fields["default_currency"] = str(user["currency"]).lower()
+    # `stripe_user[currency]` and the address fields are Standard only: Express
+    # ignores them, as it ignores any field with an invalid value.
     return state.create_account(**fields)
 
 
@@ -253,10 +255,26 @@ def setup_page(state: FakeState, request: Request, acct: str, token: str) -> Res
         return Response.html(200, pages.setup_page(request.path, as_v1(account)))
     if expired or link.used:
         return Response.redirect(link.refresh_url)
+    outcome = _outcome(request)
+    if outcome is None:
+        return _bad_outcome()
     link.used = True
     if request.form.get("action", "agree") == "agree" and request.form.get("finish") == "on":
-        state.complete_onboarding(acct)
+        state.finish_onboarding(acct, outcome)
     return Response.redirect(link.return_url)
+
+
+def _outcome(request: Request) -> str | None:
+    """How the submitted hosted page ends onboarding (`state.OUTCOMES`); None if unknown."""
+    outcome = str(request.form.get("outcome") or "enabled")
+    return outcome if outcome in OUTCOMES else None
+
+
+def _bad_outcome() -> Response:
+    choices = ", ".join(OUTCOMES)
+    return Response.html(
+        400, pages.error_page("Unknown outcome", f"outcome must be one of: {choices}.")
+    )
 
 
 def dashboard(state: FakeState, request: Request, acct: str, token: str) -> Response:

@@ -86,6 +86,7 @@ def requirements(
     *,
     eventually_due: list[str] | None = None,
     past_due: list[str] | None = None,
+    pending_verification: list[str] | None = None,
     disabled_reason: str | None = None,
 ) -> dict[str, Any]:
     """A ``requirements`` hash; ``eventually_due`` always includes ``currently_due``."""
@@ -99,7 +100,7 @@ def requirements(
         "errors": [],
         "eventually_due": eventually,
         "past_due": list(past_due or []),
-        "pending_verification": [],
+        "pending_verification": list(pending_verification or []),
     }
 
 
@@ -229,23 +230,62 @@ def deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
     return target
 
 
+#: What ``account["capabilities"]`` may say of a requested capability.
+CAPABILITY_STATUSES = ("active", "inactive", "pending")
+
+# A capability's `requirements.disabled_reason` has values of its own
+# (stripe 16's `Capability.Requirements`), not the account's.
+_CAPABILITY_REASONS = {
+    "requirements.past_due": "requirements.fields_needed",
+    "requirements.pending_verification": "pending.review",
+    "under_review": "pending.review",
+    "listed": "pending.review",
+    "platform_paused": "platform_paused",
+    "action_required.requested_capabilities": "other",
+    "other": "other",
+}
+
+
+def capability_disabled_reason(account_reason: str | None) -> str | None:
+    """The capability's ``disabled_reason`` while the account has ``account_reason``."""
+    if not account_reason:
+        return None
+    if account_reason.startswith("rejected.platform_"):
+        return "platform_disabled"
+    if account_reason.startswith("rejected."):
+        return "rejected.other"
+    return _CAPABILITY_REASONS.get(account_reason, "other")
+
+
 def capability(account: dict[str, Any], name: str) -> dict[str, Any]:
-    """The ``capability`` object for one entry of ``account["capabilities"]``."""
-    status = account["capabilities"].get(name, "inactive")
+    """The ``capability`` object for ``name`` on ``account`` (``unrequested`` if not asked for)."""
+    if name not in account["capabilities"]:
+        return {
+            "account": account["id"],
+            "future_requirements": requirements(),
+            "id": name,
+            "object": "capability",
+            "requested": False,
+            "requested_at": None,
+            "requirements": requirements(),
+            "status": "unrequested",
+        }
+    status = account["capabilities"][name]
     reqs = account["requirements"]
     due = [] if status == "active" else list(reqs["currently_due"])
+    reason = None if status == "active" else capability_disabled_reason(reqs["disabled_reason"])
     return {
         "account": account["id"],
         "future_requirements": requirements(),
         "id": name,
         "object": "capability",
-        "requested": name in account["capabilities"],
+        "requested": True,
         "requested_at": account["created"],
-        "requirements": requirements(
-            due,
-            past_due=reqs["past_due"] if due else [],
-            disabled_reason=None if status == "active" else reqs["disabled_reason"],
-        ),
+        "requirements": {
+            **requirements(due, past_due=reqs["past_due"] if due else []),
+            "current_deadline": reqs["current_deadline"] if due else None,
+            "disabled_reason": reason,
+        },
         "status": status,
     }
 

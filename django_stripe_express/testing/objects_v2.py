@@ -245,11 +245,7 @@ def build_account(
 def complete_onboarding(account: dict[str, Any]) -> None:
     """Every requirement met, every requested capability active."""
     account["requirements"] = requirements([])
-    identity = account["identity"]
-    identity["entity_type"] = identity["entity_type"] or "individual"
-    identity["attestations"] = {
-        "terms_of_service": {"account": {"date": rfc3339(), "ip": "127.0.0.1", "user_agent": None}}
-    }
+    _attested(account)
     for config_name, name in requested(account):
         set_capability(account, config_name, name, capability("active"))
 
@@ -270,6 +266,57 @@ def require_verification(
             name,
             capability("restricted", [{"code": code, "resolution": "provide_info"}]),
         )
+
+
+def _attested(account: dict[str, Any]) -> None:
+    """What submitting the hosted onboarding form always does to a v2 account."""
+    identity = account["identity"]
+    identity["entity_type"] = identity["entity_type"] or "individual"
+    identity["attestations"] = {
+        "terms_of_service": {"account": {"date": rfc3339(), "ip": "127.0.0.1", "user_agent": None}}
+    }
+
+
+def submit_for_verification(account: dict[str, Any], fields: list[str] | None) -> None:
+    """Onboarding submitted; Stripe is verifying ``fields``: capabilities ``pending``."""
+    checking = list(fields or ["identity.individual.verification.document"])
+    _attested(account)
+    account["requirements"] = requirements(
+        [entry(name, who="stripe", deadline="currently_due", reason="routine_verification")
+         for name in checking]
+    )
+    pending = {"code": "requirements_pending_verification", "resolution": "provide_info"}
+    for config_name, name in requested(account):
+        set_capability(account, config_name, name, capability("pending", [pending]))
+
+
+def start_review(account: dict[str, Any], fields: list[str] | None) -> None:
+    """Onboarding submitted; Stripe reviews the account and asks the user for ``fields``."""
+    asked = list(fields or ["defaults.profile.product_description"])
+    _attested(account)
+    restricts = requested(account)
+    account["requirements"] = requirements(
+        [entry(name, reason="routine_verification", restricts=restricts) for name in asked]
+    )
+    review = {"code": "restricted_other", "resolution": "provide_info"}
+    for config_name, name in restricts:
+        set_capability(account, config_name, name, capability("restricted", [review]))
+
+
+def require_by(account: dict[str, Any], fields: list[str], deadline: int, *, future: bool) -> None:
+    """Stripe asks the user for ``fields`` by ``deadline``; the capabilities stay active.
+
+    v2 says it with entries ``currently_due`` (``eventually_due`` for a rule
+    that takes effect later: ``future``) and the soonest time in ``summary``.
+    """
+    status = "eventually_due" if future else "currently_due"
+    current = (account["requirements"] or {}).get("entries") or []
+    added = [entry(name, deadline=status, reason="routine_verification") for name in fields]
+    summary = (account["requirements"] or {}).get("summary") or {}
+    known = (summary.get("minimum_deadline") or {}).get("time")
+    # RFC 3339 times in one format sort as text.
+    times = [t for t in (known, None if future else rfc3339(deadline)) if t]
+    account["requirements"] = requirements([*current, *added], min(times, default=None))
 
 
 def answer(account: dict[str, Any], include: list[str]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from .state import OUTCOMES
+
 _CSS = """
 body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;
 background:#f6f9fc;color:#30313d;margin:0;padding:2rem}
@@ -23,6 +25,7 @@ button{font-size:1rem;padding:.55rem 1.1rem;border-radius:6px;border:1px solid #
 background:#fff;cursor:pointer;margin-right:.5rem}
 button.primary{background:#635bff;border-color:#635bff;color:#fff}
 .error{color:#df1b41}label{display:block;margin:1rem 0}
+select{display:block;max-width:100%;font-size:.95rem;padding:.3rem;margin:-.5rem 0 1.25rem}
 """
 
 
@@ -42,9 +45,15 @@ def _rows(items: list[tuple[str, Any]]) -> str:
 
 
 def _finish_checkbox() -> str:
+    options = "".join(
+        f'<option value="{escape(value)}">{escape(label)}</option>'
+        for value, label in OUTCOMES.items()
+    )
     return (
         '<label><input type="checkbox" name="finish" value="on" id="finish" checked> '
         "Finish onboarding now (unchecked: the account keeps details due)</label>"
+        '<label for="outcome">Then Stripe\'s verification ends as</label>'
+        f'<select name="outcome" id="outcome">{options}</select>'
     )
 
 

@@ -1,8 +1,9 @@
 """The HTTP side: parse requests, apply planned failures, auth and idempotency, route.
 
-One ``ThreadingHTTPServer`` in a daemon thread; every request is handled under
-the state lock (after any planned delay), so concurrent clients see consistent
-state and idempotent replays are exact.
+One ``ThreadingHTTPServer`` in a daemon thread; every step of a request that
+reads or changes state runs under the state lock, so concurrent clients see
+consistent state and idempotent replays are exact. Planned delays are spent
+outside it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import api, oauth, objects, v2
+from . import api, idempotency, oauth, objects, v2
 from .params import decode_pairs
-from .state import FakeState, RecordedRequest, Replay
+from .state import FakeState, RecordedRequest
 from .wire import Request, Response
 
 logger = logging.getLogger("django_stripe_express.testing")
@@ -107,12 +108,11 @@ class Handler(BaseHTTPRequestHandler):
                     request.body,
                 )
             )
-        delay = state.take_delay(request.method, request.path)
+        # A slow network: the request reaches Stripe late.
+        delay = state.take_delay(request.method, request.path, executing=False)
         if delay:
             time.sleep(delay.delay)
-        with state.lock:
-            response = dispatch(state, request)
-        self._send(response)
+        self._send(dispatch(state, request))
 
     def _send(self, response: Response) -> None:
         payload, content_type = response.encode()
@@ -120,11 +120,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Request-Id", objects.random_id("req_", 14))
+            headers = {"Request-Id": objects.random_id("req_", 14), **response.headers}
+            headers.pop("Content-Type", None)
             self.send_header("Cache-Control", "no-cache, no-store")
-            for name, value in response.headers.items():
-                if name != "Content-Type":
-                    self.send_header(name, value)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
@@ -132,19 +132,50 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def dispatch(state: FakeState, request: Request) -> Response:
-    """Answer one request: planned failure, then auth, idempotency and the route."""
-    failure = state.take_failure(request.method, request.path)
+    """Answer one request as Stripe's layers would, in their order.
+
+    Planned failures from before the endpoint, authentication, the idempotency
+    layer (a saved answer, or the key claimed), then the endpoint: a planned
+    failure of its own, or the route. Only the endpoint's part runs with the key
+    claimed, so a planned slow execution (`delay_next(executing=True)`) holds it.
+    """
+    with state.lock:
+        early = _before_endpoint(state, request)
+    if isinstance(early, Response):
+        return early
+    claim = early
+    try:
+        slow = state.take_delay(request.method, request.path, executing=True)
+        if slow:
+            time.sleep(slow.delay)
+        with state.lock:
+            response = _endpoint(state, request)
+            return response if claim is None else idempotency.finish(state, claim, response)
+    finally:
+        if claim is not None:
+            idempotency.release(state, claim)
+
+
+def _before_endpoint(state: FakeState, request: Request) -> Response | idempotency.Claim | None:
+    failure = state.take_failure(request.method, request.path, saved=False)
     if failure is not None and failure.body is not None:
         return Response.json(failure.status, failure.body)
     if not request.path.startswith(API_PREFIXES):
-        return route(state, request)
+        return None
     denied = authenticate(state, request)
     if denied:
         return denied
     key = request.headers.get("idempotency-key")
     if request.method != "POST" or not key:
-        return route(state, request)
-    return idempotent(state, request, key)
+        return None
+    return idempotency.begin(state, request, key)
+
+
+def _endpoint(state: FakeState, request: Request) -> Response:
+    failure = state.take_failure(request.method, request.path, saved=True)
+    if failure is not None and failure.body is not None:
+        return Response.json(failure.status, failure.body)
+    return route(state, request)
 
 
 def authenticate(state: FakeState, request: Request) -> Response | None:
@@ -161,33 +192,6 @@ def authenticate(state: FakeState, request: Request) -> Response | None:
     if key != state.secret_key:
         return api.error(401, f"Invalid API Key provided: {objects.mask_key(key)}")
     return None
-
-
-def idempotent(state: FakeState, request: Request, key: str) -> Response:
-    """Replay the stored answer for a reused key; refuse it with other params."""
-    scope = (request.headers.get("stripe-account", ""), key)
-    fingerprint = (request.method, request.path, tuple(sorted(request.pairs)))
-    stored = state.idempotency.get(scope)
-    if stored is not None:
-        if stored.fingerprint != fingerprint:
-            return api.error(
-                400,
-                "Keys for idempotent requests can only be used with the same "
-                "parameters they were first used with. Try using a key other than "
-                f"'{key}' if you meant to execute a different request.",
-                type_="idempotency_error",
-            )
-        return Response(
-            stored.status,
-            dict(stored.body),
-            {"Idempotent-Replayed": "true", "Original-Request": "req_replayed"},
-        )
-    response = route(state, request)
-    # Stripe saves a result only once the endpoint began executing: a request
-    # that failed validation (4xx here) can be retried with the same key.
-    if response.status < 400 and isinstance(response.body, dict):
-        state.idempotency[scope] = Replay(fingerprint, response.status, response.body)
-    return response
 
 
 def route(state: FakeState, request: Request) -> Response:

@@ -11,14 +11,23 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects, objects_v2
 
 
 class FakeStripeError(Exception):
     """Misuse of the fake from a test, e.g. an unknown account id."""
+
+
+#: How the hosted onboarding page can end when the user finishes it.
+OUTCOMES = {
+    "enabled": "Verified: charges and payouts enabled",
+    "pending_verification": "Still verifying: Stripe checks a document (pending verification)",
+    "review": "Under review: Stripe asks for more information (disabled_reason other, past due)",
+}
 
 
 @dataclass
@@ -63,13 +72,21 @@ class Link:
 
 @dataclass
 class Failure:
-    """A planned error or delay for the next ``times`` matching requests."""
+    """A planned error or delay for the next ``times`` matching requests.
+
+    ``saved``: the error is the endpoint's own answer, which Stripe saves for
+    the request's idempotency key (see `idempotency`); otherwise it comes from
+    a layer before the endpoint (rate limiter, validation) and nothing is saved.
+    ``executing``: the delay is spent executing, with the idempotency key held.
+    """
 
     matcher: str
     times: int
     status: int = 0
     body: dict[str, Any] | None = None
     delay: float = 0.0
+    saved: bool = False
+    executing: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         wanted_method, _, wanted_path = self.matcher.rpartition(" ")
@@ -85,6 +102,8 @@ class Replay:
     fingerprint: tuple[Any, ...]
     status: int
     body: dict[str, Any]
+    request_id: str
+    saved_at: float
 
 
 @dataclass
@@ -102,6 +121,8 @@ class FakeState:
     link_ttl: float = 300
     #: Stripe refuses login links until the account has submitted its details.
     login_links_require_onboarding: bool = True
+    #: Seconds Stripe keeps an idempotency key's saved answer (24 hours).
+    idempotency_ttl: float = 24 * 3600
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -109,6 +130,8 @@ class FakeState:
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], Replay] = field(default_factory=dict)
+    #: Idempotency keys of requests still executing.
+    in_flight: set[tuple[str, str]] = field(default_factory=set)
     requests: list[RecordedRequest] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     delays: list[Failure] = field(default_factory=list)
@@ -119,13 +142,21 @@ class FakeState:
     deauthorized: set[str] = field(default_factory=set)
     refusing: bool = False
 
+    #: Settings a test may change, restored by `reset` (a test that sets
+    #: ``idempotency_ttl = 0`` must not leave keys expiring for the next one).
+    SETTINGS = ("code_ttl", "link_ttl", "login_links_require_onboarding", "idempotency_ttl")
+
     def reset(self) -> None:
         with self.lock:
+            defaults = {f.name: f.default for f in fields(self)}
+            for name in self.SETTINGS:
+                setattr(self, name, defaults[name])
             self.accounts.clear()
             self.codes.clear()
             self.refresh_tokens.clear()
             self.links.clear()
             self.idempotency.clear()
+            self.in_flight.clear()
             self.requests.clear()
             self.failures.clear()
             self.delays.clear()
@@ -136,22 +167,24 @@ class FakeState:
             self.refusing = False
 
     @staticmethod
-    def _take(plans: list[Failure], method: str, path: str) -> Failure | None:
+    def _take(plans: list[Failure], method: str, path: str, **wanted: bool) -> Failure | None:
         for plan in plans:
-            if plan.matches(method, path):
+            if plan.matches(method, path) and all(
+                getattr(plan, name) == value for name, value in wanted.items()
+            ):
                 plan.times -= 1
                 if plan.times <= 0:
                     plans.remove(plan)
                 return plan
         return None
 
-    def take_failure(self, method: str, path: str) -> Failure | None:
+    def take_failure(self, method: str, path: str, *, saved: bool) -> Failure | None:
         with self.lock:
-            return self._take(self.failures, method, path)
+            return self._take(self.failures, method, path, saved=saved)
 
-    def take_delay(self, method: str, path: str) -> Failure | None:
+    def take_delay(self, method: str, path: str, *, executing: bool) -> Failure | None:
         with self.lock:
-            return self._take(self.delays, method, path)
+            return self._take(self.delays, method, path, executing=executing)
 
     # -- accounts ------------------------------------------------------------
 
@@ -171,9 +204,7 @@ class FakeState:
             country=fields.pop("country", "US"),
             email=fields.pop("email", None),
             business_type=fields.pop("business_type", None),
-            capabilities=objects.normalize_capabilities(
-                fields.pop("capabilities", {"transfers": "inactive"})
-            ),
+            capabilities=self._capabilities(fields.pop("capabilities", {"transfers": "inactive"})),
             metadata=fields.pop("metadata", None),
             created=fields.pop("created", None),
         )
@@ -188,13 +219,26 @@ class FakeState:
         with self.lock:
             self.accounts[account["id"]] = account
             return copy.deepcopy(account)
+    @staticmethod
+    def _capabilities(value: Any) -> dict[str, str]:
+        """Capabilities from a test, held to what Stripe's types allow."""
+        capabilities = objects.normalize_capabilities(value)
+        for name, status in capabilities.items():
+            if name not in CAPABILITY_NAMES:
+                raise FakeStripeError(f"Stripe has no capability {name!r}")
+            if status not in objects.CAPABILITY_STATUSES:
+                raise FakeStripeError(
+                    f"An account's capability is one of {', '.join(objects.CAPABILITY_STATUSES)}"
+                    f", not {status!r} ({name})"
+                )
+        return capabilities
 
     def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
         """Deep-merge ``fields`` into the stored account; return a copy."""
         with self.lock:
             account = self.account(acct_id)
             if "capabilities" in fields:
-                fields["capabilities"] = objects.normalize_capabilities(fields["capabilities"])
+                fields["capabilities"] = self._capabilities(fields["capabilities"])
             objects.deep_merge(account, fields)
             return copy.deepcopy(account)
 
@@ -205,17 +249,70 @@ class FakeState:
             if account.get("object") == objects_v2.V2_OBJECT:
                 objects_v2.complete_onboarding(account)
                 return copy.deepcopy(account)
-            account["details_submitted"] = True
+            self._submitted(account)
             account["charges_enabled"] = True
             account["payouts_enabled"] = True
-            account["business_type"] = account["business_type"] or "individual"
             account["requirements"] = objects.requirements()
-            account["future_requirements"] = objects.requirements()
             names = account["capabilities"] or ["transfers"]
             account["capabilities"] = dict.fromkeys(names, "active")
-            if account["tos_acceptance"].get("date") is None:
-                account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
             return copy.deepcopy(account)
+
+    def _submitted(self, account: dict[str, Any]) -> None:
+        """What submitting the hosted onboarding form always does."""
+        account["details_submitted"] = True
+        account["business_type"] = account["business_type"] or "individual"
+        account["future_requirements"] = objects.requirements()
+        if account["tos_acceptance"].get("date") is None:
+            account["tos_acceptance"].update(date=objects.now(), ip="127.0.0.1")
+
+    def submit_for_verification(self, acct_id: str, fields: list[str] | None) -> dict[str, Any]:
+        """Onboarding submitted; Stripe is still verifying ``fields``: nothing enabled yet."""
+        checking = list(fields or ["individual.verification.document"])
+        with self.lock:
+            account = self.account(acct_id)
+            if account.get("object") == objects_v2.V2_OBJECT:
+                objects_v2.submit_for_verification(account, fields)
+                return copy.deepcopy(account)
+            self._submitted(account)
+            account["charges_enabled"] = False
+            account["payouts_enabled"] = False
+            account["requirements"] = objects.requirements(
+                pending_verification=checking,
+                disabled_reason="requirements.pending_verification",
+            )
+            account["capabilities"] = dict.fromkeys(account["capabilities"] or ["transfers"],
+                                                    "pending")
+            return copy.deepcopy(account)
+
+    def start_review(self, acct_id: str, fields: list[str] | None) -> dict[str, Any]:
+        """Onboarding submitted; Stripe reviews the account and asks for ``fields``.
+
+        As Stripe reports such a review: ``disabled_reason`` ``other`` with the
+        fields in ``past_due``, charges and payouts disabled.
+        """
+        asked = list(fields or ["business_profile.product_description"])
+        with self.lock:
+            account = self.account(acct_id)
+            if account.get("object") == objects_v2.V2_OBJECT:
+                objects_v2.start_review(account, fields)
+                return copy.deepcopy(account)
+            self._submitted(account)
+            account["charges_enabled"] = False
+            account["payouts_enabled"] = False
+            account["requirements"] = objects.requirements(
+                asked, past_due=asked, disabled_reason="other"
+            )
+            account["capabilities"] = dict.fromkeys(account["capabilities"] or ["transfers"],
+                                                    "inactive")
+            return copy.deepcopy(account)
+
+    def finish_onboarding(self, acct_id: str, outcome: str) -> dict[str, Any]:
+        """End the hosted onboarding the way ``outcome`` (one of `OUTCOMES`) says."""
+        if outcome == "pending_verification":
+            return self.submit_for_verification(acct_id, None)
+        if outcome == "review":
+            return self.start_review(acct_id, None)
+        return self.complete_onboarding(acct_id)
 
     def require_verification(
         self, acct_id: str, fields: list[str] | None, disabled_reason: str
@@ -233,6 +330,24 @@ class FakeState:
                 due, past_due=due, disabled_reason=disabled_reason
             )
             account["capabilities"] = dict.fromkeys(account["capabilities"], "inactive")
+            return copy.deepcopy(account)
+
+    def require_by(
+        self, acct_id: str, fields: list[str], deadline: int, *, future: bool
+    ) -> dict[str, Any]:
+        """Ask for ``fields`` by ``deadline`` while charges and payouts stay enabled."""
+        key = "future_requirements" if future else "requirements"
+        with self.lock:
+            account = self.account(acct_id)
+            if account.get("object") == objects_v2.V2_OBJECT:
+                objects_v2.require_by(account, fields, deadline, future=future)
+                return copy.deepcopy(account)
+            current = account[key]
+            due = list(dict.fromkeys([*current["currently_due"], *fields]))
+            account[key] = objects.requirements(
+                due, eventually_due=current["eventually_due"], past_due=current["past_due"]
+            )
+            account[key]["current_deadline"] = int(deadline)
             return copy.deepcopy(account)
 
     # -- OAuth codes ----------------------------------------------------------

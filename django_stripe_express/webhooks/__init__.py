@@ -1,26 +1,24 @@
-"""Stripe webhooks, one concern per module:
+"""Stripe webhooks: one short path per delivery.
 
-- `signature`: Stripe's ``Stripe-Signature`` scheme, constant time, several secrets;
-- `event`: a verified body parsed into a `StripeEvent` (or refused);
-- `lookup`: the one read per delivery (the account, and whether the event was seen);
-- `record`: the `WebhookEvent` row, once per event id;
-- `handlers`: what each event type changes on an `ExpressAccount` (pure);
-- `store`: the account UPDATE and event INSERT, all or nothing, fast;
-- `fast_path`: on PostgreSQL, a new ``account.updated`` in one statement;
-- `process`: ties them together, sends the signals after commit;
-- `response`: HTTP in and out for the (one-line) view.
+``http.webhook_response`` (the view's body) -> ``signature.verify_signature``
+-> ``event.parse_event`` (the one place that knows payload families) ->
+``process.process_event`` (in one transaction: the account read locked,
+``handlers.decide`` in Python, the account saved, the event's row written by
+``record.record``) -> signals after commit. With
+``WEBHOOK_PROCESSING = "task"``, ``process.queue_event`` records the event and
+``tasks.process_webhook_event`` applies it later through ``process_event``.
 
 Tests and host code can call `handle_delivery` / `process_event` directly.
 """
 
-from .errors import InvalidWebhook
 from .event import StripeEvent, parse_event
-from .process import Outcome, handle_delivery, process_event
-from .signature import verify_signature
+from .http import handle_delivery
+from .process import Answer, process_event
+from .signature import InvalidWebhook, verify_signature
 
 __all__ = [
+    "Answer",
     "InvalidWebhook",
-    "Outcome",
     "StripeEvent",
     "handle_delivery",
     "parse_event",

@@ -1,18 +1,28 @@
-"""Parsing a verified body into the few fields of a Stripe event the app uses."""
+"""A verified body parsed into a `StripeEvent`: the one place that knows Stripe's
+payload families.
+
+Today there is one family, the snapshot event (``"object": "event"``), which
+carries the object as it was when the event happened. Accounts v2 thin events
+(``"object": "v2.core.event"``: no object, only its id, so the app fetches it)
+are meant to be a second entry of `FAMILIES`, parsed into the same shape; the
+rest of the path (record once, fetch, apply under the ordering rule) is shared.
+"""
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidWebhook
+from ..storable import may_need_repair, storable_json
+from .signature import InvalidWebhook
 
 
 @dataclass(frozen=True)
 class StripeEvent:
-    """A verified Stripe event: its envelope, its ``data.object`` and the raw dict."""
+    """A verified Stripe event: its envelope, its ``data.object`` and the whole dict."""
 
     id: str
     type: str
@@ -23,26 +33,41 @@ class StripeEvent:
     api_version: str
     object: dict[str, Any]
     raw: dict[str, Any]
-
-
-def _short_str(value: Any) -> bool:
-    # Fits the model's columns; NUL is refused by PostgreSQL text columns.
-    return isinstance(value, str) and 0 < len(value) <= 255 and "\x00" not in value
+    #: Characters or numbers of the body that no database stores, replaced in
+    #: `raw` and `object` (see `storable`); 0 for almost every event.
+    repaired: int = 0
 
 
 def parse_event(payload: bytes) -> StripeEvent:
-    """The event in `payload`, or `InvalidWebhook` for malformed JSON or a non-event."""
+    """The event in a verified `payload`; `InvalidWebhook` (400) for anything else."""
     try:
         data = json.loads(payload)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidWebhook("malformed JSON", log_detail=type(exc).__name__) from None
-    return event_from_dict(data)
+    repaired = 0
+    if may_need_repair(payload):
+        data, repaired = storable_json(data)
+    return event_from_dict(data, repaired)
 
 
-def event_from_dict(data: Any) -> StripeEvent:
-    """The event in a decoded body (or a stored payload); `InvalidWebhook` if not one."""
-    if not isinstance(data, dict) or data.get("object") != "event":
+def event_from_dict(data: Any, repaired: int = 0) -> StripeEvent:
+    """The event in a decoded body, or in a stored payload (already storable)."""
+    kind = data.get("object") if isinstance(data, dict) else None
+    family = FAMILIES.get(kind) if isinstance(kind, str) else None
+    if family is None:
         raise InvalidWebhook("not a Stripe event", log_detail="no object=event")
+    return family(data, repaired)
+
+
+def _envelope_str(value: Any) -> bool:
+    # Fits the model's columns. Stripe's ids and types are printable ASCII
+    # (so a NUL, or what replaced one, is not Stripe's).
+    return (
+        isinstance(value, str) and 0 < len(value) <= 255 and value.isascii() and value.isprintable()
+    )
+
+
+def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
     event_id, type_, created = data.get("id"), data.get("type"), data.get("created")
     body = data.get("data")
     obj = body.get("object") if isinstance(body, dict) else None
@@ -50,11 +75,11 @@ def event_from_dict(data: Any) -> StripeEvent:
     problems = [
         name
         for name, ok in (
-            ("id", _short_str(event_id)),
-            ("type", _short_str(type_)),
+            ("id", _envelope_str(event_id)),
+            ("type", _envelope_str(type_)),
             ("created", isinstance(created, int) and not isinstance(created, bool)),
             ("data.object", isinstance(obj, dict)),
-            ("account", account is None or account == "" or _short_str(account)),
+            ("account", account is None or account == "" or _envelope_str(account)),
         )
         if not ok
     ]
@@ -79,4 +104,9 @@ def event_from_dict(data: Any) -> StripeEvent:
         api_version=str(data.get("api_version") or "")[:64],
         object=obj,
         raw=data,
+        repaired=repaired,
     )
+
+
+#: ``object`` of a body -> its parser.
+FAMILIES: dict[str, Callable[[dict[str, Any], int], StripeEvent]] = {"event": _snapshot}

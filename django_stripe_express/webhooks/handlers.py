@@ -1,9 +1,12 @@
-"""What each handled event type changes on an `ExpressAccount`, in memory.
+"""The rules: what an event changes on an `ExpressAccount`, decided in Python.
 
-A handler looks at the account as read and the event, and either changes the
-instance and names the fields to write (`Change`), or says why the event is not
-applied (`Ignore`). Writing, recording and signalling are `process.py`'s job,
-so these stay pure and easy to test.
+Every decision about an event is made here, and only here: whether it was
+seen before (`is_duplicate`), which account it may change (`target`), whether
+it must be fetched from Stripe first (`needs_fetch`), and what it changes
+(`decide`: stale or not, capability marks, connected or not). A decision is a
+`Change` (the instance was changed; write these fields) or an `Ignore` (record
+the event with this reason). Reading, writing, recording and signalling are
+`process.py`'s job, so these stay pure and easy to test.
 
 Ordering: events arrive late and out of order. `last_event_created` holds the
 ``created`` of the newest ``account.updated`` applied; `capability_event_created`
@@ -20,11 +23,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..accounts import UPDATE_FIELDS, apply_account
-from ..models import ExpressAccount
+from ..conf import app_settings
+from ..models import ExpressAccount, WebhookEvent
 from .event import StripeEvent
 
 STALE = "stale"
 CLOCK_SKEW = datetime.timedelta(seconds=60)
+
+Status = WebhookEvent.Status
+#: An event stored in one of these states is a duplicate: answered 200, nothing done.
+DONE = (Status.PROCESSED, Status.IGNORED)
+#: An event stored in one of these states is processed again when it comes back.
+RETRYABLE = (Status.RECEIVED, Status.FAILED)
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class Change:
 
     fields: tuple[str, ...]
     deauthorized: bool = False
+    note: str = ""  # recorded as the event's detail (what could not be stored)
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,57 @@ class Ignore:
 Handler = Callable[[ExpressAccount, StripeEvent, Mapping[str, Any]], "Change | Ignore"]
 
 
-def account_id(event: StripeEvent) -> str:
-    """The connected account an event is about ("" when it names none)."""
-    obj = event.object
-    if event.type == "account.updated" and isinstance(obj.get("id"), str):
-        return str(obj["id"])
-    if event.type.startswith("capability.") and isinstance(obj.get("account"), str):
-        return str(obj["account"])
-    return event.account
+def is_duplicate(stored_status: str | None) -> bool:
+    """Whether an event stored with this status (None: not stored) is done with."""
+    return stored_status in DONE
+
+
+def target(event: StripeEvent) -> str | Ignore:
+    """The id of the account `event` may change, or why it changes none.
+
+    Decided from the event alone, before anything is read.
+    """
+    if event.livemode != app_settings.livemode:
+        mode = "live" if event.livemode else "test"
+        return Ignore(f"{mode}-mode event, other mode configured")
+    if event.type not in HANDLERS:
+        return Ignore(f"unhandled type {event.type}")
+    named = _object_account(event)
+    if named and event.account and named != event.account:
+        # Stripe sends a connected account's events with that account on top;
+        # an object about another account is not one to apply.
+        return Ignore(
+            f"account mismatch: data.object is {named}, the event is {event.account}'s"
+        )
+    return named or event.account or Ignore("no account in event")
+
+
+#: Where the object of each handled type names its account (deauthorization
+#: events carry an Application: the envelope's ``account`` is the only one).
+OBJECT_ACCOUNT_KEY = {"account.updated": "id", "capability.updated": "account"}
+
+
+def _object_account(event: StripeEvent) -> str:
+    key = OBJECT_ACCOUNT_KEY.get(event.type)
+    value = event.object.get(key) if key else None
+    return value if isinstance(value, str) else ""
+
+
+def needs_fetch(event: StripeEvent) -> bool:
+    """Whether the account must be read from Stripe before `event` is applied."""
+    return event.type == "account.updated" and app_settings.WEBHOOK_REFETCH_ACCOUNT
+
+
+def decide(
+    account: ExpressAccount | None, event: StripeEvent, data: Mapping[str, Any] | None = None
+) -> Change | Ignore:
+    """Apply `event` to `account` (as read, locked) in memory, or say why not.
+
+    `data` is the object to apply: the event's own, or one fetched from Stripe.
+    """
+    if account is None:
+        return Ignore("unknown account")
+    return HANDLERS[event.type](account, event, event.object if data is None else data)
 
 
 def is_stale(account: ExpressAccount, event: StripeEvent) -> bool:
@@ -74,11 +128,12 @@ def account_updated(
         for name, created in marks.items()
         if created > event.created_ts and name in (account.capabilities or {})
     }
-    apply_account(account, data)
+    dropped = apply_account(account, data)
     if newer:
         account.capabilities = {**account.capabilities, **newer}
     account.last_event_created = event.created
-    return Change((*UPDATE_FIELDS, "last_event_created"))
+    note = f"not stored (too long): {', '.join(dropped)}" if dropped else ""
+    return Change((*UPDATE_FIELDS, "last_event_created"), note=note)
 
 
 def capability_updated(
@@ -98,7 +153,6 @@ def capability_updated(
     account.capabilities = {**(account.capabilities or {}), name: status}
     marks[name] = event.created_ts
     account.capability_event_created = marks
-    account.status = account.derive_status()
     return Change(("capabilities", "capability_event_created", "status", "updated_at"))
 
 
@@ -114,7 +168,6 @@ def account_deauthorized(
         # must still count.)
         return Ignore(STALE)
     account.deauthorized_at = event.created
-    account.status = account.derive_status()
     return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True)
 
 

@@ -1,194 +1,220 @@
-"""Verify, record once, apply, signal: the webhook's logic, callable without a view.
+"""Record each event once and apply it, with the public ORM; signals after commit.
 
-Queries for an ``account.updated`` that is applied: on PostgreSQL, usually one
-statement (`fast_path`), which also reads the row the rest of this module
-needs when it cannot apply the event by itself. Elsewhere (and for the other
-types): one SELECT of the account that also tells whether the event was seen
-before (`lookup`), then one conditional UPDATE of the account and one INSERT
-of the event with its final status, all or nothing (`store`; a single
-statement on PostgreSQL). A duplicate costs the first read alone.
+One transaction per event, on the database the routers write the app's
+models to (`models.database_alias`)::
 
-The UPDATE is optimistic (it only matches the row as it was read), so no row
-lock is held while Python works; when another delivery changed the account in
-between, the account is read again and the event re-decided.
+    SELECT the account FOR UPDATE, with the event's stored status (one query)
+    -> handlers.decide, in Python
+    -> UPDATE the account (save(update_fields=...)), if the event changes it
+    -> INSERT the event with its final status (or UPDATE it, when retried)
+
+A new ``account.updated`` costs those three queries; a duplicate only the
+first. The row lock makes concurrent deliveries for one account take turns,
+each deciding from the row as the previous one left it. The event's unique
+``stripe_id`` is the last guard: under PostgreSQL's READ COMMITTED a delivery
+that waited for the lock still sees the event as new in the status it read,
+and its INSERT fails; the whole transaction is then rolled back and answered
+as a duplicate.
+
+With ``WEBHOOK_PROCESSING = "task"`` the request only records the event
+(`queue_event`) and a task of Django's Tasks framework applies it later
+(`process_stored`, from `tasks.py`), through the same `process_event`.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet, Subquery
 
 from .. import signals
+from ..accounts import as_dict
 from ..client import get_client
-from ..conf import app_settings
-from ..models import ExpressAccount, WebhookEvent
-from . import fast_path, handlers, lookup, store
-from .errors import AlreadyProcessed
-from .event import StripeEvent, event_from_dict, parse_event
-from .record import DONE, existing_status, new_row, record, record_failure
-from .signature import verify_signature
+from ..models import ExpressAccount, WebhookEvent, database_alias
+from . import handlers, record
+from .event import StripeEvent, event_from_dict
 
 logger = logging.getLogger("django_stripe_express.webhooks")
 
-#: Re-reads allowed when other deliveries keep changing the same account.
-MAX_CONFLICTS = 10
-
 Status = WebhookEvent.Status
+EVENT_STATUS = "webhook_event_status"  # the annotation that tells whether an event was seen
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """The answer for Stripe: HTTP status and a short plain-text message."""
+class Answer:
+    """The webhook's answer to Stripe: HTTP status and a short plain-text message."""
 
     status_code: int
     message: str
 
 
-def handle_delivery(payload: bytes, signature_header: str | None) -> Outcome:
-    """Verify and process one delivery; `InvalidWebhook` (a 400) when it is not genuine."""
-    verify_signature(
-        payload, signature_header, app_settings.WEBHOOK_SECRETS, app_settings.WEBHOOK_TOLERANCE
-    )
-    return process_event(parse_event(payload))
+PROCESSED = Answer(200, "processed")
+DUPLICATE = Answer(200, "duplicate")
+QUEUED = Answer(200, "queued")
+FAILED = Answer(500, "failed")  # Stripe delivers it again later
 
 
-def process_event(event: StripeEvent | WebhookEvent) -> Outcome:
+def process_event(event: StripeEvent | WebhookEvent) -> Answer:
     """Record and apply a verified event exactly once.
 
-    Also takes a stored `WebhookEvent` (the admin's "process again" on a failed
-    event): its payload is processed as if Stripe had delivered it again.
+    Also takes a stored `WebhookEvent` (a failed event processed again from the
+    admin, or a queued one in the task): its payload is processed as if Stripe
+    had delivered it again.
     """
     if isinstance(event, WebhookEvent):
         event = event_from_dict(event.payload)
-    handler = handlers.HANDLERS.get(event.type)
-    acct_id = handlers.account_id(event) if handler else ""
-    db = store.database()
-    retry = False
+    alias = database_alias()
     try:
-        account: ExpressAccount | None = None
-        status: str | None = None
-        if acct_id and fast_path.applies(event, db):
-            attempt = fast_path.apply_account_updated(event, acct_id, db)
-            if attempt.recorded is not None and attempt.account is not None:
-                return _applied(
-                    attempt.recorded, event, attempt.account, attempt.previous_status, db=db
-                )
-            account, status = attempt.account, attempt.event_status
-        elif acct_id:
-            account, status = lookup.account_and_event_status(acct_id, event.id, db)
-        if account is None:
-            status = existing_status(event.id, db)
-        if status in DONE:
-            logger.debug("Webhook %s %s: duplicate", event.type, event.id)
-            return Outcome(200, "duplicate")
-        retry = status is not None
-        return _process(event, handler, account, retry=retry, db=db)
-    except AlreadyProcessed:
-        return Outcome(200, "duplicate")
+        data = _fetch(event, alias) if handlers.needs_fetch(event) else None
+        return _apply(event, data, alias)
+    except record.AlreadyProcessed:
+        return DUPLICATE
     except Exception as exc:
-        logger.exception("Webhook %s %s failed; Stripe will retry it", event.type, event.id)
-        record_failure(event, f"{type(exc).__name__}: {exc}", retry=retry, db=db)
-        return Outcome(500, "failed")
+        return _failed(event, exc, alias)
 
 
-def _ignore_reason(
-    event: StripeEvent, handler: handlers.Handler | None, account: ExpressAccount | None
-) -> str:
-    if event.livemode != app_settings.livemode:
-        mode = "live" if event.livemode else "test"
-        return f"{mode}-mode event, other mode configured"
-    if handler is None:
-        return f"unhandled type {event.type}"
-    if account is None:
-        return "unknown account" if handlers.account_id(event) else "no account in event"
-    return ""
+def _fetch(event: StripeEvent, alias: str) -> Mapping[str, Any] | None:
+    """The account as Stripe has it now; None when the event will not be applied.
+
+    Read outside any transaction: no row stays locked while Stripe answers.
+    `_apply` then decides under the lock as for any event.
+    """
+    target = handlers.target(event)
+    if isinstance(target, handlers.Ignore):
+        return None
+    accounts = ExpressAccount.objects.using(alias)
+    account, status = _account_and_status(accounts, target, event.id, alias)
+    if account is None or handlers.is_duplicate(status):
+        return None
+    if handlers.is_stale(account, event):
+        return None
+    return as_dict(get_client().v1.accounts.retrieve(target))
 
 
-def _process(
-    event: StripeEvent,
-    handler: handlers.Handler | None,
-    account: ExpressAccount | None,
-    *,
-    retry: bool,
-    db: BaseDatabaseWrapper,
-) -> Outcome:
-    reason = _ignore_reason(event, handler, account)
-    if reason or handler is None or account is None:
-        return _ignore(event, reason, retry=retry, db=db)
-    data: Any = event.object
-    if (
-        event.type == "account.updated"
-        and app_settings.WEBHOOK_REFETCH_ACCOUNT
-        and not handlers.is_stale(account, event)
-    ):
-        data = get_client().v1.accounts.retrieve(account.stripe_id)
-    for _ in range(MAX_CONFLICTS):
-        previous_status = account.status
-        version = (account.updated_at, account.last_event_created)
-        result = handler(account, event, data)
-        if isinstance(result, handlers.Ignore):
-            return _ignore(event, result.reason, retry=retry, db=db)
-        saved = _write(event, account, version, result.fields, retry=retry, db=db)
-        if saved is not None:
-            return _applied(saved, event, account, previous_status, result.deauthorized, db=db)
-        # Another delivery changed the account since it was read: decide again.
-        fresh = ExpressAccount.objects.using(db.alias).filter(pk=account.pk).first()
-        if fresh is None:
-            return _ignore(event, "unknown account", retry=retry, db=db)
-        account = fresh
-    raise RuntimeError(f"account {account.stripe_id} kept changing; giving up for now")
+def _account_and_status(
+    accounts: QuerySet[ExpressAccount], stripe_id: str, event_id: str, alias: str
+) -> tuple[ExpressAccount | None, str | None]:
+    """The account (None if unknown) and the event's stored status (None if new): one query."""
+    seen = WebhookEvent.objects.using(alias).filter(stripe_id=event_id).values("status")
+    found = accounts.filter(stripe_id=stripe_id).annotate(**{EVENT_STATUS: Subquery(seen[:1])})
+    account = found.first()
+    return account, getattr(account, EVENT_STATUS, None)
 
 
-def _write(
-    event: StripeEvent,
-    account: ExpressAccount,
-    version: tuple[Any, Any],
-    fields: tuple[str, ...],
-    *,
-    retry: bool,
-    db: BaseDatabaseWrapper,
-) -> WebhookEvent | None:
-    """Write the account, if still as read, and record the event; None if it was not."""
-    fields = store.stamped(account, fields)
-    if not retry:
-        return store.update_and_insert(
-            account, fields, version, new_row(event, Status.PROCESSED), db
+def _apply(event: StripeEvent, data: Mapping[str, Any] | None, alias: str) -> Answer:
+    target = handlers.target(event)
+    with transaction.atomic(using=alias):
+        account, status = None, None
+        if isinstance(target, str):
+            locked = ExpressAccount.objects.using(alias).select_for_update()
+            account, status = _account_and_status(locked, target, event.id, alias)
+        if account is None:
+            status = record.stored_status(event, alias)
+        if handlers.is_duplicate(status):
+            logger.debug("Webhook %s %s: duplicate", event.type, event.id)
+            return DUPLICATE
+        retry = status is not None
+        if isinstance(target, handlers.Ignore):
+            return _ignore(event, target.reason, retry, alias)
+        previous_status = account.status if account is not None else ""
+        decision = handlers.decide(account, event, data)
+        if isinstance(decision, handlers.Ignore):
+            return _ignore(event, decision.reason, retry, alias)
+        assert account is not None  # decide() ignores an unknown account
+        account.save(update_fields=decision.fields)
+        saved = record.record(event, Status.PROCESSED, decision.note, retry, alias)
+        transaction.on_commit(
+            functools.partial(_send_applied, saved, event, account, previous_status,
+                              decision.deauthorized),
+            using=alias,
         )
-    with transaction.atomic(using=db.alias, savepoint=False):
-        if not store.update_account(account, fields, version, db):
-            return None
-        return record(event, Status.PROCESSED, retry=True, db=db)
-
-
-def _applied(
-    saved: WebhookEvent,
-    event: StripeEvent,
-    account: ExpressAccount,
-    previous_status: str,
-    deauthorized: bool = False,
-    *,
-    db: BaseDatabaseWrapper,
-) -> Outcome:
-    transaction.on_commit(
-        functools.partial(_send_applied, saved, event, account, previous_status, deauthorized),
-        using=db.alias,
-    )
     logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
-    return Outcome(200, "processed")
+    return PROCESSED
 
 
-def _ignore(event: StripeEvent, reason: str, *, retry: bool, db: BaseDatabaseWrapper) -> Outcome:
-    saved = record(event, Status.IGNORED, reason, retry=retry, db=db)
-    logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
+def _ignore(event: StripeEvent, reason: str, retry: bool, alias: str) -> Answer:
+    saved = record.record(event, Status.IGNORED, reason, retry, alias)
     transaction.on_commit(
-        functools.partial(_send_event, saved, event, applied=False), using=db.alias
+        functools.partial(_send_event, saved, event, applied=False), using=alias
     )
-    return Outcome(200, f"ignored: {reason}")
+    logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
+    return Answer(200, f"ignored: {reason}")
+
+
+def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:
+    """Record `event` as failed, so that it is processed again; answer 500.
+
+    The log names the error's class and where it was raised, never its
+    message: a database error quotes the values it refused, which are the
+    payload's. (The stored detail, beside the payload, keeps the message.)
+    """
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    place = f" at {where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where else ""
+    logger.error(
+        "Webhook %s %s failed (%s%s); it will be processed again when Stripe retries it",
+        event.type, event.id, type(exc).__name__, place,
+    )
+    try:
+        record.record_failure(event, f"{type(exc).__name__}: {exc}", alias)
+    except Exception as again:  # the database itself is unwell: Stripe retries anyway
+        logger.error(
+            "Webhook %s %s: recording the failure failed too (%s)",
+            event.type, event.id, type(again).__name__,
+        )
+    return FAILED
+
+
+# -- "task" processing: the request records, a task applies ------------------------
+
+
+def queue_event(event: StripeEvent) -> Answer:
+    """Record `event` as received and hand it to a task; the task applies it.
+
+    One INSERT for a new event. A redelivery of an event still waiting (or
+    failed) is handed over again: the task applies each event once whatever
+    the number of tasks.
+    """
+    alias = database_alias()
+    values = record.row_values(event, Status.RECEIVED, "")
+    recorded = record.insert(alias, stripe_id=event.id, attempts=0, **values)
+    if recorded is None and handlers.is_duplicate(record.stored_status(event, alias)):
+        return DUPLICATE
+    if transaction.get_autocommit(using=alias):
+        return _enqueue(event, alias)
+    # Inside the caller's transaction: a worker must not look before it commits.
+    transaction.on_commit(functools.partial(_enqueue, event, alias), using=alias)
+    return QUEUED
+
+
+def _enqueue(event: StripeEvent, alias: str) -> Answer:
+    try:
+        from .tasks import process_webhook_event  # the Tasks framework, only in this mode
+
+        process_webhook_event.enqueue(event.id)
+    except Exception as exc:
+        return _failed(event, exc, alias)
+    return QUEUED
+
+
+def process_stored(event_id: str) -> Answer:
+    """Apply the recorded event `event_id` (the task's work)."""
+    stored = WebhookEvent.objects.using(database_alias()).filter(stripe_id=event_id).first()
+    if stored is None:
+        logger.warning("Webhook event %s is not stored (pruned?); nothing to do", event_id)
+        return DUPLICATE
+    if handlers.is_duplicate(stored.status):
+        return DUPLICATE
+    return process_event(stored)
+
+
+# -- signals, after commit -----------------------------------------------------------
 
 
 def _send_applied(

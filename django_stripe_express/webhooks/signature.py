@@ -14,9 +14,20 @@ import hmac
 import time
 from collections.abc import Sequence
 
-from .errors import InvalidWebhook
-
 SCHEME = "v1"
+
+
+class InvalidWebhook(Exception):
+    """A delivery that is not a genuine, well-formed Stripe event: answered with 400.
+
+    ``reason`` is short and safe to send back; ``log_detail`` adds what an
+    operator needs (never a secret, a signature or the payload's content).
+    """
+
+    def __init__(self, reason: str, log_detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.log_detail = log_detail
 
 
 def parse_header(header: str) -> tuple[int | None, list[str]]:

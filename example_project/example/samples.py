@@ -47,9 +47,18 @@ def _samples() -> list[tuple[str, ExpressAccount | None, bool]]:
             charges_enabled=False, payouts_enabled=False,
             requirements={"pending_verification": ["individual.id_number"]},
             disabled_reason="requirements.pending_verification"), True),
+        ("Under review, more information asked", _account(
+            charges_enabled=False, payouts_enabled=False,
+            requirements={"past_due": ["business_profile.product_description"]},
+            disabled_reason="other"), True),
         ("Enabled", _account(), True),
+        ("Enabled, something due by a date", _account(
+            requirements={"currently_due": ["individual.verification.document"],
+                          "current_deadline": int(time.time()) + 4 * _WEEK}), True),
         ("Disabled", _account(charges_enabled=False, payouts_enabled=False,
                               disabled_reason="rejected.fraud"), True),
+        ("Paused by this site", _account(charges_enabled=False, payouts_enabled=False,
+                                         disabled_reason="platform_paused"), True),
         ("Disconnected", _account(deauthorized_at=timezone.now()), True),
     ]
 

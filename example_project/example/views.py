@@ -1,7 +1,7 @@
 """The example platform's pages: a dashboard with the tag, and demo helpers.
 
-The demo helpers (one-click login, the gallery of button states) exist only
-with DEBUG on: they would be a hole in a real site.
+The demo helpers (the list of users, one-click login, the gallery of button
+states) exist only with DEBUG on: they would be a hole in a real site.
 """
 
 from django.conf import settings
@@ -26,7 +26,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def demo_users(request: HttpRequest) -> HttpResponse:
-    """Who to log in as; each user's Express account status, in two queries."""
+    """Who to log in as; each user's Express account status, in two queries
+    (DEBUG only: it lists every user)."""
+    _debug_only()
     users = get_user_model().objects.order_by("is_staff", "username").prefetch_related(
         "stripe_express_accounts"
     )

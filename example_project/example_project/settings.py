@@ -5,18 +5,39 @@ starts on FAKE_STRIPE_URL. Put real test keys in the environment (or a `.env`
 file beside manage.py) to use Stripe's test mode instead:
 
     STRIPE_SECRET_KEY=sk_test_...  STRIPE_CLIENT_ID=ca_...  STRIPE_WEBHOOK_SECRETS=whsec_...
+
+Safe to leave running: with a real key it never falls back to the fake's
+public credentials (it refuses to start and names the missing variable), and
+without DEBUG it needs a DJANGO_SECRET_KEY of its own (the default one is in
+this file, so sessions signed with it could be forged).
 """
 
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from django_stripe_express import testing
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="example-project-not-secret")
+
+def required(name: str, why: str) -> str:
+    """The variable's value, or a refusal to start that names it."""
+    value = env.str(name, default="").strip()
+    if not value.strip(", "):
+        raise ImproperlyConfigured(f"The example platform needs {name}: {why}")
+    return value
+
+
 DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = (
+    env.str("DJANGO_SECRET_KEY", default="example-project-not-secret")
+    if DEBUG
+    else required("DJANGO_SECRET_KEY", "DEBUG is off, and the default key is public.")
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
@@ -66,19 +87,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Stripe: real test mode when a key is in the environment, else the fake
-# (whose default credentials are the ones below). An empty STRIPE_SECRET_KEY
-# means offline too, so a test can force it whatever `.env` says.
+# Stripe: real test mode when a key is in the environment, else the fake with
+# its own (public) credentials. An empty STRIPE_SECRET_KEY means offline too,
+# so a test can force it whatever `.env` says.
 FAKE_STRIPE_URL = env.str("FAKE_STRIPE_URL", default="http://127.0.0.1:12111")
-_secret_key = env.str("STRIPE_SECRET_KEY", default="")
+_secret_key = env.str("STRIPE_SECRET_KEY", default="").strip()
 STRIPE_OFFLINE = not _secret_key
+_onboarding = env.str("STRIPE_ONBOARDING", default="account_links")
+if STRIPE_OFFLINE:
+    _client_id, _webhook_secrets = testing.CLIENT_ID, [testing.WEBHOOK_SECRET]
+else:
+    # Never the fake's whsec_fake / ca_fake with a real key: anyone could sign
+    # webhooks with them.
+    _webhook_secrets = [
+        secret.strip()
+        for secret in required(
+            "STRIPE_WEBHOOK_SECRETS",
+            "the signing secret (whsec_...) of your webhook endpoint, since "
+            "STRIPE_SECRET_KEY is set.",
+        ).split(",")
+        if secret.strip()
+    ]
+    _client_id = (
+        required(
+            "STRIPE_CLIENT_ID",
+            "your platform's client id (ca_...) for OAuth onboarding, since "
+            "STRIPE_SECRET_KEY is set (or set STRIPE_ONBOARDING=account_links).",
+        )
+        if _onboarding == "oauth"
+        else env.str("STRIPE_CLIENT_ID", default="").strip()
+    )
 STRIPE_EXPRESS = {
-    "SECRET_KEY": _secret_key or "sk_test_fake",
-    "CLIENT_ID": env.str("STRIPE_CLIENT_ID", default="") or "ca_fake",
-    "WEBHOOK_SECRETS": env.list("STRIPE_WEBHOOK_SECRETS", default=[]) or ["whsec_fake"],
+    "SECRET_KEY": _secret_key or testing.SECRET_KEY,
+    "CLIENT_ID": _client_id,
+    "WEBHOOK_SECRETS": _webhook_secrets,
     # A new platform's path: Account Links creating Accounts v2 accounts.
     # STRIPE_ACCOUNTS_API=v1 creates v1 accounts; STRIPE_ONBOARDING=oauth shows OAuth.
-    "ONBOARDING": env.str("STRIPE_ONBOARDING", default="account_links"),
+    "ONBOARDING": _onboarding,
     "ACCOUNTS_API": env.str("STRIPE_ACCOUNTS_API", default="v2"),
     "BUSINESS_TYPE": env.str("STRIPE_BUSINESS_TYPE", default="individual"),
     "SUGGESTED_CAPABILITIES": env.list("STRIPE_CAPABILITIES", default=["transfers"]),

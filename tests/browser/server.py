@@ -53,12 +53,16 @@ class ExampleServer:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    def manage(self, *args: str) -> str:
-        result = subprocess.run(
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``manage.py *args`` with this server's environment, whatever its outcome."""
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=EXAMPLE, env=self.env, capture_output=True, text=True, timeout=120,
             check=False,
         )
+
+    def manage(self, *args: str) -> str:
+        result = self.run(*args)
         assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stderr}"
         return result.stdout
 
