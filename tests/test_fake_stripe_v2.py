@@ -62,8 +62,9 @@ def client(fake_stripe: FakeStripe) -> stripe.StripeClient:
 
 
 def create(client: stripe.StripeClient, **changes: Any) -> Account:
+    """Create with `EXPRESS`, changed by ``changes`` (None leaves a parameter out)."""
     params: Any = {**EXPRESS, "include": ALL, **changes}
-    return client.v2.core.accounts.create(params)
+    return client.v2.core.accounts.create({k: v for k, v in params.items() if v is not None})
 
 
 def test_created_account_is_a_typed_v2_account(client: stripe.StripeClient) -> None:
@@ -268,10 +269,21 @@ def test_create_errors_are_v2_error_bodies(
 
 
 def test_capability_not_available_and_unknown_accounts(client: stripe.StripeClient) -> None:
-    with pytest.raises(stripe.CapabilityNotEnabledError):
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
         create(
             client,
             configuration={"recipient": {"capabilities": {"card_payments": {"requested": True}}}},
+        )
+    # Checked against stripe's v2 types: a recipient has no card_payments.
+    assert unknown.value.code == "parameter_unknown"
+    assert "configuration.recipient.capabilities.card_payments" in str(unknown.value)
+    with pytest.raises(stripe.CapabilityNotEnabledError):
+        # One the types have, that the fake (like Stripe in some countries) does not offer.
+        create(
+            client,
+            configuration={
+                "merchant": {"capabilities": {"ach_debit_payments": {"requested": True}}}
+            },
         )
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v2.core.accounts.retrieve("acct_nothere")
@@ -417,3 +429,48 @@ def test_thin_events_are_signed_as_stripe_signs(
         client.parse_event_notification(payload, stale, fake_stripe.webhook_secret)
     with pytest.raises(stripe.InvalidRequestError):
         client.v2.core.events.retrieve("evt_test_unknown")
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "named"),
+    [
+        ({"dashboard": "lite"}, "invalid_fields", "dashboard"),
+        ({"identity": {"country": "us", "colour": "red"}}, "parameter_unknown", "identity.colour"),
+        ({"contact_email": 7}, "invalid_fields", "contact_email"),
+        (
+            {"configuration": {"recipient": {"capabilities": {"stripe_balance": {
+                "stripe_transfers": {"requested": "yes"}}}}}},
+            "invalid_fields",
+            "configuration.recipient.capabilities.stripe_balance.stripe_transfers.requested",
+        ),
+        ({"metadata": {"n": 1}}, "invalid_fields", "metadata.n"),
+    ],
+)
+def test_bodies_are_checked_against_stripe_s_v2_types(
+    client: stripe.StripeClient, changes: dict[str, Any], code: str, named: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        create(client, **changes)
+    assert caught.value.code == code
+    assert named in str(caught.value)
+    assert caught.value.http_status == 400
+
+
+def test_a_link_with_the_removed_configurations_parameter_is_refused(
+    client: stripe.StripeClient,
+) -> None:
+    acct = create(client).id
+    params: Any = {
+        "account": acct,
+        "use_case": {
+            "type": "account_onboarding",
+            "account_onboarding": {
+                "configurations": ["recipient"],
+                "refresh_url": "https://example.com/r",
+            },
+        },
+    }
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v2.core.account_links.create(params)
+    assert caught.value.code == "parameter_unknown"
+    assert "use_case.account_onboarding.configurations" in str(caught.value)

@@ -15,6 +15,12 @@ Stripe's error codes:
 
 ``@validated(SomeParams)`` on an endpoint checks the form (POST) or the query
 string (GET, DELETE) before the endpoint runs.
+
+``/v2`` endpoints take JSON (``problem(..., json=True)``, from `v2.py`): the
+same walk over ``stripe.params.v2`` types, with JSON's own scalars (a boolean
+is ``true``, a number a number, ``null`` only where the type is optional),
+parameters named by their dotted path (``identity.country``) and v2 error
+bodies.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 
 import stripe
 
-from . import objects
+from . import objects, objects_v2
 from .wire import Request, Response
 
 # Keys of every params TypedDict that are client options, never sent as parameters.
@@ -52,7 +58,9 @@ class Invalid(Exception):
         super().__init__(message)
         self.message, self.param, self.code = message, param, code
 
-    def response(self) -> Response:
+    def response(self, *, json: bool = False) -> Response:
+        if json:
+            return Response.json(400, objects_v2.error(self.message, code=self.code))
         return Response.json(
             400, objects.api_error(self.message, code=self.code, param=self.param)
         )
@@ -125,8 +133,38 @@ def _check_scalar(tp: Any, value: Any, param: str) -> None:
         raise Invalid(f"Invalid decimal: {value}", param)
 
 
-def check(tp: Any, value: Any, param: str) -> None:
-    """Raise `Invalid` if ``value`` (as decoded from the request) does not fit ``tp``."""
+def _check_json_scalar(tp: Any, value: Any, param: str) -> None:
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            listed = ", ".join(str(a) for a in allowed)
+            raise Invalid(f"{param}: must be one of {listed}.", param, "invalid_fields")
+        return
+    kinds: dict[Any, tuple[type, ...]] = {
+        str: (str,), bool: (bool,), int: (int,), float: (int, float), type(None): (type(None),)
+    }
+    wanted = kinds.get(tp)
+    # A class of the library's own (an untyped object) matches no JSON scalar.
+    fits = wanted is not None and isinstance(value, wanted)
+    if fits and tp is not bool and isinstance(value, bool):
+        fits = False  # JSON's true is not a number
+    if not fits:
+        name = _NAMES.get(tp, "null" if tp is type(None) else "string")
+        raise Invalid(f"{param}: must be a {name}.", param, "invalid_fields")
+
+
+def _join(param: str, key: Any, json: bool) -> str:
+    if json:
+        return f"{param}.{key}" if param else str(key)
+    return f"{param}[{key}]" if param else str(key)
+
+
+def check(tp: Any, value: Any, param: str, *, json: bool = False) -> None:
+    """Raise `Invalid` if ``value`` (as decoded from the request) does not fit ``tp``.
+
+    ``json``: a ``/v2`` JSON body rather than a form or a query string.
+    """
     tp = _unwrap(tp)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -134,7 +172,7 @@ def check(tp: Any, value: Any, param: str) -> None:
         errors: list[Invalid] = []
         for arm in arms:
             try:
-                check(arm, value, param)
+                check(arm, value, param, json=json)
                 return
             except Invalid as exc:
                 errors.append(exc)
@@ -144,47 +182,52 @@ def check(tp: Any, value: Any, param: str) -> None:
         ]
         raise (fitting or errors)[0]
     if _is_typeddict(tp):
-        _check_hash(tp, value, param)
+        _check_hash(tp, value, param, json=json)
     elif origin is dict:
         if not isinstance(value, dict):
             raise _empty(param) if value == "" else Invalid("Invalid object", param)
         value_type = typing.get_args(tp)[1] if typing.get_args(tp) else Any
         for key, item in value.items():
-            if item == "":  # metadata[key]= unsets that key (docs.stripe.com/metadata)
+            if item == "" and not json:  # metadata[key]= unsets it (docs.stripe.com/metadata)
                 continue
-            check(value_type, item, f"{param}[{key}]")
+            check(value_type, item, _join(param, key, json), json=json)
     elif origin is list:
         if not isinstance(value, list):
             raise _empty(param) if value == "" else Invalid("Invalid array", param)
         (item_type,) = typing.get_args(tp) or (Any,)
         for index, item in enumerate(value):
-            check(item_type, item, f"{param}[{index}]")
+            check(item_type, item, _join(param, index, json), json=json)
     elif tp is Any or tp is object:
         return
+    elif json:
+        _check_json_scalar(tp, value, param)
     else:
         _check_scalar(tp, value, param)
 
 
-def _check_hash(params_type: type, value: Any, param: str) -> None:
+def _check_hash(params_type: type, value: Any, param: str, *, json: bool = False) -> None:
     if not isinstance(value, dict):
         raise _empty(param) if value == "" else Invalid("Invalid object", param)
     known, required = fields(params_type)
     for key, item in value.items():
-        name = f"{param}[{key}]" if param else key
+        name = _join(param, key, json)
         if key not in known:
             raise Invalid(f"Received unknown parameter: {name}", name, "parameter_unknown")
-        check(known[key], item, name)
+        check(known[key], item, name, json=json)
     for key in sorted(required - set(value)):
-        name = f"{param}[{key}]" if param else key
+        name = _join(param, key, json)
         raise Invalid(f"Missing required param: {name}.", name, "parameter_missing")
 
 
-def problem(params_type: type, params: dict[str, Any]) -> Response | None:
-    """Stripe's answer to ``params`` for an endpoint taking ``params_type``, if it refuses them."""
+def problem(params_type: type, params: dict[str, Any], *, json: bool = False) -> Response | None:
+    """Stripe's answer to ``params`` for an endpoint taking ``params_type``, if it refuses them.
+
+    ``json``: a ``/v2`` JSON body, answered with a v2 error body.
+    """
     try:
-        _check_hash(params_type, params, "")
+        _check_hash(params_type, params, "", json=json)
     except Invalid as exc:
-        return exc.response()
+        return exc.response(json=json)
     return None
 
 
