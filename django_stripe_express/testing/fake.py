@@ -375,17 +375,27 @@ class FakeStripe:
             self.state.failures.append(plan)
 
     def delay_next(
-        self, endpoint: str, seconds: float, times: int = 1, *, executing: bool = False
+        self,
+        endpoint: str,
+        seconds: float,
+        times: int = 1,
+        *,
+        executing: bool = False,
+        answer: bool = False,
     ) -> None:
         """Hold the next matching requests ``seconds``, then answer normally.
 
         By default the request reaches Stripe late (a slow network). With
         ``executing=True`` Stripe is slow to execute it: its idempotency key is
         in use meanwhile, so a request with the same key gets a 409
-        ``idempotency_key_in_use``.
+        ``idempotency_key_in_use``. With ``answer=True`` Stripe reads its state
+        at once and the answer arrives late: what it says may be out of date
+        by the time it arrives.
         """
         with self.state.lock:
-            self.state.delays.append(Failure(endpoint, times, delay=seconds, executing=executing))
+            self.state.delays.append(
+                Failure(endpoint, times, delay=seconds, executing=executing, answer=answer)
+            )
 
     @contextlib.contextmanager
     def _refusing(self, previous: bool) -> Iterator[None]:

@@ -112,7 +112,12 @@ class Handler(BaseHTTPRequestHandler):
         delay = state.take_delay(request.method, request.path, executing=False)
         if delay:
             time.sleep(delay.delay)
-        self._send(dispatch(state, request))
+        response = dispatch(state, request)
+        # A slow network back: Stripe has answered, the answer arrives late.
+        late = state.take_delay(request.method, request.path, executing=False, answer=True)
+        if late:
+            time.sleep(late.delay)
+        self._send(response)
 
     def _send(self, response: Response) -> None:
         payload, content_type = response.encode()

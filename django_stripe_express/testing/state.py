@@ -78,6 +78,8 @@ class Failure:
     the request's idempotency key (see `idempotency`); otherwise it comes from
     a layer before the endpoint (rate limiter, validation) and nothing is saved.
     ``executing``: the delay is spent executing, with the idempotency key held.
+    ``answer``: the delay is spent after executing: Stripe read its state at
+    once, and the answer reaches the client late.
     """
 
     matcher: str
@@ -87,6 +89,7 @@ class Failure:
     delay: float = 0.0
     saved: bool = False
     executing: bool = False
+    answer: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         wanted_method, _, wanted_path = self.matcher.rpartition(" ")
@@ -182,9 +185,11 @@ class FakeState:
         with self.lock:
             return self._take(self.failures, method, path, saved=saved)
 
-    def take_delay(self, method: str, path: str, *, executing: bool) -> Failure | None:
+    def take_delay(
+        self, method: str, path: str, *, executing: bool, answer: bool = False
+    ) -> Failure | None:
         with self.lock:
-            return self._take(self.delays, method, path, executing=executing)
+            return self._take(self.delays, method, path, executing=executing, answer=answer)
 
     # -- accounts ------------------------------------------------------------
 
