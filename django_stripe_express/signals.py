@@ -41,7 +41,10 @@ connect_failed = Signal()
 account_reassigned = Signal()
 
 #: Every verified webhook event, whatever its type, once it is recorded.
-#: Arguments: ``event`` (WebhookEvent), ``data`` (the event as a dict),
+#: Arguments: ``event`` (WebhookEvent), ``data`` (the event as a dict: a
+#: snapshot event, or a thin event notification), ``fetched`` (what the app
+#: read from Stripe for it, as a dict: the v2 account for a thin event, the
+#: account with ``WEBHOOK_REFETCH_ACCOUNT``; None when nothing was read),
 #: ``applied`` (bool: whether this app changed anything for it).
 webhook_event = Signal()
 

@@ -12,4 +12,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("disconnect/", views.disconnect, name="disconnect"),
     path("webhook/", views.webhook, name="webhook"),
+    # The same view: a Stripe event destination carries one payload family
+    # (snapshot or thin), and deployments give each its own URL.
+    path("webhook/thin/", views.webhook, name="thin_webhook"),
 ]

@@ -60,5 +60,9 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # Stripe sends no CSRF token; the signature authenticates the sender
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's deliveries: verified, recorded once, applied (see `webhooks`)."""
+    """Stripe's deliveries: verified, recorded once, applied (see `webhooks`).
+
+    Served as ``webhook`` and ``thin_webhook``: it takes snapshot events and
+    thin event notifications alike.
+    """
     return webhook_response(request)

@@ -58,13 +58,8 @@ def post(body: str, header: str) -> tuple[int, bytes]:
         connection.close()  # each worker thread has its own connection
 
 
-def test_the_same_event_delivered_concurrently_is_applied_once(fake_stripe, signalled):
-    account = ExpressAccountFactory(onboarding=True)
-    fake_stripe.create_account(id=account.stripe_id)
-    fake_stripe.complete_onboarding(account.stripe_id)
-    event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
-    body, header = fake_stripe.signed(event)
-    threads = 8
+def all_at_once(threads: int, body: str, header: str) -> list[tuple[int, bytes]]:
+    """The same delivery from `threads` threads released together; their answers."""
     barrier = threading.Barrier(threads)
 
     def deliver(_: int) -> tuple[int, bytes]:
@@ -72,7 +67,16 @@ def test_the_same_event_delivered_concurrently_is_applied_once(fake_stripe, sign
         return post(body, header)
 
     with ThreadPoolExecutor(threads) as pool:
-        answers = list(pool.map(deliver, range(threads)))
+        return list(pool.map(deliver, range(threads)))
+
+
+def test_the_same_event_delivered_concurrently_is_applied_once(fake_stripe, signalled):
+    account = ExpressAccountFactory(onboarding=True)
+    fake_stripe.create_account(id=account.stripe_id)
+    fake_stripe.complete_onboarding(account.stripe_id)
+    event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
+    threads = 8
+    answers = all_at_once(threads, *fake_stripe.signed(event))
 
     assert Counter(answers) == {(200, b"processed"): 1, (200, b"duplicate"): threads - 1}
     assert signalled == {
@@ -183,3 +187,61 @@ def wait_for_a_lock_wait(timeout: float = 10.0) -> None:
                 return
             time.sleep(0.01)
     raise AssertionError("no delivery ever waited for the account's row")
+
+
+# -- thin events (Accounts v2): fetched outside any transaction -----------------------
+
+
+def test_an_older_thin_event_whose_fetch_is_answered_last_does_not_overwrite(
+    fake_stripe, signalled
+):
+    """Two deliveries for one account at once; the older event's fetch is sent
+    first, read by Stripe first (the account still onboarding), and answered
+    last. The newer event's fetch (the account enabled) is applied; the older
+    one, whose UPDATE finds the row changed since it read it, is decided again
+    under the lock and recorded as stale."""
+    from .test_webhook_thin import UPDATED, stored_v2_account, thin
+
+    account = stored_v2_account(fake_stripe)
+    acct = account.stripe_id
+    older = thin(fake_stripe, UPDATED, acct, 1)
+    newer = thin(fake_stripe, "v2.core.account[requirements].updated", acct, 2)
+    fake_stripe.delay_next(f"GET /v2/core/accounts/{acct}", 1.5, answer=True)
+    reads = f"/v2/core/accounts/{acct}"
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(post, *fake_stripe.signed(older))
+        deadline = time.monotonic() + 10
+        while not fake_stripe.requests_to(reads) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        fake_stripe.complete_onboarding(acct)  # Stripe's state moves on
+        second = pool.submit(post, *fake_stripe.signed(newer))
+        assert second.result() == (200, b"processed")
+        assert not first.done()  # its answer is still on the way
+        assert first.result() == (200, b"ignored: stale")
+
+    account.refresh_from_db()
+    assert account.status == "enabled"
+    assert account.last_event_created.timestamp() == T0 + 2
+    assert len(fake_stripe.requests_to(reads)) == 2
+    statuses = dict(WebhookEvent.objects.values_list("stripe_id", "status"))
+    assert statuses == {older["id"]: "ignored", newer["id"]: "processed"}
+    assert signalled[f"account_updated:{newer['id']}"] == 1
+    assert signalled[f"account_updated:{older['id']}"] == 0
+
+
+def test_the_same_thin_event_delivered_concurrently_is_applied_once(fake_stripe, signalled):
+    from .test_webhook_thin import UPDATED, stored_v2_account, thin
+
+    account = stored_v2_account(fake_stripe)
+    fake_stripe.complete_onboarding(account.stripe_id)
+    event = thin(fake_stripe, UPDATED, account.stripe_id, 1)
+    threads = 6
+    answers = all_at_once(threads, *fake_stripe.signed(event))
+
+    assert Counter(answers) == {(200, b"processed"): 1, (200, b"duplicate"): threads - 1}
+    assert sum(signalled.values()) == 2  # account_updated and webhook_event, once each
+    assert ExpressAccount.objects.get(pk=account.pk).status == "enabled"
+    # Deliveries that read the event as new before the first one committed each
+    # fetched; one applied it. (A duplicate that comes after costs no call.)
+    assert 1 <= len(fake_stripe.requests) <= threads

@@ -155,3 +155,32 @@ def test_the_task_only_reads_a_duplicate(fake_stripe, task_mode, account):
     with data_queries(["SELECT"]):
         assert process_webhook_event.call(event["id"]) == "duplicate"
     assert process_webhook_event.call("evt_pruned_long_ago") == "duplicate"
+
+
+def test_thin_events_go_through_the_task_like_snapshot_events(
+    client, fake_stripe, task_mode, applied
+):
+    """The request records the notification; the worker fetches the account and applies it."""
+    from .test_webhook_thin import REQUIREMENTS, THIN_URL, stored_v2_account, thin
+
+    account = stored_v2_account(fake_stripe)
+    acct = account.stripe_id
+    fake_stripe.complete_onboarding(acct)
+    event = thin(fake_stripe, REQUIREMENTS, acct, 1)
+    body, header = fake_stripe.signed(event)
+
+    with data_queries(["INSERT", "INSERT"]):  # the event, the task: no call to Stripe yet
+        response = client.post(THIN_URL, data=body, content_type="application/json",
+                               HTTP_STRIPE_SIGNATURE=header)
+    assert (response.status_code, response.content) == (200, b"queued")
+    assert fake_stripe.requests == []
+    assert WebhookEvent.objects.get().status == "received"
+
+    run_worker()
+
+    row = WebhookEvent.objects.get()
+    assert (row.status, row.attempts, row.account) == ("processed", 1, acct)
+    assert ExpressAccount.objects.get(pk=account.pk).status == "enabled"
+    assert [r.path for r in fake_stripe.requests] == [f"/v2/core/accounts/{acct}"]
+    assert [kwargs["event"].stripe_id for kwargs in applied] == [event["id"]]
+    assert task_states() == [("SUCCESSFUL", [event["id"]])]

@@ -388,7 +388,9 @@ def test_other_types_are_recorded_signalled_and_ignored(
     stored = WebhookEvent.objects.get()
     assert (stored.type, stored.status) == ("payout.paid", "ignored")
     assert "unhandled" in stored.detail
-    assert received == [("webhook_event", {"event": stored, "data": event, "applied": False})]
+    assert received == [
+        ("webhook_event", {"event": stored, "data": event, "fetched": None, "applied": False})
+    ]
 
 
 def test_an_event_of_the_other_mode_is_not_applied(client, fake_stripe, onboarding_account):

@@ -1,17 +1,24 @@
 """A verified body parsed into a `StripeEvent`: the one place that knows Stripe's
-payload families.
+payload families (`FAMILIES`).
 
-Today there is one family, the snapshot event (``"object": "event"``), which
-carries the object as it was when the event happened. Accounts v2 thin events
-(``"object": "v2.core.event"``: no object, only its id, so the app fetches it)
-are meant to be a second entry of `FAMILIES`, parsed into the same shape; the
-rest of the path (record once, fetch, apply under the ordering rule) is shared.
+* The snapshot event (``"object": "event"``, a webhook endpoint's) carries the
+  object as it was when the event happened (``data.object``), the connected
+  account in ``account`` and ``created`` in Unix seconds.
+* The thin event notification (``"object": "v2.core.event"``, an event
+  destination's, Accounts v2) carries no object: ``related_object`` names it
+  (``{"id": "acct_...", "type": "v2.core.account", "url": ...}``), so the app
+  fetches it; ``created`` is an RFC 3339 time with milliseconds. Its
+  ``object`` is empty and ``thin`` is set.
+
+Both become the same `StripeEvent`, so the rest of the path (record once,
+fetch, apply under the ordering rule) is shared.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +43,8 @@ class StripeEvent:
     #: Characters or numbers of the body that no database stores, replaced in
     #: `raw` and `object` (see `storable`); 0 for almost every event.
     repaired: int = 0
+    #: A thin event notification (Accounts v2): no ``object``, the app fetches it.
+    thin: bool = False
 
 
 def parse_event(payload: bytes) -> StripeEvent:
@@ -55,7 +64,7 @@ def event_from_dict(data: Any, repaired: int = 0) -> StripeEvent:
     kind = data.get("object") if isinstance(data, dict) else None
     family = FAMILIES.get(kind) if isinstance(kind, str) else None
     if family is None:
-        raise InvalidWebhook("not a Stripe event", log_detail="no object=event")
+        raise InvalidWebhook("not a Stripe event", log_detail="no object=event or v2.core.event")
     return family(data, repaired)
 
 
@@ -108,5 +117,62 @@ def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
     )
 
 
+#: The ``related_object.type`` of a thin event about an account.
+V2_ACCOUNT = "v2.core.account"
+#: RFC 3339, as Stripe writes v2 times: ``2026-11-28T23:08:00.000Z``.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def _time(value: Any) -> datetime.datetime | None:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
+    event_id, type_ = data.get("id"), data.get("type")
+    when = _time(data.get("created"))
+    related = data.get("related_object")
+    related_id = related.get("id") if isinstance(related, dict) else None
+    problems = [
+        name
+        for name, ok in (
+            ("id", _envelope_str(event_id)),
+            ("type", _envelope_str(type_)),
+            ("created", when is not None),
+            ("livemode", isinstance(data.get("livemode"), bool)),
+            ("related_object", related is None or _envelope_str(related_id)),
+        )
+        if not ok
+    ]
+    if problems:
+        raise InvalidWebhook("not a Stripe event", log_detail="bad " + ", ".join(problems))
+    assert isinstance(event_id, str)
+    assert isinstance(type_, str)
+    assert when is not None
+    # Only an account's id is an account; other related objects (a person...)
+    # are recorded with no account.
+    about_account = isinstance(related, dict) and related.get("type") == V2_ACCOUNT
+    return StripeEvent(
+        id=event_id,
+        type=type_,
+        account=str(related_id) if about_account else "",
+        livemode=bool(data.get("livemode")),
+        created=when,
+        created_ts=int(when.timestamp()),
+        api_version="",
+        object={},
+        raw=data,
+        repaired=repaired,
+        thin=True,
+    )
+
+
 #: ``object`` of a body -> its parser.
-FAMILIES: dict[str, Callable[[dict[str, Any], int], StripeEvent]] = {"event": _snapshot}
+FAMILIES: dict[str, Callable[[dict[str, Any], int], StripeEvent]] = {
+    "event": _snapshot,
+    "v2.core.event": _thin,
+}

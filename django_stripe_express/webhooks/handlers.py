@@ -2,17 +2,30 @@
 
 Every decision about an event is made here, and only here: whether it was
 seen before (`is_duplicate`), which account it may change (`target`), whether
-it must be fetched from Stripe first (`needs_fetch`), and what it changes
-(`decide`: stale or not, capability marks, connected or not). A decision is a
-`Change` (the instance was changed; write these fields) or an `Ignore` (record
-the event with this reason). Reading, writing, recording and signalling are
-`process.py`'s job, so these stay pure and easy to test.
+it must be fetched from Stripe first (`needs_fetch`, `needs_event_fetch`),
+whether the row alone rules it out (`precheck`: unknown, stale, the other
+Accounts API, disconnected), and what it changes (`decide`: stale or not,
+capability marks, connected or not). A decision is a `Change` (the instance
+was changed; write these fields) or an `Ignore` (record the event with this
+reason). Reading, fetching, writing, recording and signalling are
+`process.py`'s and `fetched.py`'s job, so these stay pure and easy to test.
 
 Ordering: events arrive late and out of order. `last_event_created` holds the
-``created`` of the newest ``account.updated`` applied; `capability_event_created`
-one mark per capability. An event older than the mark is stale. Stripe's
-``created`` has one-second resolution, so an event from the same second as the
-mark is applied (delivery order decides within a second).
+``created`` of the newest ``account.updated`` (v1) or thin account event (v2)
+applied; `capability_event_created` one mark per capability. An event older
+than the mark is stale. Stripe's ``created`` has one-second resolution for
+snapshot events (milliseconds for thin ones), so an event from the same
+moment as the mark is applied (delivery order decides). A thin event's data
+is fetched after the event happened, so it is at least as new as the event:
+marking by the event keeps a slower fetch of an older event from overwriting
+what a newer one stored.
+
+Each Accounts API keeps its own accounts current: a v2 account by its thin
+events, a v1 account by its snapshot events. A v1 ``account.updated`` or
+``capability.updated`` about a v2 account (Stripe sends them, in v1 shape) is
+recorded as ignored: applied, it would mix v1 names into the v2 row, and
+re-reading it through v2 would repeat, at one more call, what the thin event
+for the same change does. A thin event about a v1 account is ignored alike.
 """
 
 from __future__ import annotations
@@ -22,7 +35,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from ..accounts import UPDATE_FIELDS, apply_account
+from ..accounts_v2 import is_closed
 from ..conf import app_settings
 from ..models import ExpressAccount, WebhookEvent
 from .event import StripeEvent
@@ -53,7 +69,37 @@ class Ignore:
     reason: str
 
 
+@dataclass(frozen=True)
+class Gone:
+    """The fetch found that the platform can no longer reach the account (revoked,
+    deleted: 403 ``account_invalid``, 404): what to apply instead of its data."""
+
+    code: str
+
+
 Handler = Callable[[ExpressAccount, StripeEvent, Mapping[str, Any]], "Change | Ignore"]
+
+#: Thin event types (Accounts v2) that re-read their account: one fetch with the
+#: ``include`` the app reads, applied whole (`thin_account`).
+THIN_ACCOUNT_TYPES = (
+    "v2.core.account.updated",
+    "v2.core.account.closed",
+    "v2.core.account[requirements].updated",
+    "v2.core.account[configuration.recipient].capability_status_updated",
+    "v2.core.account[configuration.merchant].capability_status_updated",
+    "v2.core.account[configuration.recipient].updated",
+    "v2.core.account[configuration.merchant].updated",
+    "v2.core.account[identity].updated",
+    "v2.core.account[defaults].updated",
+)
+#: The user came back from a v2 Account Link. Its notification has no
+#: ``related_object``: the account is in the event's ``data.account_id``
+#: (``/v2/core/events/{id}``, one more call), then it is re-read like the others.
+LINK_RETURNED = "v2.core.account_link.returned"
+#: Types whose mark is `last_event_created` (a newer one makes them stale).
+_MARKED = ("account.updated", *THIN_ACCOUNT_TYPES, LINK_RETURNED)
+#: Snapshot (v1) types that carry an account's state, in v1 shape.
+_V1_STATE = ("account.updated", "capability.updated")
 
 
 def is_duplicate(stored_status: str | None) -> bool:
@@ -93,24 +139,59 @@ def _object_account(event: StripeEvent) -> str:
 
 
 def needs_fetch(event: StripeEvent) -> bool:
-    """Whether the account must be read from Stripe before `event` is applied."""
+    """Whether the account must be read from Stripe before `event` is applied:
+    always for a handled thin event, which carries no data; for ``account.updated``
+    with ``WEBHOOK_REFETCH_ACCOUNT``."""
+    if event.thin:
+        return event.type in HANDLERS
     return event.type == "account.updated" and app_settings.WEBHOOK_REFETCH_ACCOUNT
 
 
-def decide(
-    account: ExpressAccount | None, event: StripeEvent, data: Mapping[str, Any] | None = None
-) -> Change | Ignore:
-    """Apply `event` to `account` (as read, locked) in memory, or say why not.
+def needs_event_fetch(event: StripeEvent) -> bool:
+    """Whether the account is named only in the full event (`LINK_RETURNED`)."""
+    return event.thin and event.type == LINK_RETURNED and not event.account
 
-    `data` is the object to apply: the event's own, or one fetched from Stripe.
+
+def precheck(account: ExpressAccount | None, event: StripeEvent) -> Ignore | None:
+    """Why `event` changes nothing on `account`, seen from the row alone; None if it may.
+
+    Decided before anything is fetched (no call to Stripe for these), and again
+    by `decide` on the row as it is when the change is written.
     """
     if account is None:
         return Ignore("unknown account")
+    if event.thin and not account.is_v2:
+        return Ignore("thin event about an Accounts v1 account: its snapshot events keep it")
+    if not event.thin and account.is_v2 and event.type in _V1_STATE:
+        return Ignore("v1 snapshot of an Accounts v2 account: its thin events keep it")
+    if event.thin and not account.is_connected:
+        return Ignore("account disconnected")
+    if event.type in _MARKED and is_stale(account, event):
+        return Ignore(STALE)
+    return None
+
+
+def decide(
+    account: ExpressAccount | None,
+    event: StripeEvent,
+    data: Mapping[str, Any] | Gone | None = None,
+) -> Change | Ignore:
+    """Apply `event` to `account` (as read, locked) in memory, or say why not.
+
+    `data` is the object to apply: the event's own, one fetched from Stripe, or
+    `Gone` when the fetch found the account out of the platform's reach.
+    """
+    ruled_out = precheck(account, event)
+    if ruled_out is not None:
+        return ruled_out
+    assert account is not None  # precheck ignores an unknown account
+    if isinstance(data, Gone):
+        return account_gone(account, data)
     return HANDLERS[event.type](account, event, event.object if data is None else data)
 
 
 def is_stale(account: ExpressAccount, event: StripeEvent) -> bool:
-    """Whether a newer ``account.updated`` than `event` was already applied."""
+    """Whether a newer ``account.updated`` (or thin event) than `event` was already applied."""
     mark = account.last_event_created
     return mark is not None and event.created < mark
 
@@ -119,8 +200,6 @@ def account_updated(
     account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]
 ) -> Change | Ignore:
     """Copy the Account object (`data`: the payload's or a fresh one from Stripe)."""
-    if is_stale(account, event):
-        return Ignore(STALE)
     marks = account.capability_event_created or {}
     # A capability.updated newer than this event already set these: keep them.
     newer = {
@@ -171,8 +250,36 @@ def account_deauthorized(
     return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True)
 
 
+def thin_account(
+    account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]
+) -> Change | Ignore:
+    """Copy the v2 account fetched for a thin event; a closed one is disconnected."""
+    dropped = apply_account(account, data)
+    account.last_event_created = event.created
+    note = f"not stored (too long): {', '.join(dropped)}" if dropped else ""
+    if is_closed(data):
+        account.deauthorized_at = event.created
+        account.status = account.derive_status()
+        fields = (*UPDATE_FIELDS, "last_event_created", "deauthorized_at")
+        return Change(fields, deauthorized=True, note=note or "closed at Stripe")
+    return Change((*UPDATE_FIELDS, "last_event_created"), note=note)
+
+
+def account_gone(account: ExpressAccount, gone: Gone) -> Change | Ignore:
+    """The platform can no longer reach the account: disconnected, not a failure
+    (a 500 here would make Stripe retry the event for days)."""
+    if account.deauthorized_at is not None:
+        return Ignore("already disconnected")
+    account.deauthorized_at = timezone.now()
+    account.status = account.derive_status()
+    note = f"the account is out of the platform's reach ({gone.code}): marked disconnected"
+    return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True, note=note)
+
+
 HANDLERS: dict[str, Handler] = {
     "account.updated": account_updated,
     "capability.updated": capability_updated,
     "account.application.deauthorized": account_deauthorized,
+    **dict.fromkeys(THIN_ACCOUNT_TYPES, thin_account),
+    LINK_RETURNED: thin_account,
 }
