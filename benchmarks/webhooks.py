@@ -14,6 +14,10 @@ N events, alternating in rounds:
   (verify, record, enqueue with django-tasks-db's database backend);
 - ``task request, dummy``: the same with Django's ``DummyBackend``, whose
   enqueue costs next to nothing: the app's own share of the request;
+- ``thin new`` / ``thin duplicate`` (``--thin-events``, 200 by default: each
+  costs a real HTTP call to the fake Stripe): Accounts v2 thin event
+  notifications for v2 accounts, each fetching its account (``include``)
+  before it is applied, then the same deliveries again;
 
 then the peer, **dj-stripe**, in its own virtual environment
 (``benchmarks/peer_venv.sh``; ``djstripe_peer.py``): its ``account.updated``
@@ -251,6 +255,29 @@ def run(
     return elapsed, data, statements
 
 
+def build_thin(n: int, fake: Any) -> list[Delivery]:
+    """`n` v2 accounts (in the database and the fake, onboarded at the fake) and a
+    thin ``v2.core.account.updated`` for each."""
+    from django.contrib.auth import get_user_model
+
+    from django_stripe_express.models import ExpressAccount
+
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"thin{i}") for i in range(n)
+    )
+    accounts = [fake.create_v2_account(contact_email=f"thin{i}@example.com") for i in range(n)]
+    ExpressAccount.objects.bulk_create(
+        ExpressAccount(user=user, stripe_id=acct["id"], accounts_api="v2")
+        for user, acct in zip(users, accounts, strict=True)
+    )
+    deliveries = []
+    for acct in accounts:
+        fake.complete_onboarding(acct["id"])
+        event = fake.build_thin_event("v2.core.account.updated", account=acct["id"], created=T0)
+        deliveries.append(signed(event))
+    return deliveries
+
+
 def build(n: int, fake: Any) -> dict[str, list[Delivery]]:
     """Accounts (in the database and the fake); every phase's deliveries for them."""
     from django.contrib.auth import get_user_model
@@ -308,6 +335,36 @@ def run_peer(phases: dict[str, list[Delivery]], n: int, fake: Any, args: Any) ->
     return result
 
 
+def run_thin(
+    handler: Callable[..., Iterable[bytes]], thin: list[Delivery], n: int, fake: Any
+) -> dict[str, tuple[float, int, int, int]]:
+    """The thin phases, inline: seconds, data queries, statements, Stripe calls."""
+    processing("inline")
+    run(handler, "/stripe/webhook/thin/", thin[n:], b"processed")  # warm-up
+    figures = {}
+    for name, expect in (("thin new (applied)", b"processed"), ("thin duplicate", b"duplicate")):
+        calls = len(fake.requests)
+        seconds, data, statements = run(handler, "/stripe/webhook/thin/", thin[:n], expect)
+        figures[name] = (seconds, data, statements, len(fake.requests) - calls)
+    return figures
+
+
+def print_thin(
+    figures: dict[str, tuple[float, int, int, int]], n: int, floor_rate: float
+) -> None:
+    print(f"\nThin events (Accounts v2), {n} per phase, inline; each new one fetches its "
+          "account from the fake Stripe over HTTP on this machine:")
+    for name, (seconds, data, statements, calls) in figures.items():
+        rate = n / seconds
+        print(f"{name:<26}{rate:>10.0f}{1000 * seconds / n:>10.3f}{data / n:>14.2f}"
+              f"{statements / n:>13.2f}{rate / floor_rate:>9.0%}   Stripe calls/event "
+              f"{calls / n:.2f}")
+    new, dup = figures["thin new (applied)"], figures["thin duplicate"]
+    print(f"thin: data queries new {new[1] / n:.2f} (goal: at most 3), duplicate "
+          f"{dup[1] / n:.2f} (goal: 1); Stripe calls new {new[3] / n:.2f} (goal: 1), "
+          f"duplicate {dup[3] / n:.2f} (goal: 0)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--events", type=int, default=2000, help="events per phase")
@@ -319,8 +376,11 @@ def main() -> None:
                         help="throwaway PostgreSQL database (dropped afterwards)")
     parser.add_argument("--peer-venv", default=str(PEER_VENV),
                         help="dj-stripe's virtual environment (benchmarks/peer_venv.sh)")
+    parser.add_argument("--thin-events", type=int, default=200,
+                        help="thin events (each fetches its account from the fake Stripe)")
     args = parser.parse_args()
     n = args.events
+    thin_n = args.thin_events
 
     from django_stripe_express.testing import FakeStripe
 
@@ -337,6 +397,7 @@ def main() -> None:
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
             phases = build(n, fake)
+            thin = build_thin(thin_n + 20, fake)
             handler = WSGIHandler()
             # Warm up imports, URL resolver, connection, caches.
             processing("inline")
@@ -369,6 +430,7 @@ def main() -> None:
                     totals[name][1] += data
                     totals[name][2] += statements
             stripe_calls = len(fake.requests) - stripe_calls
+            thin_totals = run_thin(handler, thin, thin_n, fake)
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
         vendor = connection.vendor
@@ -402,6 +464,7 @@ def main() -> None:
               f"fake) for its {3 * n} deliveries: warm-up, new, duplicate")
         ratio = rate["inline new (applied)"] / rate["dj-stripe new"]
         print(f"inline new vs dj-stripe new: {ratio:.1f}x (goal: at least 5x)")
+    print_thin(thin_totals, thin_n, floor_rate)
     if vendor == "sqlite":
         print("\n(SQLite: Django sends an explicit BEGIN for each transaction: a statement, "
               "not a data query.)")
