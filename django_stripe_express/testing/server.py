@@ -14,14 +14,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import api, idempotency, oauth, objects
+from . import account_sessions, api, connect_js, idempotency, oauth, objects
 from .params import decode_pairs
 from .state import FakeState, RecordedRequest
 from .wire import Request, Response
 
 logger = logging.getLogger("django_stripe_express.testing")
 
-ROUTES = api.ROUTES + oauth.ROUTES
+ROUTES = api.ROUTES + oauth.ROUTES + account_sessions.ROUTES + connect_js.ROUTES
 
 
 class FakeStripeServer(ThreadingHTTPServer):
