@@ -3,6 +3,8 @@
 # Offline by default (the project's fake Stripe); with STRIPE_SECRET_KEY (and
 # STRIPE_CLIENT_ID, STRIPE_WEBHOOK_SECRETS) in the environment or in
 # example_project/.env, it uses your Stripe test account instead.
+# STRIPE_ONBOARDING=account_links or embedded (Stripe's onboarding component on
+# the site's pages, and its components on the dashboard) picks the flow.
 # PORT and FAKE_STRIPE_PORT change the ports; SKIP_INSTALL=1 skips pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
