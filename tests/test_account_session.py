@@ -206,7 +206,8 @@ def test_an_account_stripe_no_longer_knows_is_disconnected(
     response = post(csrf_client)
 
     assert response.status_code == 404
-    assert "Connect again" in response.json()["error"]
+    assert response.json() == {"error": "Your Stripe account is no longer connected to this site. "
+                               "Connect again to set up a new one."}
     assert ExpressAccount.objects.get().deauthorized_at is not None
     assert [name for name, _ in signals_received] == ["account_deauthorized"]
 

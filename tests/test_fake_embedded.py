@@ -57,17 +57,17 @@ def _fields(cls: type) -> dict[str, object]:
 
 def test_the_fake_knows_every_component_and_feature_of_stripe_16(fake_stripe_client, acct):
     components = _fields(stripe.AccountSession.Components)
-    assert set(account_sessions.COMPONENTS) == set(components)
+    assert set(account_sessions.components()) == set(components)
     for name, component_type in components.items():
         features = _fields(component_type.Features)  # type: ignore[attr-defined]
-        assert set(account_sessions.COMPONENTS[name]) == set(features), name
+        assert set(account_sessions.components()[name]) == set(features), name
         assert all(t is bool for t in features.values()), name
     # And every one of them is in the answer, typed.
     session = create(fake_stripe_client, acct)
     for name, component_type in components.items():
         component = getattr(session.components, name)
         assert isinstance(component, component_type)  # type: ignore[arg-type]
-        assert set(component.features.to_dict()) == set(account_sessions.COMPONENTS[name])
+        assert set(component.features.to_dict()) == set(account_sessions.components()[name])
 
 
 @pytest.mark.parametrize(

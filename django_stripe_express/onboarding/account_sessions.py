@@ -23,7 +23,7 @@ from ..client import get_client
 from ..models import ExpressAccount
 from .express_account import user_account
 from .outcomes import stripe_error_outcome
-from .stripe_failures import is_gone, mark_gone
+from .stripe_failures import GONE_MESSAGE, is_gone, mark_gone
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,8 @@ def _failed(request: HttpRequest, exc: stripe.StripeError, account: ExpressAccou
         outcome, code or "-", getattr(exc, "http_status", None) or "-", account.stripe_id,
     )
     if is_gone(exc):
-        mark_gone(request, account)
-        return error(404, _("Stripe no longer knows your connected account. "
-                            "Connect again to set up a new one."))
+        mark_gone(account, request)
+        return error(404, str(GONE_MESSAGE))
     if isinstance(exc, stripe.RateLimitError):
         return error(502, _("Stripe is busy right now. Please try again in a minute."))
     return error(502, _("Stripe could not open your account here just now. "
