@@ -15,7 +15,16 @@ SETTING_NAME = "STRIPE_EXPRESS"
 
 ONBOARDING_OAUTH = "oauth"
 ONBOARDING_ACCOUNT_LINKS = "account_links"
-ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS)
+ONBOARDING_EMBEDDED = "embedded"
+ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED)
+
+#: Stripe's Connect.js, the script behind the embedded components.
+STRIPE_CONNECT_JS_URL = "https://connect-js.stripe.com/v1.0/connect.js"
+#: Components the tag may show when the host lists none (features: Stripe's defaults).
+DEFAULT_EMBEDDED_COMPONENTS = (
+    "account_management", "notification_banner", "balances", "payouts", "payouts_list",
+    "documents",
+)
 
 ACCOUNTS_V1 = "v1"
 ACCOUNTS_V2 = "v2"
@@ -79,6 +88,11 @@ class Settings:
         if isinstance(value, str):
             return [value] if value else []
         return [str(secret) for secret in value if secret]
+
+    @property
+    def PUBLISHABLE_KEY(self) -> str | None:
+        """``pk_test_...`` / ``pk_live_...``: Connect.js needs it (embedded components)."""
+        return self._optional_str("PUBLISHABLE_KEY")
 
     @property
     def livemode(self) -> bool:
@@ -150,6 +164,27 @@ class Settings:
     def STATE_MAX_AGE(self) -> int:
         """Seconds an OAuth ``state`` stays valid: long enough for a real onboarding."""
         return int(self._get("STATE_MAX_AGE", 60 * 60))
+
+    # Embedded components -------------------------------------------------------
+
+    @property
+    def CONNECT_JS_URL(self) -> str:
+        return str(self._get("CONNECT_JS_URL", STRIPE_CONNECT_JS_URL))
+
+    @property
+    def EMBEDDED_COMPONENTS(self) -> list[str] | dict[str, dict[str, bool]]:
+        """Component names, or a dict of name -> features (see `components.enabled`)."""
+        value = self._get("EMBEDDED_COMPONENTS", DEFAULT_EMBEDDED_COMPONENTS)
+        if isinstance(value, dict):
+            return value
+        # Another shape gives no component; check E030 says what is wrong.
+        return list(value) if isinstance(value, (list, tuple)) else []
+
+    @property
+    def EMBEDDED_APPEARANCE(self) -> dict[str, Any]:
+        """Connect.js's ``appearance`` option (colours, font, radius), for every component."""
+        value = self._get("EMBEDDED_APPEARANCE", {})
+        return dict(value) if isinstance(value, dict) else {}
 
     # Webhooks -----------------------------------------------------------------
 

@@ -200,6 +200,7 @@ class ConnectAttempt(models.Model):
     class Flow(models.TextChoices):
         OAUTH = "oauth", _("OAuth")
         ACCOUNT_LINKS = "account_links", _("Account Links")
+        EMBEDDED = "embedded", _("Embedded onboarding")
 
     class Outcome(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -225,8 +226,8 @@ class ConnectAttempt(models.Model):
     )
     flow = models.CharField(_("flow"), max_length=16, choices=Flow.choices, default=Flow.OAUTH)
     # A keyed hash of the OAuth state (`state_hash.hash_state`), never the state
-    # itself: a pending state is a live token. Account Links attempts carry a
-    # random value (their flow has no state), which keeps the column unique.
+    # itself: a pending state is a live token. Account Links and embedded attempts
+    # carry a random value (their flows have no state), which keeps the column unique.
     state_hash = models.CharField(_("state hash"), max_length=64, unique=True, editable=False)
     livemode = models.BooleanField(_("live mode"), default=False)
     next_url = models.CharField(_("next URL"), max_length=2048, blank=True)

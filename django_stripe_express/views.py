@@ -1,14 +1,46 @@
 """Thin views: each hands the request to a plain function (see `onboarding/`
 and `webhooks/`) and returns what it answers."""
 
+import functools
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .onboarding import account_links, connect_page, flows, login_link, oauth, user_disconnect
+from .onboarding import (
+    account_links,
+    account_sessions,
+    connect_page,
+    embedded,
+    flows,
+    login_link,
+    oauth,
+    user_disconnect,
+)
 from .webhooks.http import webhook_response
+
+View = Callable[[HttpRequest], HttpResponse]
+
+
+def login_required_json(view: View) -> View:
+    """`login_required` for a JSON endpoint: a script's fetch (which asks for
+    JSON) gets 401 JSON it can read; a browser navigation gets the login page."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request)
+        if request.accepts("text/html"):
+            return redirect_to_login(request.get_full_path())
+        return account_sessions.error(401, _("Your session has ended. Please log in again."))
+
+    return wrapped
 
 
 # csrf_protect as well as the middleware: these POSTs act in the user's name at
@@ -54,6 +86,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def disconnect(request: HttpRequest) -> HttpResponse:
     """The user's own "disconnect" button (OAuth connections only)."""
     return user_disconnect.disconnect(request)
+
+
+@csrf_protect  # the page's POST (the component's exit) re-reads the account
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def onboarding(request: HttpRequest) -> HttpResponse:
+    """Embedded onboarding. GET: the page hosting Stripe's onboarding component.
+    POST (sent when the component exits): re-read the account, then land."""
+    if request.method == "POST":
+        return embedded.finish(request)
+    return embedded.show(request)
+
+
+@never_cache  # a client secret must never be stored by a cache
+@csrf_protect  # the page sends the token; another site cannot get a session
+@require_POST
+@login_required_json
+def account_session(request: HttpRequest) -> HttpResponse:
+    """JSON ``{"client_secret": ...}`` of an Account Session for the user's own account."""
+    return account_sessions.answer(request)
 
 
 @transaction.non_atomic_requests  # the webhook commits its own, short transactions

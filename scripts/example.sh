@@ -3,6 +3,10 @@
 # Offline by default (the project's fake Stripe); with STRIPE_SECRET_KEY (and
 # STRIPE_CLIENT_ID, STRIPE_WEBHOOK_SECRETS) in the environment or in
 # example_project/.env, it uses your Stripe test account instead.
+# The flow is Account Links creating Accounts v2 accounts; STRIPE_ACCOUNTS_API=v1
+# creates v1 accounts, and STRIPE_ONBOARDING=embedded (Stripe's onboarding
+# component on the site's pages, and its components on the dashboard) or oauth
+# picks another flow.
 # PORT and FAKE_STRIPE_PORT change the ports; SKIP_INSTALL=1 skips pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,6 +14,7 @@ from .account_links_support import (  # noqa: F401
     network_retries,
     signals_received,
 )
+from .embedded_support import csrf_client, embedded_mode, unfinished_account  # noqa: F401
 from .factories import ExpressAccountFactory, UserFactory
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.urls import get_resolver
 
-from django_stripe_express import checks, deployment_checks, signals
+from django_stripe_express import checks, deployment_checks, embedded_checks, signals
 from django_stripe_express.conf import Settings, known_keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,8 @@ def test_required_settings_say_so() -> None:
 
 
 def test_every_check_id_is_documented() -> None:
-    source = "".join(Path(m.__file__).read_text() for m in (checks, deployment_checks))
+    modules = (checks, deployment_checks, embedded_checks)
+    source = "".join(Path(m.__file__).read_text() for m in modules)
     in_code = {f"django_stripe_express.{i}" for i in re.findall(r'"([EW]\d{3})"', source)}
     in_docs = set(re.findall(r"`(django_stripe_express\.[EW]\d{3})`", read("checks.md")))
     assert in_code

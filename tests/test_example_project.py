@@ -54,6 +54,14 @@ class Visitor:
                 return error.code, error.geturl(), error.read().decode()
 
 
+def printed(server: ExampleServer, expression: str) -> list[str]:
+    """The words ``print(expression)`` prints in the example's Django shell."""
+    code = f"from django_stripe_express.conf import app_settings as s; print('SEEN', {expression})"
+    out = server.manage("shell", "-c", code)
+    (seen,) = [line for line in out.splitlines() if line.startswith("SEEN ")]
+    return seen.split()[1:]
+
+
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeStripe]:
     with FakeStripe() as running:
@@ -78,6 +86,24 @@ def production_like(fake, tmp_path_factory) -> Iterator[ExampleServer]:
 def test_system_checks_pass_without_warnings(server):
     out = server.manage("check", "--fail-level", "WARNING")
     assert "no issues" in out
+
+
+def test_the_embedded_flow_passes_the_checks_offline(fake, tmp_path):
+    server = ExampleServer(tmp_path, fake.url, STRIPE_ONBOARDING="embedded")
+    assert "no issues" in server.manage("check", "--fail-level", "WARNING")
+    assert printed(server, "s.PUBLISHABLE_KEY, s.CONNECT_JS_URL") == [
+        "pk_test_fake", fake.connect_js_url,
+    ]
+
+
+def test_pages_send_a_strict_content_security_policy(server, fake):
+    visitor = Visitor(server.url)
+    with visitor.opener.open(server.url + "/login/", timeout=10) as response:
+        policy = response.headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    # Scripts from this site and Connect.js's host only: no 'unsafe-inline'.
+    assert directives["script-src"] == f"'self' {fake.url} https://js.stripe.com"
+    assert directives["frame-src"] == f"{fake.url} https://js.stripe.com"
 
 
 def test_demo_users_is_idempotent(server):
@@ -188,6 +214,7 @@ def real_keys(tmp_path):
         ({"STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS"),
         ({"STRIPE_WEBHOOK_SECRETS": " , "}, "STRIPE_WEBHOOK_SECRETS"),
         ({"STRIPE_ONBOARDING": "oauth", "STRIPE_CLIENT_ID": ""}, "STRIPE_CLIENT_ID"),
+        ({"STRIPE_ONBOARDING": "embedded"}, "STRIPE_PUBLISHABLE_KEY"),
         ({"DEBUG": "false", "DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
     ],
 )
@@ -201,13 +228,9 @@ def test_a_missing_variable_stops_the_platform_and_is_named(real_keys, env, miss
 def test_real_keys_never_fall_back_to_the_fake_s_credentials(real_keys):
     server = real_keys(STRIPE_ONBOARDING="account_links", STRIPE_CLIENT_ID="")
     assert "no issues" in server.manage("check", "--fail-level", "WARNING")
-    printed = server.manage(
-        "shell", "-c",
-        "from django.conf import settings; s = settings.STRIPE_EXPRESS; "
-        "print('SEEN', s['CLIENT_ID'] or '-', s['WEBHOOK_SECRETS'], 'API_BASE' in s)",
-    )
-    (seen,) = [line for line in printed.splitlines() if line.startswith("SEEN ")]
-    assert seen.split() == ["SEEN", "-", "['whsec_developer_s_own']", "False"]
+    assert printed(server, "s.raw['CLIENT_ID'] or '-', s.WEBHOOK_SECRETS, 'API_BASE' in s.raw") == [
+        "-", "['whsec_developer_s_own']", "False",
+    ]
 
 
 def test_the_support_superuser_exists_only_in_the_offline_demo(real_keys, tmp_path):
@@ -235,6 +258,8 @@ def test_with_real_keys_from_scratch_there_is_no_superuser(real_keys):
     assert server.query("SELECT username FROM auth_user ORDER BY username") == [
         ("alice",), ("bob",), ("carol",)
     ]
+
+
 def connect_as(server, username: str) -> str:
     """Log in with one click and press "Connect with Stripe"; where it lands."""
     visitor = Visitor(server.url)
@@ -272,3 +297,11 @@ def test_one_variable_switches_the_demo_to_v1(fake, tmp_path_factory):
         assert accounts_api_of(v1_server, "bob") == "v1"
     stripe_id = url.split("/")[-2]
     assert fake.accounts[stripe_id]["type"] == "express"
+
+
+def test_real_keys_load_stripe_s_connect_js_not_the_stand_in(real_keys):
+    server = real_keys(STRIPE_ONBOARDING="embedded", STRIPE_PUBLISHABLE_KEY="pk_test_own")
+    assert "no issues" in server.manage("check", "--fail-level", "WARNING")
+    assert printed(server, "s.PUBLISHABLE_KEY, s.CONNECT_JS_URL") == [
+        "pk_test_own", "https://connect-js.stripe.com/v1.0/connect.js",
+    ]

@@ -1,4 +1,4 @@
-"""Migration 0004_accounts_v2: accounts that exist before it were made by OAuth or the v1 flow."""
+"""Migration 0005_accounts_v2: accounts that exist before it were made by OAuth or the v1 flow."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ APP = "django_stripe_express"
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_accounts_become_v1_accounts():
-    call_command("migrate", APP, "0003", verbosity=0)
+    call_command("migrate", APP, "0004", verbosity=0)
     try:
-        old_apps = MigrationExecutor(connection).loader.project_state((APP, "0003_fidelity")).apps
+        loader = MigrationExecutor(connection).loader
+        old_apps = loader.project_state((APP, "0004_embedded_flow")).apps
         OldAccount = old_apps.get_model(APP, "ExpressAccount")
         user = UserFactory()
         OldAccount.objects.create(user_id=user.pk, stripe_id="acct_before", details_submitted=True)

@@ -1,4 +1,6 @@
-"""Onboarding flows: OAuth (`oauth`) and Account Links (`account_links`).
+"""Onboarding flows: OAuth (`oauth`), Account Links (`account_links`) and
+embedded onboarding (`embedded`, with `account_sessions` for Connect.js).
 
-`outcomes` is shared: both flows end a failed attempt the same way.
+`outcomes` is shared: every flow ends a failed attempt the same way;
+`platform_accounts` starts the two flows where the platform creates the account.
 """

@@ -10,15 +10,11 @@ ends in a message and a redirect (`stripe_failures`), never a 500.
 
 from __future__ import annotations
 
-import datetime
-import secrets
-
 import stripe
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,12 +27,10 @@ from ..models import ConnectAttempt, ExpressAccount
 from ..retrieve import retrieve_account
 from ..signals import account_updated, notify
 from ..status import AccountStatus
-from .express_account import create_account, user_account, user_pk
-from .state import safe_next_url
+from .express_account import user_account, user_pk
+from .platform_accounts import close_attempt, open_attempt
 from .stripe_failures import fail, mark_gone, report_stripe_error
 from .v2_accounts import create_v2_link, needs_update_link
-
-Outcome = ConnectAttempt.Outcome
 
 
 def create_link(request: HttpRequest, account: ExpressAccount) -> str:
@@ -69,24 +63,10 @@ def start(request: HttpRequest) -> HttpResponse:
         and not needs_update_link(account)
     ):
         return redirect("stripe_express:dashboard")
-    connected = account if account is not None and account.is_connected else None
-    attempt = ConnectAttempt.objects.create(
-        user_id=user_pk(request),
-        flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
-        # This flow has no state; a random value keeps the column unique.
-        state_hash=secrets.token_hex(32),
-        livemode=app_settings.livemode,
-        expires_at=timezone.now() + datetime.timedelta(seconds=app_settings.STATE_MAX_AGE),
-        account=connected,
-        stripe_user_id=connected.stripe_id if connected else "",
-        # Where to land after the return from Stripe; only URLs of this site.
-        next_url=safe_next_url(request, request.GET.get("next") or request.POST.get("next")),
-    )
-    if connected is None:  # none yet, or a disconnected one to replace
-        stored = create_account(request, attempt, existing=account)
-        if isinstance(stored, HttpResponse):
-            return stored
-        connected = stored
+    started = open_attempt(request, ConnectAttempt.Flow.ACCOUNT_LINKS, account)
+    if isinstance(started, HttpResponse):
+        return started
+    attempt, connected = started
     try:
         url = create_link(request, connected)
     except stripe.StripeError as exc:
@@ -94,11 +74,7 @@ def start(request: HttpRequest) -> HttpResponse:
         attempt.account = connected
         attempt.save(update_fields=["account"])
         return fail(request, attempt, exc, connected)
-    attempt.account = connected
-    attempt.stripe_user_id = connected.stripe_id
-    attempt.outcome = Outcome.CONNECTED
-    attempt.finished_at = timezone.now()
-    attempt.save(update_fields=["account", "stripe_user_id", "outcome", "finished_at"])
+    close_attempt(attempt, connected)
     return HttpResponseRedirect(url)
 
 
@@ -120,7 +96,12 @@ def refresh(request: HttpRequest) -> HttpResponse:
 
 
 def finish(request: HttpRequest) -> HttpResponse:
-    """``onboarding_return``: re-read the account, store it, say what is still due."""
+    """Re-read the account, store it, say what is still due, go on to the landing URL.
+
+    Behind ``onboarding_return`` (back from Stripe's hosted form) and the
+    embedded onboarding page's exit (a POST to ``onboarding``): both end
+    onboarding the same way.
+    """
     account = user_account(request)
     if account is None or not account.is_connected:
         return redirect("stripe_express:connect")
@@ -151,11 +132,16 @@ def finish(request: HttpRequest) -> HttpResponse:
 
 
 def _landing_url(request: HttpRequest) -> str:
-    """The ``next`` of the user's latest Account Links attempt, else ``SUCCESS_URL``."""
+    """The ``next`` of the user's latest attempt of a flow that ends here (Account
+    Links, embedded), else ``SUCCESS_URL``.
+
+    Both flows count: an embedded onboarding that could not load Connect.js
+    goes on in the hosted form and returns through ``onboarding_return``.
+    """
     next_url = (
         ConnectAttempt.objects.filter(
             user_id=user_pk(request),
-            flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
+            flow__in=[ConnectAttempt.Flow.ACCOUNT_LINKS, ConnectAttempt.Flow.EMBEDDED],
             livemode=app_settings.livemode,
         )
         .order_by("-created_at", "-pk")

@@ -10,14 +10,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ..conf import ONBOARDING_ACCOUNT_LINKS, ONBOARDING_OAUTH, app_settings
-from . import account_links, oauth
+from ..conf import ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED, ONBOARDING_OAUTH, app_settings
+from . import account_links, embedded, oauth
 
 Start = Callable[[HttpRequest], HttpResponse]
 
 STARTS: dict[str, Start] = {
     ONBOARDING_OAUTH: oauth.start,
     ONBOARDING_ACCOUNT_LINKS: account_links.start,
+    ONBOARDING_EMBEDDED: embedded.start,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import stripe
 from django.contrib import messages
@@ -29,7 +30,6 @@ from ..prefill import prefill_for
 from ..signals import account_connected, notify
 from .express_account import user_pk
 from .outcomes import fail_attempt, oauth_error_outcome, stripe_error_outcome
-from .repeated import repeated
 from .state import StateError, consume_state, issue_state
 
 logger = logging.getLogger(__name__)
@@ -74,9 +74,14 @@ def authorize_url(request: HttpRequest, state: str) -> str:
         "state": state,
         "redirect_uri": redirect_uri(request),
         "stripe_user": stripe_user,
-        **repeated("suggested_capabilities", app_settings.SUGGESTED_CAPABILITIES),
     }
-    return get_client().oauth.authorize_url(params, {"express": True})
+    url = get_client().oauth.authorize_url(params, {"express": True})
+    # The library writes lists as `key[0]=...`; Stripe documents this one as
+    # `suggested_capabilities[]=transfers`, and the URL is ours to write.
+    capabilities = app_settings.SUGGESTED_CAPABILITIES
+    if capabilities:
+        url += "&" + urlencode([("suggested_capabilities[]", c) for c in capabilities])
+    return url
 
 
 def start(request: HttpRequest) -> HttpResponse:
@@ -154,7 +159,9 @@ def exchange_code(code: str) -> str:
     """
     params: Any = {"grant_type": "authorization_code", "code": code}
     if app_settings.ASSERT_CAPABILITIES:
-        params.update(repeated("assert_capabilities", app_settings.SUGGESTED_CAPABILITIES))
+        # A list, as stripe's typed OAuth parameters declare it; the library
+        # writes `assert_capabilities[0]=...`, as it writes every list to Stripe.
+        params["assert_capabilities"] = app_settings.SUGGESTED_CAPABILITIES
     response = get_client().oauth.token(params)
     return str(response["stripe_user_id"])
 

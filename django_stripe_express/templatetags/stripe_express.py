@@ -4,6 +4,7 @@
     {% stripe_express_button %}
     {% stripe_express_button next="/settings/payouts/" %}
     {% stripe_express_account as acct %}{% if acct %}{{ acct.get_status_display }}{% endif %}
+    {% stripe_express_component "payouts" %}
 
 Both look at ``request.user`` (the ``request`` context processor must be on)
 and the mode of the configured secret key. The account is read once per
@@ -24,7 +25,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from .. import requirements
+from .. import components, requirements
+from ..component_tag import COMPONENT_TEMPLATE, render_component
 from ..conf import app_settings
 from ..humanize import humanize_requirements
 from ..models import ExpressAccount
@@ -173,3 +175,40 @@ def stripe_express_account(context: template.Context) -> ExpressAccount | None:
     memo: both tags together cost one query per page.
     """
     return account_for_request(context.get("request"), _user(context))
+
+
+@register.simple_tag(takes_context=True)
+def stripe_express_component(
+    context: template.Context,
+    name: str,
+    account: ExpressAccount | None = None,
+    on_exit: str = "",
+    connect_button: bool = False,
+    fallback_url: str = "",
+    template: str = COMPONENT_TEMPLATE,
+) -> SafeString:
+    """One of Stripe's embedded components for the user's account, e.g.
+    ``{% stripe_express_component "payouts" %}``.
+
+    Only components enabled in ``EMBEDDED_COMPONENTS`` (and
+    ``"account_onboarding"``); another name is a ``TemplateSyntaxError`` with
+    ``DEBUG`` on, and renders nothing otherwise. Without a connected account
+    it renders nothing, or the button with ``connect_button=True``. Keywords:
+    ``account=`` this account instead of the user's (no query); ``on_exit=``
+    the id of a form to submit when the onboarding component exits;
+    ``fallback_url=`` where the "could not load" message links
+    (default: Stripe's hosted onboarding, or the Express dashboard);
+    ``template=`` another template than ``django_stripe_express/component.html``.
+    Connect.js and the app's script are loaded once per page however many
+    components it shows; the account is read once per page with the other tags.
+    """
+    request: HttpRequest | None = context.get("request")
+    if account is None:
+        account = account_for_request(request, _user(context))
+    connected = account is not None and account.is_connected
+    if not connected and connect_button and components.is_enabled(name):
+        return stripe_express_button(context, account=account)
+    return render_component(
+        request, name, has_account=connected, on_exit=on_exit, fallback_url=fallback_url,
+        template_name=template,
+    )

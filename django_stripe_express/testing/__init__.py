@@ -7,12 +7,13 @@ dependencies into host projects.
 """
 
 from .events import API_VERSION, Delivery, build_event, sign_payload, signature_header
-from .fake import CLIENT_ID, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from .fake import CLIENT_ID, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from .state import FakeStripeError, RecordedRequest
 
 __all__ = [
     "API_VERSION",
     "CLIENT_ID",
+    "PUBLISHABLE_KEY",
     "SECRET_KEY",
     "WEBHOOK_SECRET",
     "Delivery",

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import events, objects, objects_v2
+from .connect_js import SCRIPT_PATH
+from .embedded_state import PUBLISHABLE_KEY, SessionGrant
 from .state import Failure, FakeState, FakeStripeError, RecordedRequest
 
 SECRET_KEY = "sk_test_fake"
 CLIENT_ID = "ca_fake"
 WEBHOOK_SECRET = "whsec_fake"
+__all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "SECRET_KEY", "WEBHOOK_SECRET", "FakeStripe"]
 
 _DEFAULT_MESSAGES = {
     401: "Invalid API Key provided.",
@@ -170,6 +173,24 @@ class FakeStripe:
     def login_links_require_onboarding(self, value: bool) -> None:
         self.state.login_links_require_onboarding = value
 
+    @property
+    def publishable_key(self) -> str:
+        """The one publishable key the stand-in Connect.js accepts."""
+        return self.state.embedded.publishable_key
+
+    @publishable_key.setter
+    def publishable_key(self, key: str) -> None:
+        self.state.embedded.publishable_key = key
+
+    @property
+    def session_ttl(self) -> float:
+        """Seconds an Account Session's client secret stays claimable."""
+        return self.state.embedded.session_ttl
+
+    @session_ttl.setter
+    def session_ttl(self, seconds: float) -> None:
+        self.state.embedded.session_ttl = seconds
+
     # -- addresses and settings ----------------------------------------------
 
     @property
@@ -185,12 +206,19 @@ class FakeStripe:
     def connect_base(self) -> str:
         return self.url
 
+    @property
+    def connect_js_url(self) -> str:
+        """The stand-in Connect.js (``CONNECT_JS_URL``)."""
+        return self.url + SCRIPT_PATH
+
     def settings(self) -> dict[str, Any]:
         """Keys to merge into ``settings.STRIPE_EXPRESS`` so the app talks to this fake."""
         return {
             "API_BASE": self.api_base,
             "CONNECT_BASE": self.connect_base,
+            "CONNECT_JS_URL": self.connect_js_url,
             "SECRET_KEY": self.secret_key,
+            "PUBLISHABLE_KEY": self.publishable_key,
             "CLIENT_ID": self.client_id,
             "WEBHOOK_SECRETS": [self.webhook_secret],
             "MAX_NETWORK_RETRIES": 0,
@@ -341,6 +369,50 @@ class FakeStripe:
 
     def new_code(self, acct_id: str) -> str:
         return self.state.new_code(acct_id)
+
+    # -- embedded components -------------------------------------------------
+
+    def account_sessions(self, acct_id: str | None = None) -> list[SessionGrant]:
+        """The Account Sessions created (for ``acct_id`` only, if given), oldest first."""
+        with self.state.lock:
+            grants = list(self.state.embedded.sessions.values())
+        return [copy.copy(g) for g in grants if acct_id is None or g.account_id == acct_id]
+
+    def set_balance(
+        self, acct_id: str, *, available: int = 0, pending: int = 0, currency: str | None = None
+    ) -> None:
+        """What the balances and payouts components show (amounts in cents)."""
+        with self.state.lock:
+            account = self.state.account(acct_id)
+            self.state.embedded.balances[acct_id] = {
+                "available": available, "pending": pending,
+                "currency": (currency or account.get("default_currency") or "usd").lower(),
+            }
+
+    def add_payout(
+        self,
+        acct_id: str,
+        amount: int,
+        *,
+        status: str = "paid",
+        method: str = "standard",
+        arrival_date: int | None = None,
+        currency: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a payout of the account (newest first in the components); return it."""
+        with self.state.lock:
+            account = self.state.account(acct_id)
+            payout = {
+                "id": objects.random_id("po_", 24),
+                "object": "payout",
+                "amount": amount,
+                "arrival_date": arrival_date if arrival_date is not None else objects.now(),
+                "currency": (currency or account.get("default_currency") or "usd").lower(),
+                "method": method,
+                "status": status,
+            }
+            self.state.embedded.payouts.setdefault(acct_id, []).insert(0, payout)
+            return dict(payout)
 
     # -- failures ------------------------------------------------------------
 

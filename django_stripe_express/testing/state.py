@@ -16,6 +16,7 @@ from typing import Any
 
 from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects, objects_v2
+from .embedded_state import EmbeddedState
 
 
 class FakeStripeError(Exception):
@@ -144,6 +145,8 @@ class FakeState:
     authorizations: list[dict[str, Any]] = field(default_factory=list)
     deauthorized: set[str] = field(default_factory=set)
     refusing: bool = False
+    #: Account Sessions, balances and payouts (embedded components).
+    embedded: EmbeddedState = field(default_factory=EmbeddedState)
 
     #: Settings a test may change, restored by `reset` (a test that sets
     #: ``idempotency_ttl = 0`` must not leave keys expiring for the next one).
@@ -168,6 +171,7 @@ class FakeState:
             self.authorizations.clear()
             self.deauthorized.clear()
             self.refusing = False
+            self.embedded.reset()
 
     @staticmethod
     def _take(plans: list[Failure], method: str, path: str, **wanted: bool) -> Failure | None:

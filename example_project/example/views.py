@@ -25,6 +25,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "example/dashboard.html")
 
 
+@login_required
+def stripe_account(request: HttpRequest) -> HttpResponse:
+    """The user's Stripe account on this site: Stripe's embedded components."""
+    return render(request, "example/stripe_account.html")
+
+
 def demo_users(request: HttpRequest) -> HttpResponse:
     """Who to log in as; each user's Express account status, in two queries
     (DEBUG only: it lists every user)."""

@@ -6,6 +6,10 @@ file beside manage.py) to use Stripe's test mode instead:
 
     STRIPE_SECRET_KEY=sk_test_...  STRIPE_CLIENT_ID=ca_...  STRIPE_WEBHOOK_SECRETS=whsec_...
 
+STRIPE_ONBOARDING chooses the flow: oauth (the default), account_links, or
+embedded (Stripe's onboarding component on this site's pages; with real keys
+it needs STRIPE_PUBLISHABLE_KEY=pk_test_... too).
+
 Safe to leave running: with a real key it never falls back to the fake's
 public credentials (it refuses to start and names the missing variable), and
 without DEBUG it needs a DJANGO_SECRET_KEY of its own (the default one is in
@@ -58,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "example.csp.ContentSecurityPolicyMiddleware",
 ]
 ROOT_URLCONF = "example_project.urls"
 TEMPLATES = [
@@ -94,8 +99,16 @@ FAKE_STRIPE_URL = env.str("FAKE_STRIPE_URL", default="http://127.0.0.1:12111")
 _secret_key = env.str("STRIPE_SECRET_KEY", default="").strip()
 STRIPE_OFFLINE = not _secret_key
 _onboarding = env.str("STRIPE_ONBOARDING", default="account_links")
+
+
+def required_for(flow: str, name: str, why: str) -> str:
+    """The variable: required in the `flow` onboarding flow, optional in the others."""
+    return required(name, why) if _onboarding == flow else env.str(name, default="").strip()
+
+
 if STRIPE_OFFLINE:
     _client_id, _webhook_secrets = testing.CLIENT_ID, [testing.WEBHOOK_SECRET]
+    _publishable_key = testing.PUBLISHABLE_KEY
 else:
     # Never the fake's whsec_fake / ca_fake with a real key: anyone could sign
     # webhooks with them.
@@ -108,14 +121,17 @@ else:
         ).split(",")
         if secret.strip()
     ]
-    _client_id = (
-        required(
-            "STRIPE_CLIENT_ID",
-            "your platform's client id (ca_...) for OAuth onboarding, since "
-            "STRIPE_SECRET_KEY is set (or set STRIPE_ONBOARDING=account_links).",
-        )
-        if _onboarding == "oauth"
-        else env.str("STRIPE_CLIENT_ID", default="").strip()
+    _client_id = required_for(
+        "oauth",
+        "STRIPE_CLIENT_ID",
+        "your platform's client id (ca_...) for OAuth onboarding, since "
+        "STRIPE_SECRET_KEY is set (or set STRIPE_ONBOARDING=account_links).",
+    )
+    _publishable_key = required_for(
+        "embedded",
+        "STRIPE_PUBLISHABLE_KEY",
+        "your platform's publishable key (pk_test_...) for embedded onboarding, "
+        "since STRIPE_SECRET_KEY is set.",
     )
 STRIPE_EXPRESS = {
     "SECRET_KEY": _secret_key or testing.SECRET_KEY,
@@ -130,10 +146,32 @@ STRIPE_EXPRESS = {
     "COUNTRY": env.str("STRIPE_COUNTRY", default="US"),
     "SUCCESS_URL": "/",
     "FAILURE_URL": "/",
+    # Embedded components (the dashboard and the Stripe account page show them
+    # when STRIPE_ONBOARDING=embedded): payouts with instant payouts and schedule
+    # editing, in this site's colours.
+    "PUBLISHABLE_KEY": _publishable_key,
+    "EMBEDDED_COMPONENTS": {
+        "account_management": {},
+        "notification_banner": {},
+        "balances": {},
+        "payouts": {"instant_payouts": True, "standard_payouts": True,
+                    "edit_payout_schedule": True},
+        "documents": {},
+    },
+    "EMBEDDED_APPEARANCE": {
+        "variables": {"colorPrimary": "#0f766e", "borderRadius": "10px",
+                      "fontFamily": "-apple-system, 'Segoe UI', Roboto, sans-serif"},
+    },
 }
 if STRIPE_OFFLINE:
     STRIPE_EXPRESS.update(
-        {"API_BASE": FAKE_STRIPE_URL, "CONNECT_BASE": FAKE_STRIPE_URL, "MAX_NETWORK_RETRIES": 0}
+        {
+            "API_BASE": FAKE_STRIPE_URL,
+            "CONNECT_BASE": FAKE_STRIPE_URL,
+            # The fake's stand-in for Stripe's Connect.js.
+            "CONNECT_JS_URL": f"{FAKE_STRIPE_URL}/connect-js/v1.0/connect.js",
+            "MAX_NETWORK_RETRIES": 0,
+        }
     )
 
 LOGGING = {

@@ -81,6 +81,18 @@ def account_links_server(
         yield server
 
 
+@pytest.fixture(scope="module")
+def embedded_server(
+    browser: Any, fake: FakeStripe, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ExampleServer]:
+    """The example project with embedded onboarding and components (the fake's
+    stand-in Connect.js)."""
+    with ExampleServer(
+        tmp_path_factory.mktemp("example"), fake.url, STRIPE_ONBOARDING="embedded"
+    ) as server:
+        yield server
+
+
 def _pages(browser: Any, server: ExampleServer) -> Iterator[Any]:
     contexts: list[Any] = []
     seen = len(server.errors())
@@ -113,6 +125,12 @@ def new_page(browser: Any, example_server: ExampleServer) -> Iterator[Any]:
 def new_account_links_page(browser: Any, account_links_server: ExampleServer) -> Iterator[Any]:
     """`new_page`, on the example project in Account Links mode."""
     yield from _pages(browser, account_links_server)
+
+
+@pytest.fixture
+def new_embedded_page(browser: Any, embedded_server: ExampleServer) -> Iterator[Any]:
+    """`new_page`, on the example project in embedded onboarding mode."""
+    yield from _pages(browser, embedded_server)
 
 
 def screenshot(page: Any, name: str, full_page: bool = False) -> Path:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_stripe_express', '0003_fidelity'),
+        ('django_stripe_express', '0004_embedded_flow'),
     ]
 
     operations = [
