@@ -12,6 +12,16 @@ from django.contrib.messages import get_messages
 
 from django_stripe_express import signals
 
+#: The ``include`` the app sends with every v2 account read, spelled out here as
+#: Stripe's docs name the parts (the app's own list is `accounts_v2.INCLUDE`).
+INCLUDE = [
+    "configuration.merchant",
+    "configuration.recipient",
+    "defaults",
+    "identity",
+    "requirements",
+]
+
 #: Where each Accounts API creates accounts, makes links and reads an account.
 PATHS = {
     "v1": {"create": "/v1/accounts", "link": "/v1/account_links", "retrieve": "/v1/accounts"},

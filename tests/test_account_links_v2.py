@@ -13,19 +13,19 @@ import pytest
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
 
-from .account_links_support import header, hosted_onboarding, local_path, only_v2, texts
+from .account_links_support import (
+    INCLUDE,
+    header,
+    hosted_onboarding,
+    local_path,
+    only_v2,
+    texts,
+)
 from .factories import ExpressAccountFactory, UserFactory
 
 CONNECT = "/stripe/connect/"
 REFRESH = "/stripe/onboarding/refresh/"
 RETURN = "/stripe/onboarding/return/"
-INCLUDE = [
-    "configuration.merchant",
-    "configuration.recipient",
-    "defaults",
-    "identity",
-    "requirements",
-]
 
 pytestmark = only_v2
 

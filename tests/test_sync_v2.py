@@ -19,15 +19,10 @@ from django_stripe_express.models import ExpressAccount
 from django_stripe_express.signals import account_deauthorized, account_updated
 from django_stripe_express.sync import refresh_account, sync_accounts
 
+from .account_links_support import INCLUDE
+
 pytestmark = pytest.mark.django_db
 
-INCLUDE = [
-    "configuration.merchant",
-    "configuration.recipient",
-    "defaults",
-    "identity",
-    "requirements",
-]
 
 
 def known_v2_accounts(fake, count: int, start: int = 0) -> list[ExpressAccount]:

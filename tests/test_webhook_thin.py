@@ -20,8 +20,8 @@ from django_stripe_express.models import ExpressAccount, WebhookEvent
 from django_stripe_express.testing import objects_v2
 from django_stripe_express.webhooks import process_event
 
+from .account_links_support import INCLUDE
 from .factories import ExpressAccountFactory, UserFactory
-from .test_sync_v2 import INCLUDE
 from .test_webhooks import T0, at, data_queries
 
 THIN_URL = "/stripe/webhook/thin/"
