@@ -8,4 +8,9 @@ class StripeExpressConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, deployment_checks, embedded_checks  # noqa: F401  (register the system checks)
+        from . import (  # noqa: F401  (register the system checks)
+            checks,
+            deployment_checks,
+            embedded_checks,
+            landing_checks,
+        )

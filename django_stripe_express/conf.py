@@ -149,11 +149,13 @@ class Settings:
 
     @property
     def SUCCESS_URL(self) -> str:
-        return str(self._get("SUCCESS_URL", "/"))
+        """A path, URL or URL name (``landing.success_url`` resolves it)."""
+        return str(self._get("SUCCESS_URL", "stripe_express:connect"))
 
     @property
     def FAILURE_URL(self) -> str:
-        return str(self._get("FAILURE_URL", "/"))
+        """A path, URL or URL name (``landing.failure_url`` resolves it)."""
+        return str(self._get("FAILURE_URL", "stripe_express:connect"))
 
     @property
     def SUPPORT_URL(self) -> str | None:

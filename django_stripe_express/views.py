@@ -49,8 +49,8 @@ def login_required_json(view: View) -> View:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def connect(request: HttpRequest) -> HttpResponse:
-    """POST: start onboarding with the configured flow. GET: the button's page
-    (or the dashboard once onboarding is done); a GET never starts anything."""
+    """POST: start onboarding with the configured flow. GET: the user's Stripe
+    status page, with the button; a GET never starts anything."""
     if request.method == "POST":
         return flows.start(request)
     return connect_page.show(request)

@@ -100,11 +100,23 @@ def test_the_page_passes_on_only_a_safe_next(logged_in_client, fake_stripe, next
         assert action == "/stripe/connect/?next=%2Fstripe%2Fconnect%2Fx"
 
 
-@pytest.mark.parametrize("traits", [{}, {"restricted": True}, {"pending": True}])
-def test_a_finished_onboarding_goes_to_the_dashboard(logged_in_client, user, either_flow, traits):
+@pytest.mark.parametrize(("traits", "status"), [
+    ({}, "enabled"),
+    ({"restricted": True}, "restricted"),
+    ({"pending": True}, "pending_verification"),
+])
+def test_a_finished_onboarding_gets_its_status_page(
+    logged_in_client, user, either_flow, traits, status
+):
+    # The page is where the flows land by default: it shows the account as it is
+    # (with the dashboard link), never bounces the user off to Stripe.
     ExpressAccountFactory(user=user, **traits)
     response = logged_in_client.get(CONNECT)
-    assert response["Location"] == "/stripe/dashboard/"
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-stripe-express-status="{status}"' in html
+    if status != "restricted":  # restricted offers the details form instead
+        assert 'href="/stripe/dashboard/' in html
     assert either_flow.requests == []
 
 

@@ -18,6 +18,8 @@ from .factories import ExpressAccountFactory, UserFactory
 
 CONNECT = "/stripe/connect/"
 DASHBOARD = "/stripe/dashboard/"
+# The dashboard link carries the page it is on, for the way back if Stripe fails.
+DASHBOARD_LINK = "/stripe/dashboard/?next=%2Fdashboard%2F"
 
 
 class _Page(HTMLParser):
@@ -211,7 +213,7 @@ def test_restricted_without_listed_requirements_points_at_the_stripe_dashboard()
     page = button(account.user)
     assert page.status == "restricted"
     assert "Stripe has limited this account." in page.text
-    assert page.link("Open Stripe dashboard") == DASHBOARD
+    assert page.link("Open Stripe dashboard") == DASHBOARD_LINK
 
 
 def test_pending_verification_says_stripe_is_checking():
@@ -222,7 +224,7 @@ def test_pending_verification_says_stripe_is_checking():
     assert "Stripe is checking your details" in page.text
     assert "There is nothing for you to do now" in page.text
     assert "ID number" in page.text
-    assert page.link("Open Stripe dashboard") == DASHBOARD
+    assert page.link("Open Stripe dashboard") == DASHBOARD_LINK
     assert CONNECT not in page.html
 
 
@@ -232,7 +234,7 @@ def test_enabled_says_payouts_are_on_and_opens_the_stripe_dashboard():
     assert account.status == ExpressAccount.Status.ENABLED
     assert page.status == "enabled"
     assert "Payouts are on" in page.text
-    assert page.link("Open Stripe dashboard") == DASHBOARD
+    assert page.link("Open Stripe dashboard") == DASHBOARD_LINK
     assert CONNECT not in page.html
 
 

@@ -23,6 +23,7 @@ from ..accounts_v2 import is_closed
 from ..client import get_client
 from ..conf import app_settings
 from ..humanize import humanize_requirements
+from ..landing import failure_url, success_url
 from ..models import ConnectAttempt, ExpressAccount
 from ..retrieve import retrieve_account
 from ..signals import account_updated, notify
@@ -91,7 +92,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
         url = create_link(request, account)
     except stripe.StripeError as exc:
         report_stripe_error(request, exc, account, doing="account link")
-        return redirect(app_settings.FAILURE_URL)
+        return redirect(failure_url(latest_next(request)))
     return HttpResponseRedirect(url)
 
 
@@ -109,7 +110,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         data = retrieve_account(account.stripe_id, account.accounts_api)
     except stripe.StripeError as exc:
         report_stripe_error(request, exc, account, doing="account refresh on return")
-        return redirect(app_settings.SUCCESS_URL)
+        return redirect(success_url(latest_next(request)))
     if is_closed(as_dict(data)):
         mark_gone(account, request)
         messages.error(
@@ -117,7 +118,7 @@ def finish(request: HttpRequest) -> HttpResponse:
             _("Your Stripe account was closed. Connect again to set up a new one."),
             fail_silently=True,
         )
-        return redirect(app_settings.SUCCESS_URL)
+        return redirect(success_url(latest_next(request)))
     previous_status = account.status
     apply_account(account, data)
     account.save(update_fields=UPDATE_FIELDS)
@@ -128,12 +129,13 @@ def finish(request: HttpRequest) -> HttpResponse:
     )
     level, text = status_message(account)
     messages.add_message(request, level, text, fail_silently=True)
-    return redirect(_landing_url(request))
+    return redirect(success_url(latest_next(request)))
 
 
-def _landing_url(request: HttpRequest) -> str:
+def latest_next(request: HttpRequest) -> str:
     """The ``next`` of the user's latest attempt of a flow that ends here (Account
-    Links, embedded), else ``SUCCESS_URL``.
+    Links, embedded), or "": Stripe's return and refresh URLs carry none, so the
+    way back is kept on the attempt.
 
     Both flows count: an embedded onboarding that could not load Connect.js
     goes on in the hosted form and returns through ``onboarding_return``.
@@ -148,7 +150,7 @@ def _landing_url(request: HttpRequest) -> str:
         .values_list("next_url", flat=True)
         .first()
     )
-    return next_url or app_settings.SUCCESS_URL
+    return next_url or ""
 
 
 def status_message(account: ExpressAccount) -> tuple[int, str]:

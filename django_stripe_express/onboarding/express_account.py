@@ -36,6 +36,7 @@ from django.utils.module_loading import import_string
 from ..accounts import apply_account
 from ..client import get_client
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
+from ..landing import failure_url
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..signals import account_connected, notify
 from .outcomes import fail_attempt
@@ -251,7 +252,7 @@ def _save_account(
         logger.error("Stripe Express account %s is already linked to another user", data.id)
         fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED,
                      description=f"{data.id} is stored for another user")
-        return redirect(app_settings.FAILURE_URL)
+        return redirect(failure_url(attempt.next_url))
     notify(
         account_connected, f"connection of {account.stripe_id}",
         sender=ExpressAccount, account=account, user=request.user, request=request,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from ..client import get_client
-from ..conf import app_settings
+from ..landing import requested_next, success_url
 from . import account_links
 from .express_account import user_account
 from .stripe_failures import report_stripe_error
@@ -41,5 +41,5 @@ def open_dashboard(request: HttpRequest) -> HttpResponse:
             request, exc, account, doing="login link",
             message=_("Stripe could not open your dashboard just now. Please try again later."),
         )
-        return redirect(app_settings.SUCCESS_URL)
+        return redirect(success_url(requested_next(request)))
     return HttpResponseRedirect(str(link.url))

@@ -3,8 +3,8 @@
 Step 1 (`start`) sends the user to Stripe with a fresh state; step 3
 (`handle_callback`) checks the state, exchanges the code and stores the
 connection. Every failure ends in `outcomes.fail_attempt` and a redirect to
-`FAILURE_URL`; only a bad state gets an HTTP 400 page (there is no attempt
-the user can be sent back to).
+where the user started (`landing.failure_url`); only a bad state gets an HTTP
+400 page (there is no attempt the user can be sent back to).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from ..accounts import STRIPE_FIELDS, apply_account
 from ..client import get_client
 from ..conf import app_settings
+from ..landing import failure_url, success_url
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..prefill import prefill_for
 from ..signals import account_connected, notify
@@ -113,7 +114,8 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
             },
             status=400,
         )
-    failure = HttpResponseRedirect(app_settings.FAILURE_URL)
+    # Back where the user started (declined included), else FAILURE_URL.
+    failure = HttpResponseRedirect(failure_url(attempt.next_url))
 
     error = request.GET.get("error")
     if error:
@@ -146,7 +148,7 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
         created=created,
     )
     messages.success(request, _("Your Stripe account is connected."), fail_silently=True)
-    return HttpResponseRedirect(attempt.next_url or app_settings.SUCCESS_URL)
+    return HttpResponseRedirect(success_url(attempt.next_url))
 
 
 def exchange_code(code: str) -> str:

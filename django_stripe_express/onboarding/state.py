@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..conf import app_settings
+from ..landing import safe_next_url
 from ..models import ConnectAttempt, ExpressAccount
 from ..signals import connect_failed, notify
 from ..state_hash import candidate_hashes, hash_state
@@ -45,15 +45,6 @@ class StateError(Exception):
         super().__init__(outcome or "unknown_state")
         self.outcome = outcome
         self.attempt = attempt
-
-
-def safe_next_url(request: HttpRequest, url: str | None) -> str:
-    """`url` if it points at this site (over HTTPS when this request is), else ""."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return ""
 
 
 def issue_state(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..conf import app_settings
+from ..landing import failure_url
 from ..models import ConnectAttempt, ExpressAccount
 from ..signals import account_deauthorized, notify
 from .outcomes import error_code, fail_attempt, message_for, stripe_error_outcome
@@ -122,7 +122,8 @@ def fail(
     request: HttpRequest, attempt: ConnectAttempt, exc: stripe.StripeError,
     account: ExpressAccount | None = None,
 ) -> HttpResponse:
-    """End ``attempt`` with the outcome for ``exc``; the redirect to ``FAILURE_URL``."""
+    """End ``attempt`` with the outcome for ``exc``; the redirect back to where the
+    user started (``FAILURE_URL`` without a ``next``)."""
     outcome, code, description = stripe_error_outcome(exc)
     code = code or _fallback_code(exc)
     message = None
@@ -138,4 +139,4 @@ def fail(
         message = _("Stripe is busy right now. Please try again in a minute.")
     fail_attempt(request, attempt, outcome, error_code=code, description=description,
                  message=message)
-    return redirect(app_settings.FAILURE_URL)
+    return redirect(failure_url(attempt.next_url))

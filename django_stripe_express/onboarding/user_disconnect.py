@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import ONBOARDING_OAUTH, app_settings
 from ..disconnect import disconnect_account
+from ..landing import requested_next, success_url
 from ..models import ExpressAccount
 from .oauth import usable_account
 
@@ -24,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 def disconnect(request: HttpRequest) -> HttpResponse:
-    """Deauthorize the user's account in this mode; always back to `SUCCESS_URL`."""
-    done = HttpResponseRedirect(app_settings.SUCCESS_URL)
+    """Deauthorize the user's account in this mode; back to the form's ``next``
+    (the page with the button), else ``SUCCESS_URL``."""
+    done = HttpResponseRedirect(success_url(requested_next(request)))
     account = usable_account(request)
     if account is None:
         messages.info(request, _("You have no connected Stripe account."), fail_silently=True)

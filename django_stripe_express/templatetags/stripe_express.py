@@ -127,7 +127,9 @@ def button_context(
         "status": status,
         "state_template": f"django_stripe_express/states/{status}.html",
         "connect_url": connect_url,
-        "dashboard_url": reverse("stripe_express:dashboard"),
+        # With the page as `next`: if Stripe cannot open the dashboard, the
+        # user comes back here with the message, not to SUCCESS_URL.
+        "dashboard_url": _with_next(reverse("stripe_express:dashboard"), next_url),
         "login_url": _with_next(resolve_url(settings.LOGIN_URL), next_url),
         "support_url": app_settings.SUPPORT_URL or "",
         "items_due": [],
