@@ -290,9 +290,11 @@ class TestRefreshAction:
         assert response.status_code == 200
         assert "refresh_from_stripe" in action_names(response)
         msgs = messages_of(response)
-        assert f"{good.stripe_id} is now Enabled." in msgs
+        assert f"Account {good.stripe_id} is now Enabled." in msgs
         assert "Refreshed 1 account(s) from Stripe." in msgs
-        assert f"{broken.stripe_id} could not be refreshed: Boom. (parameter_invalid_empty)" in msgs
+        assert (
+            f"Could not refresh account {broken.stripe_id}: Boom. (parameter_invalid_empty)"
+        ) in msgs
         assert len(fake_stripe.requests_to("/v1/accounts/", "GET")) == 2  # one per account
         good.refresh_from_db()
         assert good.status == ExpressAccount.Status.ENABLED
@@ -314,7 +316,7 @@ class TestRefreshAction:
         response = post_action(client, "refresh_from_stripe", [account])
 
         assert messages_of(response) == [
-            f"{account.stripe_id} is now Disconnected.",
+            f"Account {account.stripe_id} is now Disconnected.",
             "Refreshed 1 account(s) from Stripe.",
         ]
         account.refresh_from_db()
@@ -330,7 +332,7 @@ class TestRefreshAction:
 
         assert response.status_code == 200
         assert messages_of(response) == [
-            f"{account.stripe_id} could not be refreshed: Stripe could not be reached."
+            f"Could not refresh account {account.stripe_id}: Stripe could not be reached."
         ]
 
 
@@ -415,7 +417,7 @@ class TestDisconnectAction:
 
         assert response.status_code == 200
         assert messages_of(response) == [
-            f"{account.stripe_id} could not be disconnected: No such application: 'ca_fake' "
+            f"Could not disconnect account {account.stripe_id}: No such application: 'ca_fake' "
             "(invalid_client)"
         ]
         account.refresh_from_db()
@@ -430,7 +432,7 @@ class TestDisconnectAction:
             response = post_action(client, "disconnect_accounts", [account], post="yes")
 
         assert messages_of(response) == [
-            f"{account.stripe_id} could not be disconnected: Stripe could not be reached."
+            f"Could not disconnect account {account.stripe_id}: Stripe could not be reached."
         ]
         account.refresh_from_db()
         assert account.is_connected
@@ -454,5 +456,5 @@ class TestDisconnectAction:
 
         response = post_action(client, "disconnect_accounts", [account], post="yes")
 
-        assert messages_of(response) == [f"{account.stripe_id} was already disconnected."]
+        assert messages_of(response) == [f"Account {account.stripe_id} was already disconnected."]
         assert fake_stripe.requests == []

@@ -118,7 +118,7 @@ def test_process_again_applies_a_failed_event(fake_stripe):
     assert "process_again" in action_names(response)
     msgs = messages_of(response)
     assert "1 selected event(s) were already processed or ignored and were left alone." in msgs
-    assert f"{failed.stripe_id}: Processed." in msgs
+    assert f"Event {failed.stripe_id}: Processed." in msgs
     failed.refresh_from_db()
     assert failed.status == Status.PROCESSED
     account.refresh_from_db()
@@ -136,7 +136,7 @@ def test_process_again_applies_an_event_still_waiting_for_its_task(fake_stripe):
 
     response = process_again(staff_client("view_webhookevent", "change_webhookevent"), [waiting])
 
-    assert messages_of(response) == [f"{waiting.stripe_id}: Processed."]
+    assert messages_of(response) == [f"Event {waiting.stripe_id}: Processed."]
     waiting.refresh_from_db()
     assert (waiting.status, waiting.attempts) == (Status.PROCESSED, 1)
     account.refresh_from_db()
@@ -154,7 +154,7 @@ def test_process_again_reports_a_new_failure(fake_stripe, settings):
         response = process_again(client, [failed])
 
     assert response.status_code == 200
-    assert messages_of(response) == [f"{failed.stripe_id}: Failed."]
+    assert messages_of(response) == [f"Event {failed.stripe_id}: Failed."]
     failed.refresh_from_db()
     assert failed.status == Status.FAILED
     assert failed.attempts == 2

@@ -199,7 +199,11 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def refresh_from_stripe(
         self, request: HttpRequest, queryset: QuerySet[ExpressAccount]
     ) -> None:
-        """One call per account; each failure is its own message, never a 500."""
+        """One call per account; each failure is its own message, never a 500.
+
+        No message starts with an id: the admin capitalises messages, and
+        "Acct_1..." copied into Stripe's search finds nothing.
+        """
         refreshed = 0
         for account in queryset:
             try:
@@ -207,7 +211,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
             except (stripe.StripeError, ImproperlyConfigured) as exc:
                 self.message_user(
                     request,
-                    gettext("%(account)s could not be refreshed: %(error)s")
+                    gettext("Could not refresh account %(account)s: %(error)s")
                     % {"account": account.stripe_id, "error": describe_error(exc)},
                     messages.ERROR,
                 )
@@ -216,7 +220,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
             if change.status_changed:
                 self.message_user(
                     request,
-                    gettext("%(account)s is now %(status)s.")
+                    gettext("Account %(account)s is now %(status)s.")
                     % {"account": account.stripe_id, "status": account.get_status_display()},
                     messages.INFO,
                 )

@@ -75,7 +75,7 @@ def disconnect_action(
         if not account.is_connected:
             modeladmin.message_user(
                 request,
-                _("%(account)s was already disconnected.") % {"account": account.stripe_id},
+                _("Account %(account)s was already disconnected.") % {"account": account.stripe_id},
                 messages.WARNING,
             )
             continue
@@ -87,7 +87,7 @@ def disconnect_action(
         except (stripe.StripeError, AttributeError) as exc:
             modeladmin.message_user(
                 request,
-                _("%(account)s could not be disconnected: %(error)s")
+                _("Could not disconnect account %(account)s: %(error)s")
                 % {"account": account.stripe_id, "error": describe_error(exc)},
                 messages.ERROR,
             )

@@ -81,7 +81,7 @@ class WebhookEventAdmin(RecordAdmin):
                 logger.exception("Processing webhook event %s again failed", event.stripe_id)
                 self.message_user(
                     request,
-                    gettext("%(event)s failed again: %(error)s")
+                    gettext("Event %(event)s failed again: %(error)s")
                     % {"event": event.stripe_id, "error": type(exc).__name__},
                     messages.ERROR,
                 )
@@ -91,7 +91,7 @@ class WebhookEventAdmin(RecordAdmin):
             level = messages.ERROR if failed_again else messages.SUCCESS
             self.message_user(
                 request,
-                gettext("%(event)s: %(status)s.")
+                gettext("Event %(event)s: %(status)s.")
                 % {"event": event.stripe_id, "status": event.get_status_display()},
                 level,
             )
