@@ -190,6 +190,11 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     secrets = raw.get("WEBHOOK_SECRETS")
     if isinstance(secrets, str):
         secrets = [secrets]
+    if isinstance(secrets, (list, tuple)):
+        # Empty strings are no secret, as the setting reads them: the README's
+        # `os.environ.get("STRIPE_WEBHOOK_SECRETS", "").split(",")` is [""]
+        # while the variable is not set, and that is W001, not E005.
+        secrets = [secret for secret in secrets if secret != ""]
     if not secrets:
         yield Warning(
             f"{_setting('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
