@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..accounts import STRIPE_FIELDS
+from ..diagnostics import log_configuration_error
 from ..models import ExpressAccount
 from ..reassign import can_reassign
 from ..sync import describe_error, refresh_account
@@ -209,6 +210,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
             try:
                 change = refresh_account(account, source="admin")
             except (stripe.StripeError, ImproperlyConfigured) as exc:
+                log_configuration_error(exc, "the admin's refresh", account.stripe_id)
                 self.message_user(
                     request,
                     gettext("Could not refresh account %(account)s: %(error)s")

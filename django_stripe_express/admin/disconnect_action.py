@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from ..conf import ONBOARDING_OAUTH, app_settings
+from ..diagnostics import log_configuration_error
 from ..disconnect import disconnect_account
 from ..models import ConnectAttempt, ExpressAccount
 from ..sync import describe_error
@@ -85,6 +86,7 @@ def disconnect_action(
         # The library raises a bare AttributeError for an OAuth error code it
         # does not know; staff get a message for that too, not a 500.
         except (stripe.StripeError, AttributeError) as exc:
+            log_configuration_error(exc, "the admin's disconnect", account.stripe_id)
             modeladmin.message_user(
                 request,
                 _("Could not disconnect account %(account)s: %(error)s")

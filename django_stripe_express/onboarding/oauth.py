@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from ..accounts import STRIPE_FIELDS, apply_account
 from ..client import get_client
 from ..conf import app_settings
+from ..diagnostics import log_configuration_error
 from ..landing import failure_url, success_url
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..prefill import prefill_for
@@ -132,6 +133,7 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
     try:
         stripe_user_id = exchange_code(code)
     except (stripe.StripeError, AttributeError) as exc:
+        log_configuration_error(exc, "the OAuth code exchange")
         outcome, error_code, description = stripe_error_outcome(exc)
         fail_attempt(request, attempt, outcome, error_code=error_code, description=description)
         return failure
@@ -177,6 +179,7 @@ def fetch_account(stripe_user_id: str) -> stripe.Account | None:
             "Could not read connected Stripe account %s (%s); storing it without status.",
             stripe_user_id, type(exc).__name__,
         )
+        log_configuration_error(exc, "reading the account after OAuth", stripe_user_id)
         return None
 
 

@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..diagnostics import MESSAGE as CONFIGURATION_MESSAGE
+from ..diagnostics import log_configuration_error
 from ..landing import failure_url
 from ..models import ConnectAttempt, ExpressAccount
 from ..signals import account_deauthorized, notify
@@ -100,13 +102,16 @@ def report_stripe_error(
     """Message and log line for a Stripe failure outside an onboarding attempt."""
     outcome, code, _description = stripe_error_outcome(exc)
     code = code or _fallback_code(exc)
-    # Codes and account ids only: Stripe's texts can echo request parameters.
+    # Codes and ids only: Stripe's texts can echo request parameters (a refused
+    # key is logged with Stripe's message too, by `log_configuration_error`).
     logger.warning(
-        "Stripe Express %s failed: outcome=%s code=%s http_status=%s account=%s",
+        "Stripe Express %s failed: outcome=%s code=%s http_status=%s account=%s request_id=%s",
         doing, outcome, code or "-", getattr(exc, "http_status", None) or "-",
-        account.stripe_id if account else "-",
+        account.stripe_id if account else "-", exc.request_id or "-",
     )
-    if account is not None and is_gone(exc):
+    if log_configuration_error(exc, doing, account.stripe_id if account else ""):
+        text = str(CONFIGURATION_MESSAGE)
+    elif account is not None and is_gone(exc):
         mark_gone(account, request)
         text = str(GONE_MESSAGE)
     elif isinstance(exc, stripe.RateLimitError):
@@ -127,7 +132,9 @@ def fail(
     outcome, code, description = stripe_error_outcome(exc)
     code = code or _fallback_code(exc)
     message = None
-    if account is not None and is_gone(exc):
+    if log_configuration_error(exc, "onboarding", account.stripe_id if account else ""):
+        message = str(CONFIGURATION_MESSAGE)
+    elif account is not None and is_gone(exc):
         mark_gone(account, request)
         message = str(GONE_MESSAGE)
     elif code == "idempotency_key_in_use":

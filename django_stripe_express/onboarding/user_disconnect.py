@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from ..conf import ONBOARDING_OAUTH, app_settings
+from ..diagnostics import log_configuration_error
 from ..disconnect import disconnect_account
 from ..landing import requested_next, success_url
 from ..models import ExpressAccount
@@ -52,6 +53,7 @@ def _failed(
 ) -> HttpResponse:
     logger.warning("Deauthorizing Stripe account %s failed: %s", account.stripe_id,
                    type(exc).__name__)
+    log_configuration_error(exc, "a user's disconnect", account.stripe_id)
     if isinstance(exc, stripe.APIConnectionError):
         text = _("We could not reach Stripe. Your account is still connected; please try again.")
     else:

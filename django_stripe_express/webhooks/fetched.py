@@ -40,6 +40,7 @@ from django.utils import timezone
 from ..accounts import as_dict
 from ..client import get_client
 from ..conf import ACCOUNTS_V2
+from ..diagnostics import log_configuration_error
 from ..models import ExpressAccount, WebhookEvent
 from ..onboarding.outcomes import error_code
 from ..onboarding.stripe_failures import is_gone
@@ -91,7 +92,11 @@ def process_fetched(event: StripeEvent, alias: str) -> Answer:
 
 def _with_account_from_event(event: StripeEvent) -> StripeEvent:
     """`event` with the account its full event names (one call to Stripe)."""
-    full: Any = get_client().v2.core.events.retrieve(event.id)
+    try:
+        full: Any = get_client().v2.core.events.retrieve(event.id)
+    except stripe.StripeError as exc:
+        log_configuration_error(exc, f"webhook {event.type} {event.id}")
+        raise
     data = as_dict(getattr(full, "data", None))
     account = data.get("account_id")
     return dataclasses.replace(event, account=account if isinstance(account, str) else "")
@@ -109,6 +114,9 @@ def _fetch_account(event: StripeEvent, stripe_id: str) -> dict[str, Any] | handl
         return as_dict(get_client().v1.accounts.retrieve(stripe_id))
     except stripe.StripeError as exc:
         if not is_gone(exc):
+            # The failure is logged by class only (`process._failed`); a refused key
+            # also by Stripe's message, which names no payload value.
+            log_configuration_error(exc, f"webhook {event.type} {event.id}", stripe_id)
             raise
         code = error_code(exc) or "gone"
         logger.warning(
