@@ -111,3 +111,4 @@ def test_without_a_request_the_tags_show_the_context_s_user():
     assert stripe_id == account.stripe_id
     assert 'data-stripe-express-status="restricted"' in button
     assert 'action="/stripe/connect/"' in button  # no page to come back to: no next
+    assert "<details" not in button  # no disconnect form in an email (no CSRF token)

@@ -25,6 +25,15 @@ from .oauth import usable_account
 logger = logging.getLogger(__name__)
 
 
+def allowed(account: ExpressAccount | None) -> bool:
+    """Whether the user may disconnect ``account`` here (the button shows its form
+    only then): a connected account, with OAuth onboarding."""
+    return (
+        account is not None and account.is_connected
+        and app_settings.ONBOARDING == ONBOARDING_OAUTH
+    )
+
+
 def disconnect(request: HttpRequest) -> HttpResponse:
     """Deauthorize the user's account in this mode; back to the form's ``next``
     (the page with the button), else ``SUCCESS_URL``."""
@@ -33,7 +42,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     if account is None:
         messages.info(request, _("You have no connected Stripe account."), fail_silently=True)
         return done
-    if app_settings.ONBOARDING != ONBOARDING_OAUTH:
+    if not allowed(account):
         messages.error(
             request,
             _("Your Stripe account cannot be disconnected here. Please contact support."),

@@ -3,11 +3,13 @@
     {% load stripe_express %}
     {% stripe_express_button %}
     {% stripe_express_button next="/settings/payouts/" %}
+    {% stripe_express_button disconnect=False %}
     {% stripe_express_account as acct %}{% if acct %}{{ acct.get_status_display }}{% endif %}
     {% stripe_express_component "payouts" %}
 
 Both look at ``request.user`` (the ``request`` context processor must be on)
-and the mode of the configured secret key. The account is read once per
+and the mode of the configured secret key; without a request (an email, a
+background job) at the context's ``user``. The account is read once per
 request and kept on the request, so a page may use the tags any number of
 times for at most one query.
 """
@@ -30,6 +32,7 @@ from ..component_tag import COMPONENT_TEMPLATE, render_component
 from ..conf import app_settings
 from ..humanize import humanize_requirements
 from ..models import ExpressAccount
+from ..onboarding.user_disconnect import allowed as can_disconnect
 from ..reasons import user_text
 from ..status import AccountStatus, reason_for
 from ..status_v2 import lifted_by
@@ -37,6 +40,7 @@ from ..status_v2 import lifted_by
 register = template.Library()
 
 BUTTON_TEMPLATE = "django_stripe_express/button.html"
+DISCONNECT_TEMPLATE = "django_stripe_express/disconnect_form.html"
 STYLES_TEMPLATE = "django_stripe_express/styles.html"
 # States the button shows beyond `AccountStatus`: nobody is logged in, or the
 # user has no account in this mode yet.
@@ -110,6 +114,7 @@ def button_context(
     user: Any,
     account: ExpressAccount | None,
     next_url: str | None = None,
+    disconnect: bool = True,
 ) -> dict[str, Any]:
     """Everything `button.html` and its state partials need, for one account."""
     if next_url is None and request is not None:
@@ -132,6 +137,11 @@ def button_context(
         "dashboard_url": _with_next(reverse("stripe_express:dashboard"), next_url),
         "login_url": _with_next(resolve_url(settings.LOGIN_URL), next_url),
         "support_url": app_settings.SUPPORT_URL or "",
+        # The disconnect form (`disconnect_form.html`), where it is allowed; never
+        # without a request (an email, a job): no CSRF token, no page to return to.
+        "can_disconnect": disconnect and request is not None and can_disconnect(account),
+        "disconnect_url": _with_next(reverse("stripe_express:disconnect"), next_url),
+        "disconnect_template": DISCONNECT_TEMPLATE,
         "items_due": [],
         "deadline": None,
         "disabled_reason_text": "",
@@ -148,19 +158,22 @@ def stripe_express_button(
     account: ExpressAccount | None = None,
     next: str | None = None,
     template: str = BUTTON_TEMPLATE,
+    disconnect: bool = True,
 ) -> SafeString:
     """The "Connect with Stripe" button, or the account's state and what to do next.
 
     ``{% stripe_express_button %}`` renders for ``request.user`` in the
     configured mode. Keywords: ``account=`` shows that account instead (no
     query), ``next=`` where the flows return to (default: this page),
-    ``template=`` another template than ``django_stripe_express/button.html``.
+    ``template=`` another template than ``django_stripe_express/button.html``,
+    ``disconnect=False`` no disconnect form (shown, behind a confirmation, for
+    accounts connected with OAuth).
     """
     request: HttpRequest | None = context.get("request")
     user = _user(context)
     if account is None:
         account = account_for_request(request, user)
-    ctx = button_context(request, user, account, next)
+    ctx = button_context(request, user, account, next, disconnect=disconnect)
     # The <style> goes out once per page, however many buttons it has.
     ctx["include_styles"] = request is None or not request.__dict__.get(_STYLES_ATTR)
     if request is not None:
