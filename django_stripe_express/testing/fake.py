@@ -12,6 +12,7 @@ import copy
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import events, objects, objects_v2
 from .connect_js import SCRIPT_PATH
@@ -585,6 +586,34 @@ class FakeStripe:
         secret = secret or self.state.webhook_secret
         return payload, events.signature_header(payload, secret, timestamp)
 
+    def deliver(
+        self,
+        target: Any,
+        event: dict[str, Any] | str | bytes,
+        secret: str | None = None,
+        *,
+        path: str | None = None,
+        timestamp: int | None = None,
+    ) -> Any:
+        """`post_event`, then run what the delivery left for the commit: the signals.
+
+        The webhook sends its signals (``account_updated``, ``webhook_event``...)
+        once its database transaction commits. A test's own transaction never
+        commits, so with ``post_event`` and a test client the receivers see
+        nothing. With a test client this wraps the delivery in Django's
+        ``TestCase.captureOnCommitCallbacks(execute=True)`` on the app's
+        database, so they run as in production, before this returns. A URL
+        target is a server with transactions of its own: a plain `post_event`.
+        """
+        if isinstance(target, str):
+            return self.post_event(target, event, secret, timestamp=timestamp)
+        from django.test import TestCase
+
+        from ..models import database_alias
+
+        with TestCase.captureOnCommitCallbacks(using=database_alias(), execute=True):
+            return self.post_event(target, event, secret, path=path, timestamp=timestamp)
+
     def post_event(
         self,
         target: Any,
@@ -596,11 +625,20 @@ class FakeStripe:
     ) -> Any:
         """Deliver a signed event to a URL (urllib) or a Django test ``Client``.
 
-        A URL gives an ``events.Delivery`` (``status_code``, ``content``); a client
+        A URL must be the webhook's full URL (``http://127.0.0.1:8000/stripe/webhook/``)
+        and gives an ``events.Delivery`` (``status_code``, ``content``); a client
         gives its response. For a client, ``path`` defaults to the app's webhook URL.
+        In a test, `deliver` also runs the signals the webhook sends on commit.
         """
         payload, header = self.signed(event, secret, timestamp)
         if isinstance(target, str):
+            if urlsplit(target).path in ("", "/"):
+                # The usual slip: the server's address (live_server.url) instead of
+                # the webhook's, which would only answer 404.
+                raise FakeStripeError(
+                    f"post_event needs the webhook's full URL, e.g. {target.rstrip('/')}"
+                    "/stripe/webhook/ (reverse('stripe_express:webhook')), not the site's."
+                )
             return events.post_to_url(target, payload, header)
         if path is None:
             from django.urls import reverse

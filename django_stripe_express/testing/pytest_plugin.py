@@ -35,16 +35,35 @@ def _django_settings(request: pytest.FixtureRequest) -> Any:
         return None
 
 
+def _enable_database(request: pytest.FixtureRequest) -> None:
+    """pytest-django's ``db``, unless the test asked for the transactional one.
+
+    The fake's webhook helpers (`FakeStripe.deliver`, `post_event`) reach the
+    app's webhook, which writes: a test using the fake needs no mark for that.
+    """
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    try:
+        request.getfixturevalue("db")
+    except pytest.FixtureLookupError:
+        return
+
+
 @pytest.fixture
 def fake_stripe(
     fake_stripe_server: FakeStripe, request: pytest.FixtureRequest
 ) -> Iterator[FakeStripe]:
-    """The session's fake with fresh state; Django's ``STRIPE_EXPRESS`` points at it."""
+    """The session's fake with fresh state; Django's ``STRIPE_EXPRESS`` points at it.
+
+    Its keys are merged into the project's ``STRIPE_EXPRESS`` (every other key
+    stays), and the test gets database access (pytest-django's ``db``).
+    """
     fake_stripe_server.reset()
     settings = _django_settings(request)
     if settings is not None:
         current = getattr(settings, "STRIPE_EXPRESS", None) or {}
         settings.STRIPE_EXPRESS = {**current, **fake_stripe_server.settings()}
+        _enable_database(request)
     yield fake_stripe_server
     fake_stripe_server.reset()
 
