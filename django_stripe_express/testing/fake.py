@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from . import events, objects, objects_v2
 from .connect_js import SCRIPT_PATH
 from .embedded_state import PUBLISHABLE_KEY, SessionGrant
+from .forwarding import Forwarder
 from .state import Failure, FakeState, FakeStripeError, RecordedRequest
 
 SECRET_KEY = "sk_test_fake"
@@ -83,6 +84,9 @@ class FakeStripe:
         )
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        #: Sends each change of an account to a webhook URL, once `forward_to` is called.
+        self.forwarder = Forwarder(self)
+        self.state.forwarder = self.forwarder
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -105,6 +109,7 @@ class FakeStripe:
         return self
 
     def stop(self) -> None:
+        self.forwarder.stop()
         if self._server is None:
             return
         self._server.shutdown()
@@ -121,8 +126,45 @@ class FakeStripe:
         self.stop()
 
     def reset(self) -> None:
-        """Forget accounts, codes, links, planned failures and the request log."""
+        """Forget accounts, codes, links, planned failures and the request log; stop forwarding."""
+        self.forwarder.stop()
+        self.forwarder.forget()
         self.state.reset()
+
+    # -- forwarding events, as `stripe listen --forward-to` -------------------
+
+    def forward_to(self, url: str, *, retries: int = 2, backoff: float = 0.5) -> Forwarder:
+        """POST every later change of an account to ``url``, as the events Stripe sends.
+
+        ``url`` is the webhook's full URL (``http://127.0.0.1:8000/stripe/webhook/``).
+        Each change, whoever makes it, becomes ``account.updated``,
+        ``capability.updated`` or ``account.application.deauthorized``, signed
+        with the webhook secret and posted from a background thread (see
+        `forwarding`); a delivery without a 2xx answer is tried ``retries``
+        more times. ``forwarder.deliveries`` says what happened,
+        ``forwarder.wait()`` waits for the queue to empty.
+        """
+        self.forwarder.start(url, retries=retries, backoff=backoff)
+        return self.forwarder
+
+    def stop_forwarding(self) -> None:
+        self.forwarder.stop()
+
+    def trigger(
+        self,
+        type: str,
+        *,
+        account: str,
+        capability: str | None = None,
+        url: str | None = None,
+    ) -> tuple[dict[str, Any], str | None]:
+        """Build ``type`` for ``account`` from the fake's state and send it now.
+
+        To ``url``, or to the forwarding URL; ``(event, where it went)``, where
+        is None when there is nowhere to send it.
+        """
+        event = self.build_event(type, account=account, capability=capability)
+        return event, self.forwarder.send(event, url)
 
     # -- configuration (kept on the state, where the endpoints read it) ------
 

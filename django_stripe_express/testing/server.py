@@ -15,14 +15,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import account_sessions, api, connect_js, idempotency, oauth, objects, v2
+from . import account_sessions, api, connect_js, control, idempotency, oauth, objects, v2
 from .params import decode_pairs
 from .state import FakeState, RecordedRequest
 from .wire import Request, Response
 
 logger = logging.getLogger("django_stripe_express.testing")
 
-ROUTES = api.ROUTES + v2.ROUTES + oauth.ROUTES + account_sessions.ROUTES + connect_js.ROUTES
+ROUTES = (
+    api.ROUTES + v2.ROUTES + oauth.ROUTES + account_sessions.ROUTES + connect_js.ROUTES
+    + control.ROUTES
+)
 #: The API's paths: authenticated, idempotent; the rest are hosted pages and OAuth.
 API_PREFIXES = ("/v1/", "/v2/")
 

@@ -9,7 +9,6 @@ The endpoints (`api`, `oauth`) read and change this state and nothing else;
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects, objects_v2
 from .embedded_state import EmbeddedState
+from .watched_lock import WatchedLock
 
 
 class FakeStripeError(Exception):
@@ -128,7 +128,8 @@ class FakeState:
     #: Seconds Stripe keeps an idempotency key's saved answer (24 hours).
     idempotency_ttl: float = 24 * 3600
 
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    #: Held for every read and change; its watcher sees each change (`forwarding`).
+    lock: WatchedLock = field(default_factory=WatchedLock)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, Grant] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -147,6 +148,8 @@ class FakeState:
     refusing: bool = False
     #: Account Sessions, balances and payouts (embedded components).
     embedded: EmbeddedState = field(default_factory=EmbeddedState)
+    #: The `forwarding.Forwarder` of the `FakeStripe` that owns this state.
+    forwarder: Any = None
 
     #: Settings a test may change, restored by `reset` (a test that sets
     #: ``idempotency_ttl = 0`` must not leave keys expiring for the next one).

@@ -1,0 +1,167 @@
+"""The fake's control page (``/fake``): change an account as Stripe would, send events.
+
+For a developer clicking through an offline demo: finish an account's
+verification, ask for a document, revoke the platform's access, and watch
+the events reach the app (`forwarding`). ``python -m
+django_stripe_express.testing trigger`` uses ``POST /fake/trigger``, and
+``GET /fake/deliveries`` says what happened to each forwarded event.
+
+Like Stripe's hosted pages in this fake, these routes need no key: the fake
+only listens on this machine, with public test credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from .pages import _layout as layout
+from .state import FakeState, FakeStripeError
+from .wire import Request, Response, Route
+
+#: What the page's buttons do to an account (the same helpers tests call).
+ACTIONS: dict[str, tuple[str, Any]] = {
+    "enable": ("Verified: enable charges and payouts",
+               lambda state, acct: state.finish_onboarding(acct, "enabled")),
+    "pending_verification": ("Submitted: Stripe is still verifying",
+                             lambda state, acct: state.finish_onboarding(
+                                 acct, "pending_verification")),
+    "restrict": ("Ask for a document (restricted)",
+                 lambda state, acct: state.require_verification(
+                     acct, None, "requirements.past_due")),
+    "review": ("Review: ask for more information",
+               lambda state, acct: state.finish_onboarding(acct, "review")),
+    "deauthorize": ("The user disconnects the platform",
+                    lambda state, acct: state.deauthorized.add(acct)),
+}
+#: Types `trigger` builds from the fake's state.
+TRIGGERED = ("account.updated", "capability.updated", "account.application.deauthorized")
+
+
+def _status(account: dict[str, Any], gone: bool) -> str:
+    if gone:
+        return "platform access revoked"
+    reqs = account.get("requirements") or {}
+    due = ", ".join(reqs.get("past_due") or reqs.get("currently_due") or []) or "nothing due"
+    flags = [
+        "details submitted" if account.get("details_submitted") else "onboarding",
+        "charges on" if account.get("charges_enabled") else "charges off",
+        "payouts on" if account.get("payouts_enabled") else "payouts off",
+    ]
+    if reqs.get("disabled_reason"):
+        flags.append(str(reqs["disabled_reason"]))
+    return f"{'; '.join(flags)} ({due})"
+
+
+def _button(action: str, label: str, acct: str) -> str:
+    return (
+        f'<form method="post" action="/fake/accounts/{escape(acct)}/{escape(action)}" '
+        f'style="display:inline"><button type="submit" name="action" value="{escape(action)}">'
+        f"{escape(label)}</button></form>"
+    )
+
+
+def page(state: FakeState, request: Request) -> Response:
+    forwarder = state.forwarder
+    target = forwarder.url if forwarder is not None and forwarder.watching else None
+    intro = (
+        f"<p>Every change below is forwarded to <code>{escape(target)}</code>, signed with "
+        "the webhook secret.</p>"
+        if target
+        else "<p>Not forwarding: start the fake with <code>--forward-to URL</code> to send "
+        "each change to your webhook.</p>"
+    )
+    rows = []
+    for acct, account in sorted(state.accounts.items(), key=lambda item: -item[1]["created"]):
+        gone = acct in state.deauthorized
+        buttons = "" if gone else " ".join(
+            _button(action, label, acct) for action, (label, _do) in ACTIONS.items()
+        )
+        send = _button("send", "Send account.updated", acct) if target else ""
+        rows.append(
+            f'<section class="account" data-account="{escape(acct)}"><h2>{escape(acct)}</h2>'
+            f"<p>{escape(str(account.get('email') or ''))} \u00b7 "
+            f'<span class="status">{escape(_status(account, gone))}</span></p>'
+            f"<p>{buttons} {send}</p></section>"
+        )
+    history = "".join(
+        f"<li>{datetime.fromtimestamp(d.at):%H:%M:%S} {escape(d.type)} {escape(d.event_id)} "
+        f"[{escape(d.account or '-')}]: "
+        f"{escape(str(d.status_code) if d.status_code is not None else d.error or 'sending')}"
+        f"{f' ({d.attempts} tries)' if d.attempts > 1 else ''}</li>"
+        for d in reversed(forwarder.deliveries if forwarder is not None else [])
+    )
+    body = (
+        intro
+        + ("".join(rows) or "<p>No accounts yet: connect one from your site first.</p>")
+        + "<h2>Forwarded events</h2>"
+        + (f'<ol class="deliveries">{history}</ol>' if history else "<p>None yet.</p>")
+    )
+    return Response.html(200, layout("Fake Stripe \u2013 control", body))
+
+
+def act(state: FakeState, request: Request, acct: str, action: str) -> Response:
+    if acct not in state.accounts:
+        return Response.html(404, layout("Not found", f"<p>No such account: {escape(acct)}</p>"))
+    if action == "send":
+        outcome = _trigger(state, "account.updated", acct, None, None)
+        if isinstance(outcome, Response):
+            return outcome
+    elif action in ACTIONS:
+        ACTIONS[action][1](state, acct)
+    else:
+        return Response.html(400, layout("Unknown action", f"<p>{escape(action)}</p>"))
+    return Response.redirect("/fake")
+
+
+def _trigger(
+    state: FakeState, type_: str, acct: str, capability: str | None, url: str | None
+) -> dict[str, Any] | Response:
+    if type_ not in TRIGGERED:
+        return Response.json(400, {"error": f"trigger builds {', '.join(TRIGGERED)}"})
+    if acct not in state.accounts:
+        return Response.json(404, {"error": f"No such account in the fake: {acct}"})
+    if url is not None and not re.match(r"https?://[^/\s]+/\S*", url):
+        return Response.json(400, {"error": "url must be the webhook's full http(s) URL"})
+    fake = state.forwarder.fake
+    try:
+        event, sent_to = fake.trigger(type_, account=acct, capability=capability, url=url)
+    except FakeStripeError as exc:
+        return Response.json(400, {"error": str(exc)})
+    if sent_to is None:
+        return Response.json(409, {
+            "error": "The fake forwards nowhere: start it with --forward-to URL, or give url.",
+        })
+    return {"id": event["id"], "type": type_, "account": acct, "url": sent_to}
+
+
+def trigger(state: FakeState, request: Request) -> Response:
+    params = request.form
+    outcome = _trigger(
+        state,
+        str(params.get("type") or ""),
+        str(params.get("account") or ""),
+        str(params["capability"]) if params.get("capability") else None,
+        str(params["url"]) if params.get("url") else None,
+    )
+    return outcome if isinstance(outcome, Response) else Response.json(200, outcome)
+
+
+def deliveries(state: FakeState, request: Request) -> Response:
+    forwarder = state.forwarder
+    found = [d.as_dict() for d in forwarder.deliveries] if forwarder is not None else []
+    wanted = request.query.get("event")
+    if wanted:
+        found = [d for d in found if d["event"] == wanted]
+    target = forwarder.url if forwarder is not None and forwarder.watching else None
+    return Response.json(200, {"forwarding_to": target, "deliveries": found})
+
+
+ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+    ("GET", re.compile(r"/fake"), page),
+    ("POST", re.compile(r"/fake/accounts/(?P<acct>acct_\w+)/(?P<action>\w+)"), act),
+    ("POST", re.compile(r"/fake/trigger"), trigger),
+    ("GET", re.compile(r"/fake/deliveries"), deliveries),
+]

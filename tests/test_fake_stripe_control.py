@@ -1,0 +1,207 @@
+"""Sending events by hand: the fake's control page, ``trigger``, and ``--forward-to``.
+
+A developer clicking through the standalone fake saw no webhook arrive, and
+had no way to send one to ``runserver``. Now ``python -m
+django_stripe_express.testing --forward-to URL`` forwards every change, the
+control page (``/fake``) makes the changes Stripe would, and ``... trigger
+account.updated --account acct_...`` sends one event now.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from django_stripe_express.testing.__main__ import main
+
+from .forwarding_support import Receiver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def receiver():
+    endpoint = Receiver()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def forwarding_fake(fake_stripe, receiver):
+    fake_stripe.forward_to(receiver.url, backoff=0.01)
+    yield fake_stripe
+    fake_stripe.stop_forwarding()
+
+
+def test_the_control_page_lists_accounts_and_says_where_events_go(fake_stripe, receiver):
+    acct = fake_stripe.create_account(email="ann@example.com")["id"]
+    page = requests.get(f"{fake_stripe.url}/fake", timeout=5).text
+    assert acct in page
+    assert "ann@example.com" in page
+    assert "Not forwarding" in page
+
+    fake_stripe.forward_to(receiver.url)
+    page = requests.get(f"{fake_stripe.url}/fake/", timeout=5).text
+    assert f"forwarded to <code>{receiver.url}</code>" in page
+    assert "Send account.updated" in page
+
+
+def test_a_button_changes_the_account_and_the_change_is_forwarded(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+    fake.complete_onboarding(acct)
+    assert fake.forwarder.wait(10)
+    receiver.received.clear()
+
+    answer = requests.post(f"{fake.url}/fake/accounts/{acct}/restrict", allow_redirects=False,
+                           timeout=5)
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/fake"
+    assert fake.accounts[acct]["requirements"]["disabled_reason"] == "requirements.past_due"
+    assert fake.forwarder.wait(10)
+    assert receiver.types == ["account.updated", "capability.updated"]
+    page = requests.get(f"{fake.url}/fake", timeout=5).text
+    assert "account.updated" in page
+    assert ": 200" in page  # the delivery and its answer
+
+
+@pytest.mark.parametrize("action", ["enable", "pending_verification", "review", "deauthorize"])
+def test_every_button_forwards_something(forwarding_fake, receiver, action):
+    acct = forwarding_fake.create_account()["id"]
+    requests.post(f"{forwarding_fake.url}/fake/accounts/{acct}/{action}", timeout=5)
+    assert forwarding_fake.forwarder.wait(10)
+    expected = "account.application.deauthorized" if action == "deauthorize" else "account.updated"
+    assert receiver.types[0] == expected
+
+
+def test_trigger_sends_one_event_built_from_the_state_now(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+
+    answer = requests.post(f"{fake.url}/fake/trigger",
+                           data={"type": "account.updated", "account": acct}, timeout=5)
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["url"] == receiver.url
+    assert fake.forwarder.wait(10)
+    (received,) = receiver.received
+    assert received.event["id"] == body["id"]
+    assert received.event["data"]["object"]["id"] == acct
+    deliveries = requests.get(f"{fake.url}/fake/deliveries", params={"event": body["id"]},
+                              timeout=5).json()
+    assert deliveries["forwarding_to"] == receiver.url
+    assert [(d["status_code"], d["done"]) for d in deliveries["deliveries"]] == [(200, True)]
+
+
+def test_trigger_says_why_it_cannot(fake_stripe, receiver):
+    acct = fake_stripe.create_account()["id"]
+    trigger = f"{fake_stripe.url}/fake/trigger"
+
+    nowhere = requests.post(trigger, data={"type": "account.updated", "account": acct}, timeout=5)
+    assert nowhere.status_code == 409
+    assert "--forward-to" in nowhere.json()["error"]
+    unknown = requests.post(trigger, data={"type": "account.updated", "account": "acct_nope"},
+                            timeout=5)
+    assert unknown.status_code == 404
+    other = requests.post(trigger, data={"type": "payout.paid", "account": acct}, timeout=5)
+    assert other.status_code == 400
+
+    given = requests.post(trigger, data={"type": "capability.updated", "account": acct,
+                                         "url": receiver.url}, timeout=5)
+    assert given.status_code == 200
+    assert fake_stripe.forwarder.wait(10)
+    assert receiver.types == ["capability.updated"]
+
+
+def test_the_trigger_command(forwarding_fake, receiver, capsys):
+    acct = forwarding_fake.create_account()["id"]
+
+    code = main(["trigger", "account.updated", "--account", acct, "--fake", forwarding_fake.url])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "account.updated evt_" in out
+    assert f"[{acct}] -> {receiver.url}" in out
+    assert "answered 200" in out
+    assert receiver.types == ["account.updated"]
+
+
+def test_the_trigger_command_fails_when_the_webhook_does(forwarding_fake, receiver, capsys):
+    receiver.status = 400  # e.g. a signature the app refuses
+    acct = forwarding_fake.create_account()["id"]
+    code = main(["trigger", "account.updated", "--account", acct, "--fake", forwarding_fake.url])
+    assert code == 1
+    assert "answered 400" in capsys.readouterr().out
+
+
+def test_the_trigger_command_without_a_fake(capsys):
+    code = main(["trigger", "account.updated", "--account", "acct_1",
+                 "--fake", "http://127.0.0.1:9"])
+    assert code == 1
+    assert "cannot reach the fake" in capsys.readouterr().err
+
+
+class Output:
+    """A process's output, read by a thread: lines can be awaited without hanging the test."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for line in self.stream:
+            self.lines.put(line)
+
+    def until(self, text: str, timeout: float = 10) -> str:
+        """The next line with ``text``."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return line
+            seen.append(line)
+        raise AssertionError(f"no {text!r} in {seen}")
+
+    def close(self) -> None:
+        self.thread.join(10)  # the process has ended: its output too
+        self.stream.close()
+
+
+def test_the_command_line_fake_forwards_to_its_url(receiver):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "django_stripe_express.testing", "--port", "0",
+         "--forward-to", receiver.url],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert process.stdout is not None
+    output = Output(process.stdout)
+    try:
+        url = output.until("Fake Stripe listening on http://127.0.0.1:").split()[-1]
+        created = requests.post(f"{url}/v1/accounts", data={"type": "express"},
+                                auth=("sk_test_fake", ""), timeout=5).json()
+        requests.post(f"{url}/fake/accounts/{created['id']}/enable", timeout=5)
+
+        forwarded = output.until("account.updated")
+        assert f"-> {receiver.url}: 200" in forwarded
+        assert receiver.types[:1] == ["account.updated"]
+    finally:
+        process.terminate()
+        process.wait(10)
+        output.close()

@@ -1,0 +1,238 @@
+"""The fake forwards every change it makes to an account to a webhook, as Stripe does.
+
+`fake.forward_to(url)` (``--forward-to URL`` on the command line): onboarding
+finished, requirements due, capability changes and deauthorization, whoever
+makes them (the hosted page, the app's API calls, a test, the control page),
+reach the URL as signed snapshot events, in order, from a background thread
+that never holds the state's lock and whose failures never break the fake.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+import requests
+from django.urls import reverse
+
+from django_stripe_express.models import ExpressAccount, WebhookEvent
+from django_stripe_express.testing import forwarding
+from django_stripe_express.webhooks.signature import verify_signature
+
+from .account_links_support import hosted_onboarding
+from .factories import ExpressAccountFactory
+from .forwarding_support import Receiver
+
+
+@pytest.fixture
+def receiver():
+    endpoint = Receiver()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def forwarding_fake(fake_stripe, receiver):
+    fake_stripe.forward_to(receiver.url, backoff=0.01)
+    yield fake_stripe
+    fake_stripe.stop_forwarding()
+
+
+def delivered(fake, receiver, count: int) -> list[dict]:
+    assert fake.forwarder.wait(10)
+    assert len(receiver.received) == count, receiver.types
+    return [r.event for r in receiver.received]
+
+
+def test_each_change_is_one_signed_delivery_in_order(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]  # new: the app reads it when it makes it
+    fake.complete_onboarding(acct)
+    fake.require_verification(acct, fields=["individual.verification.document"])
+    fake.deauthorize(acct)
+
+    events = delivered(fake, receiver, 5)
+    assert [e["type"] for e in events] == [
+        "account.updated", "capability.updated",  # onboarding finished
+        "account.updated", "capability.updated",  # a document due: restricted
+        "account.application.deauthorized",
+    ]
+    assert {e["account"] for e in events} == {acct}
+    finished, _cap, restricted, _cap2, gone = events
+    assert finished["data"]["object"]["charges_enabled"] is True
+    assert finished["data"]["previous_attributes"]["details_submitted"] is False
+    assert restricted["data"]["object"]["requirements"]["past_due"] == [
+        "individual.verification.document"
+    ]
+    assert restricted["data"]["previous_attributes"]["charges_enabled"] is True
+    assert gone["data"]["object"]["object"] == "application"
+    for received in receiver.received:  # signed exactly as Stripe signs
+        assert received.path == "/stripe/webhook/"
+        verify_signature(received.body.encode(), received.headers["Stripe-Signature"],
+                         [fake.webhook_secret], 300)
+        assert fake.state.events[received.event["id"]] == received.event  # /v1/events/{id}
+
+
+def test_a_capability_change_says_what_it_was(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_account(capabilities={"transfers": "active", "card_payments": "active"})
+    fake.update_account(acct["id"], capabilities={"card_payments": "inactive"})
+
+    account_updated, capability_updated = delivered(fake, receiver, 2)
+    assert account_updated["type"] == "account.updated"
+    assert capability_updated["type"] == "capability.updated"
+    assert capability_updated["data"]["object"]["id"] == "card_payments"
+    assert capability_updated["data"]["object"]["status"] == "inactive"
+    assert capability_updated["data"]["previous_attributes"] == {"status": "active"}
+
+
+def test_changes_made_over_http_are_forwarded_too(forwarding_fake, receiver, account_links_mode,
+                                                  logged_in_client):
+    # The hosted onboarding page and the OAuth deauthorize endpoint change
+    # accounts inside the fake's HTTP server: the same forwarding.
+    response = logged_in_client.post("/stripe/connect/")
+    hosted_onboarding(response["Location"], outcome="pending_verification")
+    events = delivered(forwarding_fake, receiver, 2)
+    assert events[0]["type"] == "account.updated"
+    assert events[0]["data"]["object"]["requirements"]["pending_verification"]
+
+
+def test_nothing_is_sent_while_nothing_changes(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+    fake.update_account(acct, email=fake.accounts[acct]["email"])
+    requests.get(f"{fake.url}/v1/accounts/{acct}", auth=(fake.secret_key, ""), timeout=5)
+    assert delivered(fake, receiver, 0) == []
+
+
+def test_deliveries_never_hold_the_state_s_lock(forwarding_fake, receiver):
+    # The endpoint answers only once the gate opens; meanwhile the fake must
+    # answer as usual (the app's webhook may call it back while it handles an event).
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+    receiver.gate.clear()
+    fake.complete_onboarding(acct)
+    deadline = time.monotonic() + 5
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert receiver.received, "nothing was posted"
+
+    started = time.monotonic()
+    answer = requests.get(f"{fake.url}/v1/accounts/{acct}", auth=(fake.secret_key, ""), timeout=5)
+    fake.require_verification(acct)
+    assert answer.status_code == 200
+    assert time.monotonic() - started < 1
+
+    receiver.gate.set()
+    assert [e["type"] for e in delivered(fake, receiver, 4)].count("account.updated") == 2
+
+
+def test_a_failed_delivery_is_retried_recorded_and_breaks_nothing(fake_stripe, caplog):
+    caplog.set_level(logging.INFO, logger="django_stripe_express.testing")
+    nowhere = Receiver()
+    url = nowhere.url
+    nowhere.close()  # connections refused from now on
+    fake_stripe.forward_to(url, retries=1, backoff=0.01)
+    acct = fake_stripe.create_account()["id"]
+
+    fake_stripe.complete_onboarding(acct)
+    assert fake_stripe.forwarder.wait(10)
+
+    first = fake_stripe.forwarder.deliveries[0]
+    assert (first.type, first.status_code, first.attempts, first.done) == (
+        "account.updated", None, 2, True
+    )
+    assert "Connection refused" in first.error
+    assert any(r.levelno == logging.WARNING and first.event_id in r.getMessage()
+               for r in caplog.records)
+    # The fake goes on: its API answers, and later changes are still forwarded.
+    assert requests.get(f"{fake_stripe.url}/v1/accounts/{acct}",
+                        auth=(fake_stripe.secret_key, ""), timeout=5).status_code == 200
+    fake_stripe.require_verification(acct)
+    assert fake_stripe.forwarder.wait(10)
+    assert len(fake_stripe.forwarder.deliveries) == 4
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(500, 3), (400, 1), (200, 1)])
+def test_only_server_errors_are_retried(fake_stripe, receiver, status, attempts):
+    receiver.status = status
+    fake_stripe.forward_to(receiver.url, retries=2, backoff=0.01)
+    acct = fake_stripe.create_account(capabilities={"transfers": "active"})["id"]
+    fake_stripe.update_account(acct, email="new@example.com")
+    assert fake_stripe.forwarder.wait(10)
+    (delivery,) = fake_stripe.forwarder.deliveries
+    assert (delivery.status_code, delivery.attempts) == (status, attempts)
+    assert len(receiver.received) == attempts
+
+
+def test_reset_stops_forwarding(fake_stripe, receiver):
+    fake_stripe.forward_to(receiver.url)
+    acct = fake_stripe.create_account()["id"]
+    fake_stripe.reset()
+    assert not fake_stripe.forwarder.watching
+    fake_stripe.create_account(id=acct)
+    fake_stripe.complete_onboarding(acct)
+    assert receiver.received == []
+
+
+def test_an_account_kind_without_a_builder_is_skipped_and_said_once(
+    forwarding_fake, receiver, caplog, monkeypatch
+):
+    caplog.set_level(logging.WARNING, logger="django_stripe_express.testing")
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+    fake.update_account(acct, object="v2.core.account")
+    fake.update_account(acct, email="again@example.com")
+    assert delivered(fake, receiver, 0) == []
+    said = [r.getMessage() for r in caplog.records if "v2 accounts" in r.getMessage()]
+    assert said == ["fake Stripe: no events to forward for v2 accounts"]
+
+    # Accounts v2 plugs its thin events in the same way.
+    monkeypatch.setitem(
+        forwarding.EVENT_BUILDERS, "v2",
+        lambda fake, change: [{"id": "evt_thin", "object": "v2.core.event",
+                               "type": "v2.core.account.updated",
+                               "related_object": {"id": change.account_id}}],
+    )
+    fake.update_account(acct, email="thin@example.com")
+    (thin,) = delivered(fake, receiver, 1)
+    assert thin["related_object"] == {"id": acct}
+
+
+# -- end to end: the app's webhook, served for real ---------------------------------------
+
+
+@pytest.fixture
+def app_webhook(live_server, fake_stripe):
+    fake_stripe.forward_to(live_server.url + reverse("stripe_express:webhook"), backoff=0.05)
+    yield fake_stripe
+    fake_stripe.stop_forwarding()
+
+
+@pytest.mark.parametrize("refetch", [False, True])
+def test_the_app_s_status_changes_by_forwarded_webhook(app_webhook, settings, refetch):
+    # With WEBHOOK_REFETCH_ACCOUNT the webhook calls the fake back while the
+    # fake delivers: that only works because the delivery holds no lock.
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "WEBHOOK_REFETCH_ACCOUNT": refetch}
+    fake = app_webhook
+    acct = fake.create_account()["id"]
+    fake.complete_onboarding(acct)
+    # The live server shares the test's in-memory SQLite connection: no write
+    # of the test's may run beside one of the webhook's.
+    assert fake.forwarder.wait(15)
+    account = ExpressAccountFactory(stripe_id=acct)
+
+    fake.require_verification(acct)
+    assert fake.forwarder.wait(15)
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.RESTRICTED
+    fake.deauthorize(acct)
+    assert fake.forwarder.wait(15)
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.DISCONNECTED
+    # Onboarding (before the row existed: recorded as ignored), restriction, deauthorization.
+    assert [d.status_code for d in fake.forwarder.deliveries] == [200] * 5
+    assert set(WebhookEvent.objects.values_list("type", flat=True)) == {
+        "account.updated", "capability.updated", "account.application.deauthorized"
+    }
