@@ -27,7 +27,10 @@ port=${PORT:-8000}
 if [ -z "${STRIPE_SECRET_KEY:-}" ] && ! grep -qs '^STRIPE_SECRET_KEY=.' .env; then
   fake_port=${FAKE_STRIPE_PORT:-12111}
   export FAKE_STRIPE_URL="http://127.0.0.1:${fake_port}"
-  "$py" -m django_stripe_express.testing --port "$fake_port" &
+  # Every change the fake makes to an account reaches the platform's webhook,
+  # as Stripe's would: statuses change by webhook, as in production.
+  "$py" -m django_stripe_express.testing --port "$fake_port" \
+    --forward-to "http://127.0.0.1:${port}/stripe/webhook/" &
   fake_pid=$!
   trap 'kill "$fake_pid" 2>/dev/null || true' EXIT INT TERM
   # Wait until the fake answers, so the first click never meets a refused connection.
@@ -44,7 +47,9 @@ for _ in range(100):
 else:
     sys.exit(f"The fake Stripe did not start on {sys.argv[1]}")
 PY
-  echo "Offline: fake Stripe on $FAKE_STRIPE_URL (webhook secret whsec_fake)"
+  echo "Offline: fake Stripe on $FAKE_STRIPE_URL (webhook secret whsec_fake), forwarding"
+  echo "  account changes to http://127.0.0.1:${port}/stripe/webhook/"
+  echo "  change an account as Stripe would:  $FAKE_STRIPE_URL/fake"
   offline=1
 else
   # The settings refuse to start without STRIPE_WEBHOOK_SECRETS (and, for

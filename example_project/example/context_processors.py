@@ -11,6 +11,7 @@ def platform(request: HttpRequest) -> dict[str, Any]:
     whether the pages show Stripe's embedded components (embedded onboarding)."""
     return {
         "stripe_offline": getattr(settings, "STRIPE_OFFLINE", False),
+        "fake_stripe_url": getattr(settings, "FAKE_STRIPE_URL", ""),
         "demo_tools": settings.DEBUG,
         "stripe_embedded": app_settings.ONBOARDING == ONBOARDING_EMBEDDED,
     }

@@ -12,6 +12,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from django_stripe_express.models import WebhookEvent
+from django_stripe_express.templatetags.stripe_express import account_for_request
+
 from .samples import gallery
 
 
@@ -22,7 +25,15 @@ def _debug_only() -> None:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "example/dashboard.html")
+    """The user's page with the button, and the latest webhook about their account
+    (offline, the fake forwards every change of the account to the webhook)."""
+    account = account_for_request(request, request.user)  # the tags' own, memoised
+    last_event = (
+        WebhookEvent.objects.filter(account=account.stripe_id).order_by("-received_at").first()
+        if account is not None
+        else None
+    )
+    return render(request, "example/dashboard.html", {"last_event": last_event})
 
 
 @login_required
