@@ -96,7 +96,7 @@ def page(state: FakeState, request: Request) -> Response:
     body = (
         intro
         + ("".join(rows) or "<p>No accounts yet: connect one from your site first.</p>")
-        + "<h2>Forwarded events</h2>"
+        + '<h2>Forwarded events <a href="/fake" style="font-size:.8rem">reload</a></h2>'
         + (f'<ol class="deliveries">{history}</ol>' if history else "<p>None yet.</p>")
     )
     return Response.html(200, layout("Fake Stripe \u2013 control", body))

@@ -18,6 +18,7 @@ this file, so sessions signed with it could be forged).
 
 from pathlib import Path
 
+import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -82,6 +83,14 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "example_project.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and django.VERSION >= (5, 1):
+    # The fake forwards events while a request is still writing (a disconnect:
+    # Stripe answers, the event arrives, the view saves). SQLite's default
+    # deferred transactions then fail with "database is locked" (a 500, that
+    # the fake retries); IMMEDIATE ones wait their turn, as row locks would.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

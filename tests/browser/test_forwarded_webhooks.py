@@ -1,0 +1,124 @@
+"""The offline demo as `scripts/example.sh` runs it: the fake forwards to the webhook.
+
+A user connects, then Stripe (the fake's control page, as a developer would
+use it) asks for a document: the dashboard shows the change, which reached
+the platform only through a webhook the fake forwarded, never through a page
+of the platform's flows. Then the user disconnects with the button's form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .conftest import _pages, screenshot
+from .server import ExampleServer
+
+pytestmark = pytest.mark.browser
+
+
+def expect(target: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+@pytest.fixture(scope="module")
+def demo(browser: Any, fake: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The example in OAuth mode, its fake forwarding to its webhook (example.sh's way)."""
+    server = ExampleServer(tmp_path_factory.mktemp("example"), fake.url)
+    fake.forward_to(f"{server.url}/stripe/webhook/")
+    with server:
+        yield server
+    fake.stop_forwarding()
+
+
+@pytest.fixture
+def new_page(browser: Any, demo: ExampleServer) -> Iterator[Any]:
+    yield from _pages(browser, demo)
+
+
+def platform_calls(fake: Any) -> list[Any]:
+    """The platform's own calls to the fake's API (the browser's pages are not)."""
+    return [r for r in fake.requests if r.path.startswith(("/v1/", "/oauth/"))]
+
+
+def webhooks_of(server: ExampleServer, stripe_id: str) -> list[tuple[str, str]]:
+    return server.query(
+        "SELECT type, status FROM django_stripe_express_webhookevent WHERE account = ?"
+        " ORDER BY received_at, id",
+        stripe_id,
+    )
+
+
+def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
+    page = new_page()
+    page.goto("/demo/users/")
+    page.get_by_role("button", name="Log in as Alice").click()
+    card = page.get_by_role("region", name="Payouts with Stripe")
+    card.get_by_role("button", name="Connect with Stripe").click()
+    page.get_by_role("button", name="Agree and submit").click()
+    expect(page).to_have_url(f"{demo.url}/")
+    expect(card).to_contain_text("Payouts are on")
+    stripe_id, status, _ = demo.account_of("alice")
+    assert status == "enabled"
+    assert fake.forwarder.wait(15)
+    calls_before = len(platform_calls(fake))
+
+    # The developer's side: the banner leads to the fake's control page,
+    # where Stripe asks Alice for a document.
+    page.get_by_test_id("fake-control").click()
+    expect(page).to_have_url(re.compile(re.escape(fake.url) + "/fake/?$"))
+    account = page.locator(f'[data-account="{stripe_id}"]')
+    account.get_by_role("button", name="Ask for a document (restricted)").click()
+    assert fake.forwarder.wait(15)
+    page.reload()
+    deliveries = page.locator(".deliveries li")
+    expect(deliveries.first).to_contain_text("capability.updated")  # newest first
+    expect(deliveries.nth(1)).to_contain_text("account.updated")
+    expect(deliveries.nth(1)).to_contain_text(f"[{stripe_id}]: 200")
+    screenshot(page, "20-fake-control-page")
+
+    # Only the webhook told the platform: no call of its own reached the fake.
+    assert len(platform_calls(fake)) == calls_before
+    assert demo.account_of("alice")[1] == "restricted"
+    assert ("account.updated", "processed") in webhooks_of(demo, stripe_id)
+
+    page.goto("/")
+    expect(card).to_have_attribute("data-stripe-express-status", "restricted")
+    expect(card).to_contain_text("Your payouts are paused")
+    expect(card.get_by_role("listitem")).to_have_text(["Identity document"])
+    expect(page.get_by_test_id("account-status")).to_have_text("Restricted")
+    expect(page.get_by_test_id("last-webhook")).to_contain_text("processed")
+    screenshot(page, "21-restricted-by-forwarded-webhook")
+
+
+def test_the_button_disconnects_after_a_confirmation(new_page, demo, fake):
+    page = new_page()
+    page.goto("/demo/users/")
+    page.get_by_role("button", name="Log in as Bob").click()
+    card = page.get_by_role("region", name="Payouts with Stripe")
+    card.get_by_role("button", name="Connect with Stripe").click()
+    page.get_by_role("button", name="Agree and submit").click()
+    expect(card).to_contain_text("Payouts are on")
+    stripe_id = demo.account_of("bob")[0]
+
+    confirm = card.get_by_role("button", name="Yes, disconnect")
+    expect(confirm).to_be_hidden()  # behind the disclosure: one click cannot disconnect
+    card.get_by_text("Disconnect your Stripe account").click()
+    expect(card).to_contain_text("This site will stop sending you payouts")
+    screenshot(page, "22-disconnect-confirmation")
+    confirm.click()
+
+    expect(page).to_have_url(f"{demo.url}/")  # back to the page with the button
+    expect(page.get_by_role("status")).to_have_text("Your Stripe account is disconnected.")
+    expect(card).to_have_attribute("data-stripe-express-status", "disconnected")
+    expect(card.get_by_role("button", name="Reconnect")).to_be_visible()
+    assert fake.is_deauthorized(stripe_id)
+    assert fake.forwarder.wait(15)  # Stripe's deauthorized event reaches the webhook too
+    # Before or after the view's own save: applied, or ignored as already done.
+    (gone,) = [e for e in webhooks_of(demo, stripe_id) if e[0].startswith("account.application")]
+    assert gone[1] in ("processed", "ignored")
