@@ -13,6 +13,12 @@
    signed webhook against the fake Stripe, and the README's template snippet.
 5. Install the README's test tools and run its host-project test and the
    first example of docs/testing.md with pytest (the ``fake_stripe`` fixture).
+6. The newcomer's case: an existing project with a custom user model,
+   migrated before the app is added; the README's snippets pasted with no
+   environment variable set, so ``check`` must name the missing keys by id
+   (not crash on a ``KeyError``); migrate once they are set, drive both flows
+   again, and run the host tests, docs/testing.md's receiver test among
+   them, with no variable set (the fixture's keys take over).
 
 Any disagreement between those docs and the package fails the check. Standard
 library only; run it with any Python 3.10+ (``--python`` picks the one for the
@@ -50,6 +56,16 @@ EXPECTED_BEFORE = (
     "django_stripe_express.E004",
     "django_stripe_express.W001",
 )
+# ... and with them, while the variables they read are not set yet.
+EXPECTED_WITHOUT_VARIABLES = {"django_stripe_express.E001", "django_stripe_express.W001"}
+NEWCOMER = "shop"  # the newcomer's existing project
+CUSTOM_USER = """from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    shop_name = models.CharField(max_length=100, blank=True)
+"""
 MARKER = re.compile(r"<!--\s*fresh-install:([\w-]+)\s*-->\s*\n```[\w-]*\n(.*?)\n```", re.S)
 
 
@@ -90,6 +106,7 @@ def readme_snippets() -> dict[str, str]:
         "test-install",
         "host-test",
         "docs-test",
+        "signal-test",
     }
     missing = needed - set(snippets)
     if missing:
@@ -140,6 +157,60 @@ def append(path: Path, snippet: str, source: str) -> None:
 
 def check_ids(output: str) -> set[str]:
     return set(re.findall(r"django_stripe_express\.[EW]\d{3}", output))
+
+
+def newcomer(tmp: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str]) -> None:
+    """An existing project (custom user model, already migrated) adds the app."""
+    say(f"newcomer: django-admin startproject {NEWCOMER}, a custom user model, migrate")
+    site = tmp / "newcomer"
+    site.mkdir()
+    env = {k: v for k, v in env.items() if k not in STRIPE_ENV and k != "FAKE_STRIPE_URL"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run([str(bin_ / "django-admin"), "startproject", NEWCOMER, str(site)], env=env)
+    manage = [str(bin_ / "python"), "manage.py"]
+    run([*manage, "startapp", "accounts"], cwd=site, env=env)
+    (site / "accounts" / "models.py").write_text(CUSTOM_USER)
+    settings_py, urls_py = site / NEWCOMER / "settings.py", site / NEWCOMER / "urls.py"
+    append(settings_py, 'INSTALLED_APPS += ["accounts"]\nAUTH_USER_MODEL = "accounts.User"',
+           "the project's own custom user model")
+    run([*manage, "makemigrations", "accounts"], cwd=site, env=env)
+    run([*manage, "migrate", "--noinput"], cwd=site, env=env)
+
+    say("newcomer: the README's snippets, no environment variable set; check names them")
+    append(settings_py, snippets["installed-apps"], "installed-apps")
+    append(urls_py, snippets["urls"], "urls")
+    append(settings_py, snippets["settings"], "settings")
+    append(settings_py, snippets["settings-fake"], "settings-fake")
+    result = run([*manage, "check"], cwd=site, env=env, expect=1)
+    output = result.stdout + result.stderr
+    if "Traceback" in output or check_ids(output) != EXPECTED_WITHOUT_VARIABLES:
+        sys.exit(
+            f"FAILED: expected check to report {sorted(EXPECTED_WITHOUT_VARIABLES)} "
+            f"without the variables, got {sorted(check_ids(output))}"
+        )
+
+    say("newcomer: variables set; migrate the app onto the existing tables, drive the flows")
+    configured = {**env, **STRIPE_ENV}
+    run([*manage, "check"], cwd=site, env=configured)
+    run([*manage, "migrate", "--noinput"], cwd=site, env=configured)
+    run([*manage, "makemigrations", "--check", "--dry-run"], cwd=site, env=configured)
+    (site / "readme_template.html").write_text(snippets["template"])
+    (site / "readme_settings_oauth.py").write_text(snippets["settings-oauth"])
+    shutil.copy(ROOT / "scripts" / "fresh_install_driver.py", site / "driver.py")
+    configured["DJANGO_SETTINGS_MODULE"] = f"{NEWCOMER}.settings"
+    run(
+        [str(bin_ / "python"), "driver.py", "readme_template.html", "readme_settings_oauth.py"],
+        cwd=site, env=configured,
+    )
+
+    say("newcomer: the host tests, a signal receiver's among them, no variable set")
+    env["DJANGO_SETTINGS_MODULE"] = f"{NEWCOMER}.settings"
+    (site / "test_readme.py").write_text(snippets["host-test"])
+    (site / "test_receiver.py").write_text(snippets["signal-test"])
+    pytest = [str(bin_ / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error"]
+    result = run([*pytest, "test_readme.py", "test_receiver.py"], cwd=site, env=env)
+    if " 2 passed" not in result.stdout:
+        sys.exit("FAILED: expected the README's test and the receiver test to pass")
 
 
 def main() -> None:
@@ -216,6 +287,8 @@ def main() -> None:
         result = run([*pytest, "test_readme.py", "test_docs_testing.py"], cwd=site, env=env)
         if " 3 passed" not in result.stdout:
             sys.exit("FAILED: expected the 3 tests from README.md and docs/testing.md to pass")
+
+        newcomer(tmp, bin_, env, snippets)
     finally:
         if options.keep:
             print(f"kept {tmp}")
