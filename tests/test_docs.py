@@ -105,3 +105,33 @@ def test_readme_links_every_doc_and_every_link_resolves() -> None:
     for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+\.md)", page.read_text()):
             assert (page.parent / target).is_file(), f"{page.name} links to missing {target}"
+
+
+def logger_names() -> set[str]:
+    """Every logger the package writes to: ``getLogger(__name__)`` or a named one."""
+    names = set()
+    for path in PACKAGE.rglob("*.py"):
+        source = path.read_text()
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if "getLogger(__name__)" in source:
+            names.add(module.removesuffix(".__init__"))
+        names.update(re.findall(r'getLogger\("([\w.]+)"\)', source))
+    return names
+
+
+def test_troubleshooting_names_every_logger() -> None:
+    table = read("troubleshooting.md")
+    documented = set(re.findall(r"^\| `(django_stripe_express[\w.]*)`", table, re.M))
+    assert logger_names()
+    assert documented == logger_names()
+
+
+def test_troubleshooting_explains_every_message_a_failed_flow_shows() -> None:
+    from django_stripe_express import diagnostics
+    from django_stripe_express.onboarding import outcomes, stripe_failures
+
+    text = " ".join(read("troubleshooting.md").split())
+    shown = [*outcomes.MESSAGES.values(), outcomes.DEFAULT_MESSAGE, diagnostics.MESSAGE,
+             stripe_failures.GONE_MESSAGE]
+    missing = [str(m) for m in shown if f'"{m}"' not in text]
+    assert missing == []
