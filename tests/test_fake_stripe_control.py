@@ -205,3 +205,31 @@ def test_the_command_line_fake_forwards_to_its_url(receiver):
         process.terminate()
         process.wait(10)
         output.close()
+
+
+def test_v2_accounts_close_instead_of_revoking_and_send_thin_events(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_v2_account(contact_email="v2@example.com")["id"]
+    page = requests.get(f"{fake.url}/fake", timeout=5).text
+    section = page[page.index(f'data-account="{acct}"'):]
+    assert "v2@example.com (v2)" in section
+    assert "Close the account" in section
+    assert "Send v2.core.account.updated" in section
+    assert "The user disconnects the platform" not in section
+
+    requests.post(f"{fake.url}/fake/accounts/{acct}/send", timeout=5)
+    requests.post(f"{fake.url}/fake/accounts/{acct}/close", timeout=5)
+    answer = requests.post(f"{fake.url}/fake/trigger", timeout=5, data={
+        "type": "v2.core.account[configuration.recipient].capability_status_updated",
+        "account": acct,
+    })
+
+    assert answer.status_code == 200
+    assert fake.forwarder.wait(10)
+    assert receiver.types == [
+        "v2.core.account.updated",
+        "v2.core.account.closed",
+        "v2.core.account[configuration.recipient].capability_status_updated",
+    ]
+    assert fake.accounts[acct]["closed"] is True
+    assert "closed" in requests.get(f"{fake.url}/fake", timeout=5).text

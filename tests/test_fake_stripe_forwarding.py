@@ -3,8 +3,9 @@
 `fake.forward_to(url)` (``--forward-to URL`` on the command line): onboarding
 finished, requirements due, capability changes and deauthorization, whoever
 makes them (the hosted page, the app's API calls, a test, the control page),
-reach the URL as signed snapshot events, in order, from a background thread
-that never holds the state's lock and whose failures never break the fake.
+reach the URL as signed events (snapshot events for v1 accounts, thin events
+for v2 ones), in order, from a background thread that never holds the
+state's lock and whose failures never break the fake.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import requests
 from django.urls import reverse
 
 from django_stripe_express.models import ExpressAccount, WebhookEvent
-from django_stripe_express.testing import forwarding
+from django_stripe_express.testing import forwarded_events
 from django_stripe_express.webhooks.signature import verify_signature
 
 from .account_links_support import hosted_onboarding
@@ -89,13 +90,21 @@ def test_a_capability_change_says_what_it_was(forwarding_fake, receiver):
 
 def test_changes_made_over_http_are_forwarded_too(forwarding_fake, receiver, account_links_mode,
                                                   logged_in_client):
-    # The hosted onboarding page and the OAuth deauthorize endpoint change
-    # accounts inside the fake's HTTP server: the same forwarding.
+    # The hosted onboarding page changes accounts inside the fake's HTTP
+    # server: the same forwarding, for the accounts either API creates.
     response = logged_in_client.post("/stripe/connect/")
     hosted_onboarding(response["Location"], outcome="pending_verification")
-    events = delivered(forwarding_fake, receiver, 2)
-    assert events[0]["type"] == "account.updated"
-    assert events[0]["data"]["object"]["requirements"]["pending_verification"]
+    assert forwarding_fake.forwarder.wait(10)
+    if account_links_mode.api == "v1":
+        assert receiver.types == ["account.updated", "capability.updated"]
+        event = receiver.received[0].event
+        assert event["data"]["object"]["requirements"]["pending_verification"]
+    else:
+        assert receiver.types == [
+            "v2.core.account[requirements].updated",
+            "v2.core.account[identity].updated",
+            "v2.core.account[configuration.recipient].capability_status_updated",
+        ]
 
 
 def test_nothing_is_sent_while_nothing_changes(forwarding_fake, receiver):
@@ -176,28 +185,51 @@ def test_reset_stops_forwarding(fake_stripe, receiver):
     assert receiver.received == []
 
 
-def test_an_account_kind_without_a_builder_is_skipped_and_said_once(
+def test_v2_accounts_send_thin_events(forwarding_fake, receiver):
+    fake = forwarding_fake
+    acct = fake.create_v2_account(merchant=True)["id"]
+
+    fake.complete_onboarding(acct)
+    fake.set_capability(acct, "card_payments", "restricted", code="requirements_past_due")
+    fake.update_account(acct, display_name="Ann's shop")
+    fake.close_account(acct)
+
+    events = delivered(fake, receiver, 7)
+    assert [e["type"] for e in events] == [
+        # onboarding finished
+        "v2.core.account[requirements].updated",
+        "v2.core.account[identity].updated",
+        "v2.core.account[configuration.recipient].capability_status_updated",
+        "v2.core.account[configuration.merchant].capability_status_updated",
+        # card payments restricted
+        "v2.core.account[configuration.merchant].capability_status_updated",
+        # the display name
+        "v2.core.account.updated",
+        "v2.core.account.closed",
+    ]
+    for received in receiver.received:
+        event = received.event
+        assert event["object"] == "v2.core.event"
+        assert event["related_object"]["id"] == acct
+        assert "data" not in event  # thin: the app fetches what changed
+        verify_signature(received.body.encode(), received.headers["Stripe-Signature"],
+                         [fake.webhook_secret], 300)
+    full = fake.state.thin_events[events[2]["id"]]  # served at /v2/core/events/{id}
+    assert full["data"] == {"updated_capability": "stripe_balance.stripe_transfers"}
+
+
+def test_a_kind_without_a_builder_is_skipped_and_said_once(
     forwarding_fake, receiver, caplog, monkeypatch
 ):
     caplog.set_level(logging.WARNING, logger="django_stripe_express.testing")
+    monkeypatch.delitem(forwarded_events.EVENT_BUILDERS, "v2")
     fake = forwarding_fake
-    acct = fake.create_account()["id"]
-    fake.update_account(acct, object="v2.core.account")
-    fake.update_account(acct, email="again@example.com")
+    acct = fake.create_v2_account()["id"]
+    fake.complete_onboarding(acct)
+    fake.close_account(acct)
     assert delivered(fake, receiver, 0) == []
     said = [r.getMessage() for r in caplog.records if "v2 accounts" in r.getMessage()]
     assert said == ["fake Stripe: no events to forward for v2 accounts"]
-
-    # Accounts v2 plugs its thin events in the same way.
-    monkeypatch.setitem(
-        forwarding.EVENT_BUILDERS, "v2",
-        lambda fake, change: [{"id": "evt_thin", "object": "v2.core.event",
-                               "type": "v2.core.account.updated",
-                               "related_object": {"id": change.account_id}}],
-    )
-    fake.update_account(acct, email="thin@example.com")
-    (thin,) = delivered(fake, receiver, 1)
-    assert thin["related_object"] == {"id": acct}
 
 
 # -- end to end: the app's webhook, served for real ---------------------------------------
@@ -236,3 +268,28 @@ def test_the_app_s_status_changes_by_forwarded_webhook(app_webhook, settings, re
     assert set(WebhookEvent.objects.values_list("type", flat=True)) == {
         "account.updated", "capability.updated", "account.application.deauthorized"
     }
+
+
+def test_a_v2_account_changes_by_forwarded_thin_events(app_webhook):
+    # Each thin event makes the app fetch the account from the fake while the
+    # fake delivers: the delivery holds no lock.
+    from .test_webhook_thin import stored_v2_account
+
+    fake = app_webhook
+    account = stored_v2_account(fake)
+    assert account.status == ExpressAccount.Status.ONBOARDING
+
+    fake.complete_onboarding(account.stripe_id)
+    assert fake.forwarder.wait(15)
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.ENABLED
+    fake.require_verification(account.stripe_id)
+    assert fake.forwarder.wait(15)
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.RESTRICTED
+    fake.close_account(account.stripe_id)
+    assert fake.forwarder.wait(15)
+    account.refresh_from_db()
+    assert account.status == ExpressAccount.Status.DISCONNECTED
+    assert {d.status_code for d in fake.forwarder.deliveries} == {200}
+    assert "v2.core.account.closed" in WebhookEvent.objects.values_list("type", flat=True)

@@ -17,6 +17,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from . import objects_v2
+from .forwarded_events import account_kind
 from .pages import _layout as layout
 from .state import FakeState, FakeStripeError
 from .wire import Request, Response, Route
@@ -33,16 +35,30 @@ ACTIONS: dict[str, tuple[str, Any]] = {
                      acct, None, "requirements.past_due")),
     "review": ("Review: ask for more information",
                lambda state, acct: state.finish_onboarding(acct, "review")),
+    # v1 accounts (OAuth) can revoke the platform's access; v2 accounts close.
     "deauthorize": ("The user disconnects the platform",
                     lambda state, acct: state.deauthorized.add(acct)),
+    "close": ("Close the account", lambda state, acct: state.account(acct).update(closed=True)),
 }
-#: Types `trigger` builds from the fake's state.
-TRIGGERED = ("account.updated", "capability.updated", "account.application.deauthorized")
+KIND_ACTIONS = {"v1": ("deauthorize",), "v2": ("close",)}
+#: What "send" sends, per kind of account.
+SENT = {"v1": "account.updated", "v2": "v2.core.account.updated"}
+#: Types `trigger` builds from the fake's state: snapshot and thin events.
+TRIGGERED = (
+    "account.updated", "capability.updated", "account.application.deauthorized",
+    "v2.core.account.updated", "v2.core.account[requirements].updated",
+    "v2.core.account[configuration.recipient].capability_status_updated",
+    "v2.core.account[configuration.merchant].capability_status_updated",
+    "v2.core.account.closed",
+)
 
 
-def _status(account: dict[str, Any], gone: bool) -> str:
+def _status(stored: dict[str, Any], gone: bool) -> str:
     if gone:
         return "platform access revoked"
+    if stored.get("closed"):
+        return "closed"
+    account = objects_v2.as_v1(stored)  # a v2 account as Stripe's v1 shows it
     reqs = account.get("requirements") or {}
     due = ", ".join(reqs.get("past_due") or reqs.get("currently_due") or []) or "nothing due"
     flags = [
@@ -74,15 +90,16 @@ def page(state: FakeState, request: Request) -> Response:
         "each change to your webhook.</p>"
     )
     rows = []
-    for acct, account in sorted(state.accounts.items(), key=lambda item: -item[1]["created"]):
-        gone = acct in state.deauthorized
-        buttons = "" if gone else " ".join(
-            _button(action, label, acct) for action, (label, _do) in ACTIONS.items()
-        )
-        send = _button("send", "Send account.updated", acct) if target else ""
+    for acct, account in reversed(state.accounts.items()):  # the newest first
+        kind = account_kind(account)
+        gone = acct in state.deauthorized or bool(account.get("closed"))
+        shown = [a for a in ACTIONS if a not in ("deauthorize", "close") or a in KIND_ACTIONS[kind]]
+        buttons = "" if gone else " ".join(_button(a, ACTIONS[a][0], acct) for a in shown)
+        send = _button("send", f"Send {SENT[kind]}", acct) if target and not gone else ""
+        email = account.get("email") or account.get("contact_email") or ""
         rows.append(
             f'<section class="account" data-account="{escape(acct)}"><h2>{escape(acct)}</h2>'
-            f"<p>{escape(str(account.get('email') or ''))} \u00b7 "
+            f"<p>{escape(str(email))} ({kind}) \u00b7 "
             f'<span class="status">{escape(_status(account, gone))}</span></p>'
             f"<p>{buttons} {send}</p></section>"
         )
@@ -106,7 +123,7 @@ def act(state: FakeState, request: Request, acct: str, action: str) -> Response:
     if acct not in state.accounts:
         return Response.html(404, layout("Not found", f"<p>No such account: {escape(acct)}</p>"))
     if action == "send":
-        outcome = _trigger(state, "account.updated", acct, None, None)
+        outcome = _trigger(state, SENT[account_kind(state.accounts[acct])], acct, None, None)
         if isinstance(outcome, Response):
             return outcome
     elif action in ACTIONS:

@@ -160,10 +160,14 @@ class FakeStripe:
     ) -> tuple[dict[str, Any], str | None]:
         """Build ``type`` for ``account`` from the fake's state and send it now.
 
-        To ``url``, or to the forwarding URL; ``(event, where it went)``, where
-        is None when there is nowhere to send it.
+        A snapshot event (`build_event`), or a thin one for a ``v2.`` type
+        (`build_thin_event`). To ``url``, or to the forwarding URL;
+        ``(event, where it went)``, where is None when there is nowhere to send it.
         """
-        event = self.build_event(type, account=account, capability=capability)
+        if type.startswith("v2."):
+            event = self.build_thin_event(type, account=account, capability=capability)
+        else:
+            event = self.build_event(type, account=account, capability=capability)
         return event, self.forwarder.send(event, url)
 
     # -- configuration (kept on the state, where the endpoints read it) ------

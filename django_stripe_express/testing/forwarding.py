@@ -4,11 +4,10 @@ The habit of ``stripe listen --forward-to``: with ``--forward-to URL`` (or
 ``fake.forward_to(url)``), each change of an account, whoever made it (the
 hosted onboarding page, an API call of the app, the control page, a test's
 ``fake.require_verification``), is POSTed to that URL as the events Stripe
-would send, signed with the fake's webhook secret: ``account.updated`` (with
-``previous_attributes``), ``capability.updated`` for each capability whose
-status changed, ``account.application.deauthorized`` when the platform loses
-access. A new account sends nothing (the app reads it when it creates or
-connects it), nor does one deleted through the API.
+would send (`forwarded_events`: snapshot events for v1 accounts, thin events
+for v2 ones), signed with the fake's webhook secret. A new account sends
+nothing (the app reads it when it creates or connects it), nor does one
+deleted through the API.
 
 How changes are seen: `watched_lock.WatchedLock` calls `Forwarder.notice`
 when the state's lock is let go, with the lock still held. It compares each
@@ -17,9 +16,6 @@ each shows the account as that change left it. Posting is done by one
 background thread, in order, never under the lock (the app's webhook may
 call the fake back while it handles the event); a delivery that fails is
 tried again a few times, then recorded and logged: it never breaks the fake.
-
-Events are built per kind of account (`EVENT_BUILDERS`): snapshot events for
-v1 accounts here; Accounts v2 adds thin events for its accounts.
 """
 
 from __future__ import annotations
@@ -30,11 +26,11 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import events
+from .forwarded_events import EVENT_BUILDERS, AccountChange, account_kind
 
 if TYPE_CHECKING:
     from .fake import FakeStripe
@@ -43,52 +39,6 @@ logger = logging.getLogger("django_stripe_express.testing")
 
 #: Deliveries kept for the control page and tests (the oldest are dropped).
 KEPT = 200
-
-
-@dataclass(frozen=True)
-class AccountChange:
-    """What one look found for one account: ``previous`` and ``current`` copies."""
-
-    account_id: str
-    previous: dict[str, Any]
-    current: dict[str, Any]
-    deauthorized: bool = False  # the platform lost access since the last look
-
-
-#: Builds the events for a change: ``builder(fake, change) -> [event, ...]``.
-Builder = Callable[["FakeStripe", AccountChange], list[dict[str, Any]]]
-
-
-def account_kind(account: dict[str, Any]) -> str:
-    """``"v2"`` for an Accounts v2 object, ``"v1"`` for the classic Account."""
-    return "v2" if str(account.get("object", "")).startswith("v2.") else "v1"
-
-
-def snapshot_events(fake: FakeStripe, change: AccountChange) -> list[dict[str, Any]]:
-    """The snapshot (v1) events Stripe sends for ``change``, in the order it sends them."""
-    acct = change.account_id
-    built: list[dict[str, Any]] = []
-    if change.deauthorized:
-        built.append(fake.build_event("account.application.deauthorized", account=acct))
-    before, after = change.previous, change.current
-    changed = sorted(k for k in after.keys() | before.keys() if after.get(k) != before.get(k))
-    if changed:
-        built.append(fake.build_event(
-            "account.updated", account=acct,
-            previous_attributes={key: copy.deepcopy(before.get(key)) for key in changed},
-        ))
-    old_caps, new_caps = before.get("capabilities") or {}, after.get("capabilities") or {}
-    for name in sorted(new_caps):
-        if new_caps[name] != old_caps.get(name):
-            built.append(fake.build_event(
-                "capability.updated", account=acct, capability=name,
-                previous_attributes={"status": old_caps.get(name)},
-            ))
-    return built
-
-
-#: Event builders per `account_kind`; a kind without one is not forwarded (logged once).
-EVENT_BUILDERS: dict[str, Builder] = {"v1": snapshot_events}
 
 
 @dataclass
@@ -252,7 +202,9 @@ class Forwarder:
                 self._queue.task_done()
 
     def _deliver(self, url: str, event: dict[str, Any]) -> None:
-        record = Forwarded(event["id"], event.get("type", ""), str(event.get("account") or ""), url)
+        # A snapshot event names its account on top, a thin one in `related_object`.
+        account = event.get("account") or (event.get("related_object") or {}).get("id") or ""
+        record = Forwarded(event["id"], event.get("type", ""), str(account), url)
         with self._deliveries_lock:
             self._deliveries.append(record)
         delay = self.backoff
