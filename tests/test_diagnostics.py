@@ -93,7 +93,7 @@ def test_a_refused_client_id_or_key_in_the_oauth_exchange(
 
 def test_a_restricted_key_without_a_permission(logged_in_client, account_links_mode, logs):
     account_links_mode.fail_next(
-        "POST /v1/accounts", status=403,
+        f"POST {account_links_mode.create_path}", status=403,
         message="The provided key 'rk_test_****Ab12' does not have the required permissions "
         "for this endpoint. Having the 'rak_connected_account_write' permission would allow "
         "this request to continue.",
@@ -112,7 +112,8 @@ def test_a_key_stripe_did_not_mask_is_masked_before_it_is_logged(
     logged_in_client, account_links_mode, logs
 ):
     account_links_mode.fail_next(
-        "POST /v1/accounts", status=401, message=f"Invalid API Key provided: {WRONG_KEY}"
+        f"POST {account_links_mode.create_path}", status=401,
+        message=f"Invalid API Key provided: {WRONG_KEY}",
     )
     logged_in_client.post("/stripe/connect/")
     (line,) = errors(logs)

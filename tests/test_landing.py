@@ -113,7 +113,7 @@ def test_an_oauth_error_goes_back_to_next(logged_in_client, fake_stripe):
 def test_an_account_links_failure_goes_back_to_next(
     logged_in_client, account_links_mode, settings
 ):
-    account_links_mode.fail_next("POST /v1/accounts", status=500)
+    account_links_mode.fail_next(f"POST {account_links_mode.create_path}", status=500)
     response = logged_in_client.post("/stripe/connect/?next=/settings/payouts/")
     assert response["Location"] == "/settings/payouts/"
 
@@ -124,9 +124,9 @@ def test_account_links_finish_and_refresh_failures_go_back_to_next(
     response = logged_in_client.post("/stripe/connect/?next=/settings/payouts/")
     back = hosted_onboarding(response["Location"])
 
-    account_links_mode.fail_next("/v1/accounts/", status=500)
+    account_links_mode.fail_next(f"GET {account_links_mode.retrieve_path}/", status=500)
     assert logged_in_client.get(local_path(back))["Location"] == "/settings/payouts/"
-    account_links_mode.fail_next("/v1/account_links", status=500)
+    account_links_mode.fail_next(account_links_mode.link_path, status=500)
     refresh = logged_in_client.get("/stripe/onboarding/refresh/")
     assert refresh["Location"] == "/settings/payouts/"
 

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from .. import components
 from ..client import get_client
+from ..diagnostics import MESSAGE as CONFIGURATION_MESSAGE
+from ..diagnostics import log_configuration_error
 from ..models import ExpressAccount
 from .express_account import user_account
 from .outcomes import stripe_error_outcome
@@ -64,11 +66,16 @@ def answer(request: HttpRequest) -> JsonResponse:
 
 def _failed(request: HttpRequest, exc: stripe.StripeError, account: ExpressAccount) -> JsonResponse:
     outcome, code, _description = stripe_error_outcome(exc)
-    # Codes and ids only: Stripe's texts can echo request parameters.
+    # Codes and ids only: Stripe's texts can echo request parameters (a refused
+    # key is logged with Stripe's message too, by `log_configuration_error`).
     logger.warning(
-        "Stripe Express account session failed: outcome=%s code=%s http_status=%s account=%s",
+        "Stripe Express account session failed: outcome=%s code=%s http_status=%s account=%s "
+        "request_id=%s",
         outcome, code or "-", getattr(exc, "http_status", None) or "-", account.stripe_id,
+        exc.request_id or "-",
     )
+    if log_configuration_error(exc, "an Account Session", account.stripe_id):
+        return error(502, str(CONFIGURATION_MESSAGE))
     if is_gone(exc):
         mark_gone(account, request)
         return error(404, str(GONE_MESSAGE))

@@ -17,9 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from ..conf import app_settings
+from ..landing import safe_next_url
 from ..models import ConnectAttempt, ExpressAccount
 from .express_account import create_account, user_pk
-from .state import safe_next_url
 
 
 def open_attempt(

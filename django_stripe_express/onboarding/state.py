@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import app_settings
-from ..landing import safe_next_url
+from ..landing import safe_next_url as safe_next_url  # kept importable from here
 from ..models import ConnectAttempt, ExpressAccount
 from ..signals import connect_failed, notify
 from ..state_hash import candidate_hashes, hash_state

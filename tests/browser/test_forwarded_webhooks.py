@@ -1,9 +1,10 @@
 """The offline demo as `scripts/example.sh` runs it: the fake forwards to the webhook.
 
-A user connects, then Stripe (the fake's control page, as a developer would
-use it) asks for a document: the dashboard shows the change, which reached
-the platform only through a webhook the fake forwarded, never through a page
-of the platform's flows. Then the user disconnects with the button's form.
+A user connects (Account Links, an Accounts v2 account: the demo's default),
+then Stripe (the fake's control page, as a developer would use it) asks for a
+document: the dashboard shows the change, which reached the platform only
+through the thin events the fake forwarded, never through a page of the
+platform's flows. With OAuth, the user disconnects with the button's form.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from django_stripe_express.testing import FakeStripe
 
 from .conftest import _pages, screenshot
 from .server import ExampleServer
@@ -28,7 +31,7 @@ def expect(target: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def demo(browser: Any, fake: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The example in OAuth mode, its fake forwarding to its webhook (example.sh's way)."""
+    """The example as example.sh runs it, its fake forwarding to its webhook."""
     server = ExampleServer(tmp_path_factory.mktemp("example"), fake.url)
     fake.forward_to(f"{server.url}/stripe/webhook/")
     with server:
@@ -36,14 +39,39 @@ def demo(browser: Any, fake: Any, tmp_path_factory: pytest.TempPathFactory) -> I
     fake.stop_forwarding()
 
 
+@pytest.fixture(scope="module")
+def oauth_fake() -> Iterator[FakeStripe]:
+    with FakeStripe() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def oauth_demo(
+    browser: Any, oauth_fake: FakeStripe, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """The same, onboarding with Express OAuth (the flow users can disconnect)."""
+    server = ExampleServer(
+        tmp_path_factory.mktemp("example"), oauth_fake.url, STRIPE_ONBOARDING="oauth"
+    )
+    oauth_fake.forward_to(f"{server.url}/stripe/webhook/")
+    with server:
+        yield server
+    oauth_fake.stop_forwarding()
+
+
 @pytest.fixture
 def new_page(browser: Any, demo: ExampleServer) -> Iterator[Any]:
     yield from _pages(browser, demo)
 
 
+@pytest.fixture
+def new_oauth_page(browser: Any, oauth_demo: ExampleServer) -> Iterator[Any]:
+    yield from _pages(browser, oauth_demo)
+
+
 def platform_calls(fake: Any) -> list[Any]:
     """The platform's own calls to the fake's API (the browser's pages are not)."""
-    return [r for r in fake.requests if r.path.startswith(("/v1/", "/oauth/"))]
+    return [r for r in fake.requests if r.path.startswith(("/v1/", "/v2/", "/oauth/"))]
 
 
 def webhooks_of(server: ExampleServer, stripe_id: str) -> list[tuple[str, str]]:
@@ -65,8 +93,10 @@ def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
     expect(card).to_contain_text("Payouts are on")
     stripe_id, status, _ = demo.account_of("alice")
     assert status == "enabled"
+    assert fake.accounts[stripe_id]["object"] == "v2.core.account"
     assert fake.forwarder.wait(15)
     calls_before = len(platform_calls(fake))
+    forwarded_before = len(fake.forwarder.deliveries)
 
     # The developer's side: the banner leads to the fake's control page,
     # where Stripe asks Alice for a document.
@@ -76,16 +106,26 @@ def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
     account.get_by_role("button", name="Ask for a document (restricted)").click()
     assert fake.forwarder.wait(15)
     page.reload()
-    deliveries = page.locator(".deliveries li")
-    expect(deliveries.first).to_contain_text("capability.updated")  # newest first
-    expect(deliveries.nth(1)).to_contain_text("account.updated")
+    deliveries = page.locator(".deliveries li")  # newest first
+    expect(deliveries.first).to_contain_text(
+        "v2.core.account[configuration.recipient].capability_status_updated"
+    )
+    expect(deliveries.nth(1)).to_contain_text("v2.core.account[requirements].updated")
     expect(deliveries.nth(1)).to_contain_text(f"[{stripe_id}]: 200")
     screenshot(page, "20-fake-control-page")
 
-    # Only the webhook told the platform: no call of its own reached the fake.
-    assert len(platform_calls(fake)) == calls_before
+    # Only the webhook told the platform: its only calls since are the reads
+    # of the account that each thin event makes, one per event.
+    calls = platform_calls(fake)[calls_before:]
+    forwarded = fake.forwarder.deliveries[forwarded_before:]
+    assert len(forwarded) == 2
+    assert [(c.method, c.path) for c in calls] == [
+        ("GET", f"/v2/core/accounts/{stripe_id}")
+    ] * len(forwarded)
     assert demo.account_of("alice")[1] == "restricted"
-    assert ("account.updated", "processed") in webhooks_of(demo, stripe_id)
+    assert ("v2.core.account[requirements].updated", "processed") in webhooks_of(
+        demo, stripe_id
+    )
 
     page.goto("/")
     expect(card).to_have_attribute("data-stripe-express-status", "restricted")
@@ -96,8 +136,9 @@ def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
     screenshot(page, "21-restricted-by-forwarded-webhook")
 
 
-def test_the_button_disconnects_after_a_confirmation(new_page, demo, fake):
-    page = new_page()
+def test_the_button_disconnects_after_a_confirmation(new_oauth_page, oauth_demo, oauth_fake):
+    demo, fake = oauth_demo, oauth_fake
+    page = new_oauth_page()
     page.goto("/demo/users/")
     page.get_by_role("button", name="Log in as Bob").click()
     card = page.get_by_role("region", name="Payouts with Stripe")
