@@ -159,6 +159,30 @@ def check_ids(output: str) -> set[str]:
     return set(re.findall(r"django_stripe_express\.[EW]\d{3}", output))
 
 
+def drive(site: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str]) -> None:
+    """Run fresh_install_driver.py in ``site``: both flows and a webhook, as a user would."""
+    (site / "readme_template.html").write_text(snippets["template"])
+    (site / "readme_settings_oauth.py").write_text(snippets["settings-oauth"])
+    shutil.copy(ROOT / "scripts" / "fresh_install_driver.py", site / "driver.py")
+    run(
+        [str(bin_ / "python"), "driver.py", "readme_template.html", "readme_settings_oauth.py"],
+        cwd=site,
+        env=env,
+    )
+
+
+def host_tests(
+    site: Path, bin_: Path, env: dict[str, str], files: dict[str, str], *, passed: int
+) -> None:
+    """Write the docs' tests into ``site`` and run them with pytest: all must pass."""
+    for name, text in files.items():
+        (site / name).write_text(text)
+    pytest = [str(bin_ / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error"]
+    result = run([*pytest, *files], cwd=site, env=env)
+    if f" {passed} passed" not in result.stdout:
+        sys.exit(f"FAILED: expected the {passed} tests of {', '.join(files)} to pass")
+
+
 def newcomer(tmp: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str]) -> None:
     """An existing project (custom user model, already migrated) adds the app."""
     say(f"newcomer: django-admin startproject {NEWCOMER}, a custom user model, migrate")
@@ -194,23 +218,13 @@ def newcomer(tmp: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str
     run([*manage, "check"], cwd=site, env=configured)
     run([*manage, "migrate", "--noinput"], cwd=site, env=configured)
     run([*manage, "makemigrations", "--check", "--dry-run"], cwd=site, env=configured)
-    (site / "readme_template.html").write_text(snippets["template"])
-    (site / "readme_settings_oauth.py").write_text(snippets["settings-oauth"])
-    shutil.copy(ROOT / "scripts" / "fresh_install_driver.py", site / "driver.py")
     configured["DJANGO_SETTINGS_MODULE"] = f"{NEWCOMER}.settings"
-    run(
-        [str(bin_ / "python"), "driver.py", "readme_template.html", "readme_settings_oauth.py"],
-        cwd=site, env=configured,
-    )
+    drive(site, bin_, configured, snippets)
 
     say("newcomer: the host tests, a signal receiver's among them, no variable set")
     env["DJANGO_SETTINGS_MODULE"] = f"{NEWCOMER}.settings"
-    (site / "test_readme.py").write_text(snippets["host-test"])
-    (site / "test_receiver.py").write_text(snippets["signal-test"])
-    pytest = [str(bin_ / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error"]
-    result = run([*pytest, "test_readme.py", "test_receiver.py"], cwd=site, env=env)
-    if " 2 passed" not in result.stdout:
-        sys.exit("FAILED: expected the README's test and the receiver test to pass")
+    host_tests(site, bin_, env, {"test_readme.py": snippets["host-test"],
+                                 "test_receiver.py": snippets["signal-test"]}, passed=2)
 
 
 def main() -> None:
@@ -268,25 +282,14 @@ def main() -> None:
         )
 
         say("connect flows and a webhook against the fake Stripe")
-        (site / "readme_template.html").write_text(snippets["template"])
-        (site / "readme_settings_oauth.py").write_text(snippets["settings-oauth"])
-        shutil.copy(ROOT / "scripts" / "fresh_install_driver.py", site / "driver.py")
         env["DJANGO_SETTINGS_MODULE"] = f"{PROJECT}.settings"
-        run(
-            [str(bin_ / "python"), "driver.py", "readme_template.html", "readme_settings_oauth.py"],
-            cwd=site,
-            env=env,
-        )
+        drive(site, bin_, env, snippets)
 
         say("the README's host-project test, with the fake_stripe pytest fixture")
         pip, verb, *packages = pip_args(snippets["test-install"], "pytest")
         run([str(bin_ / "python"), "-m", pip, verb, "-q", *packages], env=env)
-        (site / "test_readme.py").write_text(snippets["host-test"])
-        (site / "test_docs_testing.py").write_text(snippets["docs-test"])
-        pytest = [str(bin_ / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error"]
-        result = run([*pytest, "test_readme.py", "test_docs_testing.py"], cwd=site, env=env)
-        if " 3 passed" not in result.stdout:
-            sys.exit("FAILED: expected the 3 tests from README.md and docs/testing.md to pass")
+        host_tests(site, bin_, env, {"test_readme.py": snippets["host-test"],
+                                     "test_docs_testing.py": snippets["docs-test"]}, passed=3)
 
         newcomer(tmp, bin_, env, snippets)
     finally:

@@ -16,6 +16,7 @@ from .account_links_support import (  # noqa: F401
 )
 from .embedded_support import csrf_client, embedded_mode, unfinished_account  # noqa: F401
 from .factories import ExpressAccountFactory, UserFactory
+from .forwarding_support import endpoint, forwarding_fake  # noqa: F401
 
 
 def _loopback(host: Any) -> bool:

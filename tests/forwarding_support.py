@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 
 @dataclass
 class Received:
@@ -60,3 +62,19 @@ class Receiver:
         self.gate.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+@pytest.fixture
+def endpoint():
+    """A webhook endpoint of the test's own (a `Receiver`)."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def forwarding_fake(fake_stripe, endpoint):
+    """The fake, forwarding every change to `endpoint` (quick retries)."""
+    fake_stripe.forward_to(endpoint.url, backoff=0.01)
+    yield fake_stripe
+    fake_stripe.stop_forwarding()

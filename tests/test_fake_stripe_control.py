@@ -22,44 +22,28 @@ import requests
 
 from django_stripe_express.testing.__main__ import main
 
-from .forwarding_support import Receiver
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def receiver():
-    endpoint = Receiver()
-    yield endpoint
-    endpoint.close()
-
-
-@pytest.fixture
-def forwarding_fake(fake_stripe, receiver):
-    fake_stripe.forward_to(receiver.url, backoff=0.01)
-    yield fake_stripe
-    fake_stripe.stop_forwarding()
-
-
-def test_the_control_page_lists_accounts_and_says_where_events_go(fake_stripe, receiver):
+def test_the_control_page_lists_accounts_and_says_where_events_go(fake_stripe, endpoint):
     acct = fake_stripe.create_account(email="ann@example.com")["id"]
     page = requests.get(f"{fake_stripe.url}/fake", timeout=5).text
     assert acct in page
     assert "ann@example.com" in page
     assert "Not forwarding" in page
 
-    fake_stripe.forward_to(receiver.url)
+    fake_stripe.forward_to(endpoint.url)
     page = requests.get(f"{fake_stripe.url}/fake/", timeout=5).text
-    assert f"forwarded to <code>{receiver.url}</code>" in page
+    assert f"forwarded to <code>{endpoint.url}</code>" in page
     assert "Send account.updated" in page
 
 
-def test_a_button_changes_the_account_and_the_change_is_forwarded(forwarding_fake, receiver):
+def test_a_button_changes_the_account_and_the_change_is_forwarded(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_account()["id"]
     fake.complete_onboarding(acct)
     assert fake.forwarder.wait(10)
-    receiver.received.clear()
+    endpoint.received.clear()
 
     answer = requests.post(f"{fake.url}/fake/accounts/{acct}/restrict", allow_redirects=False,
                            timeout=5)
@@ -68,22 +52,22 @@ def test_a_button_changes_the_account_and_the_change_is_forwarded(forwarding_fak
     assert answer.headers["Location"] == "/fake"
     assert fake.accounts[acct]["requirements"]["disabled_reason"] == "requirements.past_due"
     assert fake.forwarder.wait(10)
-    assert receiver.types == ["account.updated", "capability.updated"]
+    assert endpoint.types == ["account.updated", "capability.updated"]
     page = requests.get(f"{fake.url}/fake", timeout=5).text
     assert "account.updated" in page
     assert ": 200" in page  # the delivery and its answer
 
 
 @pytest.mark.parametrize("action", ["enable", "pending_verification", "review", "deauthorize"])
-def test_every_button_forwards_something(forwarding_fake, receiver, action):
+def test_every_button_forwards_something(forwarding_fake, endpoint, action):
     acct = forwarding_fake.create_account()["id"]
     requests.post(f"{forwarding_fake.url}/fake/accounts/{acct}/{action}", timeout=5)
     assert forwarding_fake.forwarder.wait(10)
     expected = "account.application.deauthorized" if action == "deauthorize" else "account.updated"
-    assert receiver.types[0] == expected
+    assert endpoint.types[0] == expected
 
 
-def test_trigger_sends_one_event_built_from_the_state_now(forwarding_fake, receiver):
+def test_trigger_sends_one_event_built_from_the_state_now(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_account()["id"]
 
@@ -92,18 +76,18 @@ def test_trigger_sends_one_event_built_from_the_state_now(forwarding_fake, recei
 
     assert answer.status_code == 200
     body = answer.json()
-    assert body["url"] == receiver.url
+    assert body["url"] == endpoint.url
     assert fake.forwarder.wait(10)
-    (received,) = receiver.received
+    (received,) = endpoint.received
     assert received.event["id"] == body["id"]
     assert received.event["data"]["object"]["id"] == acct
     deliveries = requests.get(f"{fake.url}/fake/deliveries", params={"event": body["id"]},
                               timeout=5).json()
-    assert deliveries["forwarding_to"] == receiver.url
+    assert deliveries["forwarding_to"] == endpoint.url
     assert [(d["status_code"], d["done"]) for d in deliveries["deliveries"]] == [(200, True)]
 
 
-def test_trigger_says_why_it_cannot(fake_stripe, receiver):
+def test_trigger_says_why_it_cannot(fake_stripe, endpoint):
     acct = fake_stripe.create_account()["id"]
     trigger = f"{fake_stripe.url}/fake/trigger"
 
@@ -117,13 +101,13 @@ def test_trigger_says_why_it_cannot(fake_stripe, receiver):
     assert other.status_code == 400
 
     given = requests.post(trigger, data={"type": "capability.updated", "account": acct,
-                                         "url": receiver.url}, timeout=5)
+                                         "url": endpoint.url}, timeout=5)
     assert given.status_code == 200
     assert fake_stripe.forwarder.wait(10)
-    assert receiver.types == ["capability.updated"]
+    assert endpoint.types == ["capability.updated"]
 
 
-def test_the_trigger_command(forwarding_fake, receiver, capsys):
+def test_the_trigger_command(forwarding_fake, endpoint, capsys):
     acct = forwarding_fake.create_account()["id"]
 
     code = main(["trigger", "account.updated", "--account", acct, "--fake", forwarding_fake.url])
@@ -131,13 +115,13 @@ def test_the_trigger_command(forwarding_fake, receiver, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "account.updated evt_" in out
-    assert f"[{acct}] -> {receiver.url}" in out
+    assert f"[{acct}] -> {endpoint.url}" in out
     assert "answered 200" in out
-    assert receiver.types == ["account.updated"]
+    assert endpoint.types == ["account.updated"]
 
 
-def test_the_trigger_command_fails_when_the_webhook_does(forwarding_fake, receiver, capsys):
-    receiver.status = 400  # e.g. a signature the app refuses
+def test_the_trigger_command_fails_when_the_webhook_does(forwarding_fake, endpoint, capsys):
+    endpoint.status = 400  # e.g. a signature the app refuses
     acct = forwarding_fake.create_account()["id"]
     code = main(["trigger", "account.updated", "--account", acct, "--fake", forwarding_fake.url])
     assert code == 1
@@ -183,10 +167,10 @@ class Output:
         self.stream.close()
 
 
-def test_the_command_line_fake_forwards_to_its_url(receiver):
+def test_the_command_line_fake_forwards_to_its_url(endpoint):
     process = subprocess.Popen(
         [sys.executable, "-m", "django_stripe_express.testing", "--port", "0",
-         "--forward-to", receiver.url],
+         "--forward-to", endpoint.url],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -199,15 +183,15 @@ def test_the_command_line_fake_forwards_to_its_url(receiver):
         requests.post(f"{url}/fake/accounts/{created['id']}/enable", timeout=5)
 
         forwarded = output.until("account.updated")
-        assert f"-> {receiver.url}: 200" in forwarded
-        assert receiver.types[:1] == ["account.updated"]
+        assert f"-> {endpoint.url}: 200" in forwarded
+        assert endpoint.types[:1] == ["account.updated"]
     finally:
         process.terminate()
         process.wait(10)
         output.close()
 
 
-def test_v2_accounts_close_instead_of_revoking_and_send_thin_events(forwarding_fake, receiver):
+def test_v2_accounts_close_instead_of_revoking_and_send_thin_events(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_v2_account(contact_email="v2@example.com")["id"]
     page = requests.get(f"{fake.url}/fake", timeout=5).text
@@ -226,7 +210,7 @@ def test_v2_accounts_close_instead_of_revoking_and_send_thin_events(forwarding_f
 
     assert answer.status_code == 200
     assert fake.forwarder.wait(10)
-    assert receiver.types == [
+    assert endpoint.types == [
         "v2.core.account.updated",
         "v2.core.account.closed",
         "v2.core.account[configuration.recipient].capability_status_updated",

@@ -26,34 +26,20 @@ from .factories import ExpressAccountFactory
 from .forwarding_support import Receiver
 
 
-@pytest.fixture
-def receiver():
-    endpoint = Receiver()
-    yield endpoint
-    endpoint.close()
-
-
-@pytest.fixture
-def forwarding_fake(fake_stripe, receiver):
-    fake_stripe.forward_to(receiver.url, backoff=0.01)
-    yield fake_stripe
-    fake_stripe.stop_forwarding()
-
-
-def delivered(fake, receiver, count: int) -> list[dict]:
+def delivered(fake, endpoint, count: int) -> list[dict]:
     assert fake.forwarder.wait(10)
-    assert len(receiver.received) == count, receiver.types
-    return [r.event for r in receiver.received]
+    assert len(endpoint.received) == count, endpoint.types
+    return [r.event for r in endpoint.received]
 
 
-def test_each_change_is_one_signed_delivery_in_order(forwarding_fake, receiver):
+def test_each_change_is_one_signed_delivery_in_order(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_account()["id"]  # new: the app reads it when it makes it
     fake.complete_onboarding(acct)
     fake.require_verification(acct, fields=["individual.verification.document"])
     fake.deauthorize(acct)
 
-    events = delivered(fake, receiver, 5)
+    events = delivered(fake, endpoint, 5)
     assert [e["type"] for e in events] == [
         "account.updated", "capability.updated",  # onboarding finished
         "account.updated", "capability.updated",  # a document due: restricted
@@ -68,19 +54,19 @@ def test_each_change_is_one_signed_delivery_in_order(forwarding_fake, receiver):
     ]
     assert restricted["data"]["previous_attributes"]["charges_enabled"] is True
     assert gone["data"]["object"]["object"] == "application"
-    for received in receiver.received:  # signed exactly as Stripe signs
+    for received in endpoint.received:  # signed exactly as Stripe signs
         assert received.path == "/stripe/webhook/"
         verify_signature(received.body.encode(), received.headers["Stripe-Signature"],
                          [fake.webhook_secret], 300)
         assert fake.state.events[received.event["id"]] == received.event  # /v1/events/{id}
 
 
-def test_a_capability_change_says_what_it_was(forwarding_fake, receiver):
+def test_a_capability_change_says_what_it_was(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_account(capabilities={"transfers": "active", "card_payments": "active"})
     fake.update_account(acct["id"], capabilities={"card_payments": "inactive"})
 
-    account_updated, capability_updated = delivered(fake, receiver, 2)
+    account_updated, capability_updated = delivered(fake, endpoint, 2)
     assert account_updated["type"] == "account.updated"
     assert capability_updated["type"] == "capability.updated"
     assert capability_updated["data"]["object"]["id"] == "card_payments"
@@ -88,7 +74,7 @@ def test_a_capability_change_says_what_it_was(forwarding_fake, receiver):
     assert capability_updated["data"]["previous_attributes"] == {"status": "active"}
 
 
-def test_changes_made_over_http_are_forwarded_too(forwarding_fake, receiver, account_links_mode,
+def test_changes_made_over_http_are_forwarded_too(forwarding_fake, endpoint, account_links_mode,
                                                   logged_in_client):
     # The hosted onboarding page changes accounts inside the fake's HTTP
     # server: the same forwarding, for the accounts either API creates.
@@ -96,36 +82,36 @@ def test_changes_made_over_http_are_forwarded_too(forwarding_fake, receiver, acc
     hosted_onboarding(response["Location"], outcome="pending_verification")
     assert forwarding_fake.forwarder.wait(10)
     if account_links_mode.api == "v1":
-        assert receiver.types == ["account.updated", "capability.updated"]
-        event = receiver.received[0].event
+        assert endpoint.types == ["account.updated", "capability.updated"]
+        event = endpoint.received[0].event
         assert event["data"]["object"]["requirements"]["pending_verification"]
     else:
-        assert receiver.types == [
+        assert endpoint.types == [
             "v2.core.account[requirements].updated",
             "v2.core.account[identity].updated",
             "v2.core.account[configuration.recipient].capability_status_updated",
         ]
 
 
-def test_nothing_is_sent_while_nothing_changes(forwarding_fake, receiver):
+def test_nothing_is_sent_while_nothing_changes(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_account()["id"]
     fake.update_account(acct, email=fake.accounts[acct]["email"])
     requests.get(f"{fake.url}/v1/accounts/{acct}", auth=(fake.secret_key, ""), timeout=5)
-    assert delivered(fake, receiver, 0) == []
+    assert delivered(fake, endpoint, 0) == []
 
 
-def test_deliveries_never_hold_the_state_s_lock(forwarding_fake, receiver):
+def test_deliveries_never_hold_the_state_s_lock(forwarding_fake, endpoint):
     # The endpoint answers only once the gate opens; meanwhile the fake must
     # answer as usual (the app's webhook may call it back while it handles an event).
     fake = forwarding_fake
     acct = fake.create_account()["id"]
-    receiver.gate.clear()
+    endpoint.gate.clear()
     fake.complete_onboarding(acct)
     deadline = time.monotonic() + 5
-    while not receiver.received and time.monotonic() < deadline:
+    while not endpoint.received and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert receiver.received, "nothing was posted"
+    assert endpoint.received, "nothing was posted"
 
     started = time.monotonic()
     answer = requests.get(f"{fake.url}/v1/accounts/{acct}", auth=(fake.secret_key, ""), timeout=5)
@@ -133,8 +119,8 @@ def test_deliveries_never_hold_the_state_s_lock(forwarding_fake, receiver):
     assert answer.status_code == 200
     assert time.monotonic() - started < 1
 
-    receiver.gate.set()
-    assert [e["type"] for e in delivered(fake, receiver, 4)].count("account.updated") == 2
+    endpoint.gate.set()
+    assert [e["type"] for e in delivered(fake, endpoint, 4)].count("account.updated") == 2
 
 
 def test_a_failed_delivery_is_retried_recorded_and_breaks_nothing(fake_stripe, caplog):
@@ -164,28 +150,28 @@ def test_a_failed_delivery_is_retried_recorded_and_breaks_nothing(fake_stripe, c
 
 
 @pytest.mark.parametrize(("status", "attempts"), [(500, 3), (400, 1), (200, 1)])
-def test_only_server_errors_are_retried(fake_stripe, receiver, status, attempts):
-    receiver.status = status
-    fake_stripe.forward_to(receiver.url, retries=2, backoff=0.01)
+def test_only_server_errors_are_retried(fake_stripe, endpoint, status, attempts):
+    endpoint.status = status
+    fake_stripe.forward_to(endpoint.url, retries=2, backoff=0.01)
     acct = fake_stripe.create_account(capabilities={"transfers": "active"})["id"]
     fake_stripe.update_account(acct, email="new@example.com")
     assert fake_stripe.forwarder.wait(10)
     (delivery,) = fake_stripe.forwarder.deliveries
     assert (delivery.status_code, delivery.attempts) == (status, attempts)
-    assert len(receiver.received) == attempts
+    assert len(endpoint.received) == attempts
 
 
-def test_reset_stops_forwarding(fake_stripe, receiver):
-    fake_stripe.forward_to(receiver.url)
+def test_reset_stops_forwarding(fake_stripe, endpoint):
+    fake_stripe.forward_to(endpoint.url)
     acct = fake_stripe.create_account()["id"]
     fake_stripe.reset()
     assert not fake_stripe.forwarder.watching
     fake_stripe.create_account(id=acct)
     fake_stripe.complete_onboarding(acct)
-    assert receiver.received == []
+    assert endpoint.received == []
 
 
-def test_v2_accounts_send_thin_events(forwarding_fake, receiver):
+def test_v2_accounts_send_thin_events(forwarding_fake, endpoint):
     fake = forwarding_fake
     acct = fake.create_v2_account(merchant=True)["id"]
 
@@ -194,7 +180,7 @@ def test_v2_accounts_send_thin_events(forwarding_fake, receiver):
     fake.update_account(acct, display_name="Ann's shop")
     fake.close_account(acct)
 
-    events = delivered(fake, receiver, 7)
+    events = delivered(fake, endpoint, 7)
     assert [e["type"] for e in events] == [
         # onboarding finished
         "v2.core.account[requirements].updated",
@@ -207,7 +193,7 @@ def test_v2_accounts_send_thin_events(forwarding_fake, receiver):
         "v2.core.account.updated",
         "v2.core.account.closed",
     ]
-    for received in receiver.received:
+    for received in endpoint.received:
         event = received.event
         assert event["object"] == "v2.core.event"
         assert event["related_object"]["id"] == acct
@@ -219,7 +205,7 @@ def test_v2_accounts_send_thin_events(forwarding_fake, receiver):
 
 
 def test_a_kind_without_a_builder_is_skipped_and_said_once(
-    forwarding_fake, receiver, caplog, monkeypatch
+    forwarding_fake, endpoint, caplog, monkeypatch
 ):
     caplog.set_level(logging.WARNING, logger="django_stripe_express.testing")
     monkeypatch.delitem(forwarded_events.EVENT_BUILDERS, "v2")
@@ -227,7 +213,7 @@ def test_a_kind_without_a_builder_is_skipped_and_said_once(
     acct = fake.create_v2_account()["id"]
     fake.complete_onboarding(acct)
     fake.close_account(acct)
-    assert delivered(fake, receiver, 0) == []
+    assert delivered(fake, endpoint, 0) == []
     said = [r.getMessage() for r in caplog.records if "v2 accounts" in r.getMessage()]
     assert said == ["fake Stripe: no events to forward for v2 accounts"]
 

@@ -29,14 +29,19 @@ def expect(target: Any) -> Any:
     return playwright_expect(target)
 
 
-@pytest.fixture(scope="module")
-def demo(browser: Any, fake: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The example as example.sh runs it, its fake forwarding to its webhook."""
-    server = ExampleServer(tmp_path_factory.mktemp("example"), fake.url)
+def forwarded_example(fake: Any, workdir: Any, **env: str) -> Iterator[ExampleServer]:
+    """The example project, its fake forwarding to its webhook (example.sh's way)."""
+    server = ExampleServer(workdir, fake.url, **env)
     fake.forward_to(f"{server.url}/stripe/webhook/")
     with server:
         yield server
     fake.stop_forwarding()
+
+
+@pytest.fixture(scope="module")
+def demo(browser: Any, fake: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The example as example.sh runs it: Account Links, Accounts v2 accounts."""
+    yield from forwarded_example(fake, tmp_path_factory.mktemp("example"))
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +55,9 @@ def oauth_demo(
     browser: Any, oauth_fake: FakeStripe, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
     """The same, onboarding with Express OAuth (the flow users can disconnect)."""
-    server = ExampleServer(
-        tmp_path_factory.mktemp("example"), oauth_fake.url, STRIPE_ONBOARDING="oauth"
+    yield from forwarded_example(
+        oauth_fake, tmp_path_factory.mktemp("example"), STRIPE_ONBOARDING="oauth"
     )
-    oauth_fake.forward_to(f"{server.url}/stripe/webhook/")
-    with server:
-        yield server
-    oauth_fake.stop_forwarding()
 
 
 @pytest.fixture
@@ -82,15 +83,21 @@ def webhooks_of(server: ExampleServer, stripe_id: str) -> list[tuple[str, str]]:
     )
 
 
-def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
-    page = new_page()
+def connected(page: Any, server: ExampleServer, first_name: str) -> Any:
+    """Log in as a demo user and connect through the fake's page; the button's card."""
     page.goto("/demo/users/")
-    page.get_by_role("button", name="Log in as Alice").click()
+    page.get_by_role("button", name=f"Log in as {first_name}").click()
     card = page.get_by_role("region", name="Payouts with Stripe")
     card.get_by_role("button", name="Connect with Stripe").click()
     page.get_by_role("button", name="Agree and submit").click()
-    expect(page).to_have_url(f"{demo.url}/")
+    expect(page).to_have_url(f"{server.url}/")
     expect(card).to_contain_text("Payouts are on")
+    return card
+
+
+def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
+    page = new_page()
+    card = connected(page, demo, "Alice")
     stripe_id, status, _ = demo.account_of("alice")
     assert status == "enabled"
     assert fake.accounts[stripe_id]["object"] == "v2.core.account"
@@ -139,12 +146,7 @@ def test_a_status_change_arrives_by_a_forwarded_webhook(new_page, demo, fake):
 def test_the_button_disconnects_after_a_confirmation(new_oauth_page, oauth_demo, oauth_fake):
     demo, fake = oauth_demo, oauth_fake
     page = new_oauth_page()
-    page.goto("/demo/users/")
-    page.get_by_role("button", name="Log in as Bob").click()
-    card = page.get_by_role("region", name="Payouts with Stripe")
-    card.get_by_role("button", name="Connect with Stripe").click()
-    page.get_by_role("button", name="Agree and submit").click()
-    expect(card).to_contain_text("Payouts are on")
+    card = connected(page, demo, "Bob")
     stripe_id = demo.account_of("bob")[0]
 
     confirm = card.get_by_role("button", name="Yes, disconnect")
