@@ -161,6 +161,25 @@ def test_only_server_errors_are_retried(fake_stripe, endpoint, status, attempts)
     assert len(endpoint.received) == attempts
 
 
+def test_stopping_drops_what_is_queued_and_retries_nothing(fake_stripe):
+    # A slow retry plan towards a webhook that is down: stopping (the fixture's
+    # reset between tests, Ctrl-C) must not wait for it.
+    nowhere = Receiver()
+    url = nowhere.url
+    nowhere.close()
+    fake_stripe.forward_to(url, retries=5, backoff=30)
+    acct = fake_stripe.create_account()["id"]
+    fake_stripe.complete_onboarding(acct)
+    fake_stripe.require_verification(acct)
+
+    started = time.monotonic()
+    fake_stripe.stop_forwarding()
+
+    assert time.monotonic() - started < 5
+    assert fake_stripe.forwarder.wait(1)
+    assert len(fake_stripe.forwarder.deliveries) <= 1  # at most the one in flight
+
+
 def test_reset_stops_forwarding(fake_stripe, endpoint):
     fake_stripe.forward_to(endpoint.url)
     acct = fake_stripe.create_account()["id"]

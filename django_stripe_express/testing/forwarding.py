@@ -83,6 +83,7 @@ class Forwarder:
         self._unknown_kinds: set[str] = set()
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # cuts a retry's wait short
 
     # -- on and off ------------------------------------------------------------
 
@@ -97,15 +98,24 @@ class Forwarder:
         self._start_thread()
 
     def stop(self) -> None:
-        """Stop watching; events already queued are still delivered first."""
+        """Stop watching and sending: queued events are dropped, no retry is made,
+        the delivery in flight ends with its answer (or its timeout)."""
         state = self.fake.state
         with state.lock:
             if state.lock.watcher == self.notice:
                 state.lock.watcher = None
         thread, self._thread = self._thread, None
         if thread is not None:
+            self._stopping.set()
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._queue.task_done()
             self._queue.put(None)
-            thread.join(timeout=self.timeout * (self.retries + 1) + 5)
+            thread.join(timeout=self.timeout + 5)
+            self._stopping.clear()
         self.url = None
 
     @property
@@ -219,9 +229,8 @@ class Forwarder:
                 record.status_code, record.error = None, f"{type(exc).__name__}: {exc}"
                 detail = record.error
             retry = not record.ok and (record.status_code is None or record.status_code >= 500)
-            if not retry or record.attempts > self.retries:
+            if not retry or record.attempts > self.retries or self._stopping.wait(delay):
                 break
-            time.sleep(delay)
             delay *= 2
         record.done = True
         level = logging.INFO if record.ok else logging.WARNING
