@@ -24,6 +24,7 @@ import stripe
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .accounts import UPDATE_FIELDS, apply_account, as_dict, stripe_values
 from .accounts_v2 import is_closed
@@ -301,7 +302,7 @@ def _disconnect(stripe_id: str, result: SyncResult, *, dry_run: bool) -> bool:
 def describe_error(exc: Exception) -> str:
     """A short, secret-free description of a Stripe error for staff."""
     if isinstance(exc, stripe.APIConnectionError):
-        return "Stripe could not be reached."
+        return gettext("Stripe could not be reached.")
     if isinstance(exc, stripe.StripeError):
         message = exc.user_message or type(exc).__name__
         code = f" ({exc.code})" if exc.code else ""
