@@ -377,7 +377,7 @@ def main() -> None:
     parser.add_argument("--peer-venv", default=str(PEER_VENV),
                         help="dj-stripe's virtual environment (benchmarks/peer_venv.sh)")
     parser.add_argument("--thin-events", type=int, default=200,
-                        help="thin events (each fetches its account from the fake Stripe)")
+                        help="thin events (each fetches its account from the fake Stripe); 0: none")
     args = parser.parse_args()
     n = args.events
     thin_n = args.thin_events
@@ -397,7 +397,7 @@ def main() -> None:
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
             phases = build(n, fake)
-            thin = build_thin(thin_n + 20, fake)
+            thin = build_thin(thin_n + 20, fake) if thin_n else []
             handler = WSGIHandler()
             # Warm up imports, URL resolver, connection, caches.
             processing("inline")
@@ -430,7 +430,7 @@ def main() -> None:
                     totals[name][1] += data
                     totals[name][2] += statements
             stripe_calls = len(fake.requests) - stripe_calls
-            thin_totals = run_thin(handler, thin, thin_n, fake)
+            thin_totals = run_thin(handler, thin, thin_n, fake) if thin_n else {}
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
         vendor = connection.vendor
@@ -464,7 +464,8 @@ def main() -> None:
               f"fake) for its {3 * n} deliveries: warm-up, new, duplicate")
         ratio = rate["inline new (applied)"] / rate["dj-stripe new"]
         print(f"inline new vs dj-stripe new: {ratio:.1f}x (goal: at least 5x)")
-    print_thin(thin_totals, thin_n, floor_rate)
+    if thin_n:
+        print_thin(thin_totals, thin_n, floor_rate)
     if vendor == "sqlite":
         print("\n(SQLite: Django sends an explicit BEGIN for each transaction: a statement, "
               "not a data query.)")
