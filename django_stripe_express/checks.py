@@ -20,6 +20,7 @@ from django.db import router
 from django.utils.module_loading import import_string
 
 from .capabilities import NAMES as CAPABILITY_NAMES
+from .check_support import ID, setting_name
 from .conf import (
     ACCOUNTS_API_CHOICES,
     ACCOUNTS_V2,
@@ -30,6 +31,7 @@ from .conf import (
     WEBHOOK_PROCESSING_CHOICES,
     WEBHOOK_PROCESSING_INLINE,
     WEBHOOK_PROCESSING_TASK,
+    key_mode,
     known_keys,
 )
 
@@ -39,13 +41,6 @@ FEES_COLLECTORS = ("application", "application_express", "stripe")
 LOSSES_COLLECTORS = ("application", "stripe")
 POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
 NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
-
-ID = "django_stripe_express.{}"
-
-
-def _setting(key: str) -> str:
-    return f"{SETTING_NAME}[{key!r}]"
-
 
 @register(Tags.security, Tags.compatibility)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -81,7 +76,7 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         key = key.strip()  # spaces around it are E016's (deployment_checks)
     if not key:
         yield Error(
-            f"{_setting('SECRET_KEY')} is not set.",
+            f"{setting_name('SECRET_KEY')} is not set.",
             hint="Set it to your Stripe secret key (sk_test_... or sk_live_...), "
             "read from the environment rather than written in settings.",
             id=ID.format("E001"),
@@ -93,12 +88,14 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         if isinstance(key, str) and key.startswith("pk_"):
             hint = "That is a publishable key (pk_...); " + hint
         yield Error(
-            f"{_setting('SECRET_KEY')} is not a Stripe secret key.", hint=hint, id=ID.format("E002")
+            f"{setting_name('SECRET_KEY')} is not a Stripe secret key.",
+            hint=hint,
+            id=ID.format("E002"),
         )
         return
-    if "_live_" in key and settings.DEBUG:
+    if key_mode(key) == "live" and settings.DEBUG:
         yield Warning(
-            f"{_setting('SECRET_KEY')} is a live-mode key while DEBUG is on.",
+            f"{setting_name('SECRET_KEY')} is a live-mode key while DEBUG is on.",
             hint="Use a test-mode key (sk_test_...) in development; real accounts "
             "and money are behind a live key.",
             id=ID.format("W002"),
@@ -109,7 +106,7 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     onboarding = raw.get("ONBOARDING", ONBOARDING_OAUTH)
     if onboarding not in ONBOARDING_CHOICES:
         yield Error(
-            f"{_setting('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
+            f"{setting_name('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
             hint=f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
             id=ID.format("E003"),
         )
@@ -119,7 +116,7 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     client_id = raw.get("CLIENT_ID")
     if not isinstance(client_id, str) or not client_id.strip().startswith("ca_"):
         yield Error(
-            f"OAuth onboarding needs {_setting('CLIENT_ID')} set to your platform's "
+            f"OAuth onboarding needs {setting_name('CLIENT_ID')} set to your platform's "
             "client id (ca_...).",
             hint="Find it in the Stripe dashboard under Connect > Settings > OAuth; "
             "or use ONBOARDING='account_links', which needs no client id.",
@@ -131,7 +128,7 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     api = raw.get("ACCOUNTS_API", ACCOUNTS_V2)
     if api not in ACCOUNTS_API_CHOICES:
         yield Error(
-            f"{_setting('ACCOUNTS_API')} is {api!r}, which is not a known Accounts API.",
+            f"{setting_name('ACCOUNTS_API')} is {api!r}, which is not a known Accounts API.",
             hint='Use "v2" (new platforms: /v2/core/accounts) or "v1" (platforms that '
             "already create v1 Express accounts).",
             id=ID.format("E024"),
@@ -147,7 +144,7 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         and key.startswith("rk_")
     ):
         yield Error(
-            f"{_setting('SECRET_KEY')} is a restricted key (rk_...), which Stripe's "
+            f"{setting_name('SECRET_KEY')} is a restricted key (rk_...), which Stripe's "
             "/v2 endpoints refuse: Account Links cannot create v2 accounts with it.",
             hint='Use the secret key (sk_...), or set ACCOUNTS_API = "v1".',
             id=ID.format("E026"),
@@ -161,7 +158,7 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
     )
     if not isinstance(value, dict) or set(value) != {"fees_collector", "losses_collector"}:
         yield Error(
-            f"{_setting('RESPONSIBILITIES')} must be a dict with exactly the keys "
+            f"{setting_name('RESPONSIBILITIES')} must be a dict with exactly the keys "
             "fees_collector and losses_collector.",
             hint=hint,
             id=ID.format("E025"),
@@ -170,7 +167,7 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
     fees, losses = value["fees_collector"], value["losses_collector"]
     if fees not in FEES_COLLECTORS or losses not in LOSSES_COLLECTORS:
         yield Error(
-            f"{_setting('RESPONSIBILITIES')} has a value Stripe does not take for an "
+            f"{setting_name('RESPONSIBILITIES')} has a value Stripe does not take for an "
             "Express account.",
             hint=f"fees_collector: one of {', '.join(FEES_COLLECTORS)}; losses_collector: "
             f"one of {', '.join(LOSSES_COLLECTORS)}.",
@@ -178,7 +175,7 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
         )
     elif losses == "application" and fees == "stripe":
         yield Error(
-            f"{_setting('RESPONSIBILITIES')}: a platform that covers losses must also "
+            f"{setting_name('RESPONSIBILITIES')}: a platform that covers losses must also "
             "collect the fees; Stripe refuses this combination.",
             hint='Use fees_collector "application" with losses_collector "application", '
             'or losses_collector "stripe".',
@@ -197,7 +194,7 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         secrets = [secret for secret in secrets if secret != ""]
     if not secrets:
         yield Warning(
-            f"{_setting('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
+            f"{setting_name('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
             "refused, so accounts will not stay up to date.",
             hint="Add the signing secret (whsec_...) of your Connect webhook endpoint, "
             "and of the platform endpoint if it sends to the same URL.",
@@ -208,7 +205,7 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         isinstance(s, str) and s.strip().startswith("whsec_") for s in secrets
     ):
         yield Error(
-            f"{_setting('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",
+            f"{setting_name('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",
             hint="Copy each endpoint's signing secret from the Stripe dashboard "
             "(Developers > Webhooks); list the old and new ones while rotating.",
             id=ID.format("E005"),
@@ -229,7 +226,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     mode = raw.get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE)
     if mode not in WEBHOOK_PROCESSING_CHOICES:
         yield Error(
-            f"{_setting('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
+            f"{setting_name('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
             hint=f"Use one of {', '.join(repr(c) for c in WEBHOOK_PROCESSING_CHOICES)}.",
             id=ID.format("E022"),
         )
@@ -239,7 +236,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     framework = tasks_framework()
     if framework is None:
         yield Error(
-            f"{_setting('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
+            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
             "framework: Django 6.0 or later, or its backport.",
             hint='Below Django 6.0: pip install "django-stripe-express[tasks]" (django-tasks); '
             'or use WEBHOOK_PROCESSING = "inline".',
@@ -253,7 +250,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         backend.validate_task(process_webhook_event)
     except Exception as exc:  # the framework's own errors name what is wrong
         yield Error(
-            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
+            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
             f"cannot run the webhook's task ({type(exc).__name__}: {exc}).",
             hint="Configure TASKS['default'] with a backend that accepts it (queue "
             "'default'), e.g. django_tasks_db.DatabaseBackend.",
@@ -263,7 +260,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     kind = type(backend).__name__
     if kind == "ImmediateBackend":
         yield Warning(
-            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
             "the ImmediateBackend (Django's default when TASKS is not set): events are "
             "still applied inside the webhook's request.",
             hint="Set TASKS['default'] to a backend with a worker (e.g. "
@@ -272,7 +269,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         )
     elif kind == "DummyBackend":
         yield Warning(
-            f"{_setting('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
             "the DummyBackend, which never runs tasks: events stay 'received'.",
             hint="Use a backend with a worker outside of tests.",
             id=ID.format("W013"),
@@ -285,7 +282,7 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         isinstance(c, str) for c in capabilities
     ):
         yield Error(
-            f"{_setting('SUGGESTED_CAPABILITIES')} must be a list of capability names.",
+            f"{setting_name('SUGGESTED_CAPABILITIES')} must be a list of capability names.",
             hint='For example ["transfers"] or ["card_payments", "transfers"].',
             id=ID.format("E006"),
         )
@@ -293,7 +290,7 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         yield from _check_capability_names(list(capabilities))
         if raw.get("ASSERT_CAPABILITIES") and not capabilities:
             yield Warning(
-                f"{_setting('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
+                f"{setting_name('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
                 "so there is nothing to assert.",
                 hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
                 "ASSERT_CAPABILITIES off.",
@@ -302,7 +299,7 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     business_type = raw.get("BUSINESS_TYPE")
     if business_type and business_type not in BUSINESS_TYPES:
         yield Error(
-            f"{_setting('BUSINESS_TYPE')} is {business_type!r}, which Stripe does not accept.",
+            f"{setting_name('BUSINESS_TYPE')} is {business_type!r}, which Stripe does not accept.",
             hint=f"Use one of {', '.join(BUSINESS_TYPES)}, or leave it unset to let "
             "the user choose.",
             id=ID.format("E007"),
@@ -314,7 +311,7 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         minimum = 1 if key in POSITIVE_NUMBERS else 0
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
             yield Error(
-                f"{_setting(key)} must be a number of at least {minimum}.",
+                f"{setting_name(key)} must be a number of at least {minimum}.",
                 hint="Remove it to use the default.",
                 id=ID.format("E008"),
             )
@@ -329,7 +326,7 @@ def _check_capability_names(capabilities: list[str]) -> Iterable[CheckMessage]:
             for guess in difflib.get_close_matches(name.lower(), CAPABILITY_NAMES, n=1)
         ]
         yield Error(
-            f"{_setting('SUGGESTED_CAPABILITIES')} names capabilities Stripe does not "
+            f"{setting_name('SUGGESTED_CAPABILITIES')} names capabilities Stripe does not "
             f"have: {', '.join(repr(n) for n in unknown)}. Creating an account would "
             "fail (parameter_unknown), and Express OAuth would ignore them.",
             hint=(f"Did you mean {', '.join(repr(g) for g in guesses)}? " if guesses else "")
@@ -338,7 +335,7 @@ def _check_capability_names(capabilities: list[str]) -> Iterable[CheckMessage]:
         )
     if "card_payments" in capabilities and "transfers" not in capabilities:
         yield Warning(
-            f"{_setting('SUGGESTED_CAPABILITIES')} has 'card_payments' without "
+            f"{setting_name('SUGGESTED_CAPABILITIES')} has 'card_payments' without "
             "'transfers': since API version 2019-08-14 card payments no longer imply "
             "transfers, so the platform could not send these accounts their money.",
             hint="Add 'transfers' to SUGGESTED_CAPABILITIES.",
@@ -355,14 +352,14 @@ def _check_callables(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             target = import_string(path)
         except ImportError as exc:
             yield Error(
-                f"{_setting(key)} names {path!r}, which cannot be imported: {exc}.",
+                f"{setting_name(key)} names {path!r}, which cannot be imported: {exc}.",
                 hint="Give the dotted path of a function, e.g. 'myapp.stripe.prefill'.",
                 id=ID.format("E009"),
             )
             continue
         if not callable(target):
             yield Error(
-                f"{_setting(key)} names {path!r}, which is not callable.",
+                f"{setting_name(key)} names {path!r}, which is not callable.",
                 hint="Give the dotted path of a function.",
                 id=ID.format("E009"),
             )
@@ -376,21 +373,16 @@ def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         parts = urlsplit(str(value))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             yield Error(
-                f"{_setting(key)} is not an absolute http(s) URL.",
+                f"{setting_name(key)} is not an absolute http(s) URL.",
                 hint="Write the full URL, e.g. 'https://connect.stripe.com' or "
                 "'https://example.com/stripe/oauth/callback/'.",
                 id=ID.format("E011"),
             )
     redirect_uri = raw.get("REDIRECT_URI")
-    secret_key = raw.get("SECRET_KEY")
-    if (
-        isinstance(redirect_uri, str)
-        and redirect_uri.startswith("http://")
-        and isinstance(secret_key, str)
-        and "_live_" in secret_key
-    ):
+    live = key_mode(raw.get("SECRET_KEY")) == "live"
+    if live and isinstance(redirect_uri, str) and redirect_uri.startswith("http://"):
         yield Warning(
-            f"{_setting('REDIRECT_URI')} is plain http with a live-mode key; Stripe "
+            f"{setting_name('REDIRECT_URI')} is plain http with a live-mode key; Stripe "
             "requires https redirect URIs in live mode.",
             hint="Serve the callback over https.",
             id=ID.format("W005"),

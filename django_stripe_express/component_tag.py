@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
 
 from . import components
-from .conf import app_settings
+from .conf import PUBLISHABLE_PREFIXES, app_settings
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def publishable_key() -> str | None:
     E027 reports it); the components then show their fallback.
     """
     key = (app_settings.PUBLISHABLE_KEY or "").strip()
-    return key if key.startswith(("pk_test_", "pk_live_")) else None
+    return key if key.startswith(PUBLISHABLE_PREFIXES) else None
 
 
 def loader_config(request: HttpRequest | None) -> dict[str, Any]:

@@ -37,6 +37,19 @@ WEBHOOK_PROCESSING_INLINE = "inline"
 WEBHOOK_PROCESSING_TASK = "task"
 WEBHOOK_PROCESSING_CHOICES = (WEBHOOK_PROCESSING_INLINE, WEBHOOK_PROCESSING_TASK)
 
+#: Stripe's publishable keys: the only keys a page may carry (Connect.js).
+PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
+
+
+def key_mode(key: Any) -> str | None:
+    """``"live"`` or ``"test"``: the mode a Stripe key (``sk_``, ``rk_``, ``pk_``)
+    says it is for; None when it says neither (or is not a string)."""
+    if not isinstance(key, str):
+        return None
+    if "_live_" in key:
+        return "live"
+    return "test" if "_test_" in key else None
+
 
 class MissingSetting(ImproperlyConfigured):
     """A required ``STRIPE_EXPRESS`` key is missing or empty."""
@@ -97,7 +110,7 @@ class Settings:
     @property
     def livemode(self) -> bool:
         """Whether the configured secret key is a live-mode key."""
-        return "_live_" in str(self.raw.get("SECRET_KEY") or "")
+        return key_mode(self.raw.get("SECRET_KEY")) == "live"
 
     # Onboarding ---------------------------------------------------------------
 

@@ -18,8 +18,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .checks import ID, _setting
-from .conf import SETTING_NAME
+from .check_support import ID, configured, setting_name
+from .conf import key_mode
 
 #: Where a live key may go: Stripe's own hosts, over https.
 STRIPE_DOMAIN = "stripe.com"
@@ -35,9 +35,9 @@ MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
 
 @register(Tags.security)
 def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    raw = getattr(settings, SETTING_NAME, None)
-    if not isinstance(raw, dict):
-        return []  # E010 (checks.py) says so
+    raw = configured()
+    if raw is None:
+        return []
     return [
         *_check_whitespace(raw),
         *_check_key_prefix(raw),
@@ -74,8 +74,7 @@ def check_urls_included(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
 
 
 def _is_live(raw: dict[str, Any]) -> bool:
-    key = raw.get("SECRET_KEY")
-    return isinstance(key, str) and "_live_" in key
+    return key_mode(raw.get("SECRET_KEY")) == "live"
 
 
 def _webhook_secrets(raw: dict[str, Any]) -> list[Any]:
@@ -95,7 +94,7 @@ def _check_whitespace(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     })
     for key in spaced:
         yield Error(
-            f"{_setting(key)} has spaces or a line break around it.",
+            f"{setting_name(key)} has spaces or a line break around it.",
             hint="Stripe would refuse the key, or no signature would ever match: "
             "strip the value where it is read (e.g. os.environ[...].strip()), and "
             "check the .env file or secret store it comes from.",
@@ -110,7 +109,7 @@ def _check_key_prefix(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     key = key.strip()
     if key.startswith(("sk_", "rk_")) and not key.startswith(KEY_PREFIXES):
         yield Error(
-            f"{_setting('SECRET_KEY')} starts like a Stripe key but its mode is "
+            f"{setting_name('SECRET_KEY')} starts like a Stripe key but its mode is "
             "neither test nor live.",
             hint="Stripe keys start with sk_test_, sk_live_, rk_test_ or rk_live_: "
             "copy the key again from the Stripe dashboard (the mode decides "
@@ -123,7 +122,7 @@ def _check_secrets_lists(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     for secret in _webhook_secrets(raw):
         if isinstance(secret, str) and re.search(r"[,;\s]", secret.strip()):
             yield Error(
-                f"One of {_setting('WEBHOOK_SECRETS')} holds several secrets in one "
+                f"One of {setting_name('WEBHOOK_SECRETS')} holds several secrets in one "
                 "string: no signature will ever match it.",
                 hint="Give a list with one whsec_... per item, e.g. "
                 'os.environ["STRIPE_WEBHOOK_SECRETS"].split(",").',
@@ -146,7 +145,7 @@ def _check_live_hosts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         value = raw.get(key)
         if value and not _stripe_host(value):
             yield Error(
-                f"{_setting(key)} is not an https address on stripe.com, and the "
+                f"{setting_name(key)} is not an https address on stripe.com, and the "
                 "live key would be sent to it.",
                 hint="Remove API_BASE and CONNECT_BASE in production (Stripe's hosts "
                 "are the default); point them at a fake Stripe only with a test key.",
@@ -171,7 +170,7 @@ def _check_fake_credentials(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     found = _fake_credentials(raw)
     if not found:
         return
-    names = " and ".join(_setting(key) for key in found)
+    names = " and ".join(setting_name(key) for key in found)
     hint = (
         "The fake Stripe's whsec_fake and ca_fake are public (they are in this "
         "package): anyone can sign webhooks with them. Use your endpoint's signing "
@@ -195,7 +194,7 @@ def _check_tolerance(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         return  # absent, or E008's business
     if value > MAX_WEBHOOK_TOLERANCE:
         yield Warning(
-            f"{_setting('WEBHOOK_TOLERANCE')} is more than an hour: an old signed "
+            f"{setting_name('WEBHOOK_TOLERANCE')} is more than an hour: an old signed "
             "delivery could be replayed for that long.",
             hint="Keep Stripe's default of 300 seconds (fix the server's clock "
             "rather than widening the window).",

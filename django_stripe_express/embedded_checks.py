@@ -14,41 +14,30 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from .checks import ID, _setting
+from .check_support import ID, configured, setting_name
 from .components import COMPONENTS
 from .conf import (
     DEFAULT_EMBEDDED_COMPONENTS,
     ONBOARDING_EMBEDDED,
-    SETTING_NAME,
+    PUBLISHABLE_PREFIXES,
     STRIPE_CONNECT_JS_URL,
+    key_mode,
 )
-
-PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
 
 
 @register(Tags.security, Tags.compatibility)
 def check_embedded(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    raw = getattr(settings, SETTING_NAME, None)
-    if not isinstance(raw, dict):
-        return []  # E010 (checks.py) says so
+    raw = configured()
+    if raw is None:
+        return []
     return [
         *_check_publishable_key(raw),
         *_check_connect_js_url(raw),
         *_check_components(raw),
         *_check_appearance(raw),
     ]
-
-
-def _mode(key: Any) -> str | None:
-    if not isinstance(key, str):
-        return None
-    key = key.strip()
-    if "_live_" in key:
-        return "live"
-    return "test" if "_test_" in key else None
 
 
 def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
@@ -58,7 +47,7 @@ def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if not key:
         if raw.get("ONBOARDING") == ONBOARDING_EMBEDDED:
             yield Error(
-                f"Embedded onboarding needs {_setting('PUBLISHABLE_KEY')}.",
+                f"Embedded onboarding needs {setting_name('PUBLISHABLE_KEY')}.",
                 hint="Set it to your platform's publishable key (pk_test_... or "
                 "pk_live_...) from the Stripe dashboard: Connect.js needs it in the browser.",
                 id=ID.format("E027"),
@@ -74,16 +63,16 @@ def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
                 "served, then " + hint[0].lower() + hint[1:]
             )
         yield Error(
-            f"{_setting('PUBLISHABLE_KEY')} is not a Stripe publishable key.",
+            f"{setting_name('PUBLISHABLE_KEY')} is not a Stripe publishable key.",
             hint=hint,
             id=ID.format("E027"),
         )
         return
-    secret_mode = _mode(raw.get("SECRET_KEY"))
-    if secret_mode is not None and _mode(key) != secret_mode:
+    secret_mode = key_mode(raw.get("SECRET_KEY"))
+    if secret_mode is not None and key_mode(key) != secret_mode:
         yield Error(
-            f"{_setting('PUBLISHABLE_KEY')} is a {_mode(key)}-mode key but "
-            f"{_setting('SECRET_KEY')} is a {secret_mode}-mode key.",
+            f"{setting_name('PUBLISHABLE_KEY')} is a {key_mode(key)}-mode key but "
+            f"{setting_name('SECRET_KEY')} is a {secret_mode}-mode key.",
             hint="Account Sessions are made with the secret key; Connect.js refuses "
             "them with a publishable key of the other mode. Copy both keys from the "
             "same mode of the Stripe dashboard.",
@@ -109,16 +98,16 @@ def _check_connect_js_url(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
     ):
         yield Error(
-            f"{_setting('CONNECT_JS_URL')} is not an https URL.",
+            f"{setting_name('CONNECT_JS_URL')} is not an https URL.",
             hint=f"Remove it to load Stripe's Connect.js ({STRIPE_CONNECT_JS_URL}); "
             "plain http is only for a stand-in on this machine (127.0.0.1, localhost), "
             "as the fake Stripe serves one.",
             id=ID.format("E029"),
         )
         return
-    if _mode(raw.get("SECRET_KEY")) == "live" and str(value) != STRIPE_CONNECT_JS_URL:
+    if key_mode(raw.get("SECRET_KEY")) == "live" and str(value) != STRIPE_CONNECT_JS_URL:
         yield Warning(
-            f"{_setting('CONNECT_JS_URL')} is not Stripe's Connect.js, with a live key: "
+            f"{setting_name('CONNECT_JS_URL')} is not Stripe's Connect.js, with a live key: "
             "that script receives your users' Account Sessions.",
             hint=f"Remove it in production so that {STRIPE_CONNECT_JS_URL} is loaded; "
             "use a stand-in only with a test key.",
@@ -151,7 +140,7 @@ def _check_components(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     problems = list(_component_problems(value))
     if problems:
         yield Error(
-            f"{_setting('EMBEDDED_COMPONENTS')}: {'; '.join(problems)}.",
+            f"{setting_name('EMBEDDED_COMPONENTS')}: {'; '.join(problems)}.",
             hint=f"Components: {', '.join(COMPONENTS)}. Give a list of names, or a dict "
             'such as {"payouts": {"instant_payouts": True}}; a feature left out keeps '
             "Stripe's default.",
@@ -161,7 +150,7 @@ def _check_components(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     items = value.items() if isinstance(value, dict) else ()
     if any(f.get("disable_stripe_user_authentication") is True for _, f in items):
         yield Warning(
-            f"{_setting('EMBEDDED_COMPONENTS')} turns on "
+            f"{setting_name('EMBEDDED_COMPONENTS')} turns on "
             "disable_stripe_user_authentication, which Stripe refuses for Express "
             "accounts: every Account Session would fail.",
             hint="Stripe allows it only where the platform collects requirements "
@@ -175,7 +164,7 @@ def _check_appearance(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     value = raw.get("EMBEDDED_APPEARANCE")
     if value is not None and not isinstance(value, dict):
         yield Error(
-            f"{_setting('EMBEDDED_APPEARANCE')} must be a dict (Connect.js's appearance).",
+            f"{setting_name('EMBEDDED_APPEARANCE')} must be a dict (Connect.js's appearance).",
             hint='For example {"variables": {"colorPrimary": "#0f766e", '
             '"borderRadius": "8px"}}.',
             id=ID.format("E030"),

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, reverse
 
-from .checks import ID, _setting
-from .conf import SETTING_NAME
+from .check_support import ID, configured, setting_name
 
 KEYS = ("SUCCESS_URL", "FAILURE_URL")
 
 
 @register(Tags.urls)
 def check_landing_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    raw = getattr(settings, SETTING_NAME, None)
-    if not isinstance(raw, dict):
-        return []  # E010 says so
+    raw = configured()
+    if raw is None:
+        return []
     try:
         reverse("stripe_express:webhook")
     except Exception:  # not included (W008 says so) or a broken URLconf (Django's checks)
@@ -43,7 +41,7 @@ def _check(key: str, value: Any) -> CheckMessage | None:
         else:
             return None
     return Warning(
-        f"{_setting(key)} is {value!r}: neither a path, a URL nor a URL name of this "
+        f"{setting_name(key)} is {value!r}: neither a path, a URL nor a URL name of this "
         "project. Users would land on the app's status page (connect) instead.",
         hint='Use a path ("/payouts/"), a full URL, or the name of one of your URLs '
         '("dashboard", "payouts:settings"); or remove it to use the app\'s status page.',
