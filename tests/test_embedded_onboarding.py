@@ -84,6 +84,22 @@ def test_a_failed_account_creation_ends_like_the_other_flows(
     assert [name for name, _ in signals_received] == ["connect_failed"]
 
 
+def test_a_server_error_at_creation_can_be_retried_at_once(logged_in_client, embedded_mode):
+    """As in the Account Links flow: Stripe replays a saved 500 (``/v1``) for its
+    key for a day, so the next click must be a new request."""
+    embedded_mode.fail_next(f"POST {embedded_mode.create_path}", status=500)
+    assert texts(logged_in_client.post(CONNECT)) == [
+        "Stripe reported an error. Please try again later."
+    ]
+
+    response = logged_in_client.post(CONNECT)
+
+    assert response["Location"] == ONBOARDING
+    assert list(embedded_mode.accounts) == [ExpressAccount.objects.get().stripe_id]
+    first, second = [header(r, "Idempotency-Key") for r in embedded_mode.creates()]
+    assert second == f"{first}:after:{ConnectAttempt.objects.order_by('pk').first().pk}"
+
+
 def test_the_page_hosts_the_onboarding_component_without_inline_script(
     logged_in_client, unfinished_account, embedded_mode
 ):

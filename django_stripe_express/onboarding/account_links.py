@@ -28,7 +28,7 @@ from ..models import ConnectAttempt, ExpressAccount
 from ..retrieve import retrieve_account
 from ..signals import account_updated, notify
 from ..status import AccountStatus
-from .express_account import user_account, user_pk
+from .express_account import PLATFORM_CREATED, user_account, user_pk
 from .platform_accounts import close_attempt, open_attempt
 from .stripe_failures import fail, mark_gone, report_stripe_error
 from .v2_accounts import create_v2_link, needs_update_link
@@ -143,7 +143,7 @@ def latest_next(request: HttpRequest) -> str:
     next_url = (
         ConnectAttempt.objects.filter(
             user_id=user_pk(request),
-            flow__in=[ConnectAttempt.Flow.ACCOUNT_LINKS, ConnectAttempt.Flow.EMBEDDED],
+            flow__in=PLATFORM_CREATED,
             livemode=app_settings.livemode,
         )
         .order_by("-created_at", "-pk")

@@ -53,6 +53,8 @@ MAX_KEY_LENGTH = 255
 #: saved nothing (rate limited), or another request holding the key is still
 #: running (a double click) and will store the account.
 KEY_KEPT_AFTER = ("rate_limit", "idempotency_key_in_use", "lock_timeout")
+#: The flows whose attempts create the account at Stripe (`platform_accounts`).
+PLATFORM_CREATED = (ConnectAttempt.Flow.ACCOUNT_LINKS, ConnectAttempt.Flow.EMBEDDED)
 
 
 def user_pk(request: HttpRequest) -> Any:
@@ -117,7 +119,7 @@ def last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
     failed = (
         ConnectAttempt.objects.filter(
             user_id=user_pk(request),
-            flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
+            flow__in=PLATFORM_CREATED,
             livemode=livemode,
             outcome=Outcome.STRIPE_ERROR,
             account__isnull=True,
