@@ -20,12 +20,9 @@ from django.utils.translation import gettext as _
 
 from .. import components
 from ..client import get_client
-from ..diagnostics import MESSAGE as CONFIGURATION_MESSAGE
-from ..diagnostics import log_configuration_error
 from ..models import ExpressAccount
 from .express_account import user_account
-from .outcomes import stripe_error_outcome
-from .stripe_failures import GONE_MESSAGE, is_gone, mark_gone
+from .stripe_failures import failure_message, is_gone, log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -65,21 +62,9 @@ def answer(request: HttpRequest) -> JsonResponse:
 
 
 def _failed(request: HttpRequest, exc: stripe.StripeError, account: ExpressAccount) -> JsonResponse:
-    outcome, code, _description = stripe_error_outcome(exc)
-    # Codes and ids only: Stripe's texts can echo request parameters (a refused
-    # key is logged with Stripe's message too, by `log_configuration_error`).
-    logger.warning(
-        "Stripe Express account session failed: outcome=%s code=%s http_status=%s account=%s "
-        "request_id=%s",
-        outcome, code or "-", getattr(exc, "http_status", None) or "-", account.stripe_id,
-        exc.request_id or "-",
-    )
-    if log_configuration_error(exc, "an Account Session", account.stripe_id):
-        return error(502, str(CONFIGURATION_MESSAGE))
-    if is_gone(exc):
-        mark_gone(account, request)
-        return error(404, str(GONE_MESSAGE))
-    if isinstance(exc, stripe.RateLimitError):
-        return error(502, _("Stripe is busy right now. Please try again in a minute."))
-    return error(502, _("Stripe could not open your account here just now. "
-                        "Please try again later."))
+    log_failure(exc, account, "account session", logger)
+    message = failure_message(request, exc, account, "an Account Session")
+    if message is None:
+        message = _("Stripe could not open your account here just now. Please try again later.")
+    # An account out of reach (now marked disconnected) is no account: 404, as before one.
+    return error(404 if is_gone(exc) else 502, message)

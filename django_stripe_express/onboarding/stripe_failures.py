@@ -1,8 +1,10 @@
-"""Stripe failures on the Account Links and dashboard paths: a message, a record, no 500.
+"""Stripe failures on the platform-created flows' paths: a message, a record, no 500.
 
 Inside an onboarding attempt (`fail`) the record is the attempt's outcome,
 through the shared `outcomes.fail_attempt`; elsewhere (refresh, return, login
-link: `report_stripe_error`) it is a log line with codes and ids only. An
+link: `report_stripe_error`; the Account Session, which answers JSON) it is a
+log line with codes and ids only (`log_failure`). What the user reads is
+decided once, in `failure_message`. An
 account the platform can no longer reach (`is_gone`: revoked, deleted) is
 marked disconnected (`mark_gone`), so that it never blocks the next try:
 ``start`` replaces it, and the user can connect again.
@@ -91,6 +93,47 @@ def _fallback_code(exc: stripe.StripeError) -> str:
     return str(error.get("code") or (kind if kind != "invalid_request_error" else ""))
 
 
+def log_failure(
+    exc: stripe.StripeError,
+    account: ExpressAccount | None,
+    doing: str,
+    log: logging.Logger = logger,
+) -> str:
+    """One WARNING line for a Stripe failure; its outcome (see `outcomes`).
+
+    Codes and ids only: Stripe's texts can echo request parameters (a refused
+    key is logged with Stripe's message too, by `log_configuration_error`).
+    """
+    outcome, code, _description = stripe_error_outcome(exc)
+    code = code or _fallback_code(exc)
+    log.warning(
+        "Stripe Express %s failed: outcome=%s code=%s http_status=%s account=%s request_id=%s",
+        doing, outcome, code or "-", getattr(exc, "http_status", None) or "-",
+        account.stripe_id if account else "-", exc.request_id or "-",
+    )
+    return outcome
+
+
+def failure_message(
+    request: HttpRequest, exc: stripe.StripeError, account: ExpressAccount | None, doing: str
+) -> str | None:
+    """The user's message for the failures that have one of their own, after what
+    each entails; None for the others.
+
+    Stripe refused the platform's credentials (logged at ERROR: only the
+    platform can fix it), the account is out of the platform's reach (marked
+    disconnected), Stripe is rate limiting.
+    """
+    if log_configuration_error(exc, doing, account.stripe_id if account else ""):
+        return str(CONFIGURATION_MESSAGE)
+    if account is not None and is_gone(exc):
+        mark_gone(account, request)
+        return str(GONE_MESSAGE)
+    if isinstance(exc, stripe.RateLimitError):
+        return _("Stripe is busy right now. Please try again in a minute.")
+    return None
+
+
 def report_stripe_error(
     request: HttpRequest,
     exc: stripe.StripeError,
@@ -100,26 +143,11 @@ def report_stripe_error(
     message: str | None = None,
 ) -> None:
     """Message and log line for a Stripe failure outside an onboarding attempt."""
-    outcome, code, _description = stripe_error_outcome(exc)
-    code = code or _fallback_code(exc)
-    # Codes and ids only: Stripe's texts can echo request parameters (a refused
-    # key is logged with Stripe's message too, by `log_configuration_error`).
-    logger.warning(
-        "Stripe Express %s failed: outcome=%s code=%s http_status=%s account=%s request_id=%s",
-        doing, outcome, code or "-", getattr(exc, "http_status", None) or "-",
-        account.stripe_id if account else "-", exc.request_id or "-",
-    )
-    if log_configuration_error(exc, doing, account.stripe_id if account else ""):
-        text = str(CONFIGURATION_MESSAGE)
-    elif account is not None and is_gone(exc):
-        mark_gone(account, request)
-        text = str(GONE_MESSAGE)
-    elif isinstance(exc, stripe.RateLimitError):
-        text = _("Stripe is busy right now. Please try again in a minute.")
-    elif isinstance(exc, stripe.APIConnectionError) or message is None:
-        text = message_for(outcome)
-    else:
-        text = message
+    outcome = log_failure(exc, account, doing)
+    text = failure_message(request, exc, account, doing)
+    if text is None:
+        unreachable = isinstance(exc, stripe.APIConnectionError)
+        text = message_for(outcome) if unreachable or message is None else message
     messages.error(request, text, fail_silently=True)
 
 
@@ -131,19 +159,12 @@ def fail(
     user started (``FAILURE_URL`` without a ``next``)."""
     outcome, code, description = stripe_error_outcome(exc)
     code = code or _fallback_code(exc)
-    message = None
-    if log_configuration_error(exc, "onboarding", account.stripe_id if account else ""):
-        message = str(CONFIGURATION_MESSAGE)
-    elif account is not None and is_gone(exc):
-        mark_gone(account, request)
-        message = str(GONE_MESSAGE)
-    elif code == "idempotency_key_in_use":
+    message = failure_message(request, exc, account, "onboarding")
+    if message is None and code == "idempotency_key_in_use":
         # A double click or a second tab: the other request is creating the
         # account with the same key, and the next try gets it.
         message = _("Your Stripe account is being set up in another window. "
                     "Please try again in a moment.")
-    elif isinstance(exc, stripe.RateLimitError):
-        message = _("Stripe is busy right now. Please try again in a minute.")
     fail_attempt(request, attempt, outcome, error_code=code, description=description,
                  message=message)
     return redirect(failure_url(attempt.next_url))
