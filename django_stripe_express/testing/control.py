@@ -37,8 +37,8 @@ ACTIONS: dict[str, tuple[str, Any]] = {
                lambda state, acct: state.finish_onboarding(acct, "review")),
     # v1 accounts (OAuth) can revoke the platform's access; v2 accounts close.
     "deauthorize": ("The user disconnects the platform",
-                    lambda state, acct: state.deauthorized.add(acct)),
-    "close": ("Close the account", lambda state, acct: state.account(acct).update(closed=True)),
+                    lambda state, acct: state.deauthorize(acct)),
+    "close": ("Close the account", lambda state, acct: state.close_account(acct)),
 }
 KIND_ACTIONS = {"v1": ("deauthorize",), "v2": ("close",)}
 #: What "send" sends, per kind of account.

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import objects
+
 PUBLISHABLE_KEY = "pk_test_fake"
 #: How long an unclaimed client secret stays usable, in seconds.
 SESSION_TTL = 30 * 60
@@ -57,3 +59,39 @@ class EmbeddedState:
         self.sessions.clear()
         self.balances.clear()
         self.payouts.clear()
+
+    def set_balance(
+        self, account: dict[str, Any], available: int, pending: int, currency: str | None
+    ) -> None:
+        """What the balances and payouts components show for ``account`` (in cents)."""
+        self.balances[account["id"]] = {
+            "available": available, "pending": pending, "currency": _currency(account, currency),
+        }
+
+    def add_payout(
+        self,
+        account: dict[str, Any],
+        amount: int,
+        *,
+        status: str,
+        method: str,
+        arrival_date: int | None,
+        currency: str | None,
+    ) -> dict[str, Any]:
+        """Record a payout of ``account`` (newest first); return a copy."""
+        payout = {
+            "id": objects.random_id("po_", 24),
+            "object": "payout",
+            "amount": amount,
+            "arrival_date": arrival_date if arrival_date is not None else objects.now(),
+            "currency": _currency(account, currency),
+            "method": method,
+            "status": status,
+        }
+        self.payouts.setdefault(account["id"], []).insert(0, payout)
+        return dict(payout)
+
+
+def _currency(account: dict[str, Any], currency: str | None) -> str:
+    """``currency``, else the account's default one (USD if it has none), lower case."""
+    return (currency or account.get("default_currency") or "usd").lower()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import events, objects, objects_v2
+from . import events, objects, objects_v2, planned_errors
 from .connect_js import SCRIPT_PATH
 from .embedded_state import PUBLISHABLE_KEY, SessionGrant
 from .forwarding import Forwarder
@@ -24,46 +24,6 @@ SECRET_KEY = "sk_test_fake"
 CLIENT_ID = "ca_fake"
 WEBHOOK_SECRET = "whsec_fake"
 __all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "SECRET_KEY", "WEBHOOK_SECRET", "FakeStripe"]
-
-_DEFAULT_MESSAGES = {
-    401: "Invalid API Key provided.",
-    402: "Your card was declined.",
-    403: "The provided key does not have access to this resource.",
-    404: "Unrecognized request URL.",
-    409: "This object cannot be accessed right now because another API request or Stripe "
-    "process is currently accessing it. If you see this error intermittently, retry the "
-    "request.",
-    429: "Request rate limit exceeded. Learn more about rate limits here "
-    "https://stripe.com/docs/rate-limits.",
-    500: "An unknown error occurred",
-}
-
-
-def _error_body(
-    endpoint: str, status: int, error: dict[str, Any] | None, code: str | None, message: str | None
-) -> dict[str, Any]:
-    if error is not None:
-        if "error" in error:
-            return error
-        return {"error": error}
-    if "/oauth" in endpoint:
-        oauth_code = code or ("invalid_client" if status == 401 else "invalid_request")
-        return objects.oauth_error(oauth_code, message or f"Forced error: {oauth_code}")
-    if "/v2/" in endpoint:
-        # v2 errors name their kind in `type`: `rate_limit` for 429, as Stripe.
-        type_ = {429: "rate_limit", 500: "api_error"}.get(status, "invalid_request_error")
-        text = message or _DEFAULT_MESSAGES.get(status, "Forced error from the fake Stripe.")
-        return objects_v2.error(text, type_=type_, code=code)
-    if status == 429:
-        code = code or "rate_limit"
-    if status == 409:
-        code = code or "lock_timeout"
-    type_ = {402: "card_error", 500: "api_error"}.get(status, "invalid_request_error")
-    if status == 402:
-        code = code or "card_declined"
-    text = message or _DEFAULT_MESSAGES.get(status, "Forced error from the fake Stripe.")
-    return objects.api_error(text, type_=type_, code=code)
-
 
 class FakeStripe:
     """A running fake: HTTP server, state and the controls tests use."""
@@ -309,9 +269,7 @@ class FakeStripe:
         ``build_event("account.application.deauthorized", account=...)`` for the
         webhook Stripe sends at the same time.
         """
-        with self.state.lock:
-            self.state.account(acct_id)
-            self.state.deauthorized.add(acct_id)
+        self.state.deauthorize(acct_id)
 
     # -- accounts ------------------------------------------------------------
 
@@ -347,27 +305,16 @@ class FakeStripe:
         """Set a v2 account's capability (``card_payments``,
         ``stripe_balance.stripe_transfers``...) to ``status``, with a status
         detail when ``code`` is given; return a copy of the account."""
-        config = "merchant" if name == "card_payments" else "recipient"
-        details = [{"code": code, "resolution": resolution}] if code else []
-        with self.state.lock:
-            account = self.state.account(acct_id)
-            objects_v2.set_capability(account, config, name, objects_v2.capability(status, details))
-            return copy.deepcopy(account)
+        return self.state.set_capability(acct_id, name, status, code, resolution)
 
     def set_requirements(self, acct_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
         """Replace a v2 account's requirement entries (build them with
         `objects_v2.entry`); return a copy of the account."""
-        with self.state.lock:
-            account = self.state.account(acct_id)
-            account["requirements"] = objects_v2.requirements(entries)
-            return copy.deepcopy(account)
+        return self.state.set_requirements(acct_id, entries)
 
     def close_account(self, acct_id: str) -> dict[str, Any]:
-        """Close a v2 account, as Stripe or the platform (``/close``) does."""
-        with self.state.lock:
-            account = self.state.account(acct_id)
-            account["closed"] = True
-            return copy.deepcopy(account)
+        """Close a v2 account, as Stripe or the platform (``/close``) does; return a copy."""
+        return self.state.close_account(acct_id)
 
     def update_account(self, acct_id: str, **fields: Any) -> dict[str, Any]:
         """Deep-merge ``fields`` into the stored account; return a copy."""
@@ -431,10 +378,7 @@ class FakeStripe:
         """What the balances and payouts components show (amounts in cents)."""
         with self.state.lock:
             account = self.state.account(acct_id)
-            self.state.embedded.balances[acct_id] = {
-                "available": available, "pending": pending,
-                "currency": (currency or account.get("default_currency") or "usd").lower(),
-            }
+            self.state.embedded.set_balance(account, available, pending, currency)
 
     def add_payout(
         self,
@@ -449,17 +393,10 @@ class FakeStripe:
         """Record a payout of the account (newest first in the components); return it."""
         with self.state.lock:
             account = self.state.account(acct_id)
-            payout = {
-                "id": objects.random_id("po_", 24),
-                "object": "payout",
-                "amount": amount,
-                "arrival_date": arrival_date if arrival_date is not None else objects.now(),
-                "currency": (currency or account.get("default_currency") or "usd").lower(),
-                "method": method,
-                "status": status,
-            }
-            self.state.embedded.payouts.setdefault(acct_id, []).insert(0, payout)
-            return dict(payout)
+            return self.state.embedded.add_payout(
+                account, amount, status=status, method=method, arrival_date=arrival_date,
+                currency=currency,
+            )
 
     # -- failures ------------------------------------------------------------
 
@@ -486,7 +423,7 @@ class FakeStripe:
         (with ``Stripe-Should-Retry: false`` for a 5xx). By default, as Stripe:
         5xx and 402 answers are saved, other 4xx answers are not.
         """
-        body = _error_body(endpoint, status, error, code, message)
+        body = planned_errors.error_body(endpoint, status, error, code, message)
         if saved is None:
             saved = status >= 500 or status == 402
         plan = Failure(endpoint, times, status=status, body=body, saved=saved)

@@ -231,6 +231,38 @@ class FakeState:
         with self.lock:
             self.accounts[account["id"]] = account
             return copy.deepcopy(account)
+
+    def deauthorize(self, acct_id: str) -> None:
+        """The platform loses access (see `FakeStripe.deauthorize`)."""
+        with self.lock:
+            self.account(acct_id)
+            self.deauthorized.add(acct_id)
+
+    def close_account(self, acct_id: str) -> dict[str, Any]:
+        """Close a v2 account, as Stripe or the platform (``/close``) does; return a copy."""
+        with self.lock:
+            account = self.account(acct_id)
+            account["closed"] = True
+            return copy.deepcopy(account)
+
+    def set_capability(
+        self, acct_id: str, name: str, status: str, code: str | None, resolution: str
+    ) -> dict[str, Any]:
+        """Set a v2 account's capability (see `FakeStripe.set_capability`); return a copy."""
+        config = "merchant" if name == "card_payments" else "recipient"
+        details = [{"code": code, "resolution": resolution}] if code else []
+        with self.lock:
+            account = self.account(acct_id)
+            objects_v2.set_capability(account, config, name, objects_v2.capability(status, details))
+            return copy.deepcopy(account)
+
+    def set_requirements(self, acct_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace a v2 account's requirement entries; return a copy."""
+        with self.lock:
+            account = self.account(acct_id)
+            account["requirements"] = objects_v2.requirements(entries)
+            return copy.deepcopy(account)
+
     @staticmethod
     def _capabilities(value: Any) -> dict[str, str]:
         """Capabilities from a test, held to what Stripe's types allow."""
