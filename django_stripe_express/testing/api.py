@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from typing import Any
 
 import stripe.params as P
@@ -18,9 +17,9 @@ from ..capabilities import NAMES as CAPABILITY_NAMES
 from . import objects
 from .oauth import bearer_key
 from .objects_v2 import as_v1
-from .params import as_bool
+from .params import as_bool, is_url
 from .schema import validated
-from .state import FakeState, Link
+from .state import FakeState
 from .wire import Request, Response, Route
 
 _BUSINESS_TYPES = {"individual", "company", "non_profit", "government_entity"}
@@ -256,10 +255,6 @@ def no_such_capability(name: str) -> Response:
     return error(404, f"No such capability: '{name}'", code="resource_missing", param="capability")
 
 
-def _valid_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
-
-
 @validated(P.AccountLinkCreateParams)
 def create_account_link(state: FakeState, request: Request) -> Response:
     params = request.form
@@ -282,19 +277,12 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     for required in ("refresh_url", "return_url"):
         if not params.get(required):
             return missing(required)
-        if not _valid_url(params[required]):
+        if not is_url(params[required]):
             return error(400, "Not a valid URL", code="url_invalid", param=required)
     created = objects.now()
-    token = objects.random_id("", 12)
-    state.links[token] = Link(
-        acct,
-        link_type,
-        time.time(),
-        time.time() + state.link_ttl,
-        refresh_url=str(params["refresh_url"]),
-        return_url=str(params["return_url"]),
+    url, _link = state.new_link(
+        acct, link_type, str(params["refresh_url"]), str(params["return_url"])
     )
-    url = f"{state.url}/setup/e/{acct}/{token}"
     return Response.json(200, objects.account_link(url, created, created + int(state.link_ttl)))
 
 
@@ -315,9 +303,7 @@ def create_login_link(state: FakeState, request: Request, acct: str) -> Response
         return error(
             400, "Cannot create a login link for an account that has not completed onboarding."
         )
-    token = objects.random_id("", 12)
-    state.links[token] = Link(acct, "login", time.time(), time.time() + state.link_ttl)
-    url = f"{state.url}/express/{acct}/{token}"
+    url, _link = state.new_link(acct, "login")
     return Response.json(200, objects.login_link(url, objects.now()))
 
 

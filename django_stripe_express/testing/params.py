@@ -66,6 +66,11 @@ def as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
+def is_url(value: Any) -> bool:
+    """An absolute http(s) URL with a host, as Stripe wants ``refresh_url`` / ``return_url``."""
+    return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
+
+
 def as_bool(value: Any) -> bool:
     """Stripe's encoder sends booleans as ``"true"`` / ``"false"``."""
     return str(value).lower() in {"true", "1", "on", "yes"}

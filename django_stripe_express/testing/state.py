@@ -394,6 +394,20 @@ class FakeState:
             account[key]["current_deadline"] = int(deadline)
             return copy.deepcopy(account)
 
+    # -- hosted pages ----------------------------------------------------------
+
+    def new_link(
+        self, acct_id: str, kind: str, refresh_url: str = "", return_url: str = ""
+    ) -> tuple[str, Link]:
+        """A hosted page's one-time token for ``acct_id``, valid ``link_ttl`` seconds:
+        the page's URL (onboarding, or the Express dashboard for ``login``) and the link."""
+        token = objects.random_id("", 12)
+        now = time.time()
+        link = Link(acct_id, kind, now, now + self.link_ttl, refresh_url, return_url)
+        self.links[token] = link
+        page = "express" if kind == "login" else "setup/e"
+        return f"{self.url}/{page}/{acct_id}/{token}", link
+
     # -- OAuth codes ----------------------------------------------------------
 
     def issue_code(

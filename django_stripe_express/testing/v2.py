@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 import stripe.params.v2.core as P
 
-from . import objects, objects_v2
+from . import objects_v2
+from .params import is_url
 from .schema import problem
-from .state import FakeState, Link
+from .state import FakeState
 from .wire import Request, Response, Route
 
 _CAPABILITIES = {
@@ -319,10 +319,6 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects_v2.list_page(data, next_url, previous_url))
 
 
-def _valid_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
-
-
 def create_account_link(state: FakeState, request: Request) -> Response:
     body = _body(request, P.AccountLinkCreateParams)
     if isinstance(body, Response):
@@ -341,32 +337,17 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     options = use_case.get(kind)
     if not isinstance(options, dict):
         return invalid(f"use_case.{kind}", "is required for this type.")
-    if not _valid_url(options.get("refresh_url")):
+    if not is_url(options.get("refresh_url")):
         return invalid(f"use_case.{kind}.refresh_url", "must be a valid URL.")
     return_url = options.get("return_url")
-    if return_url is not None and not _valid_url(return_url):
+    if return_url is not None and not is_url(return_url):
         return invalid(f"use_case.{kind}.return_url", "must be a valid URL.")
-    token = objects.random_id("", 12)
-    created = time.time()
-    state.links[token] = Link(
-        acct,
-        kind,
-        created,
-        created + state.link_ttl,
-        refresh_url=str(options["refresh_url"]),
-        return_url=str(return_url or options["refresh_url"]),
-    )
-    url = f"{state.url}/setup/e/{acct}/{token}"
+    refresh_url = str(options["refresh_url"])
+    url, link = state.new_link(acct, kind, refresh_url, str(return_url or refresh_url))
     return Response.json(
         200,
         objects_v2.account_link(
-            acct,
-            url,
-            kind,
-            str(options["refresh_url"]),
-            return_url,
-            created,
-            created + state.link_ttl,
+            acct, url, kind, refresh_url, return_url, link.created, link.expires_at
         ),
     )
 
