@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from ..accounts import as_dict
 from ..client import get_client
-from ..conf import ACCOUNTS_V2
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
 from ..diagnostics import log_configuration_error
 from ..models import ExpressAccount, WebhookEvent
 from ..onboarding.outcomes import error_code
@@ -109,9 +109,9 @@ def _fetch_account(event: StripeEvent, stripe_id: str) -> dict[str, Any] | handl
     and processed again when Stripe retries it.
     """
     try:
-        if event.thin:
-            return as_dict(retrieve_account(stripe_id, ACCOUNTS_V2))
-        return as_dict(get_client().v1.accounts.retrieve(stripe_id))
+        # A thin event is about a v2 account, a snapshot event about a v1 one
+        # (`handlers.precheck` ignores the other pairs).
+        return as_dict(retrieve_account(stripe_id, ACCOUNTS_V2 if event.thin else ACCOUNTS_V1))
     except stripe.StripeError as exc:
         if not is_gone(exc):
             # The failure is logged by class only (`process._failed`); a refused key

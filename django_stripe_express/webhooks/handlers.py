@@ -207,12 +207,18 @@ def account_updated(
         for name, created in marks.items()
         if created > event.created_ts and name in (account.capabilities or {})
     }
-    dropped = apply_account(account, data)
+    note = _apply(account, event, data)
     if newer:
         account.capabilities = {**account.capabilities, **newer}
-    account.last_event_created = event.created
-    note = f"not stored (too long): {', '.join(dropped)}" if dropped else ""
     return Change((*UPDATE_FIELDS, "last_event_created"), note=note)
+
+
+def _apply(account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]) -> str:
+    """Copy the account ``data`` and mark it with ``event``; the note to record
+    (the fields Stripe sent that do not fit their column)."""
+    dropped = apply_account(account, data)
+    account.last_event_created = event.created
+    return f"not stored (too long): {', '.join(dropped)}" if dropped else ""
 
 
 def capability_updated(
@@ -254,9 +260,7 @@ def thin_account(
     account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]
 ) -> Change | Ignore:
     """Copy the v2 account fetched for a thin event; a closed one is disconnected."""
-    dropped = apply_account(account, data)
-    account.last_event_created = event.created
-    note = f"not stored (too long): {', '.join(dropped)}" if dropped else ""
+    note = _apply(account, event, data)
     if is_closed(data):
         account.deauthorized_at = event.created
         account.status = account.derive_status()
