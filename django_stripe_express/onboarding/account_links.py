@@ -1,8 +1,9 @@
 """Account Links onboarding: the platform creates the Express account, Stripe hosts the form.
 
 ``start`` (behind ``connect``'s POST when ``ONBOARDING = "account_links"``) makes sure
-the user's account exists (`express_account`) and sends them to an
-``account_onboarding`` link; ``refresh`` makes a new link when Stripe says the
+the user's account exists (`express_account`) and sends them to an onboarding
+link (``/v1/account_links``, or for a v2 account ``/v2/core/account_links``
+with its ``use_case``); ``refresh`` makes a new link when Stripe says the
 old one expired or was used; ``finish`` (behind ``onboarding_return``)
 re-reads the account and tells the user where they stand. Every Stripe failure
 ends in a message and a redirect (`stripe_failures`), never a 500.
@@ -31,7 +32,6 @@ from ..status import AccountStatus
 from .express_account import PLATFORM_CREATED, user_account, user_pk
 from .platform_accounts import close_attempt, open_attempt
 from .stripe_failures import fail, mark_gone, report_stripe_error
-from .v2_accounts import create_v2_link, needs_update_link
 
 
 def create_link(request: HttpRequest, account: ExpressAccount) -> str:
@@ -49,6 +49,36 @@ def create_link(request: HttpRequest, account: ExpressAccount) -> str:
         }
     )
     return str(link.url)
+
+
+def create_v2_link(account: ExpressAccount, refresh_url: str, return_url: str) -> str:
+    """A fresh v2 Account Link's URL (``/v2/core/account_links``); raises `stripe.StripeError`."""
+    use_case = link_use_case(account)
+    link = get_client().v2.core.account_links.create(
+        {
+            "account": account.stripe_id,
+            "use_case": {
+                "type": use_case,
+                use_case: {"refresh_url": refresh_url, "return_url": return_url},  # type: ignore[misc]
+            },
+        }
+    )
+    return str(link.url)
+
+
+def link_use_case(account: ExpressAccount) -> str:
+    """v2: ``account_onboarding`` until the user submitted their details, then
+    ``account_update``."""
+    return "account_update" if account.details_submitted else "account_onboarding"
+
+
+def needs_update_link(account: ExpressAccount) -> bool:
+    """A v2 user who finished onboarding but must update details gets a link, not the dashboard.
+
+    (v1 Express accounts cannot have ``account_update`` links: their dashboard
+    is where they update details.)
+    """
+    return account.is_v2 and bool(account.currently_due or account.past_due)
 
 
 # -- the three steps ------------------------------------------------------------------

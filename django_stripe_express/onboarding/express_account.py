@@ -31,7 +31,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from ..accounts import apply_account
 from ..client import get_client
@@ -39,9 +38,9 @@ from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..landing import failure_url
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..signals import account_connected, notify
+from .create_params import create_params
 from .outcomes import fail_attempt
 from .stripe_failures import fail
-from .v2_accounts import v2_create_params
 
 logger = logging.getLogger(__name__)
 
@@ -131,51 +130,6 @@ def last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
         .first()
     )
     return int(failed) if failed is not None else None
-
-
-def express_controller() -> dict[str, Any]:
-    """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
-
-    Stripe deprecated ``type=express``; these make the same account.
-    """
-    responsibilities = app_settings.RESPONSIBILITIES
-    fees = responsibilities.get("fees_collector", "application")
-    losses = responsibilities.get("losses_collector", "application")
-    return {
-        "stripe_dashboard": {"type": "express"},
-        "fees": {"payer": "account" if fees == "stripe" else "application"},
-        "losses": {"payments": losses},
-        "requirement_collection": "stripe",
-    }
-
-
-def create_params(request: HttpRequest, api: str = ACCOUNTS_V1) -> dict[str, Any]:
-    """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
-    params = v2_create_params(request) if api == ACCOUNTS_V2 else v1_create_params(request)
-    hook = app_settings.ACCOUNT_CREATE_PARAMS
-    if hook:
-        params = import_string(hook)(request, params)
-    return params
-
-
-def v1_create_params(request: HttpRequest) -> dict[str, Any]:
-    """``v1.accounts.create`` parameters of an Express account."""
-    user = request.user
-    params: dict[str, Any] = {
-        "controller": express_controller(),
-        "metadata": {"platform_user_id": str(user.pk)},
-    }
-    capabilities = app_settings.SUGGESTED_CAPABILITIES
-    if capabilities:
-        params["capabilities"] = {name: {"requested": True} for name in capabilities}
-    if app_settings.COUNTRY:
-        params["country"] = app_settings.COUNTRY
-    email = getattr(user, "email", "")
-    if email:
-        params["email"] = email
-    if app_settings.BUSINESS_TYPE:
-        params["business_type"] = app_settings.BUSINESS_TYPE
-    return params
 
 
 def create_account(

@@ -1,6 +1,10 @@
-"""Accounts v2 on the Account Links flow: the account's parameters and its links.
+"""What the platform asks Stripe for when it creates a user's account (Account
+Links and embedded onboarding), with either Accounts API.
 
-``ACCOUNTS_API = "v2"`` (the default) creates an Express-like v2 account:
+``ACCOUNTS_API = "v1"``: an Express account, through ``controller`` properties
+(Stripe deprecated ``type=express``; these make the same account).
+
+``ACCOUNTS_API = "v2"`` (the default): an Express-like v2 account:
 
 * ``dashboard: "express"``: the user gets the Express dashboard (login links);
 * ``defaults.responsibilities`` from ``RESPONSIBILITIES`` (the classic Express
@@ -13,8 +17,7 @@
   (``PREFILL``), ``metadata.platform_user_id``, and ``include`` for every
   part the app reads (`accounts_v2.INCLUDE`).
 
-Its Account Links are v2 ones (``/v2/core/account_links``): ``account_onboarding``
-until the user submitted their details, ``account_update`` afterwards.
+Either way the host's ``ACCOUNT_CREATE_PARAMS`` hook has the last word.
 """
 
 from __future__ import annotations
@@ -22,12 +25,56 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 
 from ..accounts_v2 import CARD_PAYMENTS, INCLUDE
-from ..client import get_client
-from ..conf import app_settings
-from ..models import ExpressAccount
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..prefill import prefill_for
+
+
+def express_controller() -> dict[str, Any]:
+    """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
+
+    Stripe deprecated ``type=express``; these make the same account.
+    """
+    responsibilities = app_settings.RESPONSIBILITIES
+    fees = responsibilities.get("fees_collector", "application")
+    losses = responsibilities.get("losses_collector", "application")
+    return {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "account" if fees == "stripe" else "application"},
+        "losses": {"payments": losses},
+        "requirement_collection": "stripe",
+    }
+
+
+def create_params(request: HttpRequest, api: str = ACCOUNTS_V1) -> dict[str, Any]:
+    """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
+    params = v2_create_params(request) if api == ACCOUNTS_V2 else v1_create_params(request)
+    hook = app_settings.ACCOUNT_CREATE_PARAMS
+    if hook:
+        params = import_string(hook)(request, params)
+    return params
+
+
+def v1_create_params(request: HttpRequest) -> dict[str, Any]:
+    """``v1.accounts.create`` parameters of an Express account."""
+    user = request.user
+    params: dict[str, Any] = {
+        "controller": express_controller(),
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    capabilities = app_settings.SUGGESTED_CAPABILITIES
+    if capabilities:
+        params["capabilities"] = {name: {"requested": True} for name in capabilities}
+    if app_settings.COUNTRY:
+        params["country"] = app_settings.COUNTRY
+    email = getattr(user, "email", "")
+    if email:
+        params["email"] = email
+    if app_settings.BUSINESS_TYPE:
+        params["business_type"] = app_settings.BUSINESS_TYPE
+    return params
 
 
 def display_name(prefill: dict[str, str]) -> str:
@@ -69,32 +116,3 @@ def v2_create_params(request: HttpRequest) -> dict[str, Any]:
     if name:
         params["display_name"] = name
     return params
-
-
-def link_use_case(account: ExpressAccount) -> str:
-    """``account_onboarding`` until the user submitted their details, then ``account_update``."""
-    return "account_update" if account.details_submitted else "account_onboarding"
-
-
-def needs_update_link(account: ExpressAccount) -> bool:
-    """A v2 user who finished onboarding but must update details gets a link, not the dashboard.
-
-    (v1 Express accounts cannot have ``account_update`` links: their dashboard
-    is where they update details.)
-    """
-    return account.is_v2 and bool(account.currently_due or account.past_due)
-
-
-def create_v2_link(account: ExpressAccount, refresh_url: str, return_url: str) -> str:
-    """A fresh v2 Account Link's URL; raises `stripe.StripeError`."""
-    use_case = link_use_case(account)
-    link = get_client().v2.core.account_links.create(
-        {
-            "account": account.stripe_id,
-            "use_case": {
-                "type": use_case,
-                use_case: {"refresh_url": refresh_url, "return_url": return_url},  # type: ignore[misc]
-            },
-        }
-    )
-    return str(link.url)
