@@ -67,10 +67,6 @@ def problem(exc: BaseException) -> str | int | None:
     return None
 
 
-def is_configuration_error(exc: BaseException) -> bool:
-    return problem(exc) is not None
-
-
 def log_configuration_error(exc: BaseException, doing: str, account: str = "") -> bool:
     """Log ``exc`` at ERROR if Stripe refused the platform's credentials; whether it did."""
     kind = problem(exc)
