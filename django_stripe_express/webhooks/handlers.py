@@ -8,7 +8,7 @@ Accounts API, disconnected), and what it changes (`decide`: stale or not,
 capability marks, connected or not). A decision is a `Change` (the instance
 was changed; write these fields) or an `Ignore` (record the event with this
 reason). Reading, fetching, writing, recording and signalling are
-`process.py`'s and `fetched.py`'s job, so these stay pure and easy to test.
+`apply.py`'s and `fetched.py`'s job, so these stay pure and easy to test.
 
 Ordering: events arrive late and out of order. `last_event_created` holds the
 ``created`` of the newest ``account.updated`` (v1) or thin account event (v2)

@@ -1,10 +1,10 @@
 """The `WebhookEvent` row: each event stored once by its Stripe id.
 
 The row is written with the event's final status in the same transaction as
-the change it describes (`process.py`), or as *received* by the request in
-``"task"`` mode. The unique ``stripe_id`` is what makes concurrent deliveries
-of one event apply once: the loser's INSERT fails and its whole transaction
-rolls back (`AlreadyProcessed`).
+the change it describes (`apply.py`, `fetched.py`), or as *received* by the
+request in ``"task"`` mode (`process.queue_event`). The unique ``stripe_id``
+is what makes concurrent deliveries of one event apply once: the loser's
+INSERT fails and its whole transaction rolls back (`AlreadyProcessed`).
 """
 
 from __future__ import annotations
