@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_stripe_express import signals
 from django_stripe_express.models import ExpressAccount, WebhookEvent
 
+from .burst_support import account_histories
 from .factories import ExpressAccountFactory
 
 URL = "/stripe/webhook/"
@@ -93,23 +94,9 @@ def test_a_shuffled_burst_with_duplicates_ends_at_each_accounts_newest_state(
 ):
     rng = random.Random(6)
     accounts = [ExpressAccountFactory(onboarding=True) for _ in range(6)]
-    deliveries: list[tuple[str, str]] = []
-    newest: dict[str, tuple[int, str]] = {}
-    event_ids = []
-    for account in accounts:
-        acct = account.stripe_id
-        fake_stripe.create_account(id=acct)
-        for step in range(8):
-            email = f"{acct}-{step}@example.com"
-            fake_stripe.update_account(acct, email=email)
-            if step == 5:
-                fake_stripe.complete_onboarding(acct)
-            created = T0 + step * 10 + rng.randrange(5)
-            event = fake_stripe.build_event("account.updated", account=acct, created=created)
-            event_ids.append(event["id"])
-            newest[acct] = (created, email)
-            signed = fake_stripe.signed(event)
-            deliveries += [signed] * rng.choice([1, 1, 2, 3])  # Stripe redelivers
+    burst = account_histories(fake_stripe, accounts, rng)
+    newest, event_ids = burst.newest, burst.event_ids
+    deliveries = [d for d in burst.signed for _ in range(rng.choice([1, 1, 2, 3]))]  # redelivered
     rng.shuffle(deliveries)
 
     with ThreadPoolExecutor(8) as pool:

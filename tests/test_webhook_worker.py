@@ -26,8 +26,8 @@ from django_tasks_db.models import DBTaskResult
 
 from django_stripe_express.models import WebhookEvent
 
+from .burst_support import account_histories
 from .factories import ExpressAccountFactory
-from .test_webhooks import T0
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -74,23 +74,9 @@ def test_a_burst_through_worker_processes(fake_stripe, settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     rng = random.Random(13)
     accounts = [ExpressAccountFactory(onboarding=True) for _ in range(50)]
-    newest: dict[str, tuple[int, str]] = {}
-    unique: list[tuple[str, str]] = []
-    event_ids = []
-    for account in accounts:
-        acct = account.stripe_id
-        fake_stripe.create_account(id=acct)
-        for step in range(8):
-            email = f"{acct}-{step}@example.com"
-            fake_stripe.update_account(acct, email=email)
-            if step == 5:
-                fake_stripe.complete_onboarding(acct)
-            created = T0 + step * 10 + rng.randrange(5)
-            event = fake_stripe.build_event("account.updated", account=acct, created=created)
-            event_ids.append(event["id"])
-            newest[acct] = (created, email)
-            unique.append(fake_stripe.signed(event))
-    deliveries = unique + rng.sample(unique, 100)  # 500, of which 20% redeliveries
+    burst = account_histories(fake_stripe, accounts, rng)
+    newest, event_ids = burst.newest, burst.event_ids
+    deliveries = burst.signed + rng.sample(burst.signed, 100)  # 500, of which 20% redeliveries
     rng.shuffle(deliveries)
     signal_log = tmp_path / "signals.log"
     signal_log.touch()
