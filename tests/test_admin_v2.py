@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.template import Context, Template
-from django.test import RequestFactory
 from django.urls import reverse
 
 from django_stripe_express.accounts import stripe_values
@@ -13,6 +11,7 @@ from django_stripe_express.testing import objects_v2
 
 from .admin_support import staff_client
 from .factories import ExpressAccountFactory, UserFactory
+from .templatetag_support import button
 
 pytestmark = pytest.mark.django_db
 
@@ -111,11 +110,7 @@ def test_changelist_filters_by_accounts_api_and_v2_capability():
 
 
 def render_button(account: ExpressAccount) -> str:
-    request = RequestFactory().get("/")
-    request.user = account.user
-    return Template("{% load stripe_express %}{% stripe_express_button %}").render(
-        Context({"request": request})
-    )
+    return button(account.user).html
 
 
 def test_the_button_says_what_is_due_in_words():

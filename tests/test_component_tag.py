@@ -8,11 +8,10 @@ import logging
 import re
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
-from django.template import Context, Template, TemplateSyntaxError
-from django.test import RequestFactory
+from django.template import TemplateSyntaxError
 
 from .factories import ExpressAccountFactory, UserFactory
+from .templatetag_support import render as render_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +19,7 @@ LOADER = '<script src="/static/django_stripe_express/embedded.js" defer></script
 
 
 def render(source: str, user=None) -> str:
-    request = RequestFactory().get("/dashboard/")
-    request.user = user or AnonymousUser()
-    template = Template("{% load stripe_express %}" + source)
-    return template.render(Context({"request": request}))
+    return render_tag(source, user).html
 
 
 def placeholders(html: str) -> list[str]:

@@ -12,7 +12,6 @@ import datetime
 import re
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
@@ -31,14 +30,6 @@ _FORM = re.compile(
 def either_flow(request, fake_stripe, settings):
     settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "ONBOARDING": request.param}
     return fake_stripe
-
-
-@pytest.fixture
-def csrf_client(user):
-    """A browser as Django sees it: CSRF checks on, as outside the test client."""
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    return client
 
 
 def test_a_get_starts_nothing_and_shows_the_button(csrf_client, either_flow):

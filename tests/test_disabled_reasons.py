@@ -10,14 +10,13 @@ import typing
 
 import pytest
 import stripe
-from django.template import Context, Template
-from django.test import RequestFactory
 
 from django_stripe_express.models import ExpressAccount
 from django_stripe_express.reasons import staff_text, user_text
 from django_stripe_express.status import REASONS
 
 from .factories import ExpressAccountFactory
+from .templatetag_support import render
 
 
 def stripe_disabled_reasons() -> list[str]:
@@ -67,10 +66,7 @@ def account_with(reason: str, *, past_due: list[str] | None = None) -> ExpressAc
 
 
 def render_button(account: ExpressAccount) -> str:
-    request = RequestFactory().get("/")
-    request.user = account.user
-    template = Template("{% load stripe_express %}{% stripe_express_button account=acct %}")
-    return template.render(Context({"request": request, "acct": account}))
+    return render("{% stripe_express_button account=acct %}", account.user, acct=account).html
 
 
 def test_every_value_in_stripes_types_has_a_meaning() -> None:

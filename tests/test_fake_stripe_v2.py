@@ -53,12 +53,8 @@ def assert_complete(obj: Any, cls: type) -> None:
 
 
 @pytest.fixture
-def client(fake_stripe: FakeStripe) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        fake_stripe.secret_key,
-        base_addresses={"api": fake_stripe.url, "connect": fake_stripe.url},
-        max_network_retries=0,
-    )
+def client(fake_stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return fake_stripe_client
 
 
 def create(client: stripe.StripeClient, **changes: Any) -> Account:

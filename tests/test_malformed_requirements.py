@@ -6,15 +6,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
-from django.template import Context, Template
-from django.test import RequestFactory
 from django.urls import reverse
 
 from django_stripe_express.models import ExpressAccount
 
 from .admin_support import staff_client
 from .factories import ExpressAccountFactory
+from .templatetag_support import button
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +43,7 @@ MALFORMED = {
 
 
 def render_button(user) -> str:
-    request = RequestFactory().get("/dashboard/")
-    request.user = user or AnonymousUser()
-    return Template("{% load stripe_express %}{% stripe_express_button %}").render(
-        Context({"request": request})
-    )
+    return button(user).html
 
 
 @pytest.fixture(params=sorted(MALFORMED))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from stripe.v2.core import Account
 
-from django_stripe_express.accounts import stripe_values
+from django_stripe_express.accounts import apply_account, stripe_values
 from django_stripe_express.humanize import humanize_requirements
 from django_stripe_express.humanize_v2 import (
     CODE_TEXTS,
@@ -110,9 +110,7 @@ def v2_account(
 def stored(data: dict[str, Any]) -> ExpressAccount:
     """An unsaved v2 row with `data` applied, its status derived."""
     account = ExpressAccount(stripe_id=data["id"], accounts_api="v2")
-    for name, value in stripe_values(data).items():
-        setattr(account, name, value)
-    account.status = account.derive_status()
+    apply_account(account, data)
     return account
 
 

@@ -19,14 +19,9 @@ from django_stripe_express.testing import FakeStripe
 
 from .conftest import _pages, screenshot
 from .server import ExampleServer
+from .test_e2e import expect, stripe_card
 
 pytestmark = pytest.mark.browser
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
 
 
 def forwarded_example(fake: Any, workdir: Any, **env: str) -> Iterator[ExampleServer]:
@@ -87,7 +82,7 @@ def connected(page: Any, server: ExampleServer, first_name: str) -> Any:
     """Log in as a demo user and connect through the fake's page; the button's card."""
     page.goto("/demo/users/")
     page.get_by_role("button", name=f"Log in as {first_name}").click()
-    card = page.get_by_role("region", name="Payouts with Stripe")
+    card = stripe_card(page)
     card.get_by_role("button", name="Connect with Stripe").click()
     page.get_by_role("button", name="Agree and submit").click()
     expect(page).to_have_url(f"{server.url}/")
