@@ -80,7 +80,8 @@ def is_closed(data: Mapping[str, Any]) -> bool:
     return bool(data.get("closed"))
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def dict_or_empty(value: Any) -> dict[str, Any]:
+    """`value` if it is a dict, else an empty one: Stripe's JSON read without trusting it."""
     return value if isinstance(value, dict) else {}
 
 
@@ -109,10 +110,10 @@ def _rank(order: tuple[str, ...], value: str) -> int:
 def capability_states(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """``{name: {"status", "status_details"}}`` over the app's configurations."""
     states: dict[str, dict[str, Any]] = {}
-    configuration = _dict(data.get("configuration"))
+    configuration = dict_or_empty(data.get("configuration"))
     for name in CONFIGURATIONS:
-        config = _dict(configuration.get(name))
-        for capability, value in _walk(_dict(config.get("capabilities"))):
+        config = dict_or_empty(configuration.get(name))
+        for capability, value in _walk(dict_or_empty(config.get("capabilities"))):
             status = str(value.get("status") or "")
             details = [
                 {"code": str(d.get("code") or ""), "resolution": str(d.get("resolution") or "")}
@@ -152,13 +153,14 @@ def _timestamp(value: Any) -> int | None:
     return int(moment.timestamp())
 
 
-def _deadline(entry: Mapping[str, Any]) -> str:
-    return str(_dict(entry.get("minimum_deadline")).get("status") or "")
+def deadline_status(entry: Mapping[str, Any]) -> str:
+    """How urgent a requirement entry is: ``past_due``, ``currently_due``... or ""."""
+    return str(dict_or_empty(entry.get("minimum_deadline")).get("status") or "")
 
 
 def is_onboarding_entry(entry: Mapping[str, Any]) -> bool:
     """Stripe asks this of the user to finish onboarding, not for a later check."""
-    reasons = {str(_dict(r).get("code")) for r in _list(entry.get("requested_reasons"))}
+    reasons = {str(dict_or_empty(r).get("code")) for r in _list(entry.get("requested_reasons"))}
     return _ONBOARDING_REASON in reasons
 
 
@@ -176,14 +178,14 @@ def requirement_lists(requirements: Mapping[str, Any]) -> dict[str, Any]:
         if entry.get("awaiting_action_from") == "stripe":
             pending.append(name)
         else:
-            deadline = _deadline(entry)
+            deadline = deadline_status(entry)
             if deadline in _DUE_NOW:
                 currently_due.append(name)
             if deadline == "past_due":
                 past_due.append(name)
             eventually_due.append(name)
         for error in _list(entry.get("errors")):
-            error = _dict(error)
+            error = dict_or_empty(error)
             errors.append(
                 {
                     "requirement": name,
@@ -191,14 +193,14 @@ def requirement_lists(requirements: Mapping[str, Any]) -> dict[str, Any]:
                     "reason": str(error.get("description") or ""),
                 }
             )
-    summary = _dict(requirements.get("summary"))
+    summary = dict_or_empty(requirements.get("summary"))
     return {
         "currently_due": currently_due,
         "past_due": past_due,
         "eventually_due": eventually_due,
         "pending_verification": pending,
         "errors": errors,
-        "current_deadline": _timestamp(_dict(summary.get("minimum_deadline")).get("time")),
+        "current_deadline": _timestamp(dict_or_empty(summary.get("minimum_deadline")).get("time")),
     }
 
 
@@ -207,7 +209,7 @@ def onboarding_due(requirements: Mapping[str, Any]) -> bool:
     return any(
         isinstance(entry, dict)
         and entry.get("awaiting_action_from") != "stripe"
-        and _deadline(entry) in _DUE_NOW
+        and deadline_status(entry) in _DUE_NOW
         and is_onboarding_entry(entry)
         for entry in _list(requirements.get("entries"))
     )
@@ -215,17 +217,17 @@ def onboarding_due(requirements: Mapping[str, Any]) -> bool:
 
 def v2_values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The model's values for a v2 account (a plain dict, as `accounts.as_dict` gives)."""
-    requirements = _dict(data.get("requirements"))
+    requirements = dict_or_empty(data.get("requirements"))
     states = capability_states(data)
     statuses = {name: state["status"] for name, state in states.items()}
     payouts = [statuses.get(TRANSFERS)]
     if PAYOUTS in statuses:
         payouts.append(statuses[PAYOUTS])
-    identity = _dict(data.get("identity"))
-    defaults = _dict(data.get("defaults"))
+    identity = dict_or_empty(data.get("identity"))
+    defaults = dict_or_empty(data.get("defaults"))
     stored_requirements = {
         "entries": _list(requirements.get("entries")),
-        "summary": _dict(requirements.get("summary")),
+        "summary": dict_or_empty(requirements.get("summary")),
         **requirement_lists(requirements),
     }
     return {

@@ -13,6 +13,7 @@ from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .accounts_v2 import dict_or_empty
 from .requirements import deadline_stamp
 from .requirements import names as requirement_names
 from .status import AccountStatus, derive_status
@@ -123,28 +124,26 @@ class ExpressAccount(models.Model):
         super().save(*args, **kwargs)
 
     def derive_status(self) -> str:
-        if self.accounts_api == self.AccountsApi.V2:
+        # Only the usable parts of what Stripe sent (see `requirements`).
+        requirements = {
+            "past_due": self.past_due,
+            "pending_verification": self.pending_verification,
+        }
+        if self.is_v2:
             return derive_status_v2(
-                disconnected=self.deauthorized_at is not None,
+                disconnected=not self.is_connected,
                 details_submitted=self.details_submitted,
-                requirements={
-                    "past_due": self.past_due,
-                    "pending_verification": self.pending_verification,
-                },
-                capabilities=_mapping(self.capabilities),
-                capability_details=_mapping(self.capability_details),
+                requirements=requirements,
+                capabilities=dict_or_empty(self.capabilities),
+                capability_details=dict_or_empty(self.capability_details),
             )
         return derive_status(
-            disconnected=self.deauthorized_at is not None,
+            disconnected=not self.is_connected,
             details_submitted=self.details_submitted,
             charges_enabled=self.charges_enabled,
             payouts_enabled=self.payouts_enabled,
             disabled_reason=self.disabled_reason,
-            # Only the usable parts of what Stripe sent (see `requirements`).
-            requirements={
-                "past_due": self.past_due,
-                "pending_verification": self.pending_verification,
-            },
+            requirements=requirements,
         )
 
     @property
@@ -350,11 +349,6 @@ class AccountReassignment(models.Model):
 
     def __str__(self) -> str:
         return self.summary
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    # Stripe's JSON as stored: a value of another type counts as absent.
-    return value if isinstance(value, dict) else {}
 
 
 def database_alias() -> str:

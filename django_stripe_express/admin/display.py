@@ -99,11 +99,7 @@ def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
 def capabilities_block(account: ExpressAccount) -> str:
     if account.is_v2:
         return display_v2.capabilities_block(account)
-    capabilities = account.capabilities
-    if not isinstance(capabilities, dict):
-        if capabilities:
-            requirements.warn_malformed(account, "capabilities", capabilities)
-        capabilities = {}
+    capabilities = requirements.requirements_of(account, "capabilities")
     rows = sorted((str(name), str(state)) for name, state in capabilities.items())
     return render_to_string(
         "admin/django_stripe_express/capabilities.html", {"capabilities": rows}

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from .. import requirements
+from ..accounts_v2 import deadline_status, dict_or_empty
 from ..humanize import humanize_requirement
 from ..humanize_v2 import capability_name, code_text, resolution_text
 from ..models import ExpressAccount
@@ -40,18 +41,14 @@ def _words(table: dict[str, Any], value: Any) -> str:
     return str(table.get(str(value), value or "-"))
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _entry(entry: dict[str, Any]) -> dict[str, Any]:
     name = str(entry.get("description") or "")
-    deadline = str(_dict(entry.get("minimum_deadline")).get("status") or "")
-    impact = _dict(entry.get("impact"))
+    deadline = deadline_status(entry)
+    impact = dict_or_empty(entry.get("impact"))
     return {
         "name": name,
         "words": humanize_requirement(name),
@@ -82,7 +79,7 @@ def requirements_block(account: ExpressAccount) -> str:
             else len(_DEADLINE_ORDER)
         )
     )
-    summary = _dict(_dict(stored.get("summary")).get("minimum_deadline"))
+    summary = dict_or_empty(dict_or_empty(stored.get("summary")).get("minimum_deadline"))
     return render_to_string(
         "admin/django_stripe_express/requirements_v2.html",
         {
@@ -96,7 +93,7 @@ def requirements_block(account: ExpressAccount) -> str:
 
 
 def capabilities_block(account: ExpressAccount) -> str:
-    details = _dict(account.capability_details)
+    details = dict_or_empty(account.capability_details)
     capabilities = [
         {
             "name": name,
@@ -112,7 +109,7 @@ def capabilities_block(account: ExpressAccount) -> str:
                 for d in _dicts(details.get(name))
             ],
         }
-        for name, status in sorted(_dict(account.capabilities).items())
+        for name, status in sorted(dict_or_empty(account.capabilities).items())
     ]
     return render_to_string(
         "admin/django_stripe_express/capabilities_v2.html", {"capabilities": capabilities}
