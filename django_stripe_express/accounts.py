@@ -38,6 +38,10 @@ STRIPE_FIELDS = (
 )
 # What `apply_account` may change, for `save(update_fields=...)` and `bulk_update`.
 UPDATE_FIELDS = (*STRIPE_FIELDS, "status", "synced_at", "updated_at")
+#: All a row holds of its Stripe account: what another account replacing it resets.
+_ACCOUNT_STATE = (
+    *STRIPE_FIELDS, "accounts_api", "synced_at", "last_event_created", "capability_event_created"
+)
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -106,6 +110,14 @@ def _max_length(name: str) -> int:
     assert isinstance(field, CharField)
     assert field.max_length is not None
     return field.max_length
+
+
+def forget_stripe_account(account: ExpressAccount) -> None:
+    """Back to the model's defaults for everything copied from the row's old
+    Stripe account (a disconnected one that a new account replaces)."""
+    for name in _ACCOUNT_STATE:
+        field = ExpressAccount._meta.get_field(name)
+        setattr(account, name, field.get_default())  # type: ignore[union-attr]
 
 
 def apply_account(

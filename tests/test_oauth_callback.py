@@ -164,6 +164,22 @@ def test_reconnecting_with_a_new_stripe_account_forgets_the_old_one(
     assert account.is_connected
 
 
+def test_an_oauth_account_replacing_a_disconnected_v2_one_is_read_as_v1(
+    logged_in_client, user, fake_stripe
+):
+    old = ExpressAccountFactory(user=user, disconnected=True, accounts_api="v2")
+    attempt = ConnectAttemptFactory(user=user)
+    code = fake_stripe.issue_code(complete=False, country="DE")
+
+    callback(logged_in_client, code=code, state=attempt.state)
+
+    account = ExpressAccount.objects.get()
+    assert account.pk == old.pk
+    assert account.accounts_api == ExpressAccount.AccountsApi.V1
+    assert account.country == "DE"
+    assert account.status == ExpressAccount.Status.ONBOARDING
+
+
 def test_account_read_failure_still_stores_the_connection(
     logged_in_client, user, fake_stripe, caplog
 ):

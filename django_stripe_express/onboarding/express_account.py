@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from ..accounts import apply_account
+from ..accounts import apply_account, forget_stripe_account
 from ..client import get_client
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..landing import failure_url
@@ -183,10 +183,9 @@ def _save_account(
         account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
     else:
         account = existing
+        forget_stripe_account(account)  # nothing of the old account applies
         account.deauthorized_at = None
         account.connected_at = timezone.now()
-        account.last_event_created = None
-        account.capability_event_created = {}
         logger.info("Stripe Express account %s replaces disconnected %s",
                     data.id, existing.stripe_id)
     account.stripe_id = data.id

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..accounts import STRIPE_FIELDS, apply_account
+from ..accounts import apply_account, forget_stripe_account
 from ..client import get_client
 from ..conf import app_settings
 from ..diagnostics import log_configuration_error
@@ -229,7 +229,7 @@ def _store_connection(
                     f"The user already has connected account {account.stripe_id} in this mode."
                 )
             # Reconnecting with a new Stripe account: nothing of the old one applies.
-            _forget_stripe_fields(account)
+            forget_stripe_account(account)
         if account.deauthorized_at is not None or created or account.stripe_id != stripe_user_id:
             account.connected_at = now
         account.stripe_id = stripe_user_id
@@ -244,10 +244,3 @@ def _store_connection(
         attempt.finished_at = now
         attempt.save(update_fields=["outcome", "account", "stripe_user_id", "finished_at"])
     return account, created
-
-
-def _forget_stripe_fields(account: ExpressAccount) -> None:
-    """Back to the model's defaults for everything copied from the old account."""
-    for name in (*STRIPE_FIELDS, "synced_at", "last_event_created", "capability_event_created"):
-        field = ExpressAccount._meta.get_field(name)
-        setattr(account, name, field.get_default())  # type: ignore[union-attr]
