@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .accounts_v2 import dict_or_empty
 from .requirements import deadline_stamp
 from .requirements import names as requirement_names
+from .state_hash import HASH_LENGTH
 from .status import AccountStatus, derive_status
 from .status_v2 import derive_status_v2
 
@@ -227,7 +228,9 @@ class ConnectAttempt(models.Model):
     # A keyed hash of the OAuth state (`state_hash.hash_state`), never the state
     # itself: a pending state is a live token. Account Links and embedded attempts
     # carry a random value (their flows have no state), which keeps the column unique.
-    state_hash = models.CharField(_("state hash"), max_length=64, unique=True, editable=False)
+    state_hash = models.CharField(
+        _("state hash"), max_length=HASH_LENGTH, unique=True, editable=False
+    )
     livemode = models.BooleanField(_("live mode"), default=False)
     next_url = models.CharField(_("next URL"), max_length=2048, blank=True)
     created_at = models.DateTimeField(_("started at"), default=timezone.now)

@@ -94,6 +94,16 @@ def test_unfinished_onboarding_gets_an_account_link(logged_in_client, user, eith
     assert fake.requests_to(f"/v1/accounts/{acct}/login_links") == []
 
 
+def test_unfinished_onboarding_reads_the_account_once(
+    logged_in_client, user, fake_stripe, django_assert_num_queries
+):
+    acct = fake_stripe.create_account(email=user.email)["id"]
+    ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
+    # Session, user, account.
+    with django_assert_num_queries(3):
+        logged_in_client.get(DASHBOARD)
+
+
 def test_login_required(client, fake_stripe):
     response = client.get(DASHBOARD)
     assert response["Location"] == f"/accounts/login/?next={DASHBOARD}"

@@ -115,7 +115,11 @@ def refresh(request: HttpRequest) -> HttpResponse:
     A GET, so it never creates an account: without a connected one the user
     goes to ``connect``'s page, whose button starts onboarding (a POST).
     """
-    account = user_account(request)
+    return send_to_link(request, user_account(request))
+
+
+def send_to_link(request: HttpRequest, account: ExpressAccount | None) -> HttpResponse:
+    """Redirect to a new Account Link for `account` (the request's user's, as read)."""
     if account is None or not account.is_connected:
         return redirect("stripe_express:connect")
     try:

@@ -33,7 +33,7 @@ def open_dashboard(request: HttpRequest) -> HttpResponse:
             request, _("Finish setting up your Stripe account to open its dashboard."),
             fail_silently=True,
         )
-        return account_links.refresh(request)
+        return account_links.send_to_link(request, account)
     try:
         link = get_client().v1.accounts.login_links.create(account.stripe_id)
     except stripe.StripeError as exc:

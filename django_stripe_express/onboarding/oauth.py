@@ -24,11 +24,12 @@ from django.utils.translation import gettext as _
 
 from ..accounts import apply_account, forget_stripe_account
 from ..client import get_client
-from ..conf import app_settings
+from ..conf import ACCOUNTS_V1, app_settings
 from ..diagnostics import log_configuration_error
-from ..landing import failure_url, success_url
+from ..landing import failure_url, requested_next, success_url
 from ..models import ConnectAttempt, ExpressAccount, database_alias
 from ..prefill import prefill_for
+from ..retrieve import retrieve_account
 from ..signals import account_connected, notify
 from .express_account import user_pk
 from .outcomes import fail_attempt, oauth_error_outcome, stripe_error_outcome
@@ -92,9 +93,7 @@ def start(request: HttpRequest) -> HttpResponse:
         # Onboarding not finished is also handled there (a login link, or the
         # Account Links continuation): Stripe would refuse a second OAuth anyway.
         return HttpResponseRedirect(reverse("stripe_express:dashboard"))
-    _attempt, state = issue_state(
-        request, next_url=request.GET.get("next") or request.POST.get("next")
-    )
+    _attempt, state = issue_state(request, next_url=requested_next(request))
     return HttpResponseRedirect(authorize_url(request, state))
 
 
@@ -173,7 +172,8 @@ def exchange_code(code: str) -> str:
 def fetch_account(stripe_user_id: str) -> stripe.Account | None:
     """The account as Stripe sees it, or None (the webhook or sync fills it later)."""
     try:
-        return get_client().v1.accounts.retrieve(stripe_user_id)
+        account: stripe.Account = retrieve_account(stripe_user_id, ACCOUNTS_V1)  # OAuth: v1
+        return account
     except stripe.StripeError as exc:
         logger.warning(
             "Could not read connected Stripe account %s (%s); storing it without status.",

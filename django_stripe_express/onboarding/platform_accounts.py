@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from ..conf import app_settings
-from ..landing import safe_next_url
+from ..landing import requested_next
 from ..models import ConnectAttempt, ExpressAccount
 from .express_account import create_account, user_pk
 
@@ -40,7 +40,7 @@ def open_attempt(
         account=connected,
         stripe_user_id=connected.stripe_id if connected else "",
         # Where to land when onboarding ends; only URLs of this site.
-        next_url=safe_next_url(request, request.GET.get("next") or request.POST.get("next")),
+        next_url=requested_next(request),
     )
     if connected is None:  # none yet, or a disconnected one to replace
         stored = create_account(request, attempt, existing=account)

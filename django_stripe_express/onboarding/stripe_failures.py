@@ -19,15 +19,14 @@ import stripe
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..diagnostics import MESSAGE as CONFIGURATION_MESSAGE
 from ..diagnostics import log_configuration_error
+from ..disconnect import disconnect_account
 from ..landing import failure_url
 from ..models import ConnectAttempt, ExpressAccount
-from ..signals import account_deauthorized, notify
 from .outcomes import error_code, fail_attempt, message_for, stripe_error_outcome
 
 logger = logging.getLogger(__name__)
@@ -65,14 +64,9 @@ def mark_gone(account: ExpressAccount, request: HttpRequest | None = None) -> bo
     """
     if account.deauthorized_at is not None:
         return False
-    account.deauthorized_at = timezone.now()
-    account.save(update_fields=["deauthorized_at", "updated_at"])
     logger.warning("Stripe Express account %s is no longer reachable: marked disconnected",
                    account.stripe_id)
-    notify(
-        account_deauthorized, f"{account.stripe_id} gone at Stripe",
-        sender=ExpressAccount, account=account, event=None, request=request
-    )
+    disconnect_account(account, via_oauth=False, request=request)
     return True
 
 
