@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -55,12 +56,7 @@ def serve(argv: list[str]) -> int:
     fake = FakeStripe(
         args.secret_key, args.client_id, args.webhook_secret, host=args.host, port=args.port
     )
-    from .server import FakeStripeServer
-
-    # Bind first so the printed address is the real one (``--port 0`` picks any).
-    server = FakeStripeServer((fake.host, fake.port), fake.state)
-    fake.port = server.server_address[1]
-    fake.state.url = fake.url
+    fake.start()  # listening before the address is printed (``--port 0`` picks any)
     print(f"Fake Stripe listening on {fake.url}")
     print("Use these in settings.STRIPE_EXPRESS:")
     print(json.dumps(fake.settings(), indent=4))
@@ -71,12 +67,11 @@ def serve(argv: list[str]) -> int:
         print(f"Forwarding every account change to {args.forward_to}")
     print("Press Ctrl-C to stop.", flush=True)
     try:
-        server.serve_forever()
+        threading.Event().wait()  # the fake serves in its own thread
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     finally:
-        fake.stop_forwarding()
-        server.server_close()
+        fake.stop()
     return 0
 
 

@@ -22,6 +22,7 @@ from . import connect_js_pages as pages
 from . import objects
 from .embedded_state import SessionGrant
 from .objects_v2 import as_v1
+from .pages import rows
 from .params import as_bool
 from .state import FakeState
 from .wire import Request, Response, Route
@@ -121,7 +122,7 @@ def _onboarding(account: dict[str, Any], form: dict[str, Any]) -> tuple[str, str
     due, _past = _requirements(account)
     body = (
         "<h2>Set up your Stripe account</h2>"
-        + pages.rows([
+        + rows([
             ("account", account["id"]),
             ("email", account.get("email") or ""),
             ("country", account.get("country") or ""),
@@ -194,7 +195,7 @@ def _account_management(account: dict[str, Any]) -> str:
         for b in (account.get("external_accounts") or {}).get("data") or []
     ]
     profile = account.get("business_profile") or {}
-    return "<h2>Account details</h2>" + pages.rows([
+    return "<h2>Account details</h2>" + rows([
         ("account", account["id"]),
         ("business type", account.get("business_type") or "not set"),
         ("email", account.get("email") or ""),

@@ -148,11 +148,6 @@ def panel(
     return _page(f'<div class="panel">{heading}{body}</div>', script, target, appearance)
 
 
-def rows(items: list[tuple[str, Any]]) -> str:
-    cells = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
-    return f"<dl>{cells}</dl>"
-
-
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
 _ZERO_DECIMAL = {"jpy", "krw", "vnd"}
 

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 
 from . import objects
+from .api import error
 from .state import FakeState, Replay
 from .wire import Request, Response
 
@@ -51,10 +52,6 @@ class Claim:
     request_id: str
 
 
-def _error(status: int, message: str, *, type_: str, code: str | None = None) -> Response:
-    return Response.json(status, objects.api_error(message, type_=type_, code=code))
-
-
 def begin(state: FakeState, request: Request, key: str) -> Response | Claim:
     """The saved answer (or a refusal) for a reused key; else a claim to execute.
 
@@ -68,7 +65,7 @@ def begin(state: FakeState, request: Request, key: str) -> Response | Claim:
         stored = None
     if stored is not None:
         if stored.fingerprint != fingerprint:
-            return _error(
+            return error(
                 400,
                 "Keys for idempotent requests can only be used with the same "
                 "parameters they were first used with. Try using a key other than "
@@ -86,7 +83,7 @@ def begin(state: FakeState, request: Request, key: str) -> Response | Claim:
             },
         )
     if scope in state.in_flight:
-        return _error(
+        return error(
             409,
             "There is currently another in-progress request using this Idempotent Key "
             "(that probably means you submitted twice, and the other request is still "

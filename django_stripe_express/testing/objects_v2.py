@@ -122,14 +122,20 @@ def requested(account: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def walk(capabilities: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-    """Capabilities flattened to dotted names (``stripe_balance.stripe_transfers``)."""
+def walk(
+    capabilities: dict[str, Any], prefix: str = "", leaf: str = "status"
+) -> list[tuple[str, dict[str, Any]]]:
+    """Capabilities flattened to dotted names (``stripe_balance.stripe_transfers``).
+
+    A capability is a dict with a `leaf` key: ``status`` in an account,
+    ``requested`` in a request's ``configuration``.
+    """
     found: list[tuple[str, dict[str, Any]]] = []
     for key, value in capabilities.items():
-        if isinstance(value, dict) and "status" in value:
+        if isinstance(value, dict) and leaf in value:
             found.append((prefix + key, value))
         elif isinstance(value, dict):
-            found.extend(walk(value, f"{prefix}{key}."))
+            found.extend(walk(value, f"{prefix}{key}.", leaf))
     return found
 
 
@@ -292,15 +298,9 @@ def submit_for_verification(account: dict[str, Any], fields: list[str] | None) -
 
 def start_review(account: dict[str, Any], fields: list[str] | None) -> None:
     """Onboarding submitted; Stripe reviews the account and asks the user for ``fields``."""
-    asked = list(fields or ["defaults.profile.product_description"])
     _attested(account)
-    restricts = requested(account)
-    account["requirements"] = requirements(
-        [entry(name, reason="routine_verification", restricts=restricts) for name in asked]
-    )
-    review = {"code": "restricted_other", "resolution": "provide_info"}
-    for config_name, name in restricts:
-        set_capability(account, config_name, name, capability("restricted", [review]))
+    asked = list(fields or ["defaults.profile.product_description"])
+    require_verification(account, asked, code="restricted_other")
 
 
 def require_by(account: dict[str, Any], fields: list[str], deadline: int, *, future: bool) -> None:

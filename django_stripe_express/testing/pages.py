@@ -39,7 +39,8 @@ def _layout(title: str, body: str) -> str:
     )
 
 
-def _rows(items: list[tuple[str, Any]]) -> str:
+def rows(items: list[tuple[str, Any]]) -> str:
+    """A definition list of ``(label, value)`` pairs, escaped."""
     cells = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
     return f"<dl>{cells}</dl>"
 
@@ -75,7 +76,7 @@ def oauth_page(action: str, query: str, client_id: str, params: dict[str, Any]) 
     items += [(f"stripe_user[{k}]", v) for k, v in sorted(stripe_user.items())]
     body = (
         "<p>A platform asks to create a Stripe Express account for you.</p>"
-        + _rows(items)
+        + rows(items)
         + f'<form method="post" action="{escape(action)}">'
         + f'<input type="hidden" name="query" value="{escape(query)}">'
         + _finish_checkbox()
@@ -90,7 +91,7 @@ def oauth_page(action: str, query: str, client_id: str, params: dict[str, Any]) 
 def setup_page(action: str, account: dict[str, Any]) -> str:
     """The Account Link target: finish onboarding or leave for now."""
     body = (
-        _rows(
+        rows(
             [
                 ("account", account["id"]),
                 ("email", account.get("email") or ""),
@@ -112,7 +113,7 @@ def setup_page(action: str, account: dict[str, Any]) -> str:
 def dashboard_page(account: dict[str, Any]) -> str:
     """The Express dashboard a login link opens: the account and its status."""
     reqs = account["requirements"]
-    body = _rows(
+    body = rows(
         [
             ("account", account["id"]),
             ("email", account.get("email") or ""),

@@ -100,7 +100,7 @@ def _requested(configuration: Any) -> list[tuple[str, str, bool]] | Response:
     (its shape already checked against the library's types)."""
     found = []
     for config_name, config in configuration.items():
-        for name, value in objects_v2.walk(_as_status(config.get("capabilities") or {})):
+        for name, value in objects_v2.walk(config.get("capabilities") or {}, leaf="requested"):
             if name not in _CAPABILITIES.get(config_name, set()):
                 return error(
                     400,
@@ -111,17 +111,6 @@ def _requested(configuration: Any) -> list[tuple[str, str, bool]] | Response:
                 )
             found.append((config_name, name, bool(value["requested"])))
     return found
-
-
-def _as_status(capabilities: dict[str, Any]) -> dict[str, Any]:
-    """Mark the leaves (``{"requested": ...}``) so `objects_v2.walk` finds them."""
-    marked: dict[str, Any] = {}
-    for key, value in capabilities.items():
-        if isinstance(value, dict) and "requested" in value:
-            marked[key] = {**value, "status": None}
-        elif isinstance(value, dict):
-            marked[key] = _as_status(value)
-    return marked
 
 
 def _identity(value: dict[str, Any]) -> dict[str, Any] | Response:
