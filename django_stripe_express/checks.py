@@ -24,7 +24,6 @@ from .check_support import ID, setting_name
 from .conf import (
     ACCOUNTS_API_CHOICES,
     ACCOUNTS_V2,
-    ONBOARDING_ACCOUNT_LINKS,
     ONBOARDING_CHOICES,
     ONBOARDING_OAUTH,
     SETTING_NAME,
@@ -139,13 +138,14 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     key = raw.get("SECRET_KEY")
     if (
         api == ACCOUNTS_V2
-        and raw.get("ONBOARDING") == ONBOARDING_ACCOUNT_LINKS
+        # Account Links and embedded onboarding create the accounts (OAuth: v1 only).
+        and raw.get("ONBOARDING", ONBOARDING_OAUTH) != ONBOARDING_OAUTH
         and isinstance(key, str)
         and key.startswith("rk_")
     ):
         yield Error(
             f"{setting_name('SECRET_KEY')} is a restricted key (rk_...), which Stripe's "
-            "/v2 endpoints refuse: Account Links cannot create v2 accounts with it.",
+            "/v2 endpoints refuse: onboarding cannot create v2 accounts with it.",
             hint='Use the secret key (sk_...), or set ACCOUNTS_API = "v1".',
             id=ID.format("E026"),
         )

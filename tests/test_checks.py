@@ -74,6 +74,11 @@ def test_valid_configuration_reports_nothing(settings):
             'losses_collector "stripe"',
         ),
         ({"SECRET_KEY": "rk_test_abc", "ONBOARDING": "account_links"}, "E026", "sk_"),
+        (
+            {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "embedded", "PUBLISHABLE_KEY": "pk_test_a"},
+            "E026",
+            "sk_",
+        ),
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
