@@ -93,6 +93,19 @@ def test_change_page_shows_entries_and_capabilities_in_words():
     assert html.index("primary_verification") < html.index("identity.individual.id_numbers")
 
 
+def test_change_page_says_an_account_is_under_review():
+    data = objects_v2.build_account(contact_email="ann@example.com")
+    objects_v2.start_review(data, None)
+    account = v2_row(data)
+
+    response = staff_client("view_expressaccount").get(
+        reverse("admin:django_stripe_express_expressaccount_change", args=[account.pk])
+    )
+
+    assert account.disabled_reason == "restricted_other"
+    assert "Under review by Stripe, which asked for the items past due" in response.content.decode()
+
+
 def test_changelist_filters_by_accounts_api_and_v2_capability():
     v2 = restricted_v2()
     v1 = ExpressAccountFactory()

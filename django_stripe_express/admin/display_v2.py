@@ -87,7 +87,9 @@ def requirements_block(account: ExpressAccount) -> str:
             "summary_deadline": _words(DEADLINES, summary.get("status")) if entries else "",
             "summary_time": summary.get("time") or "",
             "disabled_reason": account.disabled_reason,
-            "disabled_reason_text": staff_text(account.disabled_reason),
+            "disabled_reason_text": staff_text(
+                account.disabled_reason, {"past_due": account.past_due}
+            ),
         },
     )
 
