@@ -437,6 +437,20 @@ class TestDisconnectAction:
         account.refresh_from_db()
         assert account.is_connected
 
+    def test_a_missing_secret_key_is_a_message_not_a_500(self, fake_stripe, settings):
+        account = stripe_account(fake_stripe)
+        settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "SECRET_KEY": ""}
+        client = staff_client("view_expressaccount", "delete_expressaccount")
+
+        response = post_action(client, "disconnect_accounts", [account], post="yes")
+
+        assert response.status_code == 200
+        (message,) = messages_of(response)
+        assert message.startswith(f"Could not disconnect account {account.stripe_id}: ")
+        assert "SECRET_KEY" in message
+        account.refresh_from_db()
+        assert account.is_connected
+
     def test_already_disconnected_at_stripe_is_marked_here(self, fake_stripe, deauthorized):
         # A missed account.application.deauthorized event: Stripe says "not
         # connected", which the action takes as done.

@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -84,8 +85,9 @@ def disconnect_action(
         try:
             disconnect_account(account, via_oauth=via_oauth, request=request)
         # The library raises a bare AttributeError for an OAuth error code it
-        # does not know; staff get a message for that too, not a 500.
-        except (stripe.StripeError, AttributeError) as exc:
+        # does not know; staff get a message for that too, and for a missing
+        # key (as Refresh does), not a 500.
+        except (stripe.StripeError, AttributeError, ImproperlyConfigured) as exc:
             log_configuration_error(exc, "the admin's disconnect", account.stripe_id)
             modeladmin.message_user(
                 request,
