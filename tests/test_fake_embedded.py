@@ -229,3 +229,11 @@ def test_reset_forgets_sessions_balances_and_payouts(fake_stripe, fake_stripe_cl
     assert fake_stripe.account_sessions() == []
     assert fake_stripe.state.embedded.balances == {}
     assert fake_stripe.state.embedded.payouts == {}
+
+
+def test_reset_restores_the_publishable_key_and_the_session_lifetime(fake_stripe):
+    key, ttl = fake_stripe.publishable_key, fake_stripe.session_ttl
+    fake_stripe.publishable_key = "pk_test_other"
+    fake_stripe.session_ttl = 0.1
+    fake_stripe.reset()
+    assert (fake_stripe.publishable_key, fake_stripe.session_ttl) == (key, ttl)

@@ -56,6 +56,9 @@ class EmbeddedState:
     payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def reset(self) -> None:
+        # A test that changes the key or shortens sessions must not leave it so
+        # for the next one (as `FakeState.SETTINGS`).
+        self.publishable_key, self.session_ttl = PUBLISHABLE_KEY, SESSION_TTL
         self.sessions.clear()
         self.balances.clear()
         self.payouts.clear()
