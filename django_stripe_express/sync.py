@@ -86,7 +86,7 @@ def refresh_account(
     client = client or get_client()
     previous_status = account.status
     try:
-        data = retrieve_account(account.stripe_id, account.accounts_api, client)
+        data = as_dict(retrieve_account(account.stripe_id, account.accounts_api, client))
     except stripe.StripeError as exc:
         if not is_gone(exc):
             raise
@@ -105,9 +105,9 @@ def refresh_account(
     return change
 
 
-def _close_if_closed(account: ExpressAccount, data: Any) -> bool:
+def _close_if_closed(account: ExpressAccount, data: dict[str, Any]) -> bool:
     """A v2 account Stripe closed is disconnected here too; whether it just was."""
-    return is_closed(as_dict(data)) and mark_gone(account)
+    return is_closed(data) and mark_gone(account)
 
 
 @dataclass
@@ -139,8 +139,9 @@ def apply_page(
     Accounts of the other API (`api`: which one the page was read with) are
     left to their own pass and not counted here.
     """
-    # Items are `stripe.Account` objects (dict-like) or plain dicts in tests.
-    data_by_id = {str(item["id"]): item for item in page}
+    # `stripe.Account` objects (plain dicts in tests), each converted once: it is
+    # compared, applied and checked for closure below.
+    data_by_id = {str(item["id"]): as_dict(item) for item in page}
     known = ExpressAccount.objects.for_mode(app_settings.livemode).filter(
         stripe_id__in=list(data_by_id)
     )
