@@ -37,6 +37,12 @@ WEBHOOK_PROCESSING_INLINE = "inline"
 WEBHOOK_PROCESSING_TASK = "task"
 WEBHOOK_PROCESSING_CHOICES = (WEBHOOK_PROCESSING_INLINE, WEBHOOK_PROCESSING_TASK)
 
+#: The credentials the fake Stripe (``django_stripe_express.testing``) publishes:
+#: a deployment that carries them is talking to a test server, not to Stripe.
+#: They live here so that the checks can name them without loading the fake.
+_FAKE_CLIENT_ID = "ca_fake"
+_FAKE_WEBHOOK_SECRET = "whsec_fake"
+
 #: Stripe's publishable keys: the only keys a page may carry (Connect.js).
 PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
 

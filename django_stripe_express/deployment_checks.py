@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from .check_support import ID, configured, setting_name
-from .conf import key_mode
+from .conf import _FAKE_CLIENT_ID, _FAKE_WEBHOOK_SECRET, key_mode
 
 #: Where a live key may go: Stripe's own hosts, over https.
 STRIPE_DOMAIN = "stripe.com"
@@ -154,14 +154,12 @@ def _check_live_hosts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _fake_credentials(raw: dict[str, Any]) -> list[str]:
-    from .testing.fake import CLIENT_ID, WEBHOOK_SECRET  # the fake's published values
-
     found = []
     if any(
-        isinstance(s, str) and s.strip() == WEBHOOK_SECRET for s in _webhook_secrets(raw)
+        isinstance(s, str) and s.strip() == _FAKE_WEBHOOK_SECRET for s in _webhook_secrets(raw)
     ):
         found.append("WEBHOOK_SECRETS")
-    if raw.get("CLIENT_ID") == CLIENT_ID:
+    if raw.get("CLIENT_ID") == _FAKE_CLIENT_ID:
         found.append("CLIENT_ID")
     return found
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..conf import _FAKE_CLIENT_ID, _FAKE_WEBHOOK_SECRET
 from . import events, objects, objects_v2, planned_errors
 from .connect_js import SCRIPT_PATH
 from .embedded_state import PUBLISHABLE_KEY, SessionGrant
@@ -21,8 +22,8 @@ from .forwarding import Forwarder
 from .state import Failure, FakeState, FakeStripeError, RecordedRequest
 
 SECRET_KEY = "sk_test_fake"
-CLIENT_ID = "ca_fake"
-WEBHOOK_SECRET = "whsec_fake"
+CLIENT_ID = _FAKE_CLIENT_ID
+WEBHOOK_SECRET = _FAKE_WEBHOOK_SECRET
 __all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "SECRET_KEY", "WEBHOOK_SECRET", "FakeStripe"]
 
 class FakeStripe:
