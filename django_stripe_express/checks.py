@@ -3,10 +3,16 @@
 Each message has an id under ``django_stripe_express.`` and a hint that says how
 to fix it. Errors stop the flows from working; warnings are unsafe or odd.
 """
+# check_support.py: What the system check modules share: message ids, how a message names a
+# deployment_checks.py: System checks for configurations that seem to work but are dangerous.
+# embedded_checks.py: System checks for embedded onboarding and components (E027-E030, W014-W015).
+# landing_checks.py: Check W016: ``SUCCESS_URL`` / ``FAILURE_URL`` must lead somewhere.
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import re
 from collections.abc import Iterable
 from importlib import import_module
 from types import ModuleType
@@ -17,16 +23,24 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import router
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .capabilities import NAMES as CAPABILITY_NAMES
-from .check_support import ID, setting_name
+from .accounts.v1 import NAMES as CAPABILITY_NAMES
 from .conf import (
+    _FAKE_CLIENT_ID,
+    _FAKE_WEBHOOK_SECRET,
     ACCOUNTS_API_CHOICES,
     ACCOUNTS_V2,
+    COMPONENTS,
+    DEFAULT_EMBEDDED_COMPONENTS,
     ONBOARDING_CHOICES,
+    ONBOARDING_EMBEDDED,
     ONBOARDING_OAUTH,
+    PUBLISHABLE_PREFIXES,
     SETTING_NAME,
+    STRIPE_CONNECT_JS_URL,
     WEBHOOK_PROCESSING_CHOICES,
     WEBHOOK_PROCESSING_INLINE,
     WEBHOOK_PROCESSING_TASK,
@@ -35,11 +49,16 @@ from .conf import (
 )
 
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
+
 # What Stripe takes in `defaults.responsibilities` for an Express-like account.
 FEES_COLLECTORS = ("application", "application_express", "stripe")
+
 LOSSES_COLLECTORS = ("application", "stripe")
+
 POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
+
 NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
+
 
 @register(Tags.security, Tags.compatibility)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -426,3 +445,397 @@ def _check_databases() -> Iterable[CheckMessage]:
             "onboarding attempt: route all of django_stripe_express's models to one database.",
             id=ID.format("E013"),
         )
+
+
+#: Every message id: ``ID.format("E001")`` is ``django_stripe_express.E001``.
+ID = "django_stripe_express.{}"
+
+
+def setting_name(key: str) -> str:
+    """How a message names a key: ``STRIPE_EXPRESS['SECRET_KEY']`` (never its value)."""
+    return f"{SETTING_NAME}[{key!r}]"
+
+
+def configured() -> dict[str, Any] | None:
+    """``settings.STRIPE_EXPRESS``, or None when it is absent or not a dict
+    (`checks.check_settings` reports the latter as E010)."""
+    raw = getattr(settings, SETTING_NAME, None)
+    return raw if isinstance(raw, dict) else None
+
+
+#: Where a live key may go: Stripe's own hosts, over https.
+STRIPE_DOMAIN = "stripe.com"
+
+#: Replay protection: Stripe signs each delivery (and each retry) afresh, so
+#: the window only has to cover clock skew and the trip. One hour is generous.
+MAX_WEBHOOK_TOLERANCE = 60 * 60
+
+#: Live keys are sk_live_/rk_live_, test keys sk_test_/rk_test_; nothing else.
+KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+
+#: String settings that hold one credential each.
+CREDENTIALS = ("SECRET_KEY", "CLIENT_ID", "PUBLISHABLE_KEY")
+
+MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
+
+
+@register(Tags.security)
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    raw = configured()
+    if raw is None:
+        return []
+    return [
+        *_check_whitespace(raw),
+        *_check_key_prefix(raw),
+        *_check_secrets_lists(raw),
+        *_check_live_hosts(raw),
+        *_check_fake_credentials(raw),
+        *_check_tolerance(raw),
+        *_check_message_middleware(),
+    ]
+
+
+@register(Tags.urls)
+def check_urls_included(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W008: the app's URLs are not in the project's URLconf.
+
+    Only a missing name is reported: a URLconf that cannot even be imported is
+    Django's own check's business (and raising here would hide it).
+    """
+    try:
+        reverse("stripe_express:webhook")
+    except NoReverseMatch:
+        return [
+            Warning(
+                "The URLs of django_stripe_express are not included: Stripe's webhooks "
+                "cannot reach the app, and pages with the button fail to render.",
+                hint='Add path("stripe/", include("django_stripe_express.urls")) to '
+                "your ROOT_URLCONF (the namespace must be 'stripe_express').",
+                id=ID.format("W008"),
+            )
+        ]
+    except Exception:  # a broken URLconf: Django's own URL checks report it
+        return []
+    return []
+
+
+def _is_live(raw: dict[str, Any]) -> bool:
+    return key_mode(raw.get("SECRET_KEY")) == "live"
+
+
+def _webhook_secrets(raw: dict[str, Any]) -> list[Any]:
+    """The configured secrets as a list (E005 reports any other shape)."""
+    secrets = raw.get("WEBHOOK_SECRETS") or []
+    if isinstance(secrets, str):
+        return [secrets]
+    return list(secrets) if isinstance(secrets, (list, tuple)) else []
+
+
+def _check_whitespace(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    values = [(key, raw.get(key)) for key in CREDENTIALS]
+    values += [("WEBHOOK_SECRETS", secret) for secret in _webhook_secrets(raw)]
+    spaced = sorted({
+        key for key, value in values
+        if isinstance(value, str) and value and value != value.strip()
+    })
+    for key in spaced:
+        yield Error(
+            f"{setting_name(key)} has spaces or a line break around it.",
+            hint="Stripe would refuse the key, or no signature would ever match: "
+            "strip the value where it is read (e.g. os.environ[...].strip()), and "
+            "check the .env file or secret store it comes from.",
+            id=ID.format("E016"),
+        )
+
+
+def _check_key_prefix(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    key = raw.get("SECRET_KEY")
+    if not isinstance(key, str):
+        return
+    key = key.strip()
+    if key.startswith(("sk_", "rk_")) and not key.startswith(KEY_PREFIXES):
+        yield Error(
+            f"{setting_name('SECRET_KEY')} starts like a Stripe key but its mode is "
+            "neither test nor live.",
+            hint="Stripe keys start with sk_test_, sk_live_, rk_test_ or rk_live_: "
+            "copy the key again from the Stripe dashboard (the mode decides "
+            "which accounts the app shows).",
+            id=ID.format("E017"),
+        )
+
+
+def _check_secrets_lists(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    for secret in _webhook_secrets(raw):
+        if isinstance(secret, str) and re.search(r"[,;\s]", secret.strip()):
+            yield Error(
+                f"One of {setting_name('WEBHOOK_SECRETS')} holds several secrets in one "
+                "string: no signature will ever match it.",
+                hint="Give a list with one whsec_... per item, e.g. "
+                'os.environ["STRIPE_WEBHOOK_SECRETS"].split(",").',
+                id=ID.format("E018"),
+            )
+            return
+
+
+def _stripe_host(url: Any) -> bool:
+    """``url`` is https on stripe.com or one of its subdomains."""
+    parts = urlsplit(str(url))
+    host = (parts.hostname or "").rstrip(".").lower()
+    return parts.scheme == "https" and (host == STRIPE_DOMAIN or host.endswith("." + STRIPE_DOMAIN))
+
+
+def _check_live_hosts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    if not _is_live(raw):
+        return
+    for key in ("API_BASE", "CONNECT_BASE"):
+        value = raw.get(key)
+        if value and not _stripe_host(value):
+            yield Error(
+                f"{setting_name(key)} is not an https address on stripe.com, and the "
+                "live key would be sent to it.",
+                hint="Remove API_BASE and CONNECT_BASE in production (Stripe's hosts "
+                "are the default); point them at a fake Stripe only with a test key.",
+                id=ID.format("E014"),
+            )
+
+
+def _fake_credentials(raw: dict[str, Any]) -> list[str]:
+    found = []
+    if any(
+        isinstance(s, str) and s.strip() == _FAKE_WEBHOOK_SECRET for s in _webhook_secrets(raw)
+    ):
+        found.append("WEBHOOK_SECRETS")
+    if raw.get("CLIENT_ID") == _FAKE_CLIENT_ID:
+        found.append("CLIENT_ID")
+    return found
+
+
+def _check_fake_credentials(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    found = _fake_credentials(raw)
+    if not found:
+        return
+    names = " and ".join(setting_name(key) for key in found)
+    hint = (
+        "The fake Stripe's whsec_fake and ca_fake are public (they are in this "
+        "package): anyone can sign webhooks with them. Use your endpoint's signing "
+        "secret and your platform's client id from the Stripe dashboard."
+    )
+    if _is_live(raw):
+        yield Error(
+            f"{names} hold the fake Stripe's credentials with a live key.",
+            hint=hint, id=ID.format("E015"),
+        )
+    elif _stripe_host(raw.get("API_BASE", "https://api.stripe.com")):
+        yield Warning(
+            f"{names} hold the fake Stripe's credentials while the app talks to Stripe.",
+            hint=hint, id=ID.format("W009"),
+        )
+
+
+def _check_tolerance(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = raw.get("WEBHOOK_TOLERANCE")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return  # absent, or E008's business
+    if value > MAX_WEBHOOK_TOLERANCE:
+        yield Warning(
+            f"{setting_name('WEBHOOK_TOLERANCE')} is more than an hour: an old signed "
+            "delivery could be replayed for that long.",
+            hint="Keep Stripe's default of 300 seconds (fix the server's clock "
+            "rather than widening the window).",
+            id=ID.format("W006"),
+        )
+
+
+def _check_message_middleware() -> Iterable[CheckMessage]:
+    from django.contrib.messages.middleware import MessageMiddleware
+
+    for path in settings.MIDDLEWARE or []:
+        try:
+            if issubclass(import_string(path), MessageMiddleware):
+                return
+        except (ImportError, TypeError):
+            continue  # Django reports what cannot be imported
+    yield Warning(
+        f"{MESSAGE_MIDDLEWARE} is not in MIDDLEWARE: what the onboarding flows tell "
+        "users (connected, declined, what Stripe still needs) is silently lost.",
+        hint=f"Add {MESSAGE_MIDDLEWARE!r} to MIDDLEWARE, after the session middleware.",
+        id=ID.format("W007"),
+    )
+
+
+@register(Tags.security, Tags.compatibility)
+def check_embedded(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    raw = configured()
+    if raw is None:
+        return []
+    return [
+        *_check_publishable_key(raw),
+        *_check_connect_js_url(raw),
+        *_check_components(raw),
+        *_check_appearance(raw),
+    ]
+
+
+def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    key = raw.get("PUBLISHABLE_KEY")
+    if isinstance(key, str):
+        key = key.strip()  # spaces around it are E016's (deployment_checks)
+    if not key:
+        if raw.get("ONBOARDING") == ONBOARDING_EMBEDDED:
+            yield Error(
+                f"Embedded onboarding needs {setting_name('PUBLISHABLE_KEY')}.",
+                hint="Set it to your platform's publishable key (pk_test_... or "
+                "pk_live_...) from the Stripe dashboard: Connect.js needs it in the browser.",
+                id=ID.format("E027"),
+            )
+        return
+    if not isinstance(key, str) or not key.startswith(PUBLISHABLE_PREFIXES):
+        hint = "Use the publishable key (pk_test_... or pk_live_...) from the Stripe dashboard."
+        if isinstance(key, str) and key.startswith(("sk_", "rk_")):
+            # The key is written into pages: a secret key there is public at once.
+            hint = (
+                "That is a secret key, which would be written into your pages for "
+                "anyone to read: roll it in the Stripe dashboard if it was ever "
+                "served, then " + hint[0].lower() + hint[1:]
+            )
+        yield Error(
+            f"{setting_name('PUBLISHABLE_KEY')} is not a Stripe publishable key.",
+            hint=hint,
+            id=ID.format("E027"),
+        )
+        return
+    secret_mode = key_mode(raw.get("SECRET_KEY"))
+    if secret_mode is not None and key_mode(key) != secret_mode:
+        yield Error(
+            f"{setting_name('PUBLISHABLE_KEY')} is a {key_mode(key)}-mode key but "
+            f"{setting_name('SECRET_KEY')} is a {secret_mode}-mode key.",
+            hint="Account Sessions are made with the secret key; Connect.js refuses "
+            "them with a publishable key of the other mode. Copy both keys from the "
+            "same mode of the Stripe dashboard.",
+            id=ID.format("E028"),
+        )
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _check_connect_js_url(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = raw.get("CONNECT_JS_URL")
+    if not value:
+        return
+    parts = urlsplit(str(value))
+    if not parts.netloc or not (
+        parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+    ):
+        yield Error(
+            f"{setting_name('CONNECT_JS_URL')} is not an https URL.",
+            hint=f"Remove it to load Stripe's Connect.js ({STRIPE_CONNECT_JS_URL}); "
+            "plain http is only for a stand-in on this machine (127.0.0.1, localhost), "
+            "as the fake Stripe serves one.",
+            id=ID.format("E029"),
+        )
+        return
+    if key_mode(raw.get("SECRET_KEY")) == "live" and str(value) != STRIPE_CONNECT_JS_URL:
+        yield Warning(
+            f"{setting_name('CONNECT_JS_URL')} is not Stripe's Connect.js, with a live key: "
+            "that script receives your users' Account Sessions.",
+            hint=f"Remove it in production so that {STRIPE_CONNECT_JS_URL} is loaded; "
+            "use a stand-in only with a test key.",
+            id=ID.format("W015"),
+        )
+
+
+def _component_problems(value: Any) -> Iterable[str]:
+    if isinstance(value, (list, tuple)):
+        value = {name: {} for name in value}
+    if not isinstance(value, dict):
+        yield "it must be a list of component names or a dict of name -> features"
+        return
+    for name, features in value.items():
+        if name not in COMPONENTS:
+            yield f"{name!r} is not a component this app can show"
+            continue
+        if not isinstance(features, dict):
+            yield f"the features of {name!r} must be a dict of feature -> True/False"
+            continue
+        for feature, on in features.items():
+            if feature not in COMPONENTS[name]:
+                yield f"{name!r} has no feature {feature!r}"
+            elif not isinstance(on, bool):
+                yield f"{name!r}'s feature {feature!r} must be True or False"
+
+
+def _check_components(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = raw.get("EMBEDDED_COMPONENTS", DEFAULT_EMBEDDED_COMPONENTS)
+    problems = list(_component_problems(value))
+    if problems:
+        yield Error(
+            f"{setting_name('EMBEDDED_COMPONENTS')}: {'; '.join(problems)}.",
+            hint=f"Components: {', '.join(COMPONENTS)}. Give a list of names, or a dict "
+            'such as {"payouts": {"instant_payouts": True}}; a feature left out keeps '
+            "Stripe's default.",
+            id=ID.format("E030"),
+        )
+        return
+    items = value.items() if isinstance(value, dict) else ()
+    if any(f.get("disable_stripe_user_authentication") is True for _, f in items):
+        yield Warning(
+            f"{setting_name('EMBEDDED_COMPONENTS')} turns on "
+            "disable_stripe_user_authentication, which Stripe refuses for Express "
+            "accounts: every Account Session would fail.",
+            hint="Stripe allows it only where the platform collects requirements "
+            "(controller.requirement_collection = application), never with the Express "
+            "dashboard. Remove it.",
+            id=ID.format("W014"),
+        )
+
+
+def _check_appearance(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = raw.get("EMBEDDED_APPEARANCE")
+    if value is not None and not isinstance(value, dict):
+        yield Error(
+            f"{setting_name('EMBEDDED_APPEARANCE')} must be a dict (Connect.js's appearance).",
+            hint='For example {"variables": {"colorPrimary": "#0f766e", '
+            '"borderRadius": "8px"}}.',
+            id=ID.format("E030"),
+        )
+
+
+KEYS = ("SUCCESS_URL", "FAILURE_URL")
+
+
+@register(Tags.urls)
+def check_landing_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    raw = configured()
+    if raw is None:
+        return []
+    try:
+        reverse("stripe_express:webhook")
+    except Exception:  # not included (W008 says so) or a broken URLconf (Django's checks)
+        return []
+    return [message for key in KEYS if (message := _check(key, raw.get(key))) is not None]
+
+
+def _check(key: str, value: Any) -> CheckMessage | None:
+    if value is None:
+        return None  # the default, the app's own status page
+    if isinstance(value, str) and value:
+        try:
+            resolve_url(value)
+        except NoReverseMatch:
+            pass
+        else:
+            return None
+    return Warning(
+        f"{setting_name(key)} is {value!r}: neither a path, a URL nor a URL name of this "
+        "project. Users would land on the app's status page (connect) instead.",
+        hint='Use a path ("/payouts/"), a full URL, or the name of one of your URLs '
+        '("dashboard", "payouts:settings"); or remove it to use the app\'s status page.',
+        id=ID.format("W016"),
+    )

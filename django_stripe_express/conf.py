@@ -3,9 +3,11 @@
 Nothing is copied at import time, so ``override_settings`` and pytest-django's
 ``settings`` fixture just work. Each key has a typed property with its default.
 """
+# components.py: Stripe's embedded components the app can show, and which ones the settings enable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -14,12 +16,16 @@ from django.core.exceptions import ImproperlyConfigured
 SETTING_NAME = "STRIPE_EXPRESS"
 
 ONBOARDING_OAUTH = "oauth"
+
 ONBOARDING_ACCOUNT_LINKS = "account_links"
+
 ONBOARDING_EMBEDDED = "embedded"
+
 ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED)
 
 #: Stripe's Connect.js, the script behind the embedded components.
 STRIPE_CONNECT_JS_URL = "https://connect-js.stripe.com/v1.0/connect.js"
+
 #: Components the tag may show when the host lists none (features: Stripe's defaults).
 DEFAULT_EMBEDDED_COMPONENTS = (
     "account_management", "notification_banner", "balances", "payouts", "payouts_list",
@@ -27,20 +33,25 @@ DEFAULT_EMBEDDED_COMPONENTS = (
 )
 
 ACCOUNTS_V1 = "v1"
+
 ACCOUNTS_V2 = "v2"
+
 ACCOUNTS_API_CHOICES = (ACCOUNTS_V2, ACCOUNTS_V1)
 
 #: The classic Express split: the platform collects Stripe's fees and covers losses.
 EXPRESS_RESPONSIBILITIES = {"fees_collector": "application", "losses_collector": "application"}
 
 WEBHOOK_PROCESSING_INLINE = "inline"
+
 WEBHOOK_PROCESSING_TASK = "task"
+
 WEBHOOK_PROCESSING_CHOICES = (WEBHOOK_PROCESSING_INLINE, WEBHOOK_PROCESSING_TASK)
 
 #: The credentials the fake Stripe (``django_stripe_express.testing``) publishes:
 #: a deployment that carries them is talking to a test server, not to Stripe.
 #: They live here so that the checks can name them without loading the fake.
 _FAKE_CLIENT_ID = "ca_fake"
+
 _FAKE_WEBHOOK_SECRET = "whsec_fake"
 
 #: Stripe's publishable keys: the only keys a page may carry (Connect.js).
@@ -154,7 +165,7 @@ class Settings:
     @property
     def PREFILL(self) -> str | None:
         """Dotted path to ``callable(request) -> dict`` of ``stripe_user`` fields."""
-        value = self._get("PREFILL", "django_stripe_express.prefill.default_prefill")
+        value = self._get("PREFILL", "django_stripe_express.onboarding.common.default_prefill")
         return str(value) if value else None
 
     @property
@@ -262,5 +273,68 @@ def known_keys() -> frozenset[str]:
     """Every key of ``STRIPE_EXPRESS`` this app reads: the upper-case properties above."""
     return frozenset(name for name in vars(Settings) if name.isupper())
 
-
 app_settings = Settings()
+
+
+# Features Stripe accepts for these components (all booleans).
+_AUTHENTICATION = ("disable_stripe_user_authentication", "external_account_collection")
+
+_PAYOUTS = (*_AUTHENTICATION, "edit_payout_schedule", "instant_payouts", "standard_payouts")
+
+#: Component name (as the Account Sessions API spells it) -> its features.
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "account_onboarding": _AUTHENTICATION,
+    "account_management": _AUTHENTICATION,
+    "notification_banner": _AUTHENTICATION,
+    "balances": _PAYOUTS,
+    "payouts": _PAYOUTS,
+    "payouts_list": (),
+    "documents": (),
+}
+
+#: The onboarding page hosts it, whatever `EMBEDDED_COMPONENTS` says: a user
+#: may always finish onboarding their own account.
+ONBOARDING = "account_onboarding"
+
+
+def enabled() -> dict[str, dict[str, bool]]:
+    """Enabled component -> its features, from ``EMBEDDED_COMPONENTS``.
+
+    A list enables each name with Stripe's default features; a dict gives
+    each name its features. Names and features the app does not know are
+    left out here (check E030 reports them), so a typo never reaches Stripe.
+    """
+    configured = app_settings.EMBEDDED_COMPONENTS
+    items: Iterable[tuple[Any, Any]] = (
+        configured.items() if isinstance(configured, dict) else ((n, {}) for n in configured)
+    )
+    result: dict[str, dict[str, bool]] = {ONBOARDING: {}}
+    for name, features in items:
+        if name not in COMPONENTS:
+            continue
+        known = COMPONENTS[name]
+        given = features if isinstance(features, dict) else {}
+        result[name] = {k: v for k, v in given.items() if k in known and isinstance(v, bool)}
+    return result
+
+
+def is_enabled(name: str) -> bool:
+    return name in enabled()
+
+
+def session_params(names: Iterable[str]) -> dict[str, Any]:
+    """The Account Session's ``components`` for ``names`` (enabled ones only)."""
+    available = enabled()
+    params: dict[str, Any] = {}
+    for name in names:
+        if name not in available:
+            continue
+        params[name] = {"enabled": True}
+        if available[name]:
+            params[name]["features"] = dict(available[name])
+    return params
+
+
+def element_name(name: str) -> str:
+    """Connect.js's name for a component: ``account_management`` -> ``account-management``."""
+    return name.replace("_", "-")

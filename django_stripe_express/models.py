@@ -6,19 +6,59 @@ needs to show and decide things, kept fresh by the flows and the webhooks.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
+import stripe
 from django.conf import settings
 from django.db import models, router
+from django.db.models import CharField
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from stripe.oauth_error import OAuthError
 
-from .accounts_v2 import dict_or_empty
-from .requirements import deadline_stamp
-from .requirements import names as requirement_names
-from .state_hash import HASH_LENGTH
-from .status import AccountStatus, derive_status
-from .status_v2 import derive_status_v2
+from .accounts.base import (
+    AccountStatus,
+    as_dict,
+    deadline_stamp,
+    dict_or_empty,
+    storable_json,
+    storable_text,
+)
+from .accounts.base import names as requirement_names
+from .accounts.v1 import _v1_values, derive_status
+from .accounts.v2 import derive_status_v2, is_v2, v2_values
+from .signals import account_deauthorized, notify
+from .stripe_api import get_client, no_longer_connected
+
+logger = logging.getLogger(__name__)
+
+
+# The OAuth ``state`` as the database keeps it: a keyed hash, never the state.
+# A pending state is a bearer token (whoever holds it can finish the flow for
+# its user), so only ``HMAC-SHA256(SECRET_KEY, state)`` is stored: no admin
+# page, export, backup or database reader learns a live state. Rotating
+# Django's ``SECRET_KEY`` keeps pending states working while the old key is in
+# ``SECRET_KEY_FALLBACKS``, as for Django's own signed values.
+
+#: hexdigest of SHA-256.
+HASH_LENGTH = 64
+#: Keeps these hashes apart from every other HMAC made with the same key.
+STATE_SALT = "django_stripe_express.ConnectAttempt.state"
+
+
+def hash_state(state: str, secret: str | bytes | None = None) -> str:
+    """The stored form of ``state`` under ``secret`` (default: ``SECRET_KEY``)."""
+    return salted_hmac(STATE_SALT, state, secret=secret, algorithm="sha256").hexdigest()
+
+
+def candidate_hashes(state: str) -> list[str]:
+    """``state``'s hash under ``SECRET_KEY``, then under each fallback key."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return list(dict.fromkeys(hash_state(state, key) for key in keys))
 
 
 class ExpressAccountQuerySet(models.QuerySet["ExpressAccount"]):
@@ -362,3 +402,139 @@ def database_alias() -> str:
     Check E013 keeps all the app's models on one database.
     """
     return router.db_for_write(ExpressAccount)
+
+
+# The model fields that mirror Stripe's Account object.
+STRIPE_FIELDS = (
+    "charges_enabled",
+    "payouts_enabled",
+    "details_submitted",
+    "requirements",
+    "future_requirements",
+    "capabilities",
+    "capability_details",
+    "country",
+    "email",
+    "business_type",
+    "default_currency",
+    "disabled_reason",
+)
+
+# What `apply_account` may change, for `save(update_fields=...)` and `bulk_update`.
+UPDATE_FIELDS = (*STRIPE_FIELDS, "status", "synced_at", "updated_at")
+
+#: All a row holds of its Stripe account: what another account replacing it resets.
+_ACCOUNT_STATE = (
+    *STRIPE_FIELDS, "accounts_api", "synced_at", "last_event_created", "capability_event_created"
+)
+
+#: Text fields, each with a column length.
+TEXT_FIELDS = ("country", "email", "business_type", "default_currency", "disabled_reason")
+
+#: JSON fields: Stripe's structures, made storable before they are written.
+JSON_FIELDS = ("requirements", "future_requirements", "capabilities", "capability_details")
+
+
+def stripe_values(data: Mapping[str, Any] | stripe.StripeObject) -> dict[str, Any]:
+    """The model's values for a Stripe Account object (a dict or StripeObject)."""
+    return _values(data)[0]
+
+
+def _values(data: Mapping[str, Any] | stripe.StripeObject) -> tuple[dict[str, Any], list[str]]:
+    """`stripe_values`, and the text fields whose value is longer than the column.
+
+    Every value is one the database stores (see `storable`); a text too long
+    is left empty rather than cut: a cut email address is someone else's.
+    """
+    data = as_dict(data)
+    values = v2_values(data) if is_v2(data) else _v1_values(data)
+    for name in JSON_FIELDS:
+        values[name] = storable_json(values[name])[0]
+    too_long = []
+    for name in TEXT_FIELDS:
+        value = values[name]
+        text = storable_text(str(value))[0] if value else ""
+        if len(text) > _max_length(name):
+            too_long.append(name)
+            text = ""
+        values[name] = text
+    return values, too_long
+
+
+def _max_length(name: str) -> int:
+    field = ExpressAccount._meta.get_field(name)
+    assert isinstance(field, CharField)
+    assert field.max_length is not None
+    return field.max_length
+
+
+def forget_stripe_account(account: ExpressAccount) -> None:
+    """Back to the model's defaults for everything copied from the row's old
+    Stripe account (a disconnected one that a new account replaces)."""
+    for name in _ACCOUNT_STATE:
+        field = ExpressAccount._meta.get_field(name)
+        setattr(account, name, field.get_default())  # type: ignore[union-attr]
+
+
+def apply_account(
+    account: ExpressAccount, data: Mapping[str, Any] | stripe.StripeObject
+) -> list[str]:
+    """Set `account`'s Stripe fields and status from `data`, without saving.
+
+    Returns the fields left empty because Stripe's value does not fit (a
+    warning names them, never their value).
+    """
+    values, dropped = _values(data)
+    for field, value in values.items():
+        setattr(account, field, value)
+    account.synced_at = timezone.now()
+    account.status = account.derive_status()
+    if dropped:
+        logger.warning(
+            "Stripe account %s: %s longer than the column allows, not stored",
+            account.stripe_id, ", ".join(dropped),
+        )
+    return dropped
+
+
+def disconnect_account(
+    account: ExpressAccount,
+    *,
+    via_oauth: bool,
+    request: HttpRequest | None = None,
+    client: stripe.StripeClient | None = None,
+) -> None:
+    """Deauthorize at Stripe when ``via_oauth``, then mark disconnected and signal.
+
+    Stripe answering that the platform is no longer connected counts as done.
+    Any other Stripe error propagates and leaves the row untouched (the library
+    raises a bare ``AttributeError`` for an OAuth error code it does not know:
+    callers catch that with ``stripe.StripeError``).
+    """
+    if via_oauth:
+        try:
+            (client or get_client()).oauth.deauthorize({"stripe_user_id": account.stripe_id})
+        except OAuthError as exc:
+            if not no_longer_connected(exc):
+                raise
+    account.deauthorized_at = timezone.now()
+    account.save(update_fields=["deauthorized_at", "updated_at"])
+    notify(
+        account_deauthorized, f"disconnecting {account.stripe_id}",
+        sender=ExpressAccount, account=account, event=None, request=request,
+    )
+
+
+def mark_gone(account: ExpressAccount, request: HttpRequest | None = None) -> bool:
+    """Mark an account the platform can no longer reach as disconnected.
+
+    Otherwise the row would point at nothing forever and block the user: a
+    disconnected account is replaced by a new one on the next ``start``, and
+    the button offers to connect again. Whether it was connected until now.
+    """
+    if account.deauthorized_at is not None:
+        return False
+    logger.warning("Stripe Express account %s is no longer reachable: marked disconnected",
+                   account.stripe_id)
+    disconnect_account(account, via_oauth=False, request=request)
+    return True

@@ -26,14 +26,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .accounts import UPDATE_FIELDS, apply_account, as_dict, stripe_values
-from .accounts_v2 import is_closed
-from .client import get_client
+from .accounts import retrieve_account
+from .accounts.base import as_dict
+from .accounts.v2 import is_closed
 from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
-from .models import ExpressAccount, database_alias
-from .onboarding.stripe_failures import is_gone, mark_gone
-from .retrieve import retrieve_account
+from .models import (
+    UPDATE_FIELDS,
+    ExpressAccount,
+    apply_account,
+    database_alias,
+    mark_gone,
+    stripe_values,
+)
 from .signals import account_updated, notify
+from .stripe_api import get_client, is_gone
 
 #: Stripe's largest page: the command makes one call per 100 accounts.
 PAGE_SIZE = 100

@@ -13,17 +13,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .onboarding import (
-    account_links,
-    account_sessions,
-    connect_page,
-    embedded,
-    flows,
-    login_link,
-    oauth,
-    user_disconnect,
-)
-from .webhooks.http import webhook_response
+from . import onboarding as connect_page
+from . import onboarding as flows
+from . import onboarding as login_link
+from . import onboarding as user_disconnect
+from .onboarding import oauth
+from .onboarding import platform as account_links
+from .onboarding import platform as account_sessions
+from .onboarding import platform as embedded
+from .webhooks.receive import webhook_response
 
 View = Callable[[HttpRequest], HttpResponse]
 
@@ -95,7 +93,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     """Embedded onboarding. GET: the page hosting Stripe's onboarding component.
     POST (sent when the component exits): re-read the account, then land."""
     if request.method == "POST":
-        return embedded.finish(request)
+        return embedded.finish_embedded(request)
     return embedded.show(request)
 
 

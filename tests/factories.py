@@ -9,8 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from django_stripe_express.models import ConnectAttempt, ExpressAccount, WebhookEvent
-from django_stripe_express.state_hash import hash_state
+from django_stripe_express.models import ConnectAttempt, ExpressAccount, WebhookEvent, hash_state
 
 
 def stripe_id(prefix: str) -> str:

@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
-from django_stripe_express.onboarding.express_account import idempotency_key
+from django_stripe_express.onboarding.platform import idempotency_key
 
 from .account_links_support import (
     header,

@@ -17,8 +17,7 @@ import stripe
 from django.test import RequestFactory
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
-from django_stripe_express.onboarding.create_params import create_params
-from django_stripe_express.onboarding.express_account import idempotency_key
+from django_stripe_express.onboarding.platform import create_params, idempotency_key
 
 from .account_links_support import header, texts
 

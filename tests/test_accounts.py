@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from django_stripe_express.accounts import apply_account, stripe_values
+from django_stripe_express.models import apply_account, stripe_values
 
 from .factories import ExpressAccountFactory
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from django_stripe_express.accounts import stripe_values
-from django_stripe_express.models import ExpressAccount
+from django_stripe_express.models import ExpressAccount, stripe_values
 from django_stripe_express.testing import objects_v2
 
 from .admin_support import staff_client

@@ -1,6 +1,6 @@
 import stripe
 
-from django_stripe_express.client import get_client
+from django_stripe_express.stripe_api import get_client
 
 
 def test_client_is_built_from_settings(settings):

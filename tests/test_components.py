@@ -7,7 +7,7 @@ import typing
 import pytest
 import stripe
 
-from django_stripe_express import components
+from django_stripe_express import conf as components
 from django_stripe_express.conf import app_settings
 
 

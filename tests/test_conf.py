@@ -2,8 +2,8 @@ import pytest
 import stripe
 from django.core.exceptions import ImproperlyConfigured
 
-from django_stripe_express.client import get_client
 from django_stripe_express.conf import MissingSetting, app_settings
+from django_stripe_express.stripe_api import get_client
 
 
 def test_settings_are_read_at_access_time(settings):
@@ -27,7 +27,7 @@ def test_defaults(settings):
     assert app_settings.CONNECT_BASE == "https://connect.stripe.com"
     assert app_settings.MAX_NETWORK_RETRIES == 2
     assert app_settings.REDIRECT_URI is None
-    assert app_settings.PREFILL == "django_stripe_express.prefill.default_prefill"
+    assert app_settings.PREFILL == "django_stripe_express.onboarding.common.default_prefill"
     assert app_settings.livemode is False
 
 

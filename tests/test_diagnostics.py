@@ -15,8 +15,8 @@ import logging
 
 import pytest
 
-from django_stripe_express.diagnostics import mask_secrets
 from django_stripe_express.models import ConnectAttempt
+from django_stripe_express.stripe_api import mask_secrets
 
 from .account_links_support import texts
 from .factories import ExpressAccountFactory

@@ -11,9 +11,8 @@ import typing
 import pytest
 import stripe
 
+from django_stripe_express.accounts.v1 import REASONS, staff_text, user_text
 from django_stripe_express.models import ExpressAccount
-from django_stripe_express.reasons import staff_text, user_text
-from django_stripe_express.status import REASONS
 
 from .factories import ExpressAccountFactory
 from .templatetag_support import render

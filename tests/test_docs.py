@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from django.urls import get_resolver
 
-from django_stripe_express import checks, deployment_checks, embedded_checks, signals
+from django_stripe_express import checks, signals
+from django_stripe_express import checks as deployment_checks
+from django_stripe_express import checks as embedded_checks
 from django_stripe_express.conf import Settings, known_keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +129,9 @@ def test_troubleshooting_names_every_logger() -> None:
 
 
 def test_troubleshooting_explains_every_message_a_failed_flow_shows() -> None:
-    from django_stripe_express import diagnostics
-    from django_stripe_express.onboarding import outcomes, stripe_failures
+    from django_stripe_express import stripe_api as diagnostics
+    from django_stripe_express.onboarding import common as outcomes
+    from django_stripe_express.onboarding import common as stripe_failures
 
     text = " ".join(read("troubleshooting.md").split())
     shown = [*outcomes.MESSAGES.values(), outcomes.DEFAULT_MESSAGE, diagnostics.MESSAGE,

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from django_stripe_express.models import ExpressAccount, WebhookEvent
 from django_stripe_express.testing import forwarded_events
-from django_stripe_express.webhooks.signature import verify_signature
+from django_stripe_express.webhooks.receive import verify_signature
 
 from .account_links_support import hosted_onboarding
 from .factories import ExpressAccountFactory

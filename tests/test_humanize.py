@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_stripe_express.humanize import humanize_requirement, humanize_requirements
+from django_stripe_express.accounts.v1 import humanize_requirement, humanize_requirements
 
 
 @pytest.mark.parametrize(

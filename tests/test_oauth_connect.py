@@ -9,8 +9,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from django_stripe_express.models import ConnectAttempt
-from django_stripe_express.state_hash import hash_state
+from django_stripe_express.models import ConnectAttempt, hash_state
 
 from .factories import ExpressAccountFactory
 from .oauth_support import query_of, start

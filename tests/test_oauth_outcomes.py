@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from stripe import oauth_error
 
 from django_stripe_express.models import ConnectAttempt
-from django_stripe_express.onboarding.outcomes import (
+from django_stripe_express.onboarding.common import (
     fail_attempt,
     oauth_error_outcome,
     stripe_error_outcome,

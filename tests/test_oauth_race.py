@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from django_stripe_express.models import ConnectAttempt, ExpressAccount
-from django_stripe_express.onboarding.state import StateError, consume_state
+from django_stripe_express.onboarding.oauth import StateError, consume_state
 
 from .factories import ConnectAttemptFactory, UserFactory
 

@@ -1,6 +1,6 @@
 from django.test import RequestFactory
 
-from django_stripe_express.prefill import default_prefill, prefill_for
+from django_stripe_express.onboarding.common import default_prefill, prefill_for
 
 from .factories import UserFactory
 

@@ -14,8 +14,12 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from django_stripe_express.models import ConnectAttempt, ExpressAccount
-from django_stripe_express.state_hash import candidate_hashes, hash_state
+from django_stripe_express.models import (
+    ConnectAttempt,
+    ExpressAccount,
+    candidate_hashes,
+    hash_state,
+)
 
 from .admin_support import staff_client
 from .factories import ConnectAttemptFactory, ExpressAccountFactory

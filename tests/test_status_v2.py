@@ -14,20 +14,19 @@ from typing import Any
 import pytest
 from stripe.v2.core import Account
 
-from django_stripe_express.accounts import apply_account, stripe_values
-from django_stripe_express.humanize import humanize_requirements
-from django_stripe_express.humanize_v2 import (
+from django_stripe_express.accounts.base import PLATFORM, STRIPE, USER
+from django_stripe_express.accounts.v1 import REASONS as V1_REASONS
+from django_stripe_express.accounts.v1 import humanize_requirements, staff_text, user_text
+from django_stripe_express.accounts.v2 import (
     CODE_TEXTS,
+    LIFTED_BY,
     RESOLUTION_TEXTS,
     USER_TEXTS,
     capability_name,
     humanize_v2_requirement,
+    lifted_by,
 )
-from django_stripe_express.models import ExpressAccount
-from django_stripe_express.reasons import staff_text, user_text
-from django_stripe_express.status import PLATFORM, STRIPE, USER
-from django_stripe_express.status import REASONS as V1_REASONS
-from django_stripe_express.status_v2 import LIFTED_BY, lifted_by
+from django_stripe_express.models import ExpressAccount, apply_account, stripe_values
 from django_stripe_express.testing import objects_v2
 
 Status = ExpressAccount.Status

@@ -14,8 +14,7 @@ import stripe
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from django_stripe_express.accounts import apply_account
-from django_stripe_express.models import ExpressAccount
+from django_stripe_express.models import ExpressAccount, apply_account
 from django_stripe_express.signals import account_deauthorized, account_updated
 from django_stripe_express.sync import refresh_account, sync_accounts
 

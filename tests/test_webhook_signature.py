@@ -9,7 +9,7 @@ import stripe
 
 from django_stripe_express.testing import signature_header
 from django_stripe_express.webhooks import InvalidWebhook, verify_signature
-from django_stripe_express.webhooks.signature import parse_header
+from django_stripe_express.webhooks.receive import parse_header
 
 SECRET = "whsec_test_signature"
 BODY = '{"id": "evt_1", "object": "event"}'

@@ -15,8 +15,7 @@ import pytest
 from django.urls import reverse
 
 from django_stripe_express import signals
-from django_stripe_express.accounts import apply_account
-from django_stripe_express.models import ExpressAccount, WebhookEvent
+from django_stripe_express.models import ExpressAccount, WebhookEvent, apply_account
 from django_stripe_express.testing import objects_v2
 from django_stripe_express.webhooks import process_event
 

@@ -3,11 +3,169 @@ events and account reassignments.
 
 Importing this package registers them with the default admin site.
 """
+# admin/records.py: Records kept for support staff: visible, never edited by hand.
+# admin/attempts.py: Onboarding attempts, read-only: how each trip through onboarding ended.
+# admin/events.py: Webhook events, read-only, with the payload shown readably.
+# admin/reassignments.py: Account reassignments, read-only: the audit trail of accounts moved between
 
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..models import AccountReassignment, ConnectAttempt, WebhookEvent
 from .accounts import ExpressAccountAdmin
-from .attempts import ConnectAttemptAdmin
-from .events import WebhookEventAdmin
-from .reassignments import AccountReassignmentAdmin
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Read-only: no adding or changing; only a superuser may delete a record
+    (pruning old ones is the ``stripe_express_prune`` command's job)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+
+#: Columns no query-string lookup may touch.
+UNFILTERABLE = frozenset({"state_hash"})
+
+
+@admin.register(ConnectAttempt)
+class ConnectAttemptAdmin(RecordAdmin):
+    list_display = ("created_at", "user", "flow", "outcome", "error_code", "finished_at")
+    list_filter = ("outcome", "flow", "livemode", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "stripe_user_id", "error_code")
+    date_hierarchy = "created_at"
+    # An explicit list, so a future field is not shown by accident (and `state_hash` never is).
+    fields = (
+        "user",
+        "flow",
+        "livemode",
+        "outcome",
+        "error_code",
+        "error_description",
+        "stripe_user_id",
+        "account",
+        "next_url",
+        "created_at",
+        "expires_at",
+        "finished_at",
+    )
+
+    def lookup_allowed(
+        self, lookup: str, value: str, request: HttpRequest | None = None
+    ) -> bool:
+        """Django allows any lookup on a model's own fields; not on these.
+
+        A refused lookup is a 400 (``DisallowedModelAdminLookup``), the same
+        answer whatever the value, so there is nothing to learn from it.
+        (Django 5.0 added ``request``; 4.2 calls without it.)
+        """
+        if lookup.split(LOOKUP_SEP, 1)[0] in UNFILTERABLE:
+            return False
+        if request is None:
+            return bool(super().lookup_allowed(lookup, value))  # type: ignore[call-arg]
+        return bool(super().lookup_allowed(lookup, value, request))
+
+
+logger = logging.getLogger(__name__)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(RecordAdmin):
+    list_display = ("stripe_id", "type", "account", "livemode", "status", "created", "received_at")
+    list_filter = ("status", "type", "livemode")
+    search_fields = ("=stripe_id", "=account")
+    date_hierarchy = "received_at"
+    actions = ("process_again",)
+    fields = (
+        "stripe_id",
+        "type",
+        "account",
+        "livemode",
+        "status",
+        "detail",
+        "attempts",
+        "api_version",
+        "created",
+        "received_at",
+        "processed_at",
+        "payload_display",
+    )
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        """The model's ``change`` permission, although the form itself is read-only."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.display(description=_("payload"))
+    def payload_display(self, obj: WebhookEvent) -> SafeString:
+        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="stripe-express-payload">{}</pre>', text)
+
+    @admin.action(description=_("Process failed events again"), permissions=["reprocess"])
+    def process_again(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        from ..webhooks import process_event
+
+        retryable = (WebhookEvent.Status.FAILED, WebhookEvent.Status.RECEIVED)
+        failed = list(queryset.filter(status__in=retryable))
+        skipped = queryset.count() - len(failed)
+        if skipped:
+            self.message_user(
+                request,
+                gettext(
+                    "%(count)d selected event(s) were already processed or ignored and "
+                    "were left alone."
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+        for event in failed:
+            try:
+                process_event(event)
+            except Exception as exc:  # report per event, never a 500
+                logger.exception("Processing webhook event %s again failed", event.stripe_id)
+                self.message_user(
+                    request,
+                    gettext("Event %(event)s failed again: %(error)s")
+                    % {"event": event.stripe_id, "error": type(exc).__name__},
+                    messages.ERROR,
+                )
+                continue
+            event.refresh_from_db()
+            failed_again = event.status == WebhookEvent.Status.FAILED
+            level = messages.ERROR if failed_again else messages.SUCCESS
+            self.message_user(
+                request,
+                gettext("Event %(event)s: %(status)s.")
+                % {"event": event.stripe_id, "status": event.get_status_display()},
+                level,
+            )
+
+
+@admin.register(AccountReassignment)
+class AccountReassignmentAdmin(RecordAdmin):
+    list_display = ("created_at", "stripe_id", "summary")
+    search_fields = ("=stripe_id", "summary")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "account", "stripe_id", "summary", "reason", "from_user", "to_user",
+              "by")
+
 
 __all__ = [
     "AccountReassignmentAdmin", "ConnectAttemptAdmin", "ExpressAccountAdmin", "WebhookEventAdmin"

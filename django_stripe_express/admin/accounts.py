@@ -10,32 +10,465 @@ Permissions:
 - ``delete``: "Disconnect", the destructive action, after a confirmation page.
 Accounts are never added here: they come from onboarding.
 """
+# admin/filters.py: List filters for the Express account changelist.
+# admin/forms.py: The reassignment form: the new user (a raw id lookup, for any size of user
+# admin/py: How the account admin shows an Accounts v2 account: entries and capabilities in words.
+# admin/py: How the account admin shows Stripe's data: badges, requirements, capabilities.
+# admin/disconnect_action.py: Disconnecting accounts from the admin: the logic, then the confirmation step.
+# admin/reassign_view.py: The admin's "Reassign to another user": a form, a confirmation naming both
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 import stripe
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.admin import helpers
+from django.contrib.admin.sites import AdminSite
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..accounts import STRIPE_FIELDS
-from ..diagnostics import log_configuration_error
-from ..models import ExpressAccount
-from ..reassign import can_reassign
+from ..accounts import base as requirements
+from ..accounts.base import AccountStatus, dict_or_empty
+from ..accounts.v1 import humanize_requirement, staff_text
+from ..accounts.v2 import capability_name, code_text, deadline_status, resolution_text
+from ..conf import ONBOARDING_OAUTH, app_settings
+from ..models import STRIPE_FIELDS, ConnectAttempt, ExpressAccount, disconnect_account
+from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
+from ..stripe_api import log_configuration_error
 from ..sync import describe_error, refresh_account
-from . import display
-from .disconnect_action import disconnect_action
-from .filters import CapabilityFilter, DisconnectedFilter
-from .reassign_view import reassign_view
+
+#: Capabilities every platform sees in the filter; the configured ones are added.
+#: ``stripe_balance.stripe_transfers`` is the v2 name of what v1 calls ``transfers``.
+BASE_CAPABILITIES = ("card_payments", "transfers", "stripe_balance.stripe_transfers")
+
+#: The capability states Stripe reports that support staff filter on (v1 and v2).
+CAPABILITY_STATES = {
+    "active": _("active"),
+    "inactive": _("inactive"),
+    "pending": _("pending"),
+    "restricted": _("restricted"),
+    "rejected": _("rejected"),
+    "unsupported": _("unsupported"),
+}
+
+
+def _plain(name: str) -> bool:
+    # Only plain names (dotted, for v2) can become a JSON key lookup.
+    return "__" not in name and all(part.isidentifier() for part in name.split("."))
+
+
+def known_capabilities() -> list[str]:
+    names = [*BASE_CAPABILITIES, *app_settings.SUGGESTED_CAPABILITIES]
+    return [name for name in dict.fromkeys(names) if _plain(name)]
+
+
+class CapabilityFilter(admin.SimpleListFilter):
+    """E.g. "transfers: active": a key lookup on the ``capabilities`` JSON.
+
+    ``capabilities__transfers="active"`` compiles to a JSON key comparison on
+    both SQLite and PostgreSQL.
+    """
+
+    title = _("capability")
+    parameter_name = "capability"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (f"{name}:{state}", f"{name}: {label}")
+            for name in known_capabilities()
+            for state, label in CAPABILITY_STATES.items()
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        name, _sep, state = value.partition(":")
+        # The value comes from the query string: only known names and states
+        # may reach the lookup.
+        if name not in known_capabilities() or state not in CAPABILITY_STATES:
+            return queryset.none()
+        return queryset.filter(**{f"capabilities__{name}": state})
+
+
+class DisconnectedFilter(admin.SimpleListFilter):
+    title = _("connection")
+    parameter_name = "disconnected"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("Connected")), ("yes", _("Disconnected"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(deauthorized_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deauthorized_at__isnull=True)
+        return queryset
+
+
+class ReassignForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=get_user_model()._default_manager.none(),
+                                  label=_("New user"))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Why the account changes hands (e.g. the support ticket). It is kept "
+                    "with the account's history."),
+    )
+
+    def __init__(self, account: ExpressAccount, admin_site: AdminSite, *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        field: Any = self.fields["user"]
+        field.queryset = get_user_model()._default_manager.all()
+        field.widget = ForeignKeyRawIdWidget(
+            ExpressAccount._meta.get_field("user").remote_field, admin_site
+        )
+
+    def clean_user(self) -> Any:
+        user = self.cleaned_data["user"]
+        why_not = refusal(self.account, user)
+        if why_not:
+            raise forms.ValidationError(why_not, code="refused")
+        return user
+
+
+WHO = {"user": _("the user"), "stripe": _("Stripe")}
+
+DEADLINES = {
+    "past_due": _("past due"),
+    "currently_due": _("currently due"),
+    "eventually_due": _("eventually due"),
+}
+
+REASONS = {
+    "routine_onboarding": _("onboarding"),
+    "routine_verification": _("verification"),
+}
+
+# Past due first: what blocks the account now.
+_DEADLINE_ORDER = ("past_due", "currently_due", "eventually_due")
+
+
+def _words(table: dict[str, Any], value: Any) -> str:
+    return str(table.get(str(value), value or "-"))
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    name = str(entry.get("description") or "")
+    deadline = deadline_status(entry)
+    impact = dict_or_empty(entry.get("impact"))
+    return {
+        "name": name,
+        "words": humanize_requirement(name),
+        "who": _words(WHO, entry.get("awaiting_action_from")),
+        "deadline": deadline,
+        "deadline_words": _words(DEADLINES, deadline),
+        "reasons": [
+            _words(REASONS, reason.get("code")) for reason in _dicts(entry.get("requested_reasons"))
+        ],
+        "restricts": [
+            capability_name(str(item.get("capability") or ""))
+            for item in _dicts(impact.get("restricts_capabilities"))
+        ],
+        "errors": [
+            {"code": str(error.get("code") or ""), "reason": str(error.get("description") or "")}
+            for error in _dicts(entry.get("errors"))
+        ],
+    }
+
+
+def v2_requirements_block(account: ExpressAccount) -> str:
+    stored = requirements.requirements_of(account)
+    entries = [_entry(dict(e)) for e in requirements.entries(account, "entries")]
+    entries.sort(
+        key=lambda e: (
+            _DEADLINE_ORDER.index(e["deadline"])
+            if e["deadline"] in _DEADLINE_ORDER
+            else len(_DEADLINE_ORDER)
+        )
+    )
+    summary = dict_or_empty(dict_or_empty(stored.get("summary")).get("minimum_deadline"))
+    return render_to_string(
+        "admin/django_stripe_express/requirements_v2.html",
+        {
+            "entries": entries,
+            "summary_deadline": _words(DEADLINES, summary.get("status")) if entries else "",
+            "summary_time": summary.get("time") or "",
+            "disabled_reason": account.disabled_reason,
+            "disabled_reason_text": staff_text(
+                account.disabled_reason, {"past_due": account.past_due}
+            ),
+        },
+    )
+
+
+def v2_capabilities_block(account: ExpressAccount) -> str:
+    details = dict_or_empty(account.capability_details)
+    capabilities = [
+        {
+            "name": name,
+            "words": capability_name(name),
+            "status": str(status),
+            "details": [
+                {
+                    "code": str(d.get("code") or ""),
+                    "code_words": code_text(str(d.get("code") or "")),
+                    "resolution": str(d.get("resolution") or ""),
+                    "resolution_words": resolution_text(str(d.get("resolution") or "")),
+                }
+                for d in _dicts(details.get(name))
+            ],
+        }
+        for name, status in sorted(dict_or_empty(account.capabilities).items())
+    ]
+    return render_to_string(
+        "admin/django_stripe_express/capabilities_v2.html", {"capabilities": capabilities}
+    )
+
+
+# Colours chosen to read on both the light and the dark admin theme.
+STATUS_COLOURS: dict[str, str] = {
+    AccountStatus.ENABLED: "#2e7d32",
+    AccountStatus.PENDING_VERIFICATION: "#1565c0",
+    AccountStatus.ONBOARDING: "#6d6d6d",
+    AccountStatus.RESTRICTED: "#ef6c00",
+    AccountStatus.DISABLED: "#c62828",
+    AccountStatus.DISCONNECTED: "#424242",
+}
+
+REQUIREMENT_GROUPS = (
+    ("past_due", _("Past due")),
+    ("currently_due", _("Currently due")),
+    ("eventually_due", _("Eventually due")),
+    ("pending_verification", _("Pending verification")),
+)
+
+
+def status_badge(account: ExpressAccount) -> SafeString:
+    colour = STATUS_COLOURS.get(account.status, "#6d6d6d")
+    return format_html(
+        '<span class="stripe-express-status stripe-express-status-{}" style="background:{};'
+        'color:#fff;border-radius:4px;padding:1px 6px;white-space:nowrap">{}</span>',
+        account.status,
+        colour,
+        account.get_status_display(),
+    )
+
+
+def earliest_deadline(account: ExpressAccount) -> datetime.datetime | None:
+    """When Stripe next needs something: now or in the future requirements."""
+    dates = []
+    if account.currently_due or account.past_due:
+        dates.append(requirements.deadline(account))
+    if account.future_currently_due:
+        dates.append(requirements.deadline(account, field="future_requirements"))
+    return min((d for d in dates if d is not None), default=None)
+
+
+def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
+    """What Stripe needs now, or (``future``) what it will need at a coming deadline:
+    what is usable of what Stripe sent (see `requirements`), never a 500 for a
+    malformed value. A v2 account's entries (all deadlines) are shown by `display_v2`."""
+    if account.is_v2 and not future:
+        return v2_requirements_block(account)
+    field = "future_requirements" if future else "requirements"
+    groups = [
+        (label, requirements.names(account, key, field=field))
+        for key, label in REQUIREMENT_GROUPS
+    ]
+    errors = [
+        {
+            "requirement": error.get("requirement", ""),
+            "code": error.get("code", ""),
+            "reason": error.get("reason", ""),
+        }
+        for error in requirements.entries(account, "errors", field=field)
+    ]
+    when = requirements.deadline(account, field=field)
+    reason = "" if future else account.disabled_reason
+    return render_to_string(
+        "admin/django_stripe_express/requirements.html",
+        {
+            "groups": groups,
+            "errors": errors,
+            "deadline": when,
+            "deadline_passed": when is not None and when < timezone.now(),
+            "disabled_reason": reason,
+            "disabled_reason_text": staff_text(reason, {"past_due": account.past_due}),
+            "future": future,
+            "nothing_due": not any(items for _label, items in groups) and not errors,
+        },
+    )
+
+
+def capabilities_block(account: ExpressAccount) -> str:
+    if account.is_v2:
+        return v2_capabilities_block(account)
+    capabilities = requirements.requirements_of(account, "capabilities")
+    rows = sorted((str(name), str(state)) for name, state in capabilities.items())
+    return render_to_string(
+        "admin/django_stripe_express/capabilities.html", {"capabilities": rows}
+    )
+
+
+def reassignments_block(account: ExpressAccount) -> str:
+    """Who moved this account, from whom, to whom, and why (newest first)."""
+    return render_to_string(
+        "admin/django_stripe_express/reassignments.html",
+        {"reassignments": list(account.reassignments.select_related("by"))},
+    )
+
+
+_DISCONNECT_TEMPLATE = "admin/django_stripe_express/expressaccount/disconnect_confirmation.html"
+
+
+def connection_flows(accounts: Iterable[ExpressAccount]) -> dict[int, str]:
+    """Each account's onboarding flow, from its connected attempt (one query).
+
+    When no attempt is left (pruned, or the row was made by hand) the configured
+    ``ONBOARDING`` flow is assumed.
+    """
+    ids = [account.pk for account in accounts]
+    flows = dict.fromkeys(ids, app_settings.ONBOARDING)
+    rows = (
+        ConnectAttempt.objects.filter(account_id__in=ids, outcome=ConnectAttempt.Outcome.CONNECTED)
+        .order_by("account_id", "created_at")
+        .values_list("account_id", "flow")
+    )
+    for account_id, flow in rows:  # the newest attempt wins
+        flows[account_id] = flow
+    return flows
+
+
+def disconnect_action(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExpressAccount]
+) -> HttpResponse | None:
+    """Show the confirmation page; on the confirming POST, disconnect each account."""
+    accounts = list(queryset.select_related("user"))
+    flows = connection_flows(accounts)
+    if request.POST.get("post") != "yes":
+        rows = [
+            {"account": account, "oauth": flows[account.pk] == ONBOARDING_OAUTH}
+            for account in accounts
+        ]
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": gettext("Disconnect Express accounts"),
+            "opts": modeladmin.model._meta,
+            "rows": rows,
+            "queryset": accounts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": modeladmin.media,
+        }
+        request.current_app = modeladmin.admin_site.name
+        return TemplateResponse(request, _DISCONNECT_TEMPLATE, context)
+
+    done = 0
+    for account in accounts:
+        if not account.is_connected:
+            modeladmin.message_user(
+                request,
+                gettext("Account %(account)s was already disconnected.") % {"account": account.stripe_id},
+                messages.WARNING,
+            )
+            continue
+        via_oauth = flows[account.pk] == ONBOARDING_OAUTH
+        try:
+            disconnect_account(account, via_oauth=via_oauth, request=request)
+        # The library raises a bare AttributeError for an OAuth error code it
+        # does not know; staff get a message for that too, and for a missing
+        # key (as Refresh does), not a 500.
+        except (stripe.StripeError, AttributeError, ImproperlyConfigured) as exc:
+            log_configuration_error(exc, "the admin's disconnect", account.stripe_id)
+            modeladmin.message_user(
+                request,
+                gettext("Could not disconnect account %(account)s: %(error)s")
+                % {"account": account.stripe_id, "error": describe_error(exc)},
+                messages.ERROR,
+            )
+            continue
+        done += 1
+    if done:
+        modeladmin.message_user(
+            request, gettext("Disconnected %(count)d account(s).") % {"count": done}, messages.SUCCESS
+        )
+    return None
+
+
+_REASSIGN_TEMPLATE = "admin/django_stripe_express/expressaccount/reassign.html"
+_REASSIGN_CONFIRMATION_TEMPLATE = (
+    "admin/django_stripe_express/expressaccount/reassign_confirmation.html"
+)
+
+
+def reassign_view(modeladmin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    if not can_reassign(request.user):
+        raise PermissionDenied
+    account = modeladmin.get_object(request, unquote(object_id))
+    if account is None:
+        raise Http404(gettext("No such Express account."))
+    posted = request.method == "POST"
+    form = ReassignForm(account, modeladmin.admin_site, request.POST if posted else None)
+    template = _REASSIGN_TEMPLATE
+    if posted and form.is_valid():
+        new_user, reason = form.cleaned_data["user"], form.cleaned_data["reason"]
+        if request.POST.get("confirm") != "yes":
+            template = _REASSIGN_CONFIRMATION_TEMPLATE
+        else:
+            previous = describe(account.user)
+            try:
+                reassign_account(account, new_user, by=request.user, reason=reason,
+                                 request=request)
+            except ReassignError as exc:
+                form.add_error(None, str(exc))
+            else:
+                text = gettext("Reassigned from %(old)s to %(new)s. Reason: %(reason)s") % {
+                    "old": previous, "new": describe(new_user), "reason": reason,
+                }
+                modeladmin.log_change(request, account, text)
+                modeladmin.message_user(request, text, messages.SUCCESS)
+                opts = modeladmin.model._meta
+                return HttpResponseRedirect(reverse(
+                    f"{modeladmin.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                    args=[account.pk],
+                ))
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Reassign %(account)s to another user") % {"account": account.stripe_id},
+        "opts": modeladmin.model._meta,
+        "original": account,
+        "account": account,
+        "form": form,
+        "current_user": describe(account.user),
+        "new_user": describe(form.cleaned_data["user"]) if form.is_bound and form.is_valid()
+        else "",
+        "media": modeladmin.media + form.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, template, context)
 
 
 @admin.register(ExpressAccount)
@@ -159,7 +592,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ExpressAccount) -> SafeString:
-        return display.status_badge(obj)
+        return status_badge(obj)
 
     @admin.display(description=_("currently due"))
     def currently_due_count(self, obj: ExpressAccount) -> int:
@@ -168,7 +601,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("deadline"))
     def deadline(self, obj: ExpressAccount) -> datetime.datetime | None:
         """The earliest date by which Stripe needs something, even while enabled."""
-        return display.earliest_deadline(obj)
+        return earliest_deadline(obj)
 
     @admin.display(description=_("Stripe dashboard"))
     def dashboard_link(self, obj: ExpressAccount) -> SafeString:
@@ -180,19 +613,19 @@ class ExpressAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("requirements"))
     def requirements_display(self, obj: ExpressAccount) -> str:
-        return display.requirements_block(obj)
+        return requirements_block(obj)
 
     @admin.display(description=_("future requirements"))
     def future_requirements_display(self, obj: ExpressAccount) -> str:
-        return display.requirements_block(obj, future=True)
+        return requirements_block(obj, future=True)
 
     @admin.display(description=_("capabilities"))
     def capabilities_display(self, obj: ExpressAccount) -> str:
-        return display.capabilities_block(obj)
+        return capabilities_block(obj)
 
     @admin.display(description=_("reassignments"))
     def reassignments_display(self, obj: ExpressAccount) -> str:
-        return display.reassignments_block(obj)
+        return reassignments_block(obj)
 
     # Actions -------------------------------------------------------------------
 

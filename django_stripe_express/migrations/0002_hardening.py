@@ -14,7 +14,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from django_stripe_express.state_hash import hash_state
+from django_stripe_express.models import hash_state
 
 BATCH = 500
 

@@ -1,6 +1,133 @@
-"""Onboarding flows: OAuth (`oauth`), Account Links (`account_links`) and
-embedded onboarding (`embedded`, with `account_sessions` for Connect.js).
+"""Which flow starts onboarding: one entry per ``ONBOARDING`` value.
 
-`outcomes` is shared: every flow ends a failed attempt the same way;
-`platform_accounts` starts the two flows where the platform creates the account.
+``connect``'s POST hands the request to the configured flow's ``start``; a new
+flow adds its entry here, and the view stays as it is.
 """
+# onboarding/login_link.py: The ``dashboard`` view's logic: a one-time login link to the Express dashboard.
+# onboarding/user_disconnect.py: The user's "disconnect" action: deauthorize the platform, mark the account.
+# onboarding/connect_page.py: ``connect``'s GET: the user's Stripe status page, with the button.
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import stripe
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from ..conf import ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED, ONBOARDING_OAUTH, app_settings
+from ..models import ExpressAccount, disconnect_account
+from ..stripe_api import get_client, log_configuration_error
+from . import oauth
+from . import platform as account_links
+from . import platform as embedded
+from .common import report_stripe_error, requested_next, safe_next_url, success_url, user_account
+from .oauth import usable_account
+
+Start = Callable[[HttpRequest], HttpResponse]
+
+STARTS: dict[str, Start] = {
+    ONBOARDING_OAUTH: oauth.start,
+    ONBOARDING_ACCOUNT_LINKS: account_links.start,
+    ONBOARDING_EMBEDDED: embedded.start_embedded,
+}
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    """Start onboarding with the configured flow (OAuth for an unknown value:
+    check E003 reports it)."""
+    return STARTS.get(app_settings.ONBOARDING, oauth.start)(request)
+
+
+def open_dashboard(request: HttpRequest) -> HttpResponse:
+    """Redirect to a fresh login link, or to where the user must go first."""
+    account = user_account(request)
+    if account is None or not account.is_connected:
+        messages.info(request, _("Connect your Stripe account first."), fail_silently=True)
+        return redirect("stripe_express:connect")
+    if not account.details_submitted:
+        messages.info(
+            request, _("Finish setting up your Stripe account to open its dashboard."),
+            fail_silently=True,
+        )
+        return account_links.send_to_link(request, account)
+    try:
+        link = get_client().v1.accounts.login_links.create(account.stripe_id)
+    except stripe.StripeError as exc:
+        report_stripe_error(
+            request, exc, account, doing="login link",
+            message=_("Stripe could not open your dashboard just now. Please try again later."),
+        )
+        return redirect(success_url(requested_next(request)))
+    return HttpResponseRedirect(str(link.url))
+
+
+logger = logging.getLogger(__name__)
+
+
+def allowed(account: ExpressAccount | None) -> bool:
+    """Whether the user may disconnect ``account`` here (the button shows its form
+    only then): a connected account, with OAuth onboarding."""
+    return (
+        account is not None and account.is_connected
+        and app_settings.ONBOARDING == ONBOARDING_OAUTH
+    )
+
+
+def disconnect(request: HttpRequest) -> HttpResponse:
+    """Deauthorize the user's account in this mode; back to the form's ``next``
+    (the page with the button), else ``SUCCESS_URL``."""
+    done = HttpResponseRedirect(success_url(requested_next(request)))
+    account = usable_account(request)
+    if account is None:
+        messages.info(request, _("You have no connected Stripe account."), fail_silently=True)
+        return done
+    if not allowed(account):
+        messages.error(
+            request,
+            _("Your Stripe account cannot be disconnected here. Please contact support."),
+            fail_silently=True,
+        )
+        return done
+    try:
+        disconnect_account(account, via_oauth=True, request=request)
+    except (stripe.StripeError, AttributeError) as exc:
+        return _failed(request, done, account, exc)
+    messages.success(request, _("Your Stripe account is disconnected."), fail_silently=True)
+    return done
+
+
+def _failed(
+    request: HttpRequest, response: HttpResponse, account: ExpressAccount, exc: Exception
+) -> HttpResponse:
+    logger.warning("Deauthorizing Stripe account %s failed: %s", account.stripe_id,
+                   type(exc).__name__)
+    log_configuration_error(exc, "a user's disconnect", account.stripe_id)
+    if isinstance(exc, stripe.APIConnectionError):
+        text = _("We could not reach Stripe. Your account is still connected; please try again.")
+    else:
+        text = _("Stripe refused to disconnect your account. Please contact support.")
+    messages.error(request, text, fail_silently=True)
+    return response
+
+
+CONNECT_TEMPLATE = "django_stripe_express/connect.html"
+
+
+def show(request: HttpRequest) -> HttpResponse:
+    """The status page (overridable template), whatever the account's state."""
+    account = user_account(request)
+    return TemplateResponse(
+        request,
+        CONNECT_TEMPLATE,
+        {
+            "account": account,
+            # Where the flow returns to: the `next` this page was given, if it is
+            # this site's; never this page itself.
+            "next_url": safe_next_url(request, request.GET.get("next")),
+        },
+    )

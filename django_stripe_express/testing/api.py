@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe.params as P
 
-from ..capabilities import NAMES as CAPABILITY_NAMES
+from ..accounts.v1 import NAMES as CAPABILITY_NAMES
 from . import objects
 from .oauth import bearer_key
 from .objects_v2 import as_v1

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..capabilities import NAMES as CAPABILITY_NAMES
+from ..accounts.v1 import NAMES as CAPABILITY_NAMES
 from . import objects, objects_v2
 from .embedded_state import EmbeddedState
 from .watched_lock import WatchedLock

@@ -15,10 +15,9 @@ applies it later through ``process_event``.
 Tests and host code can call `handle_delivery` / `process_event` directly.
 """
 
-from .event import StripeEvent, parse_event
-from .http import handle_delivery
-from .process import Answer, process_event
-from .signature import InvalidWebhook, verify_signature
+from .receive import handle_delivery, verify_signature
+from .rules import InvalidWebhook, StripeEvent, parse_event
+from .store import Answer, process_event
 
 __all__ = [
     "Answer",

@@ -15,7 +15,7 @@ try:
 except ImportError:  # Django < 6.0
     from django_tasks import task  # type: ignore[no-redef,unused-ignore]
 
-from .process import process_stored
+from .store import process_stored
 
 
 class WebhookEventFailed(Exception):

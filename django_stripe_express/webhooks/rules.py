@@ -1,54 +1,209 @@
-"""The rules: what an event changes on an `ExpressAccount`, decided in Python.
+"""A verified body parsed into a `StripeEvent`: the one place that knows Stripe's
+payload families (`FAMILIES`).
 
-Every decision about an event is made here, and only here: whether it was
-seen before (`is_duplicate`), which account it may change (`target`), whether
-it must be fetched from Stripe first (`needs_fetch`, `needs_event_fetch`),
-whether the row alone rules it out (`precheck`: unknown, stale, the other
-Accounts API, disconnected), and what it changes (`decide`: stale or not,
-capability marks, connected or not). A decision is a `Change` (the instance
-was changed; write these fields) or an `Ignore` (record the event with this
-reason). Reading, fetching, writing, recording and signalling are
-`apply.py`'s and `fetched.py`'s job, so these stay pure and easy to test.
+* The snapshot event (``"object": "event"``, a webhook endpoint's) carries the
+  object as it was when the event happened (``data.object``), the connected
+  account in ``account`` and ``created`` in Unix seconds.
+* The thin event notification (``"object": "v2.core.event"``, an event
+  destination's, Accounts v2) carries no object: ``related_object`` names it
+  (``{"id": "acct_...", "type": "v2.core.account", "url": ...}``), so the app
+  fetches it; ``created`` is an RFC 3339 time with milliseconds. Its
+  ``object`` is empty and ``thin`` is set.
 
-Ordering: events arrive late and out of order. `last_event_created` holds the
-``created`` of the newest ``account.updated`` (v1) or thin account event (v2)
-applied; `capability_event_created` one mark per capability. An event older
-than the mark is stale. Stripe's ``created`` has one-second resolution for
-snapshot events (milliseconds for thin ones), so an event from the same
-moment as the mark is applied (delivery order decides). A thin event's data
-is fetched after the event happened, so it is at least as new as the event:
-marking by the event keeps a slower fetch of an older event from overwriting
-what a newer one stored.
-
-Each Accounts API keeps its own accounts current: a v2 account by its thin
-events, a v1 account by its snapshot events. A v1 ``account.updated`` or
-``capability.updated`` about a v2 account (Stripe sends them, in v1 shape) is
-recorded as ignored: applied, it would mix v1 names into the v2 row, and
-re-reading it through v2 would repeat, at one more call, what the thin event
-for the same change does. A thin event about a v1 account is ignored alike.
+Both become the same `StripeEvent`, so the rest of the path (record once,
+fetch, apply under the ordering rule) is shared.
 """
+# webhooks/handlers.py: The rules: what an event changes on an `ExpressAccount`, decided in Python.
 
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
-from ..accounts import UPDATE_FIELDS, apply_account
-from ..accounts_v2 import is_closed
+from ..accounts.base import may_need_repair, storable_json
+from ..accounts.v2 import is_closed
 from ..conf import app_settings
-from ..models import ExpressAccount, WebhookEvent
-from .event import StripeEvent
+from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent, apply_account
+
+
+class InvalidWebhook(Exception):
+    """A delivery that is not a genuine, well-formed Stripe event: answered with 400.
+
+    ``reason`` is short and safe to send back; ``log_detail`` adds what an
+    operator needs (never a secret, a signature or the payload's content).
+    """
+
+    def __init__(self, reason: str, log_detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.log_detail = log_detail
+
+
+@dataclass(frozen=True)
+class StripeEvent:
+    """A verified Stripe event: its envelope, its ``data.object`` and the whole dict."""
+
+    id: str
+    type: str
+    account: str  # the connected account (top-level ``account``), "" for platform events
+    livemode: bool
+    created: datetime.datetime
+    created_ts: int
+    api_version: str
+    object: dict[str, Any]
+    raw: dict[str, Any]
+    #: Characters or numbers of the body that no database stores, replaced in
+    #: `raw` and `object` (see `storable`); 0 for almost every event.
+    repaired: int = 0
+    #: A thin event notification (Accounts v2): no ``object``, the app fetches it.
+    thin: bool = False
+
+
+def parse_event(payload: bytes) -> StripeEvent:
+    """The event in a verified `payload`; `InvalidWebhook` (400) for anything else."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise InvalidWebhook("malformed JSON", log_detail=type(exc).__name__) from None
+    repaired = 0
+    if may_need_repair(payload):
+        data, repaired = storable_json(data)
+    return event_from_dict(data, repaired)
+
+
+def event_from_dict(data: Any, repaired: int = 0) -> StripeEvent:
+    """The event in a decoded body, or in a stored payload (already storable)."""
+    kind = data.get("object") if isinstance(data, dict) else None
+    family = FAMILIES.get(kind) if isinstance(kind, str) else None
+    if family is None:
+        raise InvalidWebhook("not a Stripe event", log_detail="no object=event or v2.core.event")
+    return family(data, repaired)
+
+
+def _envelope_str(value: Any) -> bool:
+    # Fits the model's columns. Stripe's ids and types are printable ASCII
+    # (so a NUL, or what replaced one, is not Stripe's).
+    return (
+        isinstance(value, str) and 0 < len(value) <= 255 and value.isascii() and value.isprintable()
+    )
+
+
+def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
+    event_id, type_, created = data.get("id"), data.get("type"), data.get("created")
+    body = data.get("data")
+    obj = body.get("object") if isinstance(body, dict) else None
+    account = data.get("account")
+    problems = [
+        name
+        for name, ok in (
+            ("id", _envelope_str(event_id)),
+            ("type", _envelope_str(type_)),
+            ("created", isinstance(created, int) and not isinstance(created, bool)),
+            ("data.object", isinstance(obj, dict)),
+            ("account", account is None or account == "" or _envelope_str(account)),
+        )
+        if not ok
+    ]
+    if problems:
+        raise InvalidWebhook("not a Stripe event", log_detail="bad " + ", ".join(problems))
+    # Checked above; these narrow the types for mypy.
+    assert isinstance(event_id, str)
+    assert isinstance(type_, str)
+    assert isinstance(created, int)
+    assert isinstance(obj, dict)
+    try:
+        when = datetime.datetime.fromtimestamp(created, tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidWebhook("not a Stripe event", log_detail="bad created") from None
+    return StripeEvent(
+        id=event_id,
+        type=type_,
+        account=account or "",
+        livemode=bool(data.get("livemode")),
+        created=when,
+        created_ts=created,
+        api_version=str(data.get("api_version") or "")[:64],
+        object=obj,
+        raw=data,
+        repaired=repaired,
+    )
+
+#: The ``related_object.type`` of a thin event about an account.
+V2_ACCOUNT = "v2.core.account"
+
+#: RFC 3339, as Stripe writes v2 times: ``2026-11-28T23:08:00.000Z``.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def _time(value: Any) -> datetime.datetime | None:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
+    event_id, type_ = data.get("id"), data.get("type")
+    when = _time(data.get("created"))
+    related = data.get("related_object")
+    related_id = related.get("id") if isinstance(related, dict) else None
+    problems = [
+        name
+        for name, ok in (
+            ("id", _envelope_str(event_id)),
+            ("type", _envelope_str(type_)),
+            ("created", when is not None),
+            ("livemode", isinstance(data.get("livemode"), bool)),
+            ("related_object", related is None or _envelope_str(related_id)),
+        )
+        if not ok
+    ]
+    if problems:
+        raise InvalidWebhook("not a Stripe event", log_detail="bad " + ", ".join(problems))
+    assert isinstance(event_id, str)
+    assert isinstance(type_, str)
+    assert when is not None
+    # Only an account's id is an account; other related objects (a person...)
+    # are recorded with no account.
+    about_account = isinstance(related, dict) and related.get("type") == V2_ACCOUNT
+    return StripeEvent(
+        id=event_id,
+        type=type_,
+        account=str(related_id) if about_account else "",
+        livemode=bool(data.get("livemode")),
+        created=when,
+        created_ts=int(when.timestamp()),
+        api_version="",
+        object={},
+        raw=data,
+        repaired=repaired,
+        thin=True,
+    )
+
+#: ``object`` of a body -> its parser.
+FAMILIES: dict[str, Callable[[dict[str, Any], int], StripeEvent]] = {
+    "event": _snapshot,
+    "v2.core.event": _thin,
+}
+
 
 STALE = "stale"
+
 CLOCK_SKEW = datetime.timedelta(seconds=60)
 
 Status = WebhookEvent.Status
+
 #: An event stored in one of these states is a duplicate: answered 200, nothing done.
 DONE = (Status.PROCESSED, Status.IGNORED)
+
 #: An event stored in one of these states is processed again when it comes back.
 RETRYABLE = (Status.RECEIVED, Status.FAILED)
 
@@ -76,7 +231,6 @@ class Gone:
 
     code: str
 
-
 Handler = Callable[[ExpressAccount, StripeEvent, Mapping[str, Any]], "Change | Ignore"]
 
 #: Thin event types (Accounts v2) that re-read their account: one fetch with the
@@ -92,12 +246,15 @@ THIN_ACCOUNT_TYPES = (
     "v2.core.account[identity].updated",
     "v2.core.account[defaults].updated",
 )
+
 #: The user came back from a v2 Account Link. Its notification has no
 #: ``related_object``: the account is in the event's ``data.account_id``
 #: (``/v2/core/events/{id}``, one more call), then it is re-read like the others.
 LINK_RETURNED = "v2.core.account_link.returned"
+
 #: Types whose mark is `last_event_created` (a newer one makes them stale).
 _MARKED = ("account.updated", *THIN_ACCOUNT_TYPES, LINK_RETURNED)
+
 #: Snapshot (v1) types that carry an account's state, in v1 shape.
 _V1_STATE = ("account.updated", "capability.updated")
 
@@ -125,7 +282,6 @@ def target(event: StripeEvent) -> str | Ignore:
             f"account mismatch: data.object is {named}, the event is {event.account}'s"
         )
     return named or event.account or Ignore("no account in event")
-
 
 #: Where the object of each handled type names its account (deauthorization
 #: events carry an Application: the envelope's ``account`` is the only one).
@@ -278,7 +434,6 @@ def account_gone(account: ExpressAccount, gone: Gone) -> Change | Ignore:
     account.status = account.derive_status()
     note = f"the account is out of the platform's reach ({gone.code}): marked disconnected"
     return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True, note=note)
-
 
 HANDLERS: dict[str, Handler] = {
     "account.updated": account_updated,

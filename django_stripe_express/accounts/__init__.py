@@ -12,9 +12,9 @@ from typing import Any
 
 import stripe
 
-from .accounts_v2 import INCLUDE
-from .client import get_client
-from .conf import ACCOUNTS_V2
+from ..conf import ACCOUNTS_V2
+from ..stripe_api import get_client
+from .v2 import INCLUDE
 
 
 def retrieve_account(

@@ -1,0 +1,285 @@
+"""An Express account's status, derived from the fields Stripe sends.
+
+One place decides what "enabled" or "restricted" means, for the model, the
+template tag and the admin alike, and what each of Stripe's
+``requirements.disabled_reason`` values means (`REASONS`; their words for
+users and staff are in `humanize`).
+"""
+# humanize.py: What a platform user reads about their Express account, in plain words.
+# reasons.py: What users and support staff read about each ``requirements.disabled_reason``.
+# capabilities.py: The capability names Stripe accepts, read from the ``stripe`` library's own types.
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from stripe.params import AccountCreateParamsCapabilities
+
+from . import v2 as humanize_v2
+from .base import (
+    PLATFORM,
+    STRIPE,
+    USER,
+    AccountStatus,
+    Reason,
+    as_dict,
+)
+from .v2 import humanize_v2_requirement, is_v2_requirement
+
+# Every value of `requirements.disabled_reason` in stripe 16's `Account` type
+# (docs.stripe.com/connect/handling-api-verification; the `rejected.platform_*`
+# values: changelog 2026-09-30 "platform-initiated account rejections").
+REASONS: dict[str, Reason] = {
+    # The platform has requested no capability for the account.
+    "action_required.requested_capabilities": Reason(AccountStatus.RESTRICTED, PLATFORM),
+    # Possibly on a prohibited persons or companies list: Stripe investigates.
+    "listed": Reason(AccountStatus.DISABLED, STRIPE),
+    "other": Reason(AccountStatus.DISABLED, STRIPE, user_can_resolve_past_due=True),
+    "platform_paused": Reason(AccountStatus.DISABLED, PLATFORM),
+    "rejected.fraud": Reason(AccountStatus.DISABLED, STRIPE),
+    "rejected.incomplete_verification": Reason(AccountStatus.DISABLED, STRIPE),
+    "rejected.listed": Reason(AccountStatus.DISABLED, STRIPE),
+    "rejected.other": Reason(AccountStatus.DISABLED, STRIPE),
+    "rejected.platform_fraud": Reason(AccountStatus.DISABLED, PLATFORM),
+    "rejected.platform_other": Reason(AccountStatus.DISABLED, PLATFORM),
+    "rejected.platform_terms_of_service": Reason(AccountStatus.DISABLED, PLATFORM),
+    "rejected.terms_of_service": Reason(AccountStatus.DISABLED, STRIPE),
+    "requirements.past_due": Reason(AccountStatus.RESTRICTED, USER),
+    "requirements.pending_verification": Reason(AccountStatus.PENDING_VERIFICATION, STRIPE),
+    "under_review": Reason(AccountStatus.PENDING_VERIFICATION, STRIPE),
+}
+
+# A value Stripe adds later: a rejection is still final, anything else restricts.
+_UNKNOWN_REJECTION = Reason(AccountStatus.DISABLED, STRIPE)
+
+_UNKNOWN = Reason(AccountStatus.RESTRICTED, STRIPE)
+
+
+def reason_for(disabled_reason: str) -> Reason | None:
+    """The meaning of ``disabled_reason`` ("" or None: the account is not disabled)."""
+    if not disabled_reason or not isinstance(disabled_reason, str):
+        return None  # not disabled, or not a value Stripe sends
+    if disabled_reason in REASONS:
+        return REASONS[disabled_reason]
+    return _UNKNOWN_REJECTION if disabled_reason.startswith("rejected.") else _UNKNOWN
+
+
+def derive_status(
+    *,
+    disconnected: bool,
+    details_submitted: bool,
+    charges_enabled: bool,
+    payouts_enabled: bool,
+    disabled_reason: str,
+    requirements: Mapping[str, Any],
+) -> str:
+    """Most serious state first: a user sees the one thing that matters now."""
+    # Stripe's data, stored as received: a value of another type counts as absent.
+    if not isinstance(disabled_reason, str):
+        disabled_reason = ""
+    if not isinstance(requirements, Mapping):
+        requirements = {}
+    if disconnected:
+        return AccountStatus.DISCONNECTED
+    reason = reason_for(disabled_reason)
+    if reason is not None and reason.applies(requirements):
+        return reason.status
+    if not details_submitted:
+        return AccountStatus.ONBOARDING
+    if requirements.get("past_due"):
+        return AccountStatus.RESTRICTED
+    if (reason is not None and reason.status == AccountStatus.PENDING_VERIFICATION) or (
+        requirements.get("pending_verification") and not (charges_enabled and payouts_enabled)
+    ):
+        return AccountStatus.PENDING_VERIFICATION
+    if disabled_reason or not (charges_enabled and payouts_enabled):
+        return AccountStatus.RESTRICTED
+    return AccountStatus.ENABLED
+
+
+# Who the requirement is about: stripped before matching, so that
+# `representative.verification.document` and `person_1AbC.verification.document`
+# read like the individual's. Stripe's person ids are `person_` + letters/digits.
+_OWNER_PREFIXES = re.compile(
+    r"^(individual|representative|owners|directors|executives|person_[A-Za-z0-9]+)\."
+)
+
+# (pattern, plain words). First match wins; patterns are matched against the
+# requirement without its owner prefix. Keep the most specific ones first.
+_REQUIREMENT_NAMES: tuple[tuple[re.Pattern[str], Promise], ...] = tuple(
+    (re.compile(pattern), label)
+    for pattern, label in (
+        (r"^external_account$", _("bank account")),
+        (r"^tos_acceptance\.", _("terms of service acceptance")),
+        (r"^verification\.additional_document$", _("proof of address")),
+        (r"^verification\.document$", _("identity document")),
+        (r"^verification\.", _("identity verification")),
+        (r"^id_number$", _("ID number")),
+        (r"^ssn_last_4$", _("last 4 digits of the Social Security number")),
+        (r"^dob\.", _("date of birth")),
+        (r"^address\.", _("address")),
+        (r"^(first_name|last_name)$", _("full name")),
+        (r"^email$", _("email address")),
+        (r"^phone$", _("phone number")),
+        (r"^political_exposure$", _("political exposure declaration")),
+        (r"^relationship\.", _("role in the business")),
+        (r"^business_profile\.url$", _("business website")),
+        (r"^business_profile\.mcc$", _("business category")),
+        (r"^business_profile\.product_description$", _("product description")),
+        (r"^business_type$", _("business type")),
+        (r"^company\.tax_id$", _("company tax ID")),
+        (r"^company\.name$", _("company name")),
+        (r"^company\.address\.", _("company address")),
+        (r"^company\.phone$", _("company phone number")),
+        (r"^company\.verification\.document$", _("company registration document")),
+        (r"^company\.(owners|directors|executives)_provided$", _("company owners")),
+        (r"^settings\.payments\.statement_descriptor$", _("statement descriptor")),
+    )
+)
+
+
+def humanize_requirement(name: str) -> str:
+    """Plain words for one of Stripe's requirement names (translated)."""
+    if is_v2_requirement(name):  # an Accounts v2 path
+        return humanize_v2_requirement(name)
+    short = _OWNER_PREFIXES.sub("", name)
+    for pattern, label in _REQUIREMENT_NAMES:
+        if pattern.search(short):
+            return str(label)
+    # Unknown to us: still better than a field path. "individual.political_exposure"
+    # -> "individual political exposure".
+    return re.sub(r"[._]+", " ", name).strip()
+
+
+def humanize_requirements(names: Iterable[str]) -> list[str]:
+    """Plain words for each requirement, once each, in Stripe's order.
+
+    `tos_acceptance.date` and `tos_acceptance.ip` are one thing to the user.
+    """
+    seen: dict[str, None] = {}
+    for name in names:
+        seen.setdefault(humanize_requirement(name), None)
+    return list(seen)
+
+
+_CLOSED_BY_SITE = _("This site has closed your payout account.")
+
+USER_TEXTS: dict[str, Promise] = {
+    "action_required.requested_capabilities": _(
+        "This site still needs to finish setting up your account with Stripe. "
+        "There is nothing for you to do."
+    ),
+    "listed": _("Stripe is reviewing this account against sanctions lists."),
+    "other": _("Stripe has paused this account while it reviews it."),
+    "platform_paused": _("Payouts for this account are paused by this site."),
+    "rejected.fraud": _("Stripe closed this account because of suspected fraud."),
+    "rejected.incomplete_verification": _(
+        "Stripe closed this account because the required verification was not completed."
+    ),
+    "rejected.listed": _("Stripe closed this account because it appears on a sanctions list."),
+    "rejected.other": _("Stripe closed this account."),
+    "rejected.platform_fraud": _CLOSED_BY_SITE,
+    "rejected.platform_other": _CLOSED_BY_SITE,
+    "rejected.platform_terms_of_service": _(
+        "This site has closed your payout account because of a breach of its terms."
+    ),
+    "rejected.terms_of_service": _(
+        "Stripe closed this account because of a terms of service violation."
+    ),
+    "requirements.past_due": _("Stripe needs more information before it can send payouts."),
+    "requirements.pending_verification": _("Stripe is verifying the information you sent."),
+    "under_review": _("Stripe is reviewing this account."),
+}
+
+# `other` with items past due: a review the user resolves by sending them.
+_USER_REVIEW = _("Stripe is reviewing this account and needs more information from you.")
+
+_USER_DEFAULT = _("Stripe has disabled this account.")
+
+STAFF_TEXTS: dict[str, Promise] = {
+    "action_required.requested_capabilities": _(
+        "No capability is requested: the platform must request one "
+        "(SUGGESTED_CAPABILITIES, or Stripe's capabilities API)."
+    ),
+    "listed": _(
+        "Stripe is checking the account against prohibited persons and companies "
+        "lists; it will reject or reinstate it."
+    ),
+    "other": _("Disabled by Stripe for another reason, under review; nothing is due."),
+    "platform_paused": _("Paused by this platform at Stripe; the platform can resume it."),
+    "rejected.fraud": _("Rejected by Stripe: suspected fraud."),
+    "rejected.incomplete_verification": _("Rejected by Stripe: verification not completed."),
+    "rejected.listed": _("Rejected by Stripe: on a prohibited persons or companies list."),
+    "rejected.other": _("Rejected by Stripe for another reason."),
+    "rejected.platform_fraud": _("Rejected by this platform: fraud."),
+    "rejected.platform_other": _("Rejected by this platform for another reason."),
+    "rejected.platform_terms_of_service": _("Rejected by this platform: terms of service."),
+    "rejected.terms_of_service": _("Rejected by Stripe: terms of service violation."),
+    "requirements.past_due": _(
+        "Information is past due: the user must provide the items past due."
+    ),
+    "requirements.pending_verification": _("Stripe is verifying what the user provided."),
+    "under_review": _("Stripe is reviewing the account."),
+}
+
+_STAFF_REVIEW = _(
+    "Under review by Stripe, which asked for the items past due: the user can resolve it."
+)
+
+_STAFF_DEFAULT = _("A reason this version of the app does not know; see Stripe's dashboard.")
+
+#: A review with items past due: v1's ``other``, v2's ``restricted_other`` code.
+_REVIEWS = ("other", "restricted_other")
+
+
+def _is_review(reason: str, requirements: Mapping[str, Any]) -> bool:
+    return reason in _REVIEWS and bool(requirements.get("past_due"))
+
+
+def user_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str:
+    """Why the account is limited, for its user ("" when it is not)."""
+    if not reason or not isinstance(reason, str):
+        return ""
+    if _is_review(reason, requirements or {}):
+        return str(_USER_REVIEW)
+    if reason in humanize_v2.USER_TEXTS:
+        return str(humanize_v2.USER_TEXTS[reason])
+    return str(USER_TEXTS.get(reason, _USER_DEFAULT))
+
+
+def staff_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str:
+    """Why the account is limited and what lifts it, for support staff."""
+    if not reason or not isinstance(reason, str):
+        return ""
+    if _is_review(reason, requirements or {}):
+        return str(_STAFF_REVIEW)
+    if reason in humanize_v2.CODE_TEXTS:
+        return str(humanize_v2.CODE_TEXTS[reason])
+    return str(STAFF_TEXTS.get(reason, _STAFF_DEFAULT))
+
+
+#: Every name usable in ``capabilities[<name>][requested]``.
+NAMES: frozenset[str] = frozenset(AccountCreateParamsCapabilities.__annotations__)
+
+
+def _v1_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A v1 Account's values, as Stripe sent them."""
+    requirements = as_dict(data.get("requirements"))
+    return {
+        "charges_enabled": bool(data.get("charges_enabled")),
+        "payouts_enabled": bool(data.get("payouts_enabled")),
+        "details_submitted": bool(data.get("details_submitted")),
+        "requirements": requirements,
+        "future_requirements": as_dict(data.get("future_requirements")),
+        "capabilities": as_dict(data.get("capabilities")),
+        "capability_details": {},
+        "country": data.get("country"),
+        "email": data.get("email"),
+        "business_type": data.get("business_type"),
+        "default_currency": data.get("default_currency"),
+        "disabled_reason": requirements.get("disabled_reason"),
+    }

@@ -1,0 +1,459 @@
+"""Copying an Accounts v2 object (``v2.core.account``) onto an `ExpressAccount`.
+
+A v2 account has no ``charges_enabled`` or ``requirements.currently_due``: it
+reports requirement *entries* (who must act, by when) and, per capability, a
+``status`` with ``status_details``. `v2_values` turns those into the model's
+values, the same keys `accounts.stripe_values` gives for a v1 Account, so the
+tag, the admin, the sync command and the signals work on both alike:
+
+* ``requirements``: Stripe's ``entries`` and ``summary`` as sent (the admin
+  shows them), plus the lists the tag reads, derived from the entries:
+  ``currently_due`` / ``past_due`` / ``eventually_due`` (the user must act,
+  by ``minimum_deadline.status``), ``pending_verification`` (Stripe must
+  act), ``errors`` and ``current_deadline``;
+* ``capabilities``: ``{name: status}``, e.g. ``{"stripe_balance.stripe_transfers":
+  "active"}``, and ``capability_details``: ``{name: [{"code", "resolution"}]}``;
+* ``disabled_reason``: the most serious ``status_details.code`` of a capability
+  that is not active;
+* ``details_submitted``: no onboarding entry (``requested_reasons`` of
+  ``routine_onboarding``) waits for the user now.
+
+`status_v2.derive_status_v2` decides the status from these values.
+"""
+# status_v2.py: The status of an Accounts v2 account, from the values `accounts_v2.v2_values` stores.
+# humanize_v2.py: Accounts v2 in plain words: requirement entries, capabilities and their status details.
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .base import PLATFORM, STRIPE, USER, AccountStatus, _list, _timestamp, dict_or_empty
+
+#: ``object`` of an Accounts v2 account.
+V2_OBJECT = "v2.core.account"
+
+#: Every part of the account the app reads, for ``include`` on create and retrieve:
+#: Stripe leaves out of a v2 answer what is not asked for.
+INCLUDE = [
+    "configuration.merchant",
+    "configuration.recipient",
+    "defaults",
+    "identity",
+    "requirements",
+]
+
+#: The configurations whose capabilities the app requests and reads.
+CONFIGURATIONS = ("recipient", "merchant")
+
+#: The capability that lets the user be paid (``configuration.recipient``).
+TRANSFERS = "stripe_balance.stripe_transfers"
+
+PAYOUTS = "stripe_balance.payouts"
+
+CARD_PAYMENTS = "card_payments"
+
+# Worst last: when two configurations report one capability, the worse wins.
+_STATUS_ORDER = ("active", "pending", "restricted", "unsupported", "rejected")
+
+# Status detail codes, least serious first: the most serious one becomes the
+# account's `disabled_reason`.
+_CODE_ORDER = (
+    "determining_status",
+    "requirements_pending_verification",
+    "requirements_past_due",
+    "restricted_other",
+    "unsupported_business",
+    "unsupported_country",
+    "unsupported_entity_type",
+    "rejected_incomplete_verification",
+    "rejected_other",
+    "rejected_platform_other",
+    "rejected_platform_terms_of_service",
+    "rejected_terms_of_service",
+    "rejected_listed",
+    "rejected_platform_fraud",
+    "rejected_fraud",
+)
+
+_ONBOARDING_REASON = "routine_onboarding"
+
+_DUE_NOW = ("currently_due", "past_due")
+
+
+def is_v2(data: Mapping[str, Any]) -> bool:
+    """Whether `data` (a plain dict) is an Accounts v2 object."""
+    return data.get("object") == V2_OBJECT
+
+
+def is_closed(data: Mapping[str, Any]) -> bool:
+    """Stripe closed the account (or the platform did, through ``/close``)."""
+    return bool(data.get("closed"))
+
+
+def _walk(capabilities: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(name, capability)`` for each capability, groups flattened with dots
+    (``stripe_balance.stripe_transfers``), as Stripe names them in requirements."""
+    for key, value in capabilities.items():
+        if not isinstance(value, dict):
+            continue
+        if "status" in value:
+            yield prefix + key, value
+        else:
+            yield from _walk(value, f"{prefix}{key}.")
+
+
+def _rank(order: tuple[str, ...], value: str) -> int:
+    # Values Stripe adds later rank as serious as the worst known one: better
+    # a loud status than a wrong "enabled".
+    return order.index(value) if value in order else len(order)
+
+
+def capability_states(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{name: {"status", "status_details"}}`` over the app's configurations."""
+    states: dict[str, dict[str, Any]] = {}
+    configuration = dict_or_empty(data.get("configuration"))
+    for name in CONFIGURATIONS:
+        config = dict_or_empty(configuration.get(name))
+        for capability, value in _walk(dict_or_empty(config.get("capabilities"))):
+            status = str(value.get("status") or "")
+            details = [
+                {"code": str(d.get("code") or ""), "resolution": str(d.get("resolution") or "")}
+                for d in _list(value.get("status_details"))
+                if isinstance(d, dict)
+            ]
+            known = states.get(capability)
+            if known is None or _rank(_STATUS_ORDER, status) > _rank(
+                _STATUS_ORDER, known["status"]
+            ):
+                states[capability] = {"status": status, "status_details": details}
+    return states
+
+
+def worst_code(states: Mapping[str, Mapping[str, Any]]) -> str:
+    """The most serious status detail code among capabilities that are not active."""
+    codes = [
+        detail["code"]
+        for state in states.values()
+        if state["status"] != "active"
+        for detail in state["status_details"]
+        if detail["code"]
+    ]
+    return max(codes, key=lambda code: _rank(_CODE_ORDER, code), default="")
+
+
+def deadline_status(entry: Mapping[str, Any]) -> str:
+    """How urgent a requirement entry is: ``past_due``, ``currently_due``... or ""."""
+    return str(dict_or_empty(entry.get("minimum_deadline")).get("status") or "")
+
+
+def is_onboarding_entry(entry: Mapping[str, Any]) -> bool:
+    """Stripe asks this of the user to finish onboarding, not for a later check."""
+    reasons = {str(dict_or_empty(r).get("code")) for r in _list(entry.get("requested_reasons"))}
+    return _ONBOARDING_REASON in reasons
+
+
+def requirement_lists(requirements: Mapping[str, Any]) -> dict[str, Any]:
+    """The v1-style lists the tag and status read, from the v2 entries."""
+    currently_due: list[str] = []
+    past_due: list[str] = []
+    eventually_due: list[str] = []
+    pending: list[str] = []
+    errors: list[dict[str, str]] = []
+    for entry in _list(requirements.get("entries")):
+        if not isinstance(entry, dict):
+            continue
+        name = str(entry.get("description") or "")
+        if entry.get("awaiting_action_from") == "stripe":
+            pending.append(name)
+        else:
+            deadline = deadline_status(entry)
+            if deadline in _DUE_NOW:
+                currently_due.append(name)
+            if deadline == "past_due":
+                past_due.append(name)
+            eventually_due.append(name)
+        for error in _list(entry.get("errors")):
+            error = dict_or_empty(error)
+            errors.append(
+                {
+                    "requirement": name,
+                    "code": str(error.get("code") or ""),
+                    "reason": str(error.get("description") or ""),
+                }
+            )
+    summary = dict_or_empty(requirements.get("summary"))
+    return {
+        "currently_due": currently_due,
+        "past_due": past_due,
+        "eventually_due": eventually_due,
+        "pending_verification": pending,
+        "errors": errors,
+        "current_deadline": _timestamp(dict_or_empty(summary.get("minimum_deadline")).get("time")),
+    }
+
+
+def onboarding_due(requirements: Mapping[str, Any]) -> bool:
+    """An onboarding entry waits for the user now (currently or past due)."""
+    return any(
+        isinstance(entry, dict)
+        and entry.get("awaiting_action_from") != "stripe"
+        and deadline_status(entry) in _DUE_NOW
+        and is_onboarding_entry(entry)
+        for entry in _list(requirements.get("entries"))
+    )
+
+
+def v2_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's values for a v2 account (a plain dict, as `accounts.as_dict` gives)."""
+    requirements = dict_or_empty(data.get("requirements"))
+    states = capability_states(data)
+    statuses = {name: state["status"] for name, state in states.items()}
+    payouts = [statuses.get(TRANSFERS)]
+    if PAYOUTS in statuses:
+        payouts.append(statuses[PAYOUTS])
+    identity = dict_or_empty(data.get("identity"))
+    defaults = dict_or_empty(data.get("defaults"))
+    stored_requirements = {
+        "entries": _list(requirements.get("entries")),
+        "summary": dict_or_empty(requirements.get("summary")),
+        **requirement_lists(requirements),
+    }
+    return {
+        "charges_enabled": statuses.get(CARD_PAYMENTS) == "active",
+        "payouts_enabled": all(status == "active" for status in payouts),
+        "details_submitted": not onboarding_due(requirements),
+        "requirements": stored_requirements,
+        # v2 has no separate future requirements: entries eventually due are in
+        # `requirements` with their own deadline.
+        "future_requirements": {},
+        "capabilities": statuses,
+        "capability_details": {
+            name: state["status_details"]
+            for name, state in states.items()
+            if state["status_details"]
+        },
+        "country": str(identity.get("country") or "").upper(),
+        "email": data.get("contact_email") or "",
+        "business_type": identity.get("entity_type") or "",
+        "default_currency": str(defaults.get("currency") or "").lower(),
+        "disabled_reason": worst_code(states),
+    }
+
+
+#: Capability statuses that the user cannot change.
+DISABLED_STATUSES = ("rejected", "unsupported")
+
+#: Resolutions of a restricted capability that the user cannot act on.
+DISABLED_RESOLUTIONS = ("contact_stripe", "no_resolution")
+
+#: Who can lift the limit a status detail code (the account's ``disabled_reason``)
+#: reports, as `status.Reason.lifted_by` says for a v1 reason: the template tag
+#: words its advice by it. Every code stripe 16 declares (``tests/test_status_v2.py``).
+LIFTED_BY: dict[str, str] = {
+    "determining_status": STRIPE,
+    "requirements_pending_verification": STRIPE,
+    "requirements_past_due": USER,
+    "restricted_other": STRIPE,
+    "unsupported_business": STRIPE,
+    "unsupported_country": STRIPE,
+    "unsupported_entity_type": STRIPE,
+    "rejected_fraud": STRIPE,
+    "rejected_incomplete_verification": STRIPE,
+    "rejected_listed": STRIPE,
+    "rejected_other": STRIPE,
+    "rejected_terms_of_service": STRIPE,
+    "rejected_platform_fraud": PLATFORM,
+    "rejected_platform_other": PLATFORM,
+    "rejected_platform_terms_of_service": PLATFORM,
+}
+
+
+def lifted_by(code: str) -> str:
+    """Who can lift what `code` reports ("" for no code; Stripe for a code added later)."""
+    if not code or not isinstance(code, str):
+        return ""
+    return LIFTED_BY.get(code, STRIPE)
+
+
+def is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> bool:
+    """A requested capability is refused, or restricted in a way the user cannot fix."""
+    for name, status in capabilities.items():
+        details_of = details.get(name)
+        if status in DISABLED_STATUSES:
+            return True
+        if status == "restricted" and any(
+            isinstance(detail, dict) and detail.get("resolution") in DISABLED_RESOLUTIONS
+            for detail in (details_of if isinstance(details_of, list) else [])
+        ):
+            return True
+    return False
+
+
+def derive_status_v2(
+    *,
+    disconnected: bool,
+    details_submitted: bool,
+    requirements: Mapping[str, Any],
+    capabilities: Mapping[str, str],
+    capability_details: Mapping[str, Any],
+) -> str:
+    """Most serious state first: a user sees the one thing that matters now."""
+    if disconnected:
+        return AccountStatus.DISCONNECTED
+    if is_disabled(capabilities, capability_details):
+        return AccountStatus.DISABLED
+    if not details_submitted:
+        return AccountStatus.ONBOARDING
+    if requirements.get("past_due"):
+        return AccountStatus.RESTRICTED
+    # Stripe's JSON as stored: a status that is not a string is not "active".
+    statuses = {status if isinstance(status, str) else "" for status in capabilities.values()}
+    if statuses and statuses <= {"active"}:
+        return AccountStatus.ENABLED
+    if "pending" in statuses or requirements.get("pending_verification"):
+        return AccountStatus.PENDING_VERIFICATION
+    return AccountStatus.RESTRICTED
+
+
+#: The roots of a v2 requirement path.
+V2_ROOTS = ("identity.", "configuration.", "defaults.")
+
+# (pattern, plain words), first match wins, matched on the whole v2 path.
+_REQUIREMENT_NAMES: tuple[tuple[re.Pattern[str], Promise], ...] = tuple(
+    (re.compile(pattern), label)
+    for pattern, label in (
+        (r"^identity\.individual\.(given_name|surname|full_name)$", _("full name")),
+        (r"^identity\.individual\.date_of_birth(\.|$)", _("date of birth")),
+        (r"^identity\.individual\.address(\.|$)", _("address")),
+        (r"^identity\.individual\.documents\.proof_of_address(\.|$)", _("proof of address")),
+        (r"^identity\.individual\.verification\.additional_document$", _("proof of address")),
+        (
+            r"^identity\.individual\.(documents\.(primary_verification|secondary_verification"
+            r"|passport|visa)|verification\.document)(\.|$)",
+            _("identity document"),
+        ),
+        (r"^identity\.individual\.verification(\.|$)", _("identity verification")),
+        (r"^identity\.individual\.id_numbers(\.|$)", _("ID number")),
+        (r"^identity\.individual\.email$", _("email address")),
+        (r"^identity\.individual\.phone$", _("phone number")),
+        (r"^identity\.individual\.nationalities(\.|$)", _("nationality")),
+        (r"^identity\.individual\.political_exposure$", _("political exposure declaration")),
+        (r"^identity\.individual\.relationship(\.|$)", _("role in the business")),
+        (r"^identity\.entity_type$", _("business type")),
+        (r"^identity\.country$", _("country")),
+        (r"^identity\.business_details\.registered_name$", _("company name")),
+        (r"^identity\.business_details\.id_numbers(\.|$)", _("company tax ID")),
+        (r"^identity\.business_details\.address(\.|$)", _("company address")),
+        (r"^identity\.business_details\.phone$", _("company phone number")),
+        (r"^identity\.business_details\.documents(\.|$)", _("company registration document")),
+        (r"^identity\.business_details\.structure$", _("company structure")),
+        (r"^identity\.attestations\.terms_of_service(\.|$)", _("terms of service acceptance")),
+        (r"^identity\.attestations\.persons_provided(\.|$)", _("company owners")),
+        (r"^identity\.attestations\.", _("declaration about the company's people")),
+        (r"^defaults\.profile\.business_url$", _("business website")),
+        (r"^defaults\.profile\.product_description$", _("product description")),
+        (r"^defaults\.profile\.doing_business_as$", _("business name")),
+        (r"^configuration\.merchant\.mcc$", _("business category")),
+        (r"^configuration\.merchant\.statement_descriptor(\.|$)", _("statement descriptor")),
+        (
+            r"^(configuration\.recipient\.default_outbound_destination|defaults\.payout_methods)"
+            r"(\.|$)",
+            _("bank account"),
+        ),
+    )
+)
+
+#: A capability in words (the admin; v1 names are Stripe's own and left as they are).
+CAPABILITY_NAMES: dict[str, Promise] = {
+    "stripe_balance.stripe_transfers": _("receiving transfers (getting paid)"),
+    "stripe_balance.payouts": _("payouts to the bank account"),
+    "card_payments": _("card payments"),
+}
+
+#: ``status_details.code``: why a capability is not active, for support staff.
+CODE_TEXTS: dict[str, Promise] = {
+    "determining_status": _("Stripe is still deciding whether to turn it on."),
+    "rejected_fraud": _("Stripe rejected it because of suspected fraud."),
+    "rejected_incomplete_verification": _(
+        "Stripe rejected it because the verification could not be completed."
+    ),
+    "rejected_listed": _("Stripe rejected it because the account appears on a sanctions list."),
+    "rejected_other": _("Stripe rejected it."),
+    "rejected_platform_fraud": _("This platform rejected the account because of suspected fraud."),
+    "rejected_platform_other": _("This platform rejected the account."),
+    "rejected_platform_terms_of_service": _(
+        "This platform rejected the account for a terms of service violation."
+    ),
+    "rejected_terms_of_service": _("Stripe rejected it for a terms of service violation."),
+    "requirements_past_due": _("Information Stripe asked for is past due."),
+    "requirements_pending_verification": _("Stripe is verifying the information it received."),
+    "restricted_other": _("Stripe restricted it for another reason."),
+    "unsupported_business": _("Stripe does not offer it to this kind of business."),
+    "unsupported_country": _("Stripe does not offer it in the account's country."),
+    "unsupported_entity_type": _("Stripe does not offer it to this type of business entity."),
+}
+
+#: ``status_details.resolution``: what staff can do about it.
+RESOLUTION_TEXTS: dict[str, Promise] = {
+    "provide_info": _("The user must provide information: send them to finish onboarding."),
+    "contact_stripe": _("Contact Stripe support about this account."),
+    "no_resolution": _("This cannot be resolved."),
+}
+
+#: For the user: why the account is limited, for every status detail code (the
+#: account's ``disabled_reason``). Never a code: plain words, never blaming.
+USER_TEXTS: dict[str, Promise] = {
+    "determining_status": _("Stripe is still setting up your account."),
+    "rejected_fraud": _("Stripe closed this account because of suspected fraud."),
+    "rejected_incomplete_verification": _(
+        "Stripe closed this account because it could not complete the verification."
+    ),
+    "rejected_listed": _("Stripe closed this account because it appears on a sanctions list."),
+    "rejected_other": _("Stripe closed this account."),
+    "rejected_platform_fraud": _("This site closed your account because of suspected fraud."),
+    "rejected_platform_other": _("This site closed your account."),
+    "rejected_platform_terms_of_service": _(
+        "This site closed your account because of a terms of service violation."
+    ),
+    "rejected_terms_of_service": _(
+        "Stripe closed this account because of a terms of service violation."
+    ),
+    "requirements_past_due": _("Stripe needs more information before it can send payouts."),
+    "requirements_pending_verification": _("Stripe is verifying the information you sent."),
+    "restricted_other": _("Stripe has restricted this account."),
+    "unsupported_business": _("Stripe cannot pay out to this kind of business."),
+    "unsupported_country": _("Stripe cannot pay out to accounts in your country."),
+    "unsupported_entity_type": _("Stripe cannot pay out to this type of business."),
+}
+
+
+def is_v2_requirement(name: str) -> bool:
+    return name.startswith(V2_ROOTS)
+
+
+def humanize_v2_requirement(name: str) -> str:
+    """Plain words for a v2 requirement path (translated)."""
+    for pattern, label in _REQUIREMENT_NAMES:
+        if pattern.search(name):
+            return str(label)
+    # Unknown to us: the path without its root, in words.
+    # "identity.individual.legal_gender" -> "individual legal gender".
+    short = name.split(".", 1)[1] if "." in name else name
+    return re.sub(r"[._]+", " ", short).strip()
+
+
+def capability_name(name: str) -> str:
+    return str(CAPABILITY_NAMES.get(name, name))
+
+
+def code_text(code: str) -> str:
+    return str(CODE_TEXTS.get(code, code))
+
+
+def resolution_text(resolution: str) -> str:
+    return str(RESOLUTION_TEXTS.get(resolution, resolution))

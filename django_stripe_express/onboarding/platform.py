@@ -1,0 +1,625 @@
+"""What the platform asks Stripe for when it creates a user's account (Account
+Links and embedded onboarding), with either Accounts API.
+
+``ACCOUNTS_API = "v1"``: an Express account, through ``controller`` properties
+(Stripe deprecated ``type=express``; these make the same account).
+
+``ACCOUNTS_API = "v2"`` (the default): an Express-like v2 account:
+
+* ``dashboard: "express"``: the user gets the Express dashboard (login links);
+* ``defaults.responsibilities`` from ``RESPONSIBILITIES`` (the classic Express
+  split by default: the platform collects fees and covers losses);
+* ``configuration.recipient`` with ``stripe_balance.stripe_transfers``
+  requested: the user can be paid; ``configuration.merchant`` with
+  ``card_payments`` when ``SUGGESTED_CAPABILITIES`` lists ``card_payments``;
+* ``identity.country`` / ``identity.entity_type`` from ``COUNTRY`` /
+  ``BUSINESS_TYPE``, ``contact_email`` and ``display_name`` from the prefill
+  (``PREFILL``), ``metadata.platform_user_id``, and ``include`` for every
+  part the app reads (`accounts_v2.INCLUDE`).
+
+Either way the host's ``ACCOUNT_CREATE_PARAMS`` hook has the last word.
+"""
+# onboarding/express_account.py: The user's Express account for this mode: created at Stripe once, stored once.
+# onboarding/platform_accounts.py: The start shared by the flows where the platform creates the account.
+# onboarding/py: Account Links onboarding: the platform creates the Express account, Stripe hosts the form.
+# onboarding/embedded.py: Embedded onboarding: Stripe's onboarding component on the platform's own page.
+# onboarding/account_sessions.py: The ``account_session`` view's logic: an Account Session for the user's own account.
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any
+
+import stripe
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .. import conf as components
+from ..accounts import retrieve_account
+from ..accounts.base import AccountStatus, as_dict
+from ..accounts.v1 import humanize_requirements
+from ..accounts.v2 import CARD_PAYMENTS, INCLUDE, is_closed
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
+from ..models import (
+    UPDATE_FIELDS,
+    ConnectAttempt,
+    ExpressAccount,
+    apply_account,
+    database_alias,
+    forget_stripe_account,
+    mark_gone,
+)
+from ..signals import account_connected, account_updated, notify
+from ..stripe_api import get_client, is_gone
+from .common import (
+    fail,
+    fail_attempt,
+    failure_message,
+    failure_url,
+    log_failure,
+    prefill_for,
+    report_stripe_error,
+    requested_next,
+    success_url,
+    user_account,
+    user_pk,
+)
+
+
+def express_controller() -> dict[str, Any]:
+    """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
+
+    Stripe deprecated ``type=express``; these make the same account.
+    """
+    responsibilities = app_settings.RESPONSIBILITIES
+    fees = responsibilities.get("fees_collector", "application")
+    losses = responsibilities.get("losses_collector", "application")
+    return {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "account" if fees == "stripe" else "application"},
+        "losses": {"payments": losses},
+        "requirement_collection": "stripe",
+    }
+
+
+def create_params(request: HttpRequest, api: str = ACCOUNTS_V1) -> dict[str, Any]:
+    """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
+    params = v2_create_params(request) if api == ACCOUNTS_V2 else v1_create_params(request)
+    hook = app_settings.ACCOUNT_CREATE_PARAMS
+    if hook:
+        params = import_string(hook)(request, params)
+    return params
+
+
+def v1_create_params(request: HttpRequest) -> dict[str, Any]:
+    """``v1.accounts.create`` parameters of an Express account."""
+    user = request.user
+    params: dict[str, Any] = {
+        "controller": express_controller(),
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    capabilities = app_settings.SUGGESTED_CAPABILITIES
+    if capabilities:
+        params["capabilities"] = {name: {"requested": True} for name in capabilities}
+    if app_settings.COUNTRY:
+        params["country"] = app_settings.COUNTRY
+    email = getattr(user, "email", "")
+    if email:
+        params["email"] = email
+    if app_settings.BUSINESS_TYPE:
+        params["business_type"] = app_settings.BUSINESS_TYPE
+    return params
+
+
+def display_name(prefill: dict[str, str]) -> str:
+    """The business name from the prefill, else the person's name."""
+    if prefill.get("business_name"):
+        return prefill["business_name"]
+    names = [prefill.get("first_name", ""), prefill.get("last_name", "")]
+    return " ".join(name for name in names if name)
+
+
+def v2_create_params(request: HttpRequest) -> dict[str, Any]:
+    """``v2.core.accounts.create`` parameters, before the host's hook."""
+    user = request.user
+    prefill = prefill_for(request)
+    configuration: dict[str, Any] = {
+        "recipient": {"capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}}
+    }
+    if CARD_PAYMENTS in app_settings.SUGGESTED_CAPABILITIES:
+        configuration["merchant"] = {"capabilities": {CARD_PAYMENTS: {"requested": True}}}
+    params: dict[str, Any] = {
+        "dashboard": "express",
+        "defaults": {"responsibilities": app_settings.RESPONSIBILITIES},
+        "configuration": configuration,
+        "include": list(INCLUDE),
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    identity: dict[str, Any] = {}
+    country = app_settings.COUNTRY or prefill.get("country")
+    if country:
+        identity["country"] = country.lower()
+    if app_settings.BUSINESS_TYPE:
+        identity["entity_type"] = app_settings.BUSINESS_TYPE
+    if identity:
+        params["identity"] = identity
+    email = prefill.get("email") or getattr(user, "email", "")
+    if email:
+        params["contact_email"] = email
+    name = display_name(prefill)
+    if name:
+        params["display_name"] = name
+    return params
+
+
+logger = logging.getLogger(__name__)
+
+Outcome = ConnectAttempt.Outcome
+
+#: Stripe keeps idempotency keys for 24 hours and allows 255 characters.
+MAX_KEY_LENGTH = 255
+
+#: Failed creations after which the same key is still the right one: Stripe
+#: saved nothing (rate limited), or another request holding the key is still
+#: running (a double click) and will store the account.
+KEY_KEPT_AFTER = ("rate_limit", "idempotency_key_in_use", "lock_timeout")
+
+#: The flows whose attempts create the account at Stripe (`platform_accounts`).
+PLATFORM_CREATED = (ConnectAttempt.Flow.ACCOUNT_LINKS, ConnectAttempt.Flow.EMBEDDED)
+
+
+def params_digest(params: Any) -> str:
+    """A short fingerprint of ``accounts.create`` parameters (order-independent)."""
+    encoded = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()[:16]
+
+
+def idempotency_key(
+    user: Any,
+    livemode: bool,
+    params: Any,
+    *,
+    replaces: str = "",
+    after: int | None = None,
+    api: str = ACCOUNTS_V1,
+) -> str:
+    """The key for creating ``user``'s account in this mode with ``params``.
+
+    The same for every request that could create the same account (double
+    click, two tabs, a retry after a timeout or a failed local save). Different
+    for a different user or mode; for other parameters (Stripe would refuse the
+    key for 24 hours); for the account that replaces a disconnected one
+    (``replaces``: the old account id), which must not replay the old account;
+    and after a creation Stripe answered with an error (``after``: that
+    attempt's id), which Stripe would replay for 24 hours. A v2 account
+    (``api``) has keys of its own. Readable, so support staff can find it in
+    Stripe's request log.
+    """
+    mode = "live" if livemode else "test"
+    action = "create-v2-account" if api == ACCOUNTS_V2 else "create-account"
+    key = f"django-stripe-express:{action}:{mode}:{user.pk}:params:{params_digest(params)}"
+    if replaces:
+        key += f":replaces:{replaces}"
+    if after is not None:
+        key += f":after:{after}"
+    if len(key) > MAX_KEY_LENGTH:  # a very long custom primary key
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        key = f"django-stripe-express:{action}:{mode}:{digest}"
+    return key
+
+
+def last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
+    """The id of the user's latest attempt whose account creation Stripe refused.
+
+    Its answer is what Stripe replays for that attempt's key (v1: for 24
+    hours): the next try needs another one. Unreachable Stripe (a timeout)
+    does not count: the account may exist, and only the same key gets it back.
+    """
+    failed = (
+        ConnectAttempt.objects.filter(
+            user_id=user_pk(request),
+            flow__in=PLATFORM_CREATED,
+            livemode=livemode,
+            outcome=Outcome.STRIPE_ERROR,
+            account__isnull=True,
+            stripe_user_id="",
+        )
+        .exclude(error_code__in=KEY_KEPT_AFTER)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return int(failed) if failed is not None else None
+
+
+def create_account(
+    request: HttpRequest, attempt: ConnectAttempt, existing: ExpressAccount | None
+) -> ExpressAccount | HttpResponse:
+    """The stored account (new or replacing ``existing``), or the failure redirect.
+
+    ``existing`` is the user's disconnected account for this mode: the
+    platform lost access to it, so a new account takes its place on the same
+    row (one row per user and mode).
+    """
+    api = app_settings.ACCOUNTS_API
+    params: Any = create_params(request, api)  # the host's hook may add any Stripe parameter
+    key = idempotency_key(
+        request.user,
+        attempt.livemode,
+        params,
+        replaces=existing.stripe_id if existing is not None else "",
+        after=last_failed_creation(request, attempt.livemode),
+        api=api,
+    )
+    client = get_client()
+    data: Any  # a v1 `stripe.Account` or a `stripe.v2.core.Account`
+    try:
+        if api == ACCOUNTS_V2:
+            data = client.v2.core.accounts.create(params, {"idempotency_key": key})
+        else:
+            data = client.v1.accounts.create(params, {"idempotency_key": key})
+    except stripe.StripeError as exc:
+        # Real Stripe answers 409 to a concurrent request with the same key: the
+        # other request may have stored the account meanwhile.
+        winner = user_account(request)
+        if winner is not None and winner.is_connected:
+            return winner
+        return fail(request, attempt, exc)
+    # A breadcrumb first: if the row below cannot be saved, staff still see
+    # which Stripe account this attempt created.
+    attempt.stripe_user_id = data.id
+    attempt.save(update_fields=["stripe_user_id"])
+    return _save_account(request, attempt, data, existing, api)
+
+
+def _save_account(
+    request: HttpRequest,
+    attempt: ConnectAttempt,
+    data: Any,
+    existing: ExpressAccount | None,
+    api: str,
+) -> ExpressAccount | HttpResponse:
+    if existing is None:
+        account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
+    else:
+        account = existing
+        forget_stripe_account(account)  # nothing of the old account applies
+        account.deauthorized_at = None
+        account.connected_at = timezone.now()
+        logger.info("Stripe Express account %s replaces disconnected %s",
+                    data.id, existing.stripe_id)
+    account.stripe_id = data.id
+    account.accounts_api = api
+    apply_account(account, data)
+    try:
+        with transaction.atomic(using=database_alias()):
+            account.save()
+    except IntegrityError:
+        # Another request stored this user's account first (same key: same id).
+        winner = user_account(request)
+        if winner is not None and winner.is_connected:
+            if winner.stripe_id != data.id:
+                logger.warning("Stripe Express account %s created but unused: user %s "
+                               "already has %s", data.id, request.user.pk, winner.stripe_id)
+            return winner
+        # The id is stored for another user: an idempotent replay after the
+        # database was reset, most likely. Never move an account between users.
+        logger.error("Stripe Express account %s is already linked to another user", data.id)
+        fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED,
+                     description=f"{data.id} is stored for another user")
+        return redirect(failure_url(attempt.next_url))
+    notify(
+        account_connected, f"connection of {account.stripe_id}",
+        sender=ExpressAccount, account=account, user=request.user, request=request,
+        created=existing is None,
+    )
+    return account
+
+
+def open_attempt(
+    request: HttpRequest, flow: str, account: ExpressAccount | None
+) -> tuple[ConnectAttempt, ExpressAccount] | HttpResponse:
+    """A new attempt of ``flow`` and the user's connected account; or the failure redirect.
+
+    ``account`` is the user's account in this mode, as the caller read it.
+    """
+    connected = account if account is not None and account.is_connected else None
+    attempt = ConnectAttempt.objects.create(
+        user_id=user_pk(request),
+        flow=flow,
+        # These flows have no state; a random value keeps the column unique.
+        state_hash=secrets.token_hex(32),
+        livemode=app_settings.livemode,
+        expires_at=timezone.now() + datetime.timedelta(seconds=app_settings.STATE_MAX_AGE),
+        account=connected,
+        stripe_user_id=connected.stripe_id if connected else "",
+        # Where to land when onboarding ends; only URLs of this site.
+        next_url=requested_next(request),
+    )
+    if connected is None:  # none yet, or a disconnected one to replace
+        stored = create_account(request, attempt, existing=account)
+        if isinstance(stored, HttpResponse):
+            return stored
+        connected = stored
+    return attempt, connected
+
+
+def close_attempt(attempt: ConnectAttempt, account: ExpressAccount) -> None:
+    """The attempt reached onboarding: it is done, connected to ``account``."""
+    attempt.account = account
+    attempt.stripe_user_id = account.stripe_id
+    attempt.outcome = ConnectAttempt.Outcome.CONNECTED
+    attempt.finished_at = timezone.now()
+    attempt.save(update_fields=["account", "stripe_user_id", "outcome", "finished_at"])
+
+
+def create_link(request: HttpRequest, account: ExpressAccount) -> str:
+    """A fresh onboarding link's URL (v1 or v2, as the account); raises `stripe.StripeError`."""
+    refresh_url = request.build_absolute_uri(reverse("stripe_express:onboarding_refresh"))
+    return_url = request.build_absolute_uri(reverse("stripe_express:onboarding_return"))
+    if account.is_v2:
+        return create_v2_link(account, refresh_url, return_url)
+    link = get_client().v1.account_links.create(
+        {
+            "account": account.stripe_id,
+            "type": "account_onboarding",
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+        }
+    )
+    return str(link.url)
+
+
+def create_v2_link(account: ExpressAccount, refresh_url: str, return_url: str) -> str:
+    """A fresh v2 Account Link's URL (``/v2/core/account_links``); raises `stripe.StripeError`."""
+    use_case = link_use_case(account)
+    link = get_client().v2.core.account_links.create(
+        {
+            "account": account.stripe_id,
+            "use_case": {
+                "type": use_case,
+                use_case: {"refresh_url": refresh_url, "return_url": return_url},  # type: ignore[misc]
+            },
+        }
+    )
+    return str(link.url)
+
+
+def link_use_case(account: ExpressAccount) -> str:
+    """v2: ``account_onboarding`` until the user submitted their details, then
+    ``account_update``."""
+    return "account_update" if account.details_submitted else "account_onboarding"
+
+
+def needs_update_link(account: ExpressAccount) -> bool:
+    """A v2 user who finished onboarding but must update details gets a link, not the dashboard.
+
+    (v1 Express accounts cannot have ``account_update`` links: their dashboard
+    is where they update details.)
+    """
+    return account.is_v2 and bool(account.currently_due or account.past_due)
+
+
+# -- the three steps ------------------------------------------------------------------
+def start(request: HttpRequest) -> HttpResponse:
+    """``connect``'s POST in Account Links mode: make sure the account exists, then link."""
+    account = user_account(request)
+    if (
+        account is not None
+        and account.is_connected
+        and account.details_submitted
+        and not needs_update_link(account)
+    ):
+        return redirect("stripe_express:dashboard")
+    started = open_attempt(request, ConnectAttempt.Flow.ACCOUNT_LINKS, account)
+    if isinstance(started, HttpResponse):
+        return started
+    attempt, connected = started
+    try:
+        url = create_link(request, connected)
+    except stripe.StripeError as exc:
+        # The account is kept: the next visit only needs a new link.
+        attempt.account = connected
+        attempt.save(update_fields=["account"])
+        return fail(request, attempt, exc, connected)
+    close_attempt(attempt, connected)
+    return HttpResponseRedirect(url)
+
+
+def refresh(request: HttpRequest) -> HttpResponse:
+    """``onboarding_refresh``: the link expired or was used; make a new one.
+
+    A GET, so it never creates an account: without a connected one the user
+    goes to ``connect``'s page, whose button starts onboarding (a POST).
+    """
+    return send_to_link(request, user_account(request))
+
+
+def send_to_link(request: HttpRequest, account: ExpressAccount | None) -> HttpResponse:
+    """Redirect to a new Account Link for `account` (the request's user's, as read)."""
+    if account is None or not account.is_connected:
+        return redirect("stripe_express:connect")
+    try:
+        url = create_link(request, account)
+    except stripe.StripeError as exc:
+        report_stripe_error(request, exc, account, doing="account link")
+        return redirect(failure_url(latest_next(request)))
+    return HttpResponseRedirect(url)
+
+
+def finish(request: HttpRequest) -> HttpResponse:
+    """Re-read the account, store it, say what is still due, go on to the landing URL.
+
+    Behind ``onboarding_return`` (back from Stripe's hosted form) and the
+    embedded onboarding page's exit (a POST to ``onboarding``): both end
+    onboarding the same way.
+    """
+    account = user_account(request)
+    if account is None or not account.is_connected:
+        return redirect("stripe_express:connect")
+    try:
+        data = retrieve_account(account.stripe_id, account.accounts_api)
+    except stripe.StripeError as exc:
+        report_stripe_error(request, exc, account, doing="account refresh on return")
+        return redirect(success_url(latest_next(request)))
+    if is_closed(as_dict(data)):
+        mark_gone(account, request)
+        messages.error(
+            request,
+            _("Your Stripe account was closed. Connect again to set up a new one."),
+            fail_silently=True,
+        )
+        return redirect(success_url(latest_next(request)))
+    previous_status = account.status
+    apply_account(account, data)
+    account.save(update_fields=UPDATE_FIELDS)
+    notify(
+        account_updated, f"return from onboarding of {account.stripe_id}",
+        sender=ExpressAccount, account=account, previous_status=previous_status,
+        source="onboarding", event=None,
+    )
+    level, text = status_message(account)
+    messages.add_message(request, level, text, fail_silently=True)
+    return redirect(success_url(latest_next(request)))
+
+
+def latest_next(request: HttpRequest) -> str:
+    """The ``next`` of the user's latest attempt of a flow that ends here (Account
+    Links, embedded), or "": Stripe's return and refresh URLs carry none, so the
+    way back is kept on the attempt.
+
+    Both flows count: an embedded onboarding that could not load Connect.js
+    goes on in the hosted form and returns through ``onboarding_return``.
+    """
+    next_url = (
+        ConnectAttempt.objects.filter(
+            user_id=user_pk(request),
+            flow__in=PLATFORM_CREATED,
+            livemode=app_settings.livemode,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("next_url", flat=True)
+        .first()
+    )
+    return next_url or ""
+
+
+def status_message(account: ExpressAccount) -> tuple[int, str]:
+    """What the user reads on return: done, or what Stripe still needs."""
+    due = humanize_requirements(account.currently_due)
+    if due:
+        text = ngettext(
+            "Stripe still needs one thing from you: %(items)s.",
+            "Stripe still needs a few things from you: %(items)s.",
+            len(due),
+        ) % {"items": ", ".join(due)}
+        if not account.details_submitted:
+            text = _("Your Stripe onboarding is not finished.") + " " + text
+        return messages.WARNING, text
+    if not account.details_submitted:
+        return messages.WARNING, _("Your Stripe onboarding is not finished yet.")
+    if account.status == AccountStatus.ENABLED:
+        return messages.SUCCESS, _("Your Stripe account is set up. You are ready to be paid.")
+    if account.status == AccountStatus.PENDING_VERIFICATION:
+        return messages.INFO, _("Thanks! Stripe is verifying your details.")
+    return messages.WARNING, _("Your Stripe account status: %(status)s.") % {
+        "status": account.get_status_display()
+    }
+
+
+ONBOARDING_TEMPLATE = "django_stripe_express/onboarding.html"
+
+#: The form the page submits when the onboarding component exits.
+EXIT_FORM_ID = "stripe-express-onboarding-exit"
+
+
+def start_embedded(request: HttpRequest) -> HttpResponse:
+    """``connect``'s POST in embedded mode: the user's account, then the onboarding page."""
+    started = open_attempt(request, ConnectAttempt.Flow.EMBEDDED, user_account(request))
+    if isinstance(started, HttpResponse):
+        return started
+    attempt, account = started
+    close_attempt(attempt, account)
+    return redirect("stripe_express:onboarding")
+
+
+def show(request: HttpRequest) -> HttpResponse:
+    """The page hosting the onboarding component (overridable template).
+
+    A GET creates nothing: without a connected account the user goes to
+    ``connect``'s page, whose button starts onboarding with a POST.
+    """
+    account = user_account(request)
+    if account is None or not account.is_connected:
+        return redirect("stripe_express:connect")
+    return TemplateResponse(
+        request,
+        ONBOARDING_TEMPLATE,
+        {
+            "account": account,
+            "exit_form_id": EXIT_FORM_ID,
+            "exit_url": reverse("stripe_express:onboarding"),
+        },
+    )
+
+
+def finish_embedded(request: HttpRequest) -> HttpResponse:
+    """The component exited (or the user left): re-read the account, say where it stands."""
+    return finish(request)
+
+
+
+
+def error(status: int, message: str) -> JsonResponse:
+    """The JSON failure answer: ``{"error": "<a message for the user>"}``."""
+    return JsonResponse({"error": message}, status=status)
+
+
+def requested_components(request: HttpRequest) -> list[str] | JsonResponse:
+    """The components the page asked for (all enabled ones if it named none)."""
+    enabled = components.enabled()
+    asked = [n.strip() for n in request.POST.get("components", "").split(",") if n.strip()]
+    for name in asked:
+        if name not in enabled:
+            return error(400, _("The component “%(name)s” is not enabled on this site.")
+                         % {"name": name[:100]})
+    return asked or list(enabled)
+
+
+def answer(request: HttpRequest) -> JsonResponse:
+    """``{"client_secret": ...}``, or a JSON error (404 no account, 400, 502 Stripe)."""
+    account = user_account(request)
+    if account is None or not account.is_connected:
+        return error(404, _("You have no connected Stripe account yet."))
+    names = requested_components(request)
+    if isinstance(names, JsonResponse):
+        return names
+    # Built from the settings' table, so typed loosely (stripe's TypedDict lists
+    # every component).
+    params: Any = {"account": account.stripe_id, "components": components.session_params(names)}
+    try:
+        session = get_client().v1.account_sessions.create(params)
+    except stripe.StripeError as exc:
+        return _failed(request, exc, account)
+    return JsonResponse({"client_secret": session.client_secret})
+
+
+def _failed(request: HttpRequest, exc: stripe.StripeError, account: ExpressAccount) -> JsonResponse:
+    log_failure(exc, account, "account session", logger)
+    message = failure_message(request, exc, account, "an Account Session")
+    if message is None:
+        message = _("Stripe could not open your account here just now. Please try again later.")
+    # An account out of reach (now marked disconnected) is no account: 404, as before one.
+    return error(404 if is_gone(exc) else 502, message)

@@ -1,0 +1,444 @@
+"""The `WebhookEvent` row: each event stored once by its Stripe id.
+
+The row is written with the event's final status in the same transaction as
+the change it describes (`apply.py`, `fetched.py`), or as *received* by the
+request in ``"task"`` mode (`process.queue_event`). The unique ``stripe_id``
+is what makes concurrent deliveries of one event apply once: the loser's
+INSERT fails and its whole transaction rolls back (`AlreadyProcessed`).
+"""
+# webhooks/apply.py: Applying an event under the account's row lock; what is sent once it commits.
+# webhooks/fetched.py: Events applied with Stripe's data: fetch outside any transaction, then apply.
+# webhooks/process.py: Record each event once and apply it, with the public ORM; signals after commit.
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet, Subquery
+from django.utils import timezone
+
+from .. import signals
+from ..accounts import retrieve_account
+from ..accounts.base import as_dict, storable_text
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
+from ..models import ExpressAccount, WebhookEvent, database_alias
+from ..stripe_api import error_code, get_client, is_gone, log_configuration_error
+from . import rules as handlers
+from .rules import StripeEvent, event_from_dict
+
+Status = WebhookEvent.Status
+
+DETAIL_MAX = 2000
+
+
+class AlreadyProcessed(Exception):
+    """Another delivery of the same event got there first (rolls the transaction back)."""
+
+
+def stored_status(event: StripeEvent, alias: str) -> str | None:
+    """The stored status of `event` (one query), or None when it is new."""
+    events = WebhookEvent.objects.using(alias).filter(stripe_id=event.id)
+    return events.values_list("status", flat=True).first()
+
+
+def detail_text(event: StripeEvent, detail: str) -> str:
+    """`detail`, with a note when the payload had to be made storable; storable too."""
+    if event.repaired:
+        repaired = (
+            f"payload: {event.repaired} value(s) no database stores (NUL, lone "
+            "surrogates, non-finite numbers) replaced"
+        )
+        detail = f"{detail}; {repaired}" if detail else repaired
+    return storable_text(detail)[0][:DETAIL_MAX]
+
+
+def row_values(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
+    """The row's fields for `event` with this outcome (all but the id and counters)."""
+    return {
+        "type": event.type,
+        "account": event.account,
+        "livemode": event.livemode,
+        "created": event.created,
+        "api_version": event.api_version,
+        "status": status,
+        "detail": detail_text(event, detail),
+        "payload": event.raw,
+    }
+
+
+def record(event: StripeEvent, status: str, detail: str, retry: bool, alias: str) -> WebhookEvent:
+    """Store `event`'s outcome: INSERT, or UPDATE of its retryable row.
+
+    `AlreadyProcessed` when another delivery recorded it first.
+    """
+    events = WebhookEvent.objects.using(alias)
+    now = timezone.now()
+    if not retry:
+        try:
+            values = row_values(event, status, detail)
+            return events.create(stripe_id=event.id, attempts=1, processed_at=now, **values)
+        except IntegrityError:
+            raise AlreadyProcessed(event.id) from None
+    row = events.select_for_update().filter(stripe_id=event.id, status__in=handlers.RETRYABLE)
+    saved = row.first()
+    if saved is None:
+        raise AlreadyProcessed(event.id)
+    saved.status, saved.detail, saved.processed_at = status, detail_text(event, detail), now
+    saved.attempts += 1
+    saved.save(update_fields=["status", "detail", "processed_at", "attempts"])
+    return saved
+
+
+def record_failure(event: StripeEvent, error: str, alias: str) -> None:
+    """Mark `event` failed (INSERT, or UPDATE of its retryable row), so that it is
+    processed again when Stripe, the admin or a task brings it back."""
+    values = row_values(event, Status.FAILED, error)
+    if insert(alias, stripe_id=event.id, attempts=1, **values) is None:
+        WebhookEvent.objects.using(alias).filter(
+            stripe_id=event.id, status__in=handlers.RETRYABLE
+        ).update(attempts=F("attempts") + 1, status=Status.FAILED, detail=values["detail"])
+
+
+def insert(alias: str, **values: Any) -> WebhookEvent | None:
+    """INSERT an event's row; None when its id is already stored.
+
+    In autocommit, one statement; inside the caller's transaction, within a
+    savepoint, so that transaction survives the conflict.
+    """
+    events = WebhookEvent.objects.using(alias)
+    try:
+        if transaction.get_autocommit(using=alias):
+            return events.create(**values)
+        with transaction.atomic(using=alias):
+            return events.create(**values)
+    except IntegrityError:
+        return None
+
+
+logger = logging.getLogger("django_stripe_express.webhooks")
+
+
+EVENT_STATUS = "webhook_event_status"  # the annotation that tells whether an event was seen
+
+#: What an event is applied with: its own object (None), Stripe's data, or `handlers.Gone`.
+Data = Mapping[str, Any] | handlers.Gone | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The webhook's answer to Stripe: HTTP status and a short plain-text message."""
+
+    status_code: int
+    message: str
+
+PROCESSED = Answer(200, "processed")
+
+DUPLICATE = Answer(200, "duplicate")
+
+QUEUED = Answer(200, "queued")
+
+FAILED = Answer(500, "failed")  # Stripe delivers it again later
+
+
+def account_and_status(
+    accounts: QuerySet[ExpressAccount], stripe_id: str, event_id: str, alias: str
+) -> tuple[ExpressAccount | None, str | None]:
+    """The account (None if unknown) and the event's stored status (None if new): one query."""
+    seen = WebhookEvent.objects.using(alias).filter(stripe_id=event_id).values("status")
+    found = accounts.filter(stripe_id=stripe_id).annotate(**{EVENT_STATUS: Subquery(seen[:1])})
+    account = found.first()
+    return account, getattr(account, EVENT_STATUS, None)
+
+
+def apply_locked(event: StripeEvent, data: Data, alias: str) -> Answer:
+    """Decide and apply `event` on its account's row, locked (see the module)."""
+    target = handlers.target(event)
+    with transaction.atomic(using=alias):
+        account, status = None, None
+        if isinstance(target, str):
+            locked = ExpressAccount.objects.using(alias).select_for_update()
+            account, status = account_and_status(locked, target, event.id, alias)
+        if account is None:
+            status = stored_status(event, alias)
+        if handlers.is_duplicate(status):
+            logger.debug("Webhook %s %s: duplicate", event.type, event.id)
+            return DUPLICATE
+        retry = status is not None
+        if isinstance(target, handlers.Ignore):
+            return ignore(event, target.reason, retry, alias)
+        previous_status = account.status if account is not None else ""
+        decision = handlers.decide(account, event, data)
+        if isinstance(decision, handlers.Ignore):
+            return ignore(event, decision.reason, retry, alias, data)
+        assert account is not None  # decide() ignores an unknown account
+        account.save(update_fields=decision.fields)
+        saved = record(event, Status.PROCESSED, decision.note, retry, alias)
+        on_commit_applied(saved, event, account, previous_status, decision, data, alias)
+    logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
+    return PROCESSED
+
+
+def ignore(
+    event: StripeEvent, reason: str, retry: bool, alias: str, data: Data = None
+) -> Answer:
+    """Record `event` as ignored for `reason`; `webhook_event` after commit."""
+    saved = record(event, Status.IGNORED, reason, retry, alias)
+    transaction.on_commit(
+        functools.partial(send_event, saved, event, _fetched(data), applied=False), using=alias
+    )
+    logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
+    return Answer(200, f"ignored: {reason}")
+
+
+def _fetched(data: Data) -> dict[str, Any] | None:
+    return dict(data) if isinstance(data, Mapping) else None
+
+
+# -- signals, after commit -----------------------------------------------------------
+def on_commit_applied(
+    saved: WebhookEvent,
+    event: StripeEvent,
+    account: ExpressAccount,
+    previous_status: str,
+    decision: handlers.Change,
+    data: Data,
+    alias: str,
+) -> None:
+    """Send the signals of an applied event once the transaction commits."""
+    transaction.on_commit(
+        functools.partial(
+            send_applied, saved, event, account, previous_status, decision.deauthorized,
+            _fetched(data),
+        ),
+        using=alias,
+    )
+
+
+def send_applied(
+    saved: WebhookEvent,
+    event: StripeEvent,
+    account: ExpressAccount,
+    previous_status: str,
+    deauthorized: bool,
+    fetched: dict[str, Any] | None,
+) -> None:
+    about = f"webhook {event.type} {event.id}"
+    if deauthorized:
+        signals.notify(
+            signals.account_deauthorized, about,
+            sender=ExpressAccount, account=account, event=saved, request=None,
+        )
+    else:
+        signals.notify(
+            signals.account_updated, about,
+            sender=ExpressAccount, account=account, previous_status=previous_status,
+            source="webhook", event=saved,
+        )
+    send_event(saved, event, fetched, applied=True)
+
+
+def send_event(
+    saved: WebhookEvent, event: StripeEvent, fetched: dict[str, Any] | None, *, applied: bool
+) -> None:
+    signals.notify(
+        signals.webhook_event, f"webhook {event.type} {event.id}",
+        sender=WebhookEvent, event=saved, data=event.raw, fetched=fetched, applied=applied,
+    )
+
+
+
+
+
+def process_fetched(event: StripeEvent, alias: str) -> Answer:
+    """Record and apply `event` with the account as Stripe has it now (see the module)."""
+    if handlers.needs_event_fetch(event):
+        if handlers.is_duplicate(stored_status(event, alias)):
+            return DUPLICATE
+        event = _with_account_from_event(event)
+    target = handlers.target(event)
+    if isinstance(target, handlers.Ignore):
+        return apply_locked(event, None, alias)  # records it as ignored
+    accounts = ExpressAccount.objects.using(alias)
+    account, status = account_and_status(accounts, target, event.id, alias)
+    if handlers.is_duplicate(status):
+        return DUPLICATE
+    retry = status is not None
+    ruled_out = handlers.precheck(account, event)
+    if ruled_out is not None:
+        with transaction.atomic(using=alias):
+            return ignore(event, ruled_out.reason, retry, alias)
+    assert account is not None  # precheck ignores an unknown account
+    data = _fetch_account(event, target)
+    if event.thin:
+        applied = _apply_unlocked(event, account, data, retry, alias)
+        if applied is not None:
+            return applied
+    return apply_locked(event, data, alias)
+
+
+def _with_account_from_event(event: StripeEvent) -> StripeEvent:
+    """`event` with the account its full event names (one call to Stripe)."""
+    try:
+        full: Any = get_client().v2.core.events.retrieve(event.id)
+    except stripe.StripeError as exc:
+        log_configuration_error(exc, f"webhook {event.type} {event.id}")
+        raise
+    data = as_dict(getattr(full, "data", None))
+    account = data.get("account_id")
+    return dataclasses.replace(event, account=account if isinstance(account, str) else "")
+
+
+def _fetch_account(event: StripeEvent, stripe_id: str) -> dict[str, Any] | handlers.Gone:
+    """The account as Stripe has it now (one call), or `handlers.Gone`.
+
+    Any other error propagates: the event is recorded as failed, answered 500,
+    and processed again when Stripe retries it.
+    """
+    try:
+        # A thin event is about a v2 account, a snapshot event about a v1 one
+        # (`handlers.precheck` ignores the other pairs).
+        return as_dict(retrieve_account(stripe_id, ACCOUNTS_V2 if event.thin else ACCOUNTS_V1))
+    except stripe.StripeError as exc:
+        if not is_gone(exc):
+            # The failure is logged by class only (`process._failed`); a refused key
+            # also by Stripe's message, which names no payload value.
+            log_configuration_error(exc, f"webhook {event.type} {event.id}", stripe_id)
+            raise
+        code = error_code(exc) or "gone"
+        logger.warning(
+            "Webhook %s %s: Stripe account %s is out of the platform's reach (%s)",
+            event.type, event.id, stripe_id, code,
+        )
+        return handlers.Gone(code)
+
+
+def _apply_unlocked(
+    event: StripeEvent, account: ExpressAccount, data: Data, retry: bool, alias: str
+) -> Answer | None:
+    """Apply the decision made on the row as read, if the row is still as read.
+
+    None when it is not (a concurrent delivery changed it): the caller then
+    takes the locked path. Three queries in all for a new event.
+    """
+    previous_status = account.status
+    read = {
+        "pk": account.pk,
+        "stripe_id": account.stripe_id,
+        "status": account.status,
+        "deauthorized_at__isnull": account.deauthorized_at is None,
+    }
+    mark = account.last_event_created
+    guard = {**read, "last_event_created": mark} if mark else {
+        **read, "last_event_created__isnull": True
+    }
+    decision = handlers.decide(account, event, data)
+    if isinstance(decision, handlers.Ignore):
+        with transaction.atomic(using=alias):
+            return ignore(event, decision.reason, retry, alias, data)
+    account.updated_at = timezone.now()  # update() skips auto_now
+    values = {name: getattr(account, name) for name in decision.fields}
+    with transaction.atomic(using=alias):
+        if not ExpressAccount.objects.using(alias).filter(**guard).update(**values):
+            return None
+        saved = record(event, Status.PROCESSED, decision.note, retry, alias)
+        on_commit_applied(saved, event, account, previous_status, decision, data, alias)
+    logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
+    return PROCESSED
+
+
+
+
+__all__ = ["Answer", "process_event", "process_stored", "queue_event"]
+
+
+def process_event(event: StripeEvent | WebhookEvent) -> Answer:
+    """Record and apply a verified event exactly once.
+
+    Also takes a stored `WebhookEvent` (a failed event processed again from the
+    admin, or a queued one in the task): its payload is processed as if Stripe
+    had delivered it again.
+    """
+    if isinstance(event, WebhookEvent):
+        event = event_from_dict(event.payload)
+    alias = database_alias()
+    try:
+        if handlers.needs_fetch(event):
+            return process_fetched(event, alias)
+        return apply_locked(event, None, alias)
+    except AlreadyProcessed:
+        return DUPLICATE
+    except Exception as exc:
+        return _failed(event, exc, alias)
+
+
+def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:
+    """Record `event` as failed, so that it is processed again; answer 500.
+
+    The log names the error's class and where it was raised, never its
+    message: a database error quotes the values it refused, which are the
+    payload's. (The stored detail, beside the payload, keeps the message.)
+    """
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    place = f" at {where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where else ""
+    logger.error(
+        "Webhook %s %s failed (%s%s); it will be processed again when Stripe retries it",
+        event.type, event.id, type(exc).__name__, place,
+    )
+    try:
+        record_failure(event, f"{type(exc).__name__}: {exc}", alias)
+    except Exception as again:  # the database itself is unwell: Stripe retries anyway
+        logger.error(
+            "Webhook %s %s: recording the failure failed too (%s)",
+            event.type, event.id, type(again).__name__,
+        )
+    return FAILED
+
+
+# -- "task" processing: the request records, a task applies ------------------------
+def queue_event(event: StripeEvent) -> Answer:
+    """Record `event` as received and hand it to a task; the task applies it.
+
+    One INSERT for a new event. A redelivery of an event still waiting (or
+    failed) is handed over again: the task applies each event once whatever
+    the number of tasks.
+    """
+    alias = database_alias()
+    values = row_values(event, Status.RECEIVED, "")
+    recorded = insert(alias, stripe_id=event.id, attempts=0, **values)
+    if recorded is None and handlers.is_duplicate(stored_status(event, alias)):
+        return DUPLICATE
+    if transaction.get_autocommit(using=alias):
+        return _enqueue(event, alias)
+    # Inside the caller's transaction: a worker must not look before it commits.
+    transaction.on_commit(functools.partial(_enqueue, event, alias), using=alias)
+    return QUEUED
+
+
+def _enqueue(event: StripeEvent, alias: str) -> Answer:
+    try:
+        from .tasks import process_webhook_event
+
+        process_webhook_event.enqueue(event.id)
+    except Exception as exc:
+        return _failed(event, exc, alias)
+    return QUEUED
+
+
+def process_stored(event_id: str) -> Answer:
+    """Apply the recorded event `event_id` (the task's work)."""
+    stored = WebhookEvent.objects.using(database_alias()).filter(stripe_id=event_id).first()
+    if stored is None:
+        logger.warning("Webhook event %s is not stored (pruned?); nothing to do", event_id)
+        return DUPLICATE
+    if handlers.is_duplicate(stored.status):
+        return DUPLICATE
+    return process_event(stored)
