@@ -18,10 +18,10 @@ from html import escape
 from typing import Any
 
 from . import objects_v2
-from .forwarded_events import account_kind
-from .pages import _layout as layout
-from .state import FakeState, FakeStripeError
-from .wire import Request, Response, Route
+from .forwarding import account_kind, trigger
+from .hosted import _layout as layout
+from .server import Response, Routes
+from .state import FakeStripeError, RecordedRequest, _State
 
 #: What the page's buttons do to an account (the same helpers tests call).
 ACTIONS: dict[str, tuple[str, Any]] = {
@@ -79,7 +79,7 @@ def _button(action: str, label: str, acct: str) -> str:
     )
 
 
-def page(state: FakeState, request: Request) -> Response:
+def page(state: _State, request: RecordedRequest) -> Response:
     forwarder = state.forwarder
     target = forwarder.url if forwarder is not None and forwarder.watching else None
     intro = (
@@ -119,7 +119,7 @@ def page(state: FakeState, request: Request) -> Response:
     return Response.html(200, layout("Fake Stripe \u2013 control", body))
 
 
-def act(state: FakeState, request: Request, acct: str, action: str) -> Response:
+def act(state: _State, request: RecordedRequest, acct: str, action: str) -> Response:
     if acct not in state.accounts:
         return Response.html(404, layout("Not found", f"<p>No such account: {escape(acct)}</p>"))
     if action == "send":
@@ -134,7 +134,7 @@ def act(state: FakeState, request: Request, acct: str, action: str) -> Response:
 
 
 def _trigger(
-    state: FakeState, type_: str, acct: str, capability: str | None, url: str | None
+    state: _State, type_: str, acct: str, capability: str | None, url: str | None
 ) -> dict[str, Any] | Response:
     if type_ not in TRIGGERED:
         return Response.json(400, {"error": f"trigger builds {', '.join(TRIGGERED)}"})
@@ -142,9 +142,8 @@ def _trigger(
         return Response.json(404, {"error": f"No such account in the fake: {acct}"})
     if url is not None and not re.match(r"https?://[^/\s]+/\S*", url):
         return Response.json(400, {"error": "url must be the webhook's full http(s) URL"})
-    fake = state.forwarder.fake
     try:
-        event, sent_to = fake.trigger(type_, account=acct, capability=capability, url=url)
+        event, sent_to = trigger(state, type_, account=acct, capability=capability, url=url)
     except FakeStripeError as exc:
         return Response.json(400, {"error": str(exc)})
     if sent_to is None:
@@ -154,7 +153,7 @@ def _trigger(
     return {"id": event["id"], "type": type_, "account": acct, "url": sent_to}
 
 
-def trigger(state: FakeState, request: Request) -> Response:
+def trigger_endpoint(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     outcome = _trigger(
         state,
@@ -166,7 +165,7 @@ def trigger(state: FakeState, request: Request) -> Response:
     return outcome if isinstance(outcome, Response) else Response.json(200, outcome)
 
 
-def deliveries(state: FakeState, request: Request) -> Response:
+def deliveries(state: _State, request: RecordedRequest) -> Response:
     forwarder = state.forwarder
     found = [d.as_dict() for d in forwarder.deliveries] if forwarder is not None else []
     wanted = request.query.get("event")
@@ -176,9 +175,9 @@ def deliveries(state: FakeState, request: Request) -> Response:
     return Response.json(200, {"forwarding_to": target, "deliveries": found})
 
 
-ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+ROUTES: Routes = [
     ("GET", re.compile(r"/fake"), page),
     ("POST", re.compile(r"/fake/accounts/(?P<acct>acct_\w+)/(?P<action>\w+)"), act),
-    ("POST", re.compile(r"/fake/trigger"), trigger),
+    ("POST", re.compile(r"/fake/trigger"), trigger_endpoint),
     ("GET", re.compile(r"/fake/deliveries"), deliveries),
 ]

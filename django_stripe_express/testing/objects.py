@@ -336,3 +336,38 @@ def mask_key(key: str) -> str:
             prefix = candidate
     visible = key[-4:] if len(key) - len(prefix) > 4 else ""
     return prefix + "*" * (len(key) - len(prefix) - len(visible)) + visible
+
+
+#: The API version stamped on built events; the webhook code must not depend on it.
+API_VERSION = "2024-06-20"
+
+
+def build_event(
+    event_type: str,
+    data_object: dict[str, Any],
+    *,
+    account: str | None = None,
+    previous_attributes: dict[str, Any] | None = None,
+    created: int | None = None,
+    livemode: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """An ``event`` with the top-level keys of a real Connect event."""
+    data: dict[str, Any] = {"object": copy.deepcopy(data_object)}
+    if previous_attributes is not None:
+        data["previous_attributes"] = copy.deepcopy(previous_attributes)
+    event: dict[str, Any] = {
+        "id": event_id or random_id("evt_", 24),
+        "object": "event",
+        "account": account,
+        "api_version": API_VERSION,
+        "created": created if created is not None else now(),
+        "data": data,
+        "livemode": livemode,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    if account is None:
+        del event["account"]  # platform events carry no ``account`` key at all
+    return event

@@ -19,10 +19,9 @@ from urllib.parse import urlencode
 import stripe.params.v2.core as P
 
 from . import objects_v2
-from .params import is_url
 from .schema import problem
-from .state import FakeState
-from .wire import Request, Response, Route
+from .server import Response, Routes, is_url
+from .state import RecordedRequest, _State
 
 _CAPABILITIES = {
     "merchant": {"card_payments"},
@@ -45,7 +44,7 @@ def no_such_account(acct: str, status: int = 404) -> Response:
     return error(status, f"No such account: '{acct}'", code="resource_missing")
 
 
-def _body(request: Request, params_type: type) -> dict[str, Any] | Response:
+def _body(request: RecordedRequest, params_type: type) -> dict[str, Any] | Response:
     """The JSON body, if Stripe would take it for an endpoint taking ``params_type``."""
     if request.json_error:
         return error(400, "The request body is not valid JSON.", code="invalid_json")
@@ -68,7 +67,7 @@ def _include(values: Any) -> list[str] | Response:
     return list(values)
 
 
-def _query_include(request: Request) -> list[str] | Response:
+def _query_include(request: RecordedRequest) -> list[str] | Response:
     # `include[0]=a&include[1]=b` (stripe-python) or `include=a&include=b`.
     values = [v for k, v in request.pairs if k == "include" or k.startswith("include[")]
     return _include(values)
@@ -145,7 +144,7 @@ def _metadata(account: dict[str, Any], value: Any) -> Response | None:
     return None
 
 
-def create_account(state: FakeState, request: Request) -> Response:
+def create_account(state: _State, request: RecordedRequest) -> Response:
     body = _body(request, P.AccountCreateParams)
     if isinstance(body, Response):
         return body
@@ -189,14 +188,14 @@ def create_account(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects_v2.answer(account, include))
 
 
-def _v2_account(state: FakeState, acct: str) -> dict[str, Any] | None:
+def _v2_account(state: _State, acct: str) -> dict[str, Any] | None:
     account = state.accounts.get(acct)
     return (
         account if account is not None and account.get("object") == objects_v2.V2_OBJECT else None
     )
 
 
-def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
+def retrieve_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = _v2_account(state, acct)
     if account is None:
         return no_such_account(acct)
@@ -206,7 +205,7 @@ def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
     return Response.json(200, objects_v2.answer(account, include))
 
 
-def update_account(state: FakeState, request: Request, acct: str) -> Response:
+def update_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = _v2_account(state, acct)
     if account is None:
         return no_such_account(acct)
@@ -247,7 +246,7 @@ def update_account(state: FakeState, request: Request, acct: str) -> Response:
     return Response.json(200, objects_v2.answer(account, include))
 
 
-def close_account(state: FakeState, request: Request, acct: str) -> Response:
+def close_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = _v2_account(state, acct)
     if account is None:
         return no_such_account(acct)
@@ -275,7 +274,7 @@ def _limit(value: Any) -> int | Response:
     return limit
 
 
-def list_accounts(state: FakeState, request: Request) -> Response:
+def list_accounts(state: _State, request: RecordedRequest) -> Response:
     query = request.query
     limit = _limit(query.get("limit"))
     if isinstance(limit, Response):
@@ -308,7 +307,7 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects_v2.list_page(data, next_url, previous_url))
 
 
-def create_account_link(state: FakeState, request: Request) -> Response:
+def create_account_link(state: _State, request: RecordedRequest) -> Response:
     body = _body(request, P.AccountLinkCreateParams)
     if isinstance(body, Response):
         return body
@@ -341,7 +340,7 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     )
 
 
-def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
+def retrieve_event(state: _State, request: RecordedRequest, event_id: str) -> Response:
     event = state.thin_events.get(event_id)
     if event is None:
         return error(404, f"No such event: '{event_id}'", code="resource_missing")
@@ -350,7 +349,7 @@ def retrieve_event(state: FakeState, request: Request, event_id: str) -> Respons
 
 _ACCT = r"(?P<acct>[^/]+)"
 
-ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+ROUTES: Routes = [
     ("POST", re.compile(r"/v2/core/accounts"), create_account),
     ("GET", re.compile(r"/v2/core/accounts"), list_accounts),
     ("GET", re.compile(rf"/v2/core/accounts/{_ACCT}"), retrieve_account),
