@@ -18,8 +18,8 @@ import stripe.params as P
 
 from . import objects, schema
 from .objects_v2 import as_v1
-from .schema import validated
-from .server import Response, Routes, api_error, bearer_key, is_url
+from .schema import _validated
+from .server import Response, _bearer_key, _is_url, _Routes, api_error
 from .state import RecordedRequest, _SessionGrant, _State
 
 _BUSINESS_TYPES = {"individual", "company", "non_profit", "government_entity"}
@@ -31,17 +31,17 @@ def missing(param: str) -> Response:
     )
 
 
-def no_such_account(acct_id: str, status: int = 404, param: str = "account") -> Response:
+def _no_such_account(acct_id: str, status: int = 404, param: str = "account") -> Response:
     return api_error(status, f"No such account: '{acct_id}'", code="resource_missing", param=param)
 
 
-def no_access(state: _State, request: RecordedRequest, acct_id: str) -> Response:
+def _no_access(state: _State, request: RecordedRequest, acct_id: str) -> Response:
     """Stripe's answer for an account the platform cannot reach: revoked, deleted, unknown.
 
     403 ``account_invalid`` (`stripe.PermissionError`), the same for all three
     so that account ids cannot be probed.
     """
-    key = objects.mask_key(bearer_key(request) or "")
+    key = objects._mask_key(_bearer_key(request) or "")
     return api_error(
         403,
         f"The provided key '{key}' does not have access to account '{acct_id}' (or that "
@@ -54,7 +54,7 @@ def reachable(state: _State, request: RecordedRequest, acct_id: str) -> dict[str
     """The stored account, or `no_access` when the platform cannot reach it."""
     account = state.accounts.get(acct_id)
     if account is None or acct_id in state.deauthorized:
-        return no_access(state, request, acct_id)
+        return _no_access(state, request, acct_id)
     return account
 
 
@@ -93,13 +93,13 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
             else:
                 account["metadata"][key] = str(value)
     for name, spec in (params.get("capabilities") or {}).items():
-        if objects.normalize_capabilities({name: spec}):
+        if objects._normalize_capabilities({name: spec}):
             account["capabilities"].setdefault(name, "inactive")
         else:
             account["capabilities"].pop(name, None)
     for key in ("business_profile", "settings", "tos_acceptance"):
         if isinstance(params.get(key), dict):
-            objects.deep_merge(account[key], params[key])
+            objects._deep_merge(account[key], params[key])
     if account["tos_acceptance"].get("date") and account["tos_acceptance"].get("ip"):
         _satisfy(account, ["tos_acceptance.date", "tos_acceptance.ip"])
     if "default_currency" in params:
@@ -112,7 +112,7 @@ def _satisfy(account: dict[str, Any], fields: list[str]) -> None:
         account["requirements"][key] = [f for f in account["requirements"][key] if f not in fields]
 
 
-@validated(P.AccountCreateParams)
+@_validated(P.AccountCreateParams)
 def create_account(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     account_type = _type_from(params)
@@ -138,7 +138,7 @@ def create_account(state: _State, request: RecordedRequest) -> Response:
     return Response.json(200, copy.deepcopy(account))
 
 
-@validated(P.AccountRetrieveParams)
+@_validated(P.AccountRetrieveParams)
 def retrieve_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
@@ -161,8 +161,8 @@ def _limit(value: Any) -> int | Response:
     return limit
 
 
-@validated(P.AccountListParams)
-def list_accounts(state: _State, request: RecordedRequest) -> Response:
+@_validated(P.AccountListParams)
+def _list_accounts(state: _State, request: RecordedRequest) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
         return limit
@@ -177,23 +177,23 @@ def list_accounts(state: _State, request: RecordedRequest) -> Response:
     after, before = request.query.get("starting_after"), request.query.get("ending_before")
     if after:
         if after not in ids:
-            return no_such_account(str(after), 400, "starting_after")
+            return _no_such_account(str(after), 400, "starting_after")
         start = ids.index(after) + 1
         page = ordered[start : start + limit]
         has_more = start + limit < len(ordered)
     elif before:
         if before not in ids:
-            return no_such_account(str(before), 400, "ending_before")
+            return _no_such_account(str(before), 400, "ending_before")
         end = ids.index(before)
         page = ordered[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         page, has_more = ordered[:limit], len(ordered) > limit
-    return Response.json(200, objects.list_object(copy.deepcopy(page), "/v1/accounts", has_more))
+    return Response.json(200, objects._list_object(copy.deepcopy(page), "/v1/accounts", has_more))
 
 
-@validated(P.AccountLinkCreateParams)
-def create_account_link(state: _State, request: RecordedRequest) -> Response:
+@_validated(P.AccountLinkCreateParams)
+def _create_account_link(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     acct, link_type = str(params["account"]), str(params["type"])
     account = reachable(state, request, acct)
@@ -214,7 +214,7 @@ def create_account_link(state: _State, request: RecordedRequest) -> Response:
     for required in ("refresh_url", "return_url"):
         if not params.get(required):
             return missing(required)
-        if not is_url(params[required]):
+        if not _is_url(params[required]):
             return api_error(400, "Not a valid URL", code="url_invalid", param=required)
     created = objects.now()
     url, _link = state.new_link(
@@ -223,8 +223,8 @@ def create_account_link(state: _State, request: RecordedRequest) -> Response:
     return Response.json(200, objects.account_link(url, created, created + int(state.link_ttl)))
 
 
-@validated(P.AccountLoginLinkCreateParams)
-def create_login_link(state: _State, request: RecordedRequest, acct: str) -> Response:
+@_validated(P.AccountLoginLinkCreateParams)
+def _create_login_link(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
         return account
@@ -244,8 +244,8 @@ def create_login_link(state: _State, request: RecordedRequest, acct: str) -> Res
     return Response.json(200, objects.login_link(url, objects.now()))
 
 
-@validated(P.EventRetrieveParams)
-def retrieve_event(state: _State, request: RecordedRequest, event_id: str) -> Response:
+@_validated(P.EventRetrieveParams)
+def _retrieve_event(state: _State, request: RecordedRequest, event_id: str) -> Response:
     event = state.events.get(event_id)
     if event is None:
         return api_error(404, f"No such event: '{event_id}'", code="resource_missing", param="id")
@@ -321,13 +321,13 @@ def _component(account: dict[str, Any], name: str, spec: dict[str, Any]) -> dict
     return {"enabled": spec["enabled"] == "true", "features": features}
 
 
-@validated(P.AccountSessionCreateParams)
-def create_account_session(state: _State, request: RecordedRequest) -> Response:
+@_validated(P.AccountSessionCreateParams)
+def _create_account_session(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     acct = str(params["account"])
     account = state.accounts.get(acct)
     if account is None:
-        return no_such_account(acct, 400)
+        return _no_such_account(acct, 400)
     account = as_v1(account)  # a v2 account, as v1 endpoints see it
     answer: dict[str, dict[str, Any]] = {
         name: {"enabled": False, "features": defaults(account, name)} for name in components()
@@ -346,7 +346,7 @@ def create_account_session(state: _State, request: RecordedRequest) -> Response:
     now = time.time()
     grant = _SessionGrant(
         account_id=acct,
-        client_secret="accs_secret__" + objects.random_id("", 48),
+        client_secret="accs_secret__" + objects._random_id("", 48),
         components=answer,
         created=now,
         expires_at=now + state.session_ttl,
@@ -367,12 +367,12 @@ def create_account_session(state: _State, request: RecordedRequest) -> Response:
 
 _ACCT = r"(?P<acct>[^/]+)"  # ids unlike Stripe's get its "no access" answer too
 
-ROUTES: Routes = [
+ROUTES: _Routes = [
     ("POST", re.compile(r"/v1/accounts"), create_account),
-    ("GET", re.compile(r"/v1/accounts"), list_accounts),
+    ("GET", re.compile(r"/v1/accounts"), _list_accounts),
     ("GET", re.compile(rf"/v1/accounts/{_ACCT}"), retrieve_account),
-    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/login_links"), create_login_link),
-    ("POST", re.compile(r"/v1/account_links"), create_account_link),
-    ("POST", re.compile(r"/v1/account_sessions"), create_account_session),
-    ("GET", re.compile(r"/v1/events/(?P<event_id>evt_\w+)"), retrieve_event),
+    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/login_links"), _create_login_link),
+    ("POST", re.compile(r"/v1/account_links"), _create_account_link),
+    ("POST", re.compile(r"/v1/account_sessions"), _create_account_session),
+    ("GET", re.compile(r"/v1/events/(?P<event_id>evt_\w+)"), _retrieve_event),
 ]

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from ..conf import _FAKE_CLIENT_ID, _FAKE_WEBHOOK_SECRET
 from . import api, api_v2, control, forwarding, hosted, oauth, objects, objects_v2
-from .hosted import SCRIPT_PATH
-from .server import Routes, _FakeStripeServer
+from .hosted import _SCRIPT_PATH
+from .server import _FakeStripeServer, _Routes
 from .state import PUBLISHABLE_KEY, FakeStripeError, RecordedRequest, _Plan, _SessionGrant, _State
 
 SECRET_KEY = "sk_test_fake"
@@ -29,7 +29,7 @@ __all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "ROUTES", "SECRET_KEY", "WEBHOOK_SECR
 
 #: Every route the fake serves: what the app calls and docs/testing.md lists
 #: (tests/test_fake_routes.py holds the two equal).
-ROUTES: Routes = api.ROUTES + api_v2.ROUTES + oauth.ROUTES + hosted.ROUTES + control.ROUTES
+ROUTES: _Routes = api.ROUTES + api_v2.ROUTES + oauth.ROUTES + hosted.ROUTES + control.ROUTES
 
 
 class FakeStripe(_State):
@@ -146,7 +146,7 @@ class FakeStripe(_State):
     @property
     def connect_js_url(self) -> str:
         """The stand-in Connect.js (``CONNECT_JS_URL``)."""
-        return self.url + SCRIPT_PATH
+        return self.url + _SCRIPT_PATH
 
     def settings(self) -> dict[str, Any]:
         """Keys to merge into ``settings.STRIPE_EXPRESS`` so the app talks to this fake."""
@@ -329,7 +329,7 @@ class FakeStripe(_State):
                     f"post_event needs the webhook's full URL, e.g. {target.rstrip('/')}"
                     "/stripe/webhook/ (reverse('stripe_express:webhook')), not the site's."
                 )
-            return forwarding.post_to_url(target, payload, header)
+            return forwarding._post_to_url(target, payload, header)
         if path is None:
             from django.urls import reverse
 

@@ -76,7 +76,7 @@ def signature_header(payload: str, secret: str, timestamp: int | None = None) ->
     return f"t={stamp},v1={sign_payload(payload, secret, stamp)}"
 
 
-def to_payload(event_or_payload: dict[str, Any] | str | bytes) -> str:
+def _to_payload(event_or_payload: dict[str, Any] | str | bytes) -> str:
     """The exact string that gets signed and posted."""
     if isinstance(event_or_payload, bytes):
         return event_or_payload.decode()
@@ -98,7 +98,7 @@ class Delivery:
         return self.status_code
 
 
-def post_to_url(url: str, payload: str, header: str, timeout: float = 10) -> Delivery:
+def _post_to_url(url: str, payload: str, header: str, timeout: float = 10) -> Delivery:
     """POST like Stripe's webhook sender; HTTP errors are returned, not raised."""
     request = urllib.request.Request(
         url,
@@ -124,7 +124,7 @@ def signed(
     timestamp: int | None = None,
 ) -> tuple[str, str]:
     """``(payload, Stripe-Signature header)`` as Stripe would deliver them."""
-    payload = to_payload(event_or_payload)
+    payload = _to_payload(event_or_payload)
     return payload, signature_header(payload, secret or state.webhook_secret, timestamp)
 
 
@@ -147,15 +147,15 @@ class AccountChange:
 
 
 #: Builds the events for a change: ``builder(state, change) -> [event, ...]``.
-Builder = Callable[[_State, AccountChange], list[dict[str, Any]]]
+_Builder = Callable[[_State, AccountChange], list[dict[str, Any]]]
 
 
-def account_kind(account: dict[str, Any]) -> str:
+def _account_kind(account: dict[str, Any]) -> str:
     """``"v2"`` for an Accounts v2 object, ``"v1"`` for the classic Account."""
     return "v2" if account.get("object") == objects_v2.V2_OBJECT else "v1"
 
 
-def snapshot_events(state: _State, change: AccountChange) -> list[dict[str, Any]]:
+def _snapshot_events(state: _State, change: AccountChange) -> list[dict[str, Any]]:
     """The snapshot (v1) events for ``change``, in the order Stripe sends them."""
     acct, before, after = change.account_id, change.previous, change.current
     built: list[dict[str, Any]] = []
@@ -216,7 +216,7 @@ def thin_events(state: _State, change: AccountChange) -> list[dict[str, Any]]:
 
 
 #: Event builders per `account_kind`.
-EVENT_BUILDERS: dict[str, Builder] = {"v1": snapshot_events, "v2": thin_events}
+EVENT_BUILDERS: dict[str, _Builder] = {"v1": _snapshot_events, "v2": thin_events}
 
 
 # -- forwarding -------------------------------------------------------------------
@@ -225,11 +225,11 @@ EVENT_BUILDERS: dict[str, Builder] = {"v1": snapshot_events, "v2": thin_events}
 logger = logging.getLogger("django_stripe_express.testing")
 
 #: Deliveries kept for the control page and tests (the oldest are dropped).
-KEPT = 200
+_KEPT = 200
 
 
 @dataclass
-class Forwarded:
+class _Forwarded:
     """One event's delivery: where, the answer (or the error), how many tries."""
 
     event_id: str
@@ -263,7 +263,7 @@ class _Forwarder:
         self.retries = 2
         self.backoff = 0.5  # seconds before the first retry, doubled after
         self.timeout = 10.0
-        self._deliveries: collections.deque[Forwarded] = collections.deque(maxlen=KEPT)
+        self._deliveries: collections.deque[_Forwarded] = collections.deque(maxlen=_KEPT)
         self._deliveries_lock = threading.Lock()  # the control page reads them meanwhile
         self._snapshots: dict[str, dict[str, Any]] = {}
         self._deauthorized: set[str] = set()
@@ -310,7 +310,7 @@ class _Forwarder:
         return self.state.lock.watcher == self.notice
 
     @property
-    def deliveries(self) -> list[Forwarded]:
+    def deliveries(self) -> list[_Forwarded]:
         """The latest deliveries, oldest first (at most `KEPT`)."""
         with self._deliveries_lock:
             return list(self._deliveries)
@@ -366,7 +366,7 @@ class _Forwarder:
                     self.send(event)
 
     def _events_for(self, change: AccountChange) -> list[dict[str, Any]]:
-        kind = account_kind(change.current)
+        kind = _account_kind(change.current)
         builder = EVENT_BUILDERS.get(kind)
         if builder is None:
             if kind not in self._unknown_kinds:
@@ -401,7 +401,7 @@ class _Forwarder:
     def _deliver(self, url: str, event: dict[str, Any]) -> None:
         # A snapshot event names its account on top, a thin one in `related_object`.
         account = event.get("account") or (event.get("related_object") or {}).get("id") or ""
-        record = Forwarded(event["id"], event.get("type", ""), str(account), url)
+        record = _Forwarded(event["id"], event.get("type", ""), str(account), url)
         with self._deliveries_lock:
             self._deliveries.append(record)
         delay = self.backoff
@@ -409,7 +409,7 @@ class _Forwarder:
             record.attempts += 1
             payload, header = signed(self.state, event)
             try:
-                answer = post_to_url(url, payload, header, timeout=self.timeout)
+                answer = _post_to_url(url, payload, header, timeout=self.timeout)
                 record.status_code, record.error = answer.status_code, ""
                 detail = answer.content[:200].decode(errors="replace")
             except OSError as exc:  # refused, reset, timed out

@@ -30,8 +30,8 @@ from typing import Any
 
 from . import objects
 from .objects_v2 import as_v1
-from .server import Response, Routes, as_bool
-from .state import OUTCOMES, RecordedRequest, _SessionGrant, _State
+from .server import Response, _as_bool, _Routes
+from .state import _OUTCOMES, RecordedRequest, _SessionGrant, _State
 
 _CSS = """
 body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;
@@ -69,7 +69,7 @@ def rows(items: list[tuple[str, Any]]) -> str:
 def _finish_checkbox() -> str:
     options = "".join(
         f'<option value="{escape(value)}">{escape(label)}</option>'
-        for value, label in OUTCOMES.items()
+        for value, label in _OUTCOMES.items()
     )
     return (
         '<label><input type="checkbox" name="finish" value="on" id="finish" checked> '
@@ -119,18 +119,18 @@ def _dashboard_html(account: dict[str, Any]) -> str:
     return _layout("Fake Stripe \u2013 Express dashboard", body)
 
 
-def error_page(title: str, message: str) -> str:
+def _error_page(title: str, message: str) -> str:
     return _layout(title, f'<p class="error">{escape(message)}</p>')
 
 
 # -- hosted onboarding and the Express dashboard ----------------------------------
 
 
-def setup_page(state: _State, request: RecordedRequest, acct: str, token: str) -> Response:
+def _setup_page(state: _State, request: RecordedRequest, acct: str, token: str) -> Response:
     link = state.links.get(token)
     account = state.accounts.get(acct)
     if link is None or link.kind == "login" or link.account_id != acct or account is None:
-        return Response.html(404, error_page("Link not found", "This link is invalid."))
+        return Response.html(404, _error_page("Link not found", "This link is invalid."))
     expired = time.time() > link.expires_at
     if request.method == "GET":
         if expired or link.opened:
@@ -149,31 +149,31 @@ def setup_page(state: _State, request: RecordedRequest, acct: str, token: str) -
 
 
 def _outcome(request: RecordedRequest) -> str | None:
-    """How the submitted hosted page ends onboarding (`state.OUTCOMES`); None if unknown."""
+    """How the submitted hosted page ends onboarding (`state._OUTCOMES`); None if unknown."""
     outcome = str(request.form.get("outcome") or "enabled")
-    return outcome if outcome in OUTCOMES else None
+    return outcome if outcome in _OUTCOMES else None
 
 
 def _bad_outcome() -> Response:
-    choices = ", ".join(OUTCOMES)
+    choices = ", ".join(_OUTCOMES)
     return Response.html(
-        400, error_page("Unknown outcome", f"outcome must be one of: {choices}.")
+        400, _error_page("Unknown outcome", f"outcome must be one of: {choices}.")
     )
 
 
 def dashboard(state: _State, request: RecordedRequest, acct: str, token: str) -> Response:
     account = state.accounts.get(acct)
     if account is None:
-        return Response.html(404, error_page("Not found", f"No such account: {acct}"))
+        return Response.html(404, _error_page("Not found", f"No such account: {acct}"))
     if token == "dashboard":
         return Response.html(200, _dashboard_html(as_v1(account)))
     link = state.links.get(token)
     if link is None or link.kind != "login" or link.account_id != acct:
-        return Response.html(404, error_page("Link not found", "This link is invalid."))
+        return Response.html(404, _error_page("Link not found", "This link is invalid."))
     if link.used or time.time() > link.expires_at:
         return Response.html(
             400,
-            error_page(
+            _error_page(
                 "Link expired", "This login link has expired. Ask the platform for a new one."
             ),
         )
@@ -225,7 +225,7 @@ _RESIZE = (
 )
 
 
-def appearance_css(raw: str) -> str:
+def _appearance_css(raw: str) -> str:
     """CSS variables from the host's ``appearance`` (JSON); unsafe values are dropped."""
     try:
         appearance = json.loads(raw or "{}")
@@ -246,12 +246,12 @@ def _page(body: str, script: str, target: str, appearance: str = "") -> str:
     target_js = json.dumps(target or "*")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<style>{_BASE_CSS}{appearance_css(appearance)}</style></head><body>{body}"
+        f"<style>{_BASE_CSS}{_appearance_css(appearance)}</style></head><body>{body}"
         f"<script>var TARGET={target_js};{script}</script></body></html>"
     )
 
 
-def post_message(message: dict[str, Any]) -> str:
+def _post_message(message: dict[str, Any]) -> str:
     payload = json.dumps({"source": "fake-connect", **message})
     return f"parent.postMessage({payload},TARGET);"
 
@@ -276,30 +276,30 @@ def shell(component: str) -> str:
         "f.instance.value=d.instance;f.account.value=d.account||'';"
         "f.appearance.value=d.appearance||'{}';f.locale.value=d.locale||'';"
         "f.origin.value=e.origin;f.submit();});"
-        + post_message({"type": "ready"})
+        + _post_message({"type": "ready"})
     )
     return _page(body, script, "*")
 
 
-def load_error(error_type: str, message: str, target: str) -> str:
+def _load_error(error_type: str, message: str, target: str) -> str:
     """A refusal the host page hears through ``setOnLoadError``."""
     body = f'<p class="error">{escape(message)}</p>'
-    return _page(body, post_message({"type": "loaderror", "error": {"type": error_type,
+    return _page(body, _post_message({"type": "loaderror", "error": {"type": error_type,
                                                              "message": message}}), target)
 
 
 def expired(target: str) -> str:
     """The secret expired unclaimed: the stand-in fetches a new one."""
-    return _page('<p class="muted">Refreshing…</p>', post_message({"type": "expired"}), target)
+    return _page('<p class="muted">Refreshing…</p>', _post_message({"type": "expired"}), target)
 
 
 def exited(target: str, appearance: str) -> str:
     """After the onboarding form: the component exits (the host's ``setOnExit``)."""
     body = '<div class="panel"><p>Thanks. Returning you to the platform…</p></div>'
-    return _page(body, post_message({"type": "exit"}), target, appearance)
+    return _page(body, _post_message({"type": "exit"}), target, appearance)
 
 
-def panel(
+def _panel(
     component: str, body: str, *, account_id: str, target: str, appearance: str,
     extra: str = "",
 ) -> str:
@@ -308,7 +308,7 @@ def panel(
     An empty ``body`` draws nothing at all (a notification banner without
     notifications takes no room, as Stripe's).
     """
-    script = post_message({"type": "loaded", "account": account_id}) + _RESIZE + extra
+    script = _post_message({"type": "loaded", "account": account_id}) + _RESIZE + extra
     if not body:
         return _page("", script, target, appearance)
     heading = (
@@ -334,7 +334,7 @@ def money(amount: int, currency: str) -> str:
 # -- Connect.js: the script and its components ---------------------------------
 
 
-SCRIPT_PATH = "/connect-js/v1.0/connect.js"
+_SCRIPT_PATH = "/connect-js/v1.0/connect.js"
 _ASSET = Path(__file__).with_name("assets") / "connect.js"
 
 
@@ -353,11 +353,11 @@ def _session(
     target = str(form.get("origin") or "*")
     key = str(form.get("publishable_key") or "")
     if key != state.publishable_key:
-        return Response.html(200, load_error(
-            "authentication_error", f"Invalid API Key provided: {objects.mask_key(key)}", target))
+        return Response.html(200, _load_error(
+            "authentication_error", f"Invalid API Key provided: {objects._mask_key(key)}", target))
     grant = state.sessions.get(str(form.get("client_secret") or ""))
     if grant is None:
-        return Response.html(200, load_error(
+        return Response.html(200, _load_error(
             "invalid_request_error", "Invalid client secret: no such account session.", target))
     instance = str(form.get("instance") or "")
     if not grant.instance:
@@ -365,21 +365,21 @@ def _session(
             return Response.html(200, expired(target))
         grant.instance = instance
     elif grant.instance != instance:
-        return Response.html(200, load_error(
+        return Response.html(200, _load_error(
             "invalid_request_error",
             "This client secret was already used by another Connect.js instance.", target))
     shown = str(form.get("account") or "")
     if shown and shown != grant.account_id:
-        return Response.html(200, load_error(
+        return Response.html(200, _load_error(
             "invalid_request_error",
             "The client secret is for another account than the one this Connect.js "
             "instance shows.", target))
     if not grant.enabled(component):
-        return Response.html(200, load_error(
+        return Response.html(200, _load_error(
             "invalid_request_error",
             f"The {component} component is not enabled in this account session.", target))
     if grant.account_id not in state.accounts:
-        return Response.html(200, load_error(
+        return Response.html(200, _load_error(
             "invalid_request_error", f"No such account: '{grant.account_id}'", target))
     return grant
 
@@ -392,18 +392,18 @@ def draw(state: _State, request: RecordedRequest, component: str) -> Response:
     target = str(request.form.get("origin") or "*")
     appearance = str(request.form.get("appearance") or "")
     body, extra = _body(state, grant, component, account, request.form)
-    return Response.html(200, panel(
+    return Response.html(200, _panel(
         component, body, account_id=grant.account_id, target=target, appearance=appearance,
         extra=extra,
     ))
 
 
-def submit_onboarding(state: _State, request: RecordedRequest) -> Response:
+def _submit_onboarding(state: _State, request: RecordedRequest) -> Response:
     """The onboarding form: finish onboarding (or leave it), then exit."""
     grant = _session(state, request.form, "account_onboarding")
     if isinstance(grant, Response):
         return grant
-    if request.form.get("action") == "agree" and as_bool(request.form.get("finish")):
+    if request.form.get("action") == "agree" and _as_bool(request.form.get("finish")):
         state.complete_onboarding(grant.account_id)
     target = str(request.form.get("origin") or "*")
     return Response.html(200, exited(target, str(request.form.get("appearance") or "")))
@@ -444,7 +444,7 @@ def _onboarding(account: dict[str, Any], form: dict[str, Any]) -> tuple[str, str
         '<button type="submit" name="action" value="later">Save and return later</button>'
         "</form>"
     )
-    return body, post_message({"type": "step", "step": "summary"})
+    return body, _post_message({"type": "step", "step": "summary"})
 
 
 def _balance(state: _State, account: dict[str, Any]) -> dict[str, Any]:
@@ -524,13 +524,13 @@ def _body(
         due, past = _requirements(account)
         count = {"type": "notifications", "total": len(due), "actionRequired": len(due + past)}
         if not due and not past:
-            return "", post_message(count)
+            return "", _post_message(count)
         items = "".join(f"<li>{escape(name)}</li>" for name in dict.fromkeys(past + due))
         return (
             '<h2 class="banner">Action required</h2>'
             f"<p>Stripe needs {len(due) or len(past)} more detail(s) to keep your payouts "
             f"going:</p><ul>{items}</ul>",
-            post_message(count),
+            _post_message(count),
         )
     if component == "balances":
         return "<h2>Balances</h2>" + _balance_html(state, account) + _features_html(
@@ -551,12 +551,12 @@ def _body(
     return f'<p class="muted">The fake Stripe does not draw {escape(component)}.</p>', ""
 
 
-ROUTES: Routes = [
-    ("GET", re.compile(r"/setup/e/(?P<acct>acct_\w+)/(?P<token>\w+)"), setup_page),
-    ("POST", re.compile(r"/setup/e/(?P<acct>acct_\w+)/(?P<token>\w+)"), setup_page),
+ROUTES: _Routes = [
+    ("GET", re.compile(r"/setup/e/(?P<acct>acct_\w+)/(?P<token>\w+)"), _setup_page),
+    ("POST", re.compile(r"/setup/e/(?P<acct>acct_\w+)/(?P<token>\w+)"), _setup_page),
     ("GET", re.compile(r"/express/(?P<acct>acct_\w+)/(?P<token>\w+)"), dashboard),
-    ("GET", re.compile(re.escape(SCRIPT_PATH)), script),
-    ("POST", re.compile(r"/connect-js/v1\.0/frame/account_onboarding/submit"), submit_onboarding),
+    ("GET", re.compile(re.escape(_SCRIPT_PATH)), script),
+    ("POST", re.compile(r"/connect-js/v1\.0/frame/account_onboarding/submit"), _submit_onboarding),
     ("GET", re.compile(r"/connect-js/v1\.0/frame/(?P<component>[a-z_]+)"), frame),
     ("POST", re.compile(r"/connect-js/v1\.0/frame/(?P<component>[a-z_]+)"), draw),
 ]

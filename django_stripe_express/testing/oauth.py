@@ -15,14 +15,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import objects
-from .hosted import _bad_outcome, _finish_checkbox, _layout, _outcome, error_page, rows
-from .server import Response, Routes, as_list, bearer_key, decode_query
+from .hosted import _bad_outcome, _error_page, _finish_checkbox, _layout, _outcome, rows
+from .server import Response, _as_list, _bearer_key, _decode_query, _Routes
 from .state import RecordedRequest, _State
 
 _DEFAULT_CAPABILITIES = ["card_payments", "transfers"]
 
 
-def with_query(url: str, params: dict[str, str]) -> str:
+def _with_query(url: str, params: dict[str, str]) -> str:
     """``url`` with ``params`` appended to whatever query it already has."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
@@ -34,7 +34,7 @@ def _oauth_error(status: int, code: str, description: str) -> Response:
 
 
 def _check_key(state: _State, request: RecordedRequest) -> Response | None:
-    key = bearer_key(request) or request.form.get("client_secret")
+    key = _bearer_key(request) or request.form.get("client_secret")
     if not key:
         return _oauth_error(
             401,
@@ -44,7 +44,7 @@ def _check_key(state: _State, request: RecordedRequest) -> Response | None:
             "Bearer authentication method",
         )
     if key != state.secret_key:
-        masked = objects.mask_key(key)
+        masked = objects._mask_key(key)
         return _oauth_error(401, "invalid_client", f"Invalid API Key provided: {masked}")
     return None
 
@@ -82,23 +82,23 @@ def token(state: _State, request: RecordedRequest) -> Response:
     account = state.accounts.get(acct_id)
     if account is None or acct_id in state.deauthorized:
         return _oauth_error(400, "invalid_grant", f"The account {acct_id} is no longer connected")
-    asserted = as_list(params.get("assert_capabilities"))
+    asserted = _as_list(params.get("assert_capabilities"))
     missing = [c for c in asserted if c not in account["capabilities"]]
     if missing:
         # The wording of Stripe's Express OAuth guide.
         return _oauth_error(
             400, "invalid_request", f"assert_capabilities expects capability: {missing[0]}"
         )
-    refresh_token = objects.random_id("rt_", 48)
+    refresh_token = objects._random_id("rt_", 48)
     state.refresh_tokens[refresh_token] = acct_id
     return Response.json(
         200,
         {
-            "access_token": objects.random_id("sk_test_", 48),
+            "access_token": objects._random_id("sk_test_", 48),
             "livemode": False,
             "refresh_token": refresh_token,
             "scope": "express" if account["type"] == "express" else "read_write",
-            "stripe_publishable_key": objects.random_id("pk_test_", 48),
+            "stripe_publishable_key": objects._random_id("pk_test_", 48),
             "stripe_user_id": acct_id,
             "token_type": "bearer",
         },
@@ -132,25 +132,25 @@ def _authorize_problem(state: _State, params: dict[str, Any]) -> Response | None
     if client_id != state.client_id:
         return Response.html(
             400,
-            error_page(
+            _error_page(
                 "Invalid client_id", f"Invalid client_id: {client_id!r}. No application matches it."
             ),
         )
     if params.get("response_type", "code") != "code":
         return Response.html(
-            400, error_page("Invalid response_type", "response_type must be 'code'.")
+            400, _error_page("Invalid response_type", "response_type must be 'code'.")
         )
     if not params.get("redirect_uri"):
         return Response.html(
             400,
-            error_page(
+            _error_page(
                 "Missing redirect_uri", "No redirect_uri given and the fake has no default."
             ),
         )
     return None
 
 
-def authorize_page(state: _State, request: RecordedRequest) -> Response:
+def _authorize_page(state: _State, request: RecordedRequest) -> Response:
     params = request.query
     problem = _authorize_problem(state, params)
     if problem:
@@ -160,8 +160,8 @@ def authorize_page(state: _State, request: RecordedRequest) -> Response:
     return Response.html(200, page)
 
 
-def authorize_submit(state: _State, request: RecordedRequest) -> Response:
-    params = decode_query(str(request.form.get("query", "")))
+def _authorize_submit(state: _State, request: RecordedRequest) -> Response:
+    params = _decode_query(str(request.form.get("query", "")))
     problem = _authorize_problem(state, params)
     if problem:
         return problem
@@ -169,7 +169,7 @@ def authorize_submit(state: _State, request: RecordedRequest) -> Response:
     extra = {"state": str(oauth_state)} if oauth_state is not None else {}
     if request.form.get("action") == "decline":
         return Response.redirect(
-            with_query(
+            _with_query(
                 redirect_uri,
                 {
                     "error": "access_denied",
@@ -194,17 +194,17 @@ def authorize_submit(state: _State, request: RecordedRequest) -> Response:
             "stripe_user": stripe_user,
             "account": account["id"],
             "finished": finish,
-            "suggested_capabilities": as_list(params.get("suggested_capabilities")),
+            "suggested_capabilities": _as_list(params.get("suggested_capabilities")),
         }
     )
     code = state.new_code(account["id"])
-    return Response.redirect(with_query(redirect_uri, {"code": code, **extra}))
+    return Response.redirect(_with_query(redirect_uri, {"code": code, **extra}))
 
 
 def _account_from_prefill(
     state: _State, user: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
-    capabilities = as_list(params.get("suggested_capabilities")) or _DEFAULT_CAPABILITIES
+    capabilities = _as_list(params.get("suggested_capabilities")) or _DEFAULT_CAPABILITIES
     profile = {
         key: user[field]
         for field, key in (
@@ -258,9 +258,9 @@ def _oauth_page(action: str, query: str, client_id: str, params: dict[str, Any])
 
 
 _HOSTED = r"/express/oauth/authorize"  # `authorize_url(..., {"express": True})`
-ROUTES: Routes = [
-    ("GET", re.compile(_HOSTED), authorize_page),
-    ("POST", re.compile(_HOSTED), authorize_submit),
+ROUTES: _Routes = [
+    ("GET", re.compile(_HOSTED), _authorize_page),
+    ("POST", re.compile(_HOSTED), _authorize_submit),
     ("POST", re.compile(r"/oauth/token"), token),
     ("POST", re.compile(r"/oauth/deauthorize"), deauthorize),
 ]

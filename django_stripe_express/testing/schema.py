@@ -235,7 +235,7 @@ def problem(params_type: type, params: dict[str, Any], *, json: bool = False) ->
 Endpoint = Callable[..., Response]
 
 
-def validated(params_type: type) -> Callable[[Endpoint], Endpoint]:
+def _validated(params_type: type) -> Callable[[Endpoint], Endpoint]:
     """Check the endpoint's parameters (form for POST, query otherwise) before it runs."""
 
     def decorate(endpoint: Endpoint) -> Endpoint:

@@ -65,7 +65,7 @@ def _listify(value: Any) -> Any:
     return converted
 
 
-def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def _decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Nest ``(key, value)`` pairs: ``a[b][0]=x`` becomes ``{"a": {"b": ["x"]}}``."""
     root: dict[str, Any] = {}
     for key, value in pairs:
@@ -84,12 +84,12 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return {k: _listify(v) for k, v in root.items()}
 
 
-def decode_query(query: str) -> dict[str, Any]:
+def _decode_query(query: str) -> dict[str, Any]:
     """Decode a urlencoded string, keeping blank values (Stripe unsets with ``""``)."""
-    return decode_pairs(parse_qsl(query, keep_blank_values=True))
+    return _decode_pairs(parse_qsl(query, keep_blank_values=True))
 
 
-def as_list(value: Any) -> list[str]:
+def _as_list(value: Any) -> list[str]:
     """Read a parameter that may arrive as one value or as a list."""
     if value is None:
         return []
@@ -98,12 +98,12 @@ def as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def is_url(value: Any) -> bool:
+def _is_url(value: Any) -> bool:
     """An absolute http(s) URL with a host, as Stripe wants ``refresh_url`` / ``return_url``."""
     return isinstance(value, str) and bool(re.match(r"https?://[^\s/]+", value))
 
 
-def as_bool(value: Any) -> bool:
+def _as_bool(value: Any) -> bool:
     """Stripe's encoder sends booleans as ``"true"`` / ``"false"``."""
     return str(value).lower() in {"true", "1", "on", "yes"}
 
@@ -138,13 +138,13 @@ class Response:
 #: An endpoint: ``handler(state, request, **url_groups) -> Response``.
 Route = Callable[..., Response]
 #: The route table: ``(method, path pattern, endpoint)``, first match wins.
-Routes = list[tuple[str, re.Pattern[str], Route]]
+_Routes = list[tuple[str, re.Pattern[str], Route]]
 
 
 logger = logging.getLogger("django_stripe_express.testing")
 
 #: The API's paths: authenticated, idempotent; the rest are hosted pages and OAuth.
-API_PREFIXES = ("/v1/", "/v2/")
+_API_PREFIXES = ("/v1/", "/v2/")
 
 
 class _FakeStripeServer(ThreadingHTTPServer):
@@ -153,7 +153,7 @@ class _FakeStripeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], state: _State, routes: Routes) -> None:
+    def __init__(self, address: tuple[str, int], state: _State, routes: _Routes) -> None:
         self.state = state
         self.routes = routes
         super().__init__(address, _Handler)
@@ -206,8 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
         return RecordedRequest(
             method=self.command,
             path=parts.path.rstrip("/") or "/",
-            query=decode_pairs(query_pairs),
-            form={} if json_body is not None or json_error else decode_pairs(form_pairs),
+            query=_decode_pairs(query_pairs),
+            form={} if json_body is not None or json_error else _decode_pairs(form_pairs),
             headers=dict(self.headers.items()),
             body=body,
             pairs=query_pairs + form_pairs,
@@ -237,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
-            headers = {"Request-Id": objects.random_id("req_", 14), **response.headers}
+            headers = {"Request-Id": objects._random_id("req_", 14), **response.headers}
             headers.pop("Content-Type", None)
             self.send_header("Cache-Control", "no-cache, no-store")
             for name, value in headers.items():
@@ -248,7 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
             logger.debug("fake Stripe: client went away before the answer")
 
 
-def dispatch(state: _State, routes: Routes, request: RecordedRequest) -> Response:
+def dispatch(state: _State, routes: _Routes, request: RecordedRequest) -> Response:
     """Answer one request as Stripe's layers would, in their order.
 
     Planned failures from before the endpoint, authentication, the idempotency
@@ -273,13 +273,13 @@ def dispatch(state: _State, routes: Routes, request: RecordedRequest) -> Respons
             release(state, claim)
 
 
-def _before_endpoint(state: _State, request: RecordedRequest) -> Response | Claim | None:
+def _before_endpoint(state: _State, request: RecordedRequest) -> Response | _Claim | None:
     failure = state.take_failure(request.method, request.path, saved=False)
     if failure is not None and failure.body is not None:
         return Response.json(failure.status, failure.body)
-    if not request.path.startswith(API_PREFIXES):
+    if not request.path.startswith(_API_PREFIXES):
         return None
-    denied = authenticate(state, request)
+    denied = _authenticate(state, request)
     if denied:
         return denied
     key = request.header("idempotency-key")
@@ -288,14 +288,14 @@ def _before_endpoint(state: _State, request: RecordedRequest) -> Response | Clai
     return begin(state, request, key)
 
 
-def _endpoint(state: _State, routes: Routes, request: RecordedRequest) -> Response:
+def _endpoint(state: _State, routes: _Routes, request: RecordedRequest) -> Response:
     failure = state.take_failure(request.method, request.path, saved=True)
     if failure is not None and failure.body is not None:
         return Response.json(failure.status, failure.body)
     return route(routes, state, request)
 
 
-def bearer_key(request: RecordedRequest) -> str | None:
+def _bearer_key(request: RecordedRequest) -> str | None:
     """The API key from ``Authorization: Bearer`` or Basic auth (``curl -u sk_...:``)."""
     header = request.header("authorization")
     scheme, _, value = header.partition(" ")
@@ -321,8 +321,8 @@ def api_error(
     return Response.json(status, objects.api_error(message, type_=type_, code=code, param=param))
 
 
-def authenticate(state: _State, request: RecordedRequest) -> Response | None:
-    key = bearer_key(request)
+def _authenticate(state: _State, request: RecordedRequest) -> Response | None:
+    key = _bearer_key(request)
     if not key:
         return api_error(
             401,
@@ -333,11 +333,11 @@ def authenticate(state: _State, request: RecordedRequest) -> Response | None:
             "help at https://support.stripe.com/.",
         )
     if key != state.secret_key:
-        return api_error(401, f"Invalid API Key provided: {objects.mask_key(key)}")
+        return api_error(401, f"Invalid API Key provided: {objects._mask_key(key)}")
     return None
 
 
-def route(routes: Routes, state: _State, request: RecordedRequest) -> Response:
+def route(routes: _Routes, state: _State, request: RecordedRequest) -> Response:
     for method, pattern, handler in routes:
         match = pattern.fullmatch(request.path)
         if match and method == request.method:
@@ -352,7 +352,7 @@ def route(routes: Routes, state: _State, request: RecordedRequest) -> Response:
 Scope = tuple[str, str]  # (Stripe-Account header, key): keys are per account
 
 
-def saved_by_stripe(status: int, path: str = "/v1/") -> bool:
+def _saved_by_stripe(status: int, path: str = "/v1/") -> bool:
     """Whether Stripe keeps an answer: success, or (``/v1``) a failure of the running endpoint.
 
     4xx answers (but 402, a card declined while executing) come from validation
@@ -364,7 +364,7 @@ def saved_by_stripe(status: int, path: str = "/v1/") -> bool:
 
 
 @dataclass(frozen=True)
-class Claim:
+class _Claim:
     """A keyed request allowed to execute; `finish` saves its answer."""
 
     scope: Scope
@@ -372,7 +372,7 @@ class Claim:
     request_id: str
 
 
-def begin(state: _State, request: RecordedRequest, key: str) -> Response | Claim:
+def begin(state: _State, request: RecordedRequest, key: str) -> Response | _Claim:
     """The saved answer (or a refusal) for a reused key; else a claim to execute.
 
     Call with ``state.lock`` held.
@@ -412,17 +412,17 @@ def begin(state: _State, request: RecordedRequest, key: str) -> Response | Claim
             code="idempotency_key_in_use",
         )
     state.in_flight.add(scope)
-    return Claim(scope, fingerprint, objects.random_id("req_", 14))
+    return _Claim(scope, fingerprint, objects._random_id("req_", 14))
 
 
-def finish(state: _State, claim: Claim, response: Response) -> Response:
+def finish(state: _State, claim: _Claim, response: Response) -> Response:
     """Save `response` for the key when Stripe would; release the key.
 
     Call with ``state.lock`` held.
     """
     state.in_flight.discard(claim.scope)
     path = str(claim.fingerprint[1])
-    if saved_by_stripe(response.status, path) and isinstance(response.body, dict):
+    if _saved_by_stripe(response.status, path) and isinstance(response.body, dict):
         state.idempotency[claim.scope] = _Replay(
             claim.fingerprint, response.status, response.body, claim.request_id, time.time()
         )
@@ -432,7 +432,7 @@ def finish(state: _State, claim: Claim, response: Response) -> Response:
     return response
 
 
-def release(state: _State, claim: Claim) -> None:
+def release(state: _State, claim: _Claim) -> None:
     """Forget a claim whose request never finished (the handler raised)."""
     with state.lock:
         state.in_flight.discard(claim.scope)

@@ -30,7 +30,7 @@ class FakeStripeError(Exception):
 
 
 #: How the hosted onboarding page can end when the user finishes it.
-OUTCOMES = {
+_OUTCOMES = {
     "enabled": "Verified: charges and payouts enabled",
     "pending_verification": "Still verifying: Stripe checks a document (pending verification)",
     "review": "Under review: Stripe asks for more information (disabled_reason other, past due)",
@@ -335,7 +335,7 @@ class _State:
             metadata=fields.pop("metadata", None),
             created=fields.pop("created", None),
         )
-        objects.deep_merge(account, fields)
+        objects._deep_merge(account, fields)
         with self.lock:
             self.accounts[account["id"]] = account
             return copy.deepcopy(account)
@@ -391,13 +391,13 @@ class _State:
     @staticmethod
     def _capabilities(value: Any) -> dict[str, str]:
         """Capabilities from a test, held to what Stripe's types allow."""
-        capabilities = objects.normalize_capabilities(value)
+        capabilities = objects._normalize_capabilities(value)
         for name, status in capabilities.items():
             if name not in CAPABILITY_NAMES:
                 raise FakeStripeError(f"Stripe has no capability {name!r}")
-            if status not in objects.CAPABILITY_STATUSES:
+            if status not in objects._CAPABILITY_STATUSES:
                 raise FakeStripeError(
-                    f"An account's capability is one of {', '.join(objects.CAPABILITY_STATUSES)}"
+                    f"An account's capability is one of {', '.join(objects._CAPABILITY_STATUSES)}"
                     f", not {status!r} ({name})"
                 )
         return capabilities
@@ -408,7 +408,7 @@ class _State:
             account = self.account(acct_id)
             if "capabilities" in fields:
                 fields["capabilities"] = self._capabilities(fields["capabilities"])
-            objects.deep_merge(account, fields)
+            objects._deep_merge(account, fields)
             return copy.deepcopy(account)
 
     def complete_onboarding(self, acct_id: str) -> dict[str, Any]:
@@ -538,7 +538,7 @@ class _State:
     ) -> tuple[str, _Link]:
         """A hosted page's one-time token for ``acct_id``, valid ``link_ttl`` seconds:
         the page's URL (onboarding, or the Express dashboard for ``login``) and the link."""
-        token = objects.random_id("", 12)
+        token = objects._random_id("", 12)
         now = time.time()
         link = _Link(acct_id, kind, now, now + self.link_ttl, refresh_url, return_url)
         self.links[token] = link
@@ -561,7 +561,7 @@ class _State:
             return self.new_code(stripe_user_id)
 
     def new_code(self, acct_id: str) -> str:
-        code = objects.random_id("ac_", 32)
+        code = objects._random_id("ac_", 32)
         with self.lock:
             self.codes[code] = _Grant(acct_id, time.time())
         return code
@@ -593,7 +593,7 @@ class _State:
         with self.lock:
             account = self.account(acct_id)
             payout = {
-                "id": objects.random_id("po_", 24),
+                "id": objects._random_id("po_", 24),
                 "object": "payout",
                 "amount": amount,
                 "arrival_date": arrival_date if arrival_date is not None else objects.now(),
@@ -676,7 +676,7 @@ class _State:
         ``...capability_status_updated`` event names the ``capability`` in its
         ``data.updated_capability`` (default: the configuration's one the app requests).
         """
-        notification = objects_v2.thin_event(
+        notification = objects_v2._thin_event(
             type, account=account, created=created, event_id=id, livemode=livemode
         )
         data: dict[str, Any] | None = None
@@ -688,7 +688,7 @@ class _State:
             default = "card_payments" if "merchant" in type else "stripe_balance.stripe_transfers"
             data = {"updated_capability": capability or default}
         with self.lock:
-            self.thin_events[notification["id"]] = objects_v2.full_event(notification, data)
+            self.thin_events[notification["id"]] = objects_v2._full_event(notification, data)
         return copy.deepcopy(notification)
 
 
