@@ -138,7 +138,7 @@ def test_a_second_tab_while_the_first_is_still_creating(
     first: list[str] = []
     tab = threading.Thread(target=lambda: first.append(create_with_key(fake, params, key)))
     tab.start()
-    while not fake.state.in_flight:
+    while not fake.in_flight:
         time.sleep(0.01)
 
     response = logged_in_client.post(CONNECT)

@@ -10,7 +10,7 @@ import pytest
 import requests
 import stripe
 
-from django_stripe_express.testing import account_sessions
+from django_stripe_express.testing import api
 
 from .embedded_support import draw
 
@@ -57,17 +57,17 @@ def _fields(cls: type) -> dict[str, object]:
 
 def test_the_fake_knows_every_component_and_feature_of_stripe_16(fake_stripe_client, acct):
     components = _fields(stripe.AccountSession.Components)
-    assert set(account_sessions.components()) == set(components)
+    assert set(api.components()) == set(components)
     for name, component_type in components.items():
         features = _fields(component_type.Features)  # type: ignore[attr-defined]
-        assert set(account_sessions.components()[name]) == set(features), name
+        assert set(api.components()[name]) == set(features), name
         assert all(t is bool for t in features.values()), name
     # And every one of them is in the answer, typed.
     session = create(fake_stripe_client, acct)
     for name, component_type in components.items():
         component = getattr(session.components, name)
         assert isinstance(component, component_type)  # type: ignore[arg-type]
-        assert set(component.features.to_dict()) == set(account_sessions.components()[name])
+        assert set(component.features.to_dict()) == set(api.components()[name])
 
 
 @pytest.mark.parametrize(
@@ -227,8 +227,8 @@ def test_reset_forgets_sessions_balances_and_payouts(fake_stripe, fake_stripe_cl
     fake_stripe.add_payout(acct, 1)
     fake_stripe.reset()
     assert fake_stripe.account_sessions() == []
-    assert fake_stripe.state.embedded.balances == {}
-    assert fake_stripe.state.embedded.payouts == {}
+    assert fake_stripe.balances == {}
+    assert fake_stripe.payouts == {}
 
 
 def test_reset_restores_the_publishable_key_and_the_session_lifetime(fake_stripe):

@@ -132,7 +132,7 @@ def test_oauth_express_flow_end_to_end(fake: FakeStripe, client: stripe.StripeCl
 def test_oauth_page_accepts_bracket_lists_and_leaves_details_due(
     fake: FakeStripe, client: stripe.StripeClient
 ) -> None:
-    url = f"{fake.url}/oauth/authorize?" + urlencode(
+    url = f"{fake.url}/express/oauth/authorize?" + urlencode(
         {
             "client_id": fake.client_id,
             "response_type": "code",
@@ -233,7 +233,7 @@ def test_deauthorize(fake: FakeStripe, client: stripe.StripeClient) -> None:
 # -- accounts ------------------------------------------------------------------
 
 
-def test_create_retrieve_update_account(client: stripe.StripeClient) -> None:
+def test_create_and_retrieve_account(client: stripe.StripeClient) -> None:
     created: Any = client.v1.accounts.create(
         {
             "type": "express",
@@ -251,10 +251,9 @@ def test_create_retrieve_update_account(client: stripe.StripeClient) -> None:
     assert "external_account" in created.requirements.currently_due
     assert "tos_acceptance.date" in created.requirements.currently_due
 
-    updated: Any = client.v1.accounts.update(created.id, {"metadata": {"user": "", "plan": "pro"}})
-    assert updated.metadata.to_dict() == {"plan": "pro"}
     retrieved: Any = client.v1.accounts.retrieve(created.id)
-    assert retrieved.metadata.to_dict() == {"plan": "pro"}
+    assert retrieved.id == created.id
+    assert retrieved.metadata.to_dict() == {"user": "7"}
 
 
 def test_account_errors(client: stripe.StripeClient) -> None:
@@ -282,7 +281,7 @@ def test_an_account_the_platform_lost_is_a_403_everywhere(
     kept = fake.create_account()["id"]
     fake.complete_onboarding(acct)
     if how == "deleted":
-        assert client.v1.accounts.delete(acct).deleted
+        del fake.accounts[acct]
     elif how == "deauthorized":
         fake.deauthorize(acct)
     else:
@@ -295,11 +294,7 @@ def test_an_account_the_platform_lost_is_a_403_everywhere(
     }
     calls = [
         lambda: client.v1.accounts.retrieve(acct),
-        lambda: client.v1.accounts.update(acct, {"metadata": {"a": "1"}}),
-        lambda: client.v1.accounts.delete(acct),
         lambda: client.v1.accounts.login_links.create(acct),
-        lambda: client.v1.accounts.capabilities.list(acct),
-        lambda: client.v1.accounts.capabilities.retrieve(acct, "transfers"),
         lambda: client.v1.account_links.create(link),
     ]
     for call in calls:
@@ -336,16 +331,6 @@ def test_idempotent_create(fake: FakeStripe, client: stripe.StripeClient) -> Non
     assert len(fake.accounts) == 1
     with pytest.raises(stripe.IdempotencyError, match="same parameters"):
         client.v1.accounts.create({"type": "express"}, {"idempotency_key": "user-1"})
-
-
-def test_capabilities_endpoints(fake: FakeStripe, client: stripe.StripeClient) -> None:
-    acct = fake.create_account(capabilities={"transfers": "active", "card_payments": "pending"})
-    listed = client.v1.accounts.capabilities.list(acct["id"])
-    assert {c.id: c.status for c in listed.data} == {
-        "card_payments": "pending",
-        "transfers": "active",
-    }
-    assert client.v1.accounts.capabilities.retrieve(acct["id"], "transfers").requested
 
 
 def test_wrong_or_missing_api_key(fake: FakeStripe) -> None:

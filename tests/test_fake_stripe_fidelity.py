@@ -75,7 +75,8 @@ def test_links_and_capability_shapes(
     fake_stripe.complete_onboarding(acct)
     login = fake_stripe_client.v1.accounts.login_links.create(acct)
     assert keys(login) == keys(samples["login_link"])
-    capability = fake_stripe_client.v1.accounts.capabilities.retrieve(acct, "transfers")
+    event = fake_stripe.build_event("capability.updated", account=acct, capability="transfers")
+    capability = event["data"]["object"]
     assert keys(capability) == keys(samples["capability"])
     assert keys(capability["requirements"]) == keys(samples["capability"]["requirements"])
 
@@ -161,7 +162,6 @@ def test_every_account_answer_is_a_typed_account(
         {"type": "express", "capabilities": {"transfers": {"requested": True}}}
     )
     fits(created, stripe.Account)
-    fits(client.v1.accounts.update(created.id, {"metadata": {"a": "1"}}), stripe.Account)
     for state, acct in account_states(fake_stripe).items():
         account = client.v1.accounts.retrieve(acct)
         fits(account, stripe.Account)
@@ -170,9 +170,6 @@ def test_every_account_answer_is_a_typed_account(
     assert isinstance(listed, stripe.ListObject)
     for account in listed.data:
         fits(account, stripe.Account)
-    deleted = client.v1.accounts.delete(created.id)
-    assert deleted.deleted is True
-    fits(deleted, stripe.Account)
 
 
 def test_capabilities_links_and_events_are_typed(
@@ -180,11 +177,6 @@ def test_capabilities_links_and_events_are_typed(
 ) -> None:
     client = fake_stripe_client
     for acct in account_states(fake_stripe).values():
-        for capability in client.v1.accounts.capabilities.list(acct).data:
-            fits(capability, stripe.Capability)
-        fits(client.v1.accounts.capabilities.retrieve(acct, "card_payments"), stripe.Capability)
-        updated = client.v1.accounts.capabilities.update(acct, "transfers", {"requested": True})
-        fits(updated, stripe.Capability)
         for kind in ("account.updated", "capability.updated", "account.application.deauthorized"):
             event = client.v1.events.retrieve(fake_stripe.build_event(kind, account=acct)["id"])
             fits(event, stripe.Event)
@@ -234,11 +226,11 @@ def error_calls(fake: FakeStripe, client: stripe.StripeClient) -> dict[str, Any]
         )
 
     def key_in_use() -> Any:
-        fake.state.in_flight.add(("", "busy"))
+        fake.in_flight.add(("", "busy"))
         try:
             return client.v1.accounts.create({"type": "express"}, {"idempotency_key": "busy"})
         finally:
-            fake.state.in_flight.clear()
+            fake.in_flight.clear()
 
     return {
         "account_invalid": lambda: client.v1.accounts.retrieve(gone),
@@ -247,7 +239,6 @@ def error_calls(fake: FakeStripe, client: stripe.StripeClient) -> dict[str, Any]
         "parameter_invalid_empty": lambda: client.v1.accounts.create({"email": ""}),
         "parameter_invalid_integer": lambda: client.v1.accounts.list({"limit": "x"}),  # type: ignore[typeddict-item]
         "invalid_enum": lambda: client.v1.accounts.create({"business_type": "llc"}),  # type: ignore[typeddict-item]
-        "no_such_capability": lambda: client.v1.accounts.capabilities.retrieve(acct, "nope"),
         "login_link_refused": lambda: client.v1.accounts.login_links.create(acct),
         "idempotency_error": reused_key,
         "idempotency_key_in_use": key_in_use,

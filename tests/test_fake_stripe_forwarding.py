@@ -18,7 +18,7 @@ import requests
 from django.urls import reverse
 
 from django_stripe_express.models import ExpressAccount, WebhookEvent
-from django_stripe_express.testing import forwarded_events
+from django_stripe_express.testing import forwarding
 from django_stripe_express.webhooks.receive import verify_signature
 
 from .account_links_support import hosted_onboarding
@@ -58,7 +58,7 @@ def test_each_change_is_one_signed_delivery_in_order(forwarding_fake, endpoint):
         assert received.path == "/stripe/webhook/"
         verify_signature(received.body.encode(), received.headers["Stripe-Signature"],
                          [fake.webhook_secret], 300)
-        assert fake.state.events[received.event["id"]] == received.event  # /v1/events/{id}
+        assert fake.events[received.event["id"]] == received.event  # /v1/events/{id}
 
 
 def test_a_capability_change_says_what_it_was(forwarding_fake, endpoint):
@@ -219,7 +219,7 @@ def test_v2_accounts_send_thin_events(forwarding_fake, endpoint):
         assert "data" not in event  # thin: the app fetches what changed
         verify_signature(received.body.encode(), received.headers["Stripe-Signature"],
                          [fake.webhook_secret], 300)
-    full = fake.state.thin_events[events[2]["id"]]  # served at /v2/core/events/{id}
+    full = fake.thin_events[events[2]["id"]]  # served at /v2/core/events/{id}
     assert full["data"] == {"updated_capability": "stripe_balance.stripe_transfers"}
 
 
@@ -227,7 +227,7 @@ def test_a_kind_without_a_builder_is_skipped_and_said_once(
     forwarding_fake, endpoint, caplog, monkeypatch
 ):
     caplog.set_level(logging.WARNING, logger="django_stripe_express.testing")
-    monkeypatch.delitem(forwarded_events.EVENT_BUILDERS, "v2")
+    monkeypatch.delitem(forwarding.EVENT_BUILDERS, "v2")
     fake = forwarding_fake
     acct = fake.create_v2_account()["id"]
     fake.complete_onboarding(acct)

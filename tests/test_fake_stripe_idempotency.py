@@ -94,7 +94,7 @@ def test_a_key_in_use_gets_a_409_that_the_library_retries(
     holder = threading.Thread(target=lambda: first.append(create(client, "k1")))
     holder.start()
     waited = threading.Event()
-    while not fake_stripe.state.in_flight and not waited.wait(0.01):
+    while not fake_stripe.in_flight and not waited.wait(0.01):
         pass  # until the first request holds the key
 
     if retries:

@@ -117,7 +117,7 @@ class TestSyncAllAccounts:
         unknown = [fake_stripe.create_account()["id"] for _ in range(10)]  # not ours
         for row in known[:40]:
             fake_stripe.complete_onboarding(row.stripe_id)
-        fake_stripe.state.requests.clear()
+        fake_stripe.request_log.clear()
 
         result = sync_accounts()
 
@@ -203,7 +203,7 @@ class TestSyncCommand:
         first, second = known_accounts(fake_stripe, 2)
         fake_stripe.complete_onboarding(first.stripe_id)
         fake_stripe.complete_onboarding(second.stripe_id)
-        fake_stripe.state.requests.clear()
+        fake_stripe.request_log.clear()
 
         out, _err = self.run("--account", first.stripe_id)
 

@@ -49,7 +49,7 @@ def test_v2_accounts_are_read_one_by_one_and_stored_in_bulk(fake_stripe, capture
     v1 = fake_stripe.create_account()["id"]  # another platform flow's account: unknown
     for row in rows[:30]:
         fake_stripe.complete_onboarding(row.stripe_id)
-    fake_stripe.state.requests.clear()
+    fake_stripe.request_log.clear()
 
     result = sync_accounts()
 
@@ -127,7 +127,7 @@ def test_a_closed_account_is_disconnected(fake_stripe, capture_signal):
     row.refresh_from_db()
     assert row.status == ExpressAccount.Status.DISCONNECTED
     assert [kw["account"].pk for kw in deauthorized] == [row.pk]
-    fake_stripe.state.requests.clear()
+    fake_stripe.request_log.clear()
     sync_accounts()  # a disconnected v2 account is not read again
     assert v2_reads(fake_stripe) == []
 
@@ -144,7 +144,7 @@ def test_one_v2_account_with_the_command(fake_stripe):
     first, second = known_v2_accounts(fake_stripe, 2)
     fake_stripe.complete_onboarding(first.stripe_id)
     fake_stripe.complete_onboarding(second.stripe_id)
-    fake_stripe.state.requests.clear()
+    fake_stripe.request_log.clear()
     out = io.StringIO()
 
     call_command("stripe_express_sync", "--account", first.stripe_id, stdout=out)

@@ -6,8 +6,9 @@ payloads exactly as Stripe does. Standard library only: it must not pull test
 dependencies into host projects.
 """
 
-from .events import API_VERSION, Delivery, build_event, sign_payload, signature_header
 from .fake import CLIENT_ID, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from .forwarding import Delivery, sign_payload, signature_header
+from .objects import API_VERSION, build_event
 from .state import FakeStripeError, RecordedRequest
 
 __all__ = [

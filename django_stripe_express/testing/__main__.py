@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from .control import TRIGGERED
+from .control import _TRIGGERED
 from .fake import CLIENT_ID, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
 PROG = "python -m django_stripe_express.testing"
@@ -89,7 +89,7 @@ def trigger(argv: list[str]) -> int:
         prog=f"{PROG} trigger",
         description="Make a running fake Stripe send one event, built from its state.",
     )
-    parser.add_argument("type", choices=TRIGGERED, metavar="TYPE", help=", ".join(TRIGGERED))
+    parser.add_argument("type", choices=_TRIGGERED, metavar="TYPE", help=", ".join(_TRIGGERED))
     parser.add_argument("--account", required=True, metavar="ACCT_ID")
     parser.add_argument(
         "--capability", help="for a capability's event (default: the first, or the one the "

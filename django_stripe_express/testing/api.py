@@ -1,4 +1,5 @@
-"""The ``/v1`` endpoints the app uses: accounts, account links, login links, events.
+"""The ``/v1`` endpoints the app uses: accounts, account links, login links,
+Account Sessions, events.
 
 Validation follows Stripe's answers closely enough that the app's error handling
 is exercised for real: unknown parameters, missing required ones, accounts the
@@ -8,50 +9,40 @@ platform cannot reach (403 ``account_invalid``).
 from __future__ import annotations
 
 import copy
+import functools
 import re
+import time
 from typing import Any
 
 import stripe.params as P
 
-from ..accounts.v1 import NAMES as CAPABILITY_NAMES
-from . import objects
-from .oauth import bearer_key
+from . import objects, schema
 from .objects_v2 import as_v1
-from .params import as_bool, is_url
-from .schema import validated
-from .state import FakeState
-from .wire import Request, Response, Route
+from .schema import _validated
+from .server import Response, _bearer_key, _is_url, _Routes, api_error
+from .state import RecordedRequest, _SessionGrant, _State
 
 _BUSINESS_TYPES = {"individual", "company", "non_profit", "government_entity"}
 
 
-def error(
-    status: int,
-    message: str,
-    *,
-    code: str | None = None,
-    param: str | None = None,
-    type_: str = "invalid_request_error",
-) -> Response:
-    return Response.json(status, objects.api_error(message, type_=type_, code=code, param=param))
-
-
 def missing(param: str) -> Response:
-    return error(400, f"Missing required param: {param}.", code="parameter_missing", param=param)
+    return api_error(
+        400, f"Missing required param: {param}.", code="parameter_missing", param=param
+    )
 
 
-def no_such_account(acct_id: str, status: int = 404, param: str = "account") -> Response:
-    return error(status, f"No such account: '{acct_id}'", code="resource_missing", param=param)
+def _no_such_account(acct_id: str, status: int = 404, param: str = "account") -> Response:
+    return api_error(status, f"No such account: '{acct_id}'", code="resource_missing", param=param)
 
 
-def no_access(state: FakeState, request: Request, acct_id: str) -> Response:
+def _no_access(state: _State, request: RecordedRequest, acct_id: str) -> Response:
     """Stripe's answer for an account the platform cannot reach: revoked, deleted, unknown.
 
     403 ``account_invalid`` (`stripe.PermissionError`), the same for all three
     so that account ids cannot be probed.
     """
-    key = objects.mask_key(bearer_key(request) or "")
-    return error(
+    key = objects._mask_key(_bearer_key(request) or "")
+    return api_error(
         403,
         f"The provided key '{key}' does not have access to account '{acct_id}' (or that "
         "account does not exist). Application access may have been revoked.",
@@ -59,11 +50,11 @@ def no_access(state: FakeState, request: Request, acct_id: str) -> Response:
     )
 
 
-def reachable(state: FakeState, request: Request, acct_id: str) -> dict[str, Any] | Response:
+def reachable(state: _State, request: RecordedRequest, acct_id: str) -> dict[str, Any] | Response:
     """The stored account, or `no_access` when the platform cannot reach it."""
     account = state.accounts.get(acct_id)
     if account is None or acct_id in state.deauthorized:
-        return no_access(state, request, acct_id)
+        return _no_access(state, request, acct_id)
     return account
 
 
@@ -82,7 +73,7 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
     if "business_type" in params:
         # An open enum in stripe's params types, a closed one at Stripe.
         if params["business_type"] not in _BUSINESS_TYPES:
-            return error(
+            return api_error(
                 400,
                 "Invalid business_type: must be one of individual, company, "
                 "non_profit, or government_entity",
@@ -102,13 +93,13 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
             else:
                 account["metadata"][key] = str(value)
     for name, spec in (params.get("capabilities") or {}).items():
-        if objects.normalize_capabilities({name: spec}):
+        if objects._normalize_capabilities({name: spec}):
             account["capabilities"].setdefault(name, "inactive")
         else:
             account["capabilities"].pop(name, None)
     for key in ("business_profile", "settings", "tos_acceptance"):
         if isinstance(params.get(key), dict):
-            objects.deep_merge(account[key], params[key])
+            objects._deep_merge(account[key], params[key])
     if account["tos_acceptance"].get("date") and account["tos_acceptance"].get("ip"):
         _satisfy(account, ["tos_acceptance.date", "tos_acceptance.ip"])
     if "default_currency" in params:
@@ -121,15 +112,17 @@ def _satisfy(account: dict[str, Any], fields: list[str]) -> None:
         account["requirements"][key] = [f for f in account["requirements"][key] if f not in fields]
 
 
-@validated(P.AccountCreateParams)
-def create_account(state: FakeState, request: Request) -> Response:
+@_validated(P.AccountCreateParams)
+def create_account(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     account_type = _type_from(params)
     if account_type not in {"standard", "express", "custom"}:
-        return error(400, "Invalid type: must be one of standard, express, or custom", param="type")
+        return api_error(
+            400, "Invalid type: must be one of standard, express, or custom", param="type"
+        )
     country = str(params.get("country") or "US")
     if not re.fullmatch(r"[A-Za-z]{2}", country):
-        return error(
+        return api_error(
             400,
             f"Country '{country}' is unknown. Try using a 2-character "
             "alphanumeric country code instead, such as 'US', 'EG', or 'GB'.",
@@ -145,30 +138,12 @@ def create_account(state: FakeState, request: Request) -> Response:
     return Response.json(200, copy.deepcopy(account))
 
 
-@validated(P.AccountRetrieveParams)
-def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
+@_validated(P.AccountRetrieveParams)
+def retrieve_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
         return account
     return Response.json(200, copy.deepcopy(as_v1(account)))  # a v2 account, in v1 shape
-
-
-@validated(P.AccountUpdateParams)
-def update_account(state: FakeState, request: Request, acct: str) -> Response:
-    account = reachable(state, request, acct)
-    if isinstance(account, Response):
-        return account
-    account = as_v1(account)  # a v2 account changes through /v2: a v1 update is not kept
-    return _apply(account, request.form) or Response.json(200, copy.deepcopy(account))
-
-
-@validated(P.AccountDeleteParams)
-def delete_account(state: FakeState, request: Request, acct: str) -> Response:
-    account = reachable(state, request, acct)
-    if isinstance(account, Response):
-        return account
-    del state.accounts[acct]
-    return Response.json(200, {"deleted": True, "id": acct, "object": "account"})
 
 
 def _limit(value: Any) -> int | Response:
@@ -177,15 +152,17 @@ def _limit(value: Any) -> int | Response:
     try:
         limit = int(value)
     except ValueError:
-        return error(400, f"Invalid integer: {value}", param="limit")
+        return api_error(400, f"Invalid integer: {value}", param="limit")
     if not 1 <= limit <= 100:
         bound = "greater than or equal to 1" if limit < 1 else "less than or equal to 100"
-        return error(400, f"This value must be {bound} (it currently is '{limit}').", param="limit")
+        return api_error(
+            400, f"This value must be {bound} (it currently is '{limit}').", param="limit"
+        )
     return limit
 
 
-@validated(P.AccountListParams)
-def list_accounts(state: FakeState, request: Request) -> Response:
+@_validated(P.AccountListParams)
+def _list_accounts(state: _State, request: RecordedRequest) -> Response:
     limit = _limit(request.query.get("limit"))
     if isinstance(limit, Response):
         return limit
@@ -200,63 +177,23 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     after, before = request.query.get("starting_after"), request.query.get("ending_before")
     if after:
         if after not in ids:
-            return no_such_account(str(after), 400, "starting_after")
+            return _no_such_account(str(after), 400, "starting_after")
         start = ids.index(after) + 1
         page = ordered[start : start + limit]
         has_more = start + limit < len(ordered)
     elif before:
         if before not in ids:
-            return no_such_account(str(before), 400, "ending_before")
+            return _no_such_account(str(before), 400, "ending_before")
         end = ids.index(before)
         page = ordered[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         page, has_more = ordered[:limit], len(ordered) > limit
-    return Response.json(200, objects.list_object(copy.deepcopy(page), "/v1/accounts", has_more))
+    return Response.json(200, objects._list_object(copy.deepcopy(page), "/v1/accounts", has_more))
 
 
-@validated(P.AccountCapabilityListParams)
-def list_capabilities(state: FakeState, request: Request, acct: str) -> Response:
-    account = reachable(state, request, acct)
-    if isinstance(account, Response):
-        return account
-    account = as_v1(account)
-    data = [objects.capability(account, name) for name in sorted(account["capabilities"])]
-    return Response.json(200, objects.list_object(data, f"/v1/accounts/{acct}/capabilities", False))
-
-
-@validated(P.AccountCapabilityRetrieveParams)
-def retrieve_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
-    account = reachable(state, request, acct)
-    if isinstance(account, Response):
-        return account
-    if name not in CAPABILITY_NAMES:
-        return no_such_capability(name)
-    return Response.json(200, objects.capability(as_v1(account), name))
-
-
-@validated(P.AccountCapabilityUpdateParams)
-def update_capability(state: FakeState, request: Request, acct: str, name: str) -> Response:
-    account = reachable(state, request, acct)
-    if isinstance(account, Response):
-        return account
-    if name not in CAPABILITY_NAMES:
-        return no_such_capability(name)
-    account = as_v1(account)  # a v2 account's capabilities change through /v2
-    if "requested" in request.form:
-        if as_bool(request.form["requested"]):
-            account["capabilities"].setdefault(name, "inactive")
-        else:
-            account["capabilities"].pop(name, None)
-    return Response.json(200, objects.capability(account, name))
-
-
-def no_such_capability(name: str) -> Response:
-    return error(404, f"No such capability: '{name}'", code="resource_missing", param="capability")
-
-
-@validated(P.AccountLinkCreateParams)
-def create_account_link(state: FakeState, request: Request) -> Response:
+@_validated(P.AccountLinkCreateParams)
+def _create_account_link(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     acct, link_type = str(params["account"]), str(params["type"])
     account = reachable(state, request, acct)
@@ -264,11 +201,11 @@ def create_account_link(state: FakeState, request: Request) -> Response:
         return account
     account = as_v1(account)
     if link_type not in {"account_onboarding", "account_update"}:
-        return error(
+        return api_error(
             400, "Invalid type: must be one of account_onboarding or account_update", param="type"
         )
     if link_type == "account_update" and account["type"] != "custom":
-        return error(
+        return api_error(
             400,
             "You cannot create `account_update` type Account Links for "
             f"accounts that use a Stripe-hosted dashboard ({acct}).",
@@ -277,8 +214,8 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     for required in ("refresh_url", "return_url"):
         if not params.get(required):
             return missing(required)
-        if not is_url(params[required]):
-            return error(400, "Not a valid URL", code="url_invalid", param=required)
+        if not _is_url(params[required]):
+            return api_error(400, "Not a valid URL", code="url_invalid", param=required)
     created = objects.now()
     url, _link = state.new_link(
         acct, link_type, str(params["refresh_url"]), str(params["return_url"])
@@ -286,55 +223,156 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects.account_link(url, created, created + int(state.link_ttl)))
 
 
-@validated(P.AccountLoginLinkCreateParams)
-def create_login_link(state: FakeState, request: Request, acct: str) -> Response:
+@_validated(P.AccountLoginLinkCreateParams)
+def _create_login_link(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = reachable(state, request, acct)
     if isinstance(account, Response):
         return account
     if account.get("closed"):  # a closed v2 account
-        return error(400, f"The account {acct} is closed.", code="account_closed")
+        return api_error(400, f"The account {acct} is closed.", code="account_closed")
     account = as_v1(account)  # a v2 account with `dashboard: express` is an Express account
     if account["type"] != "express":
-        return error(
+        return api_error(
             400,
             f"Cannot create a login link for the account {acct}, which is not an Express account.",
         )
     if state.login_links_require_onboarding and not account["details_submitted"]:
-        return error(
+        return api_error(
             400, "Cannot create a login link for an account that has not completed onboarding."
         )
     url, _link = state.new_link(acct, "login")
     return Response.json(200, objects.login_link(url, objects.now()))
 
 
-@validated(P.EventRetrieveParams)
-def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
+@_validated(P.EventRetrieveParams)
+def _retrieve_event(state: _State, request: RecordedRequest, event_id: str) -> Response:
     event = state.events.get(event_id)
     if event is None:
-        return error(404, f"No such event: '{event_id}'", code="resource_missing", param="id")
+        return api_error(404, f"No such event: '{event_id}'", code="resource_missing", param="id")
     return Response.json(200, copy.deepcopy(event))
 
 
-_ACCT = r"(?P<acct>acct_[A-Za-z0-9]+)"
+# -- Account Sessions (embedded components) ---------------------------------------
+#
+# ``POST /v1/account_sessions``: Account Sessions for Connect's embedded components.
+#
+# Parameters are checked against stripe 16's ``AccountSessionCreateParams``
+# (`schema`: unknown components and features, ``enabled`` required, booleans),
+# then as Stripe checks them beyond their types: an account that exists, and
+# ``disable_stripe_user_authentication`` only where the platform collects
+# requirements. The answer has every component stripe knows, as Stripe's does,
+# and a ``client_secret`` bound to the account that expires unclaimed after
+# ``session_ttl`` seconds and serves one Connect.js instance.
 
-ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+# Stripe's documented defaults: these features are on unless turned off...
+_TRUE_BY_DEFAULT = {
+    "external_account_collection", "capture_payments", "dispute_management",
+    "refund_management",
+}
+# ... and these only where Stripe covers the account's negative balances.
+_WHEN_STRIPE_COVERS_LOSSES = {"edit_payout_schedule", "instant_payouts", "standard_payouts"}
+
+
+@functools.cache
+def components() -> dict[str, tuple[str, ...]]:
+    """Every component of stripe's ``AccountSessionCreateParams``, with its features."""
+    fields, _ = schema.fields(P.AccountSessionCreateParams)
+    table = {}
+    for name, component in schema.fields(fields["components"])[0].items():
+        features = schema.fields(component)[0].get("features")
+        table[name] = tuple(schema.fields(features)[0]) if features is not None else ()
+    return table
+
+
+def _stripe_covers_losses(account: dict[str, Any]) -> bool:
+    controller = account.get("controller") or {}
+    return bool((controller.get("losses") or {}).get("payments") == "stripe")
+
+
+def _requirements_by_stripe(account: dict[str, Any]) -> bool:
+    """Stripe collects the requirements (Express, Standard): it must authenticate users."""
+    controller = account.get("controller") or {}
+    return bool(controller.get("requirement_collection", "stripe") != "application")
+
+
+def defaults(account: dict[str, Any], name: str) -> dict[str, bool]:
+    """A component's features when the request leaves them out, as Stripe documents them."""
+    features = {
+        feature: (
+            _stripe_covers_losses(account)
+            if feature in _WHEN_STRIPE_COVERS_LOSSES
+            else feature in _TRUE_BY_DEFAULT
+        )
+        for feature in components()[name]
+    }
+    if "disable_stripe_user_authentication" in features:
+        features["disable_stripe_user_authentication"] = not features.get(
+            "external_account_collection", True
+        )
+    if "smart_disputes_management" in features:
+        features["smart_disputes_management"] = features.get("dispute_management", False)
+    return features
+
+
+def _component(account: dict[str, Any], name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """One requested component (its types already checked), features filled in."""
+    given = spec.get("features") or {}
+    features = {**defaults(account, name), **{k: v == "true" for k, v in given.items()}}
+    return {"enabled": spec["enabled"] == "true", "features": features}
+
+
+@_validated(P.AccountSessionCreateParams)
+def _create_account_session(state: _State, request: RecordedRequest) -> Response:
+    params = request.form
+    acct = str(params["account"])
+    account = state.accounts.get(acct)
+    if account is None:
+        return _no_such_account(acct, 400)
+    account = as_v1(account)  # a v2 account, as v1 endpoints see it
+    answer: dict[str, dict[str, Any]] = {
+        name: {"enabled": False, "features": defaults(account, name)} for name in components()
+    }
+    for name, spec in params["components"].items():
+        answer[name] = _component(account, name, spec)
+        if answer[name]["features"].get("disable_stripe_user_authentication") and (
+            _requirements_by_stripe(account)
+        ):
+            return api_error(
+                400,
+                "`disable_stripe_user_authentication` can only be true for accounts where "
+                "`controller.requirement_collection` is `application`.",
+                param=f"components[{name}][features][disable_stripe_user_authentication]",
+            )
+    now = time.time()
+    grant = _SessionGrant(
+        account_id=acct,
+        client_secret="accs_secret__" + objects._random_id("", 48),
+        components=answer,
+        created=now,
+        expires_at=now + state.session_ttl,
+    )
+    state.sessions[grant.client_secret] = grant
+    return Response.json(
+        200,
+        {
+            "object": "account_session",
+            "account": acct,
+            "client_secret": grant.client_secret,
+            "components": answer,
+            "expires_at": int(grant.expires_at),
+            "livemode": False,
+        },
+    )
+
+
+_ACCT = r"(?P<acct>[^/]+)"  # ids unlike Stripe's get its "no access" answer too
+
+ROUTES: _Routes = [
     ("POST", re.compile(r"/v1/accounts"), create_account),
-    ("GET", re.compile(r"/v1/accounts"), list_accounts),
+    ("GET", re.compile(r"/v1/accounts"), _list_accounts),
     ("GET", re.compile(rf"/v1/accounts/{_ACCT}"), retrieve_account),
-    ("POST", re.compile(rf"/v1/accounts/{_ACCT}"), update_account),
-    ("DELETE", re.compile(rf"/v1/accounts/{_ACCT}"), delete_account),
-    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/login_links"), create_login_link),
-    ("GET", re.compile(rf"/v1/accounts/{_ACCT}/capabilities"), list_capabilities),
-    ("GET", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), retrieve_capability),
-    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/capabilities/(?P<name>\w+)"), update_capability),
-    ("POST", re.compile(r"/v1/account_links"), create_account_link),
-    ("GET", re.compile(r"/v1/events/(?P<event_id>evt_\w+)"), retrieve_event),
-]
-
-# Ids that don't look like Stripe ids still get Stripe's "No such account" answer.
-ROUTES += [
-    ("GET", re.compile(r"/v1/accounts/(?P<acct>[^/]+)"), retrieve_account),
-    ("POST", re.compile(r"/v1/accounts/(?P<acct>[^/]+)"), update_account),
-    ("DELETE", re.compile(r"/v1/accounts/(?P<acct>[^/]+)"), delete_account),
-    ("POST", re.compile(r"/v1/accounts/(?P<acct>[^/]+)/login_links"), create_login_link),
+    ("POST", re.compile(rf"/v1/accounts/{_ACCT}/login_links"), _create_login_link),
+    ("POST", re.compile(r"/v1/account_links"), _create_account_link),
+    ("POST", re.compile(r"/v1/account_sessions"), _create_account_session),
+    ("GET", re.compile(r"/v1/events/(?P<event_id>evt_\w+)"), _retrieve_event),
 ]

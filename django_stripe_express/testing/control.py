@@ -18,13 +18,13 @@ from html import escape
 from typing import Any
 
 from . import objects_v2
-from .forwarded_events import account_kind
-from .pages import _layout as layout
-from .state import FakeState, FakeStripeError
-from .wire import Request, Response, Route
+from .forwarding import _account_kind, trigger
+from .hosted import _layout as layout
+from .server import Response, _Routes
+from .state import FakeStripeError, RecordedRequest, _State
 
 #: What the page's buttons do to an account (the same helpers tests call).
-ACTIONS: dict[str, tuple[str, Any]] = {
+_ACTIONS: dict[str, tuple[str, Any]] = {
     "enable": ("Verified: enable charges and payouts",
                lambda state, acct: state.finish_onboarding(acct, "enabled")),
     "pending_verification": ("Submitted: Stripe is still verifying",
@@ -40,11 +40,11 @@ ACTIONS: dict[str, tuple[str, Any]] = {
                     lambda state, acct: state.deauthorize(acct)),
     "close": ("Close the account", lambda state, acct: state.close_account(acct)),
 }
-KIND_ACTIONS = {"v1": ("deauthorize",), "v2": ("close",)}
+_KIND_ACTIONS = {"v1": ("deauthorize",), "v2": ("close",)}
 #: What "send" sends, per kind of account.
-SENT = {"v1": "account.updated", "v2": "v2.core.account.updated"}
+_SENT = {"v1": "account.updated", "v2": "v2.core.account.updated"}
 #: Types `trigger` builds from the fake's state: snapshot and thin events.
-TRIGGERED = (
+_TRIGGERED = (
     "account.updated", "capability.updated", "account.application.deauthorized",
     "v2.core.account.updated", "v2.core.account[requirements].updated",
     "v2.core.account[configuration.recipient].capability_status_updated",
@@ -79,7 +79,7 @@ def _button(action: str, label: str, acct: str) -> str:
     )
 
 
-def page(state: FakeState, request: Request) -> Response:
+def page(state: _State, request: RecordedRequest) -> Response:
     forwarder = state.forwarder
     target = forwarder.url if forwarder is not None and forwarder.watching else None
     intro = (
@@ -91,11 +91,13 @@ def page(state: FakeState, request: Request) -> Response:
     )
     rows = []
     for acct, account in reversed(state.accounts.items()):  # the newest first
-        kind = account_kind(account)
+        kind = _account_kind(account)
         gone = acct in state.deauthorized or bool(account.get("closed"))
-        shown = [a for a in ACTIONS if a not in ("deauthorize", "close") or a in KIND_ACTIONS[kind]]
-        buttons = "" if gone else " ".join(_button(a, ACTIONS[a][0], acct) for a in shown)
-        send = _button("send", f"Send {SENT[kind]}", acct) if target and not gone else ""
+        shown = [
+            a for a in _ACTIONS if a not in ("deauthorize", "close") or a in _KIND_ACTIONS[kind]
+        ]
+        buttons = "" if gone else " ".join(_button(a, _ACTIONS[a][0], acct) for a in shown)
+        send = _button("send", f"Send {_SENT[kind]}", acct) if target and not gone else ""
         email = account.get("email") or account.get("contact_email") or ""
         rows.append(
             f'<section class="account" data-account="{escape(acct)}"><h2>{escape(acct)}</h2>'
@@ -119,32 +121,31 @@ def page(state: FakeState, request: Request) -> Response:
     return Response.html(200, layout("Fake Stripe \u2013 control", body))
 
 
-def act(state: FakeState, request: Request, acct: str, action: str) -> Response:
+def act(state: _State, request: RecordedRequest, acct: str, action: str) -> Response:
     if acct not in state.accounts:
         return Response.html(404, layout("Not found", f"<p>No such account: {escape(acct)}</p>"))
     if action == "send":
-        outcome = _trigger(state, SENT[account_kind(state.accounts[acct])], acct, None, None)
+        outcome = _trigger(state, _SENT[_account_kind(state.accounts[acct])], acct, None, None)
         if isinstance(outcome, Response):
             return outcome
-    elif action in ACTIONS:
-        ACTIONS[action][1](state, acct)
+    elif action in _ACTIONS:
+        _ACTIONS[action][1](state, acct)
     else:
         return Response.html(400, layout("Unknown action", f"<p>{escape(action)}</p>"))
     return Response.redirect("/fake")
 
 
 def _trigger(
-    state: FakeState, type_: str, acct: str, capability: str | None, url: str | None
+    state: _State, type_: str, acct: str, capability: str | None, url: str | None
 ) -> dict[str, Any] | Response:
-    if type_ not in TRIGGERED:
-        return Response.json(400, {"error": f"trigger builds {', '.join(TRIGGERED)}"})
+    if type_ not in _TRIGGERED:
+        return Response.json(400, {"error": f"trigger builds {', '.join(_TRIGGERED)}"})
     if acct not in state.accounts:
         return Response.json(404, {"error": f"No such account in the fake: {acct}"})
     if url is not None and not re.match(r"https?://[^/\s]+/\S*", url):
         return Response.json(400, {"error": "url must be the webhook's full http(s) URL"})
-    fake = state.forwarder.fake
     try:
-        event, sent_to = fake.trigger(type_, account=acct, capability=capability, url=url)
+        event, sent_to = trigger(state, type_, account=acct, capability=capability, url=url)
     except FakeStripeError as exc:
         return Response.json(400, {"error": str(exc)})
     if sent_to is None:
@@ -154,7 +155,7 @@ def _trigger(
     return {"id": event["id"], "type": type_, "account": acct, "url": sent_to}
 
 
-def trigger(state: FakeState, request: Request) -> Response:
+def _trigger_endpoint(state: _State, request: RecordedRequest) -> Response:
     params = request.form
     outcome = _trigger(
         state,
@@ -166,7 +167,7 @@ def trigger(state: FakeState, request: Request) -> Response:
     return outcome if isinstance(outcome, Response) else Response.json(200, outcome)
 
 
-def deliveries(state: FakeState, request: Request) -> Response:
+def deliveries(state: _State, request: RecordedRequest) -> Response:
     forwarder = state.forwarder
     found = [d.as_dict() for d in forwarder.deliveries] if forwarder is not None else []
     wanted = request.query.get("event")
@@ -176,9 +177,9 @@ def deliveries(state: FakeState, request: Request) -> Response:
     return Response.json(200, {"forwarding_to": target, "deliveries": found})
 
 
-ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+ROUTES: _Routes = [
     ("GET", re.compile(r"/fake"), page),
     ("POST", re.compile(r"/fake/accounts/(?P<acct>acct_\w+)/(?P<action>\w+)"), act),
-    ("POST", re.compile(r"/fake/trigger"), trigger),
+    ("POST", re.compile(r"/fake/trigger"), _trigger_endpoint),
     ("GET", re.compile(r"/fake/deliveries"), deliveries),
 ]

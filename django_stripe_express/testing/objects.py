@@ -16,7 +16,7 @@ from typing import Any
 _ALNUM = string.ascii_letters + string.digits
 
 #: Requirements of a freshly created Express account in the US, as Stripe lists them.
-NEW_EXPRESS_REQUIREMENTS = [
+_NEW_EXPRESS_REQUIREMENTS = [
     "business_profile.mcc",
     "business_profile.url",
     "business_type",
@@ -67,7 +67,7 @@ _EURO = {
 }
 
 
-def random_id(prefix: str, length: int = 16) -> str:
+def _random_id(prefix: str, length: int = 16) -> str:
     """An id like Stripe's: a type prefix and random alphanumerics."""
     return prefix + "".join(secrets.choice(_ALNUM) for _ in range(length))
 
@@ -76,7 +76,7 @@ def now() -> int:
     return int(time.time())
 
 
-def currency_for(country: str) -> str:
+def _currency_for(country: str) -> str:
     country = country.upper()
     return "eur" if country in _EURO else _CURRENCIES.get(country, "usd")
 
@@ -104,7 +104,7 @@ def requirements(
     }
 
 
-def controller_for(account_type: str) -> dict[str, Any]:
+def _controller_for(account_type: str) -> dict[str, Any]:
     """The ``controller`` hash Stripe reports for each legacy account type."""
     if account_type == "standard":
         return {"is_controller": True, "type": "account"}
@@ -149,7 +149,7 @@ def _settings(country: str) -> dict[str, Any]:
     }
 
 
-def empty_list(url: str) -> dict[str, Any]:
+def _empty_list(url: str) -> dict[str, Any]:
     return {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": url}
 
 
@@ -165,8 +165,8 @@ def build_account(
     created: int | None = None,
 ) -> dict[str, Any]:
     """A new, not yet onboarded account, as ``POST /v1/accounts`` returns it."""
-    account_id = account_id or random_id("acct_")
-    due = list(NEW_EXPRESS_REQUIREMENTS)
+    account_id = account_id or _random_id("acct_")
+    due = list(_NEW_EXPRESS_REQUIREMENTS)
     if business_type:
         due.remove("business_type")
     return {
@@ -186,13 +186,13 @@ def build_account(
         "business_type": business_type,
         "capabilities": dict(capabilities or {}),
         "charges_enabled": False,
-        "controller": controller_for(account_type),
+        "controller": _controller_for(account_type),
         "country": country.upper(),
         "created": created if created is not None else now(),
-        "default_currency": currency_for(country),
+        "default_currency": _currency_for(country),
         "details_submitted": False,
         "email": email,
-        "external_accounts": empty_list(f"/v1/accounts/{account_id}/external_accounts"),
+        "external_accounts": _empty_list(f"/v1/accounts/{account_id}/external_accounts"),
         "future_requirements": requirements(),
         "id": account_id,
         "metadata": dict(metadata or {}),
@@ -205,7 +205,7 @@ def build_account(
     }
 
 
-def normalize_capabilities(value: Any) -> dict[str, str]:
+def _normalize_capabilities(value: Any) -> dict[str, str]:
     """Accept ``{"transfers": "active"}`` or the API's ``{"transfers": {"requested": True}}``."""
     result: dict[str, str] = {}
     for name, spec in (value or {}).items():
@@ -220,18 +220,18 @@ def normalize_capabilities(value: Any) -> dict[str, str]:
     return result
 
 
-def deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def _deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Merge ``changes`` into ``target`` in place: dicts recursively, the rest replaced."""
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(target.get(key), dict):
-            deep_merge(target[key], value)
+            _deep_merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)
     return target
 
 
 #: What ``account["capabilities"]`` may say of a requested capability.
-CAPABILITY_STATUSES = ("active", "inactive", "pending")
+_CAPABILITY_STATUSES = ("active", "inactive", "pending")
 
 # A capability's `requirements.disabled_reason` has values of its own
 # (stripe 16's `Capability.Requirements`), not the account's.
@@ -246,7 +246,7 @@ _CAPABILITY_REASONS = {
 }
 
 
-def capability_disabled_reason(account_reason: str | None) -> str | None:
+def _capability_disabled_reason(account_reason: str | None) -> str | None:
     """The capability's ``disabled_reason`` while the account has ``account_reason``."""
     if not account_reason:
         return None
@@ -273,7 +273,7 @@ def capability(account: dict[str, Any], name: str) -> dict[str, Any]:
     status = account["capabilities"][name]
     reqs = account["requirements"]
     due = [] if status == "active" else list(reqs["currently_due"])
-    reason = None if status == "active" else capability_disabled_reason(reqs["disabled_reason"])
+    reason = None if status == "active" else _capability_disabled_reason(reqs["disabled_reason"])
     return {
         "account": account["id"],
         "future_requirements": requirements(),
@@ -302,7 +302,7 @@ def application(client_id: str, name: str | None = None) -> dict[str, Any]:
     return {"id": client_id, "name": name, "object": "application"}
 
 
-def list_object(data: list[dict[str, Any]], url: str, has_more: bool) -> dict[str, Any]:
+def _list_object(data: list[dict[str, Any]], url: str, has_more: bool) -> dict[str, Any]:
     return {"data": data, "has_more": has_more, "object": "list", "url": url}
 
 
@@ -328,7 +328,7 @@ def oauth_error(error: str, description: str) -> dict[str, Any]:
     return {"error": error, "error_description": description}
 
 
-def mask_key(key: str) -> str:
+def _mask_key(key: str) -> str:
     """Hide a key the way Stripe's messages do: prefix and last four characters."""
     prefix = ""
     for candidate in ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_"):
@@ -336,3 +336,38 @@ def mask_key(key: str) -> str:
             prefix = candidate
     visible = key[-4:] if len(key) - len(prefix) > 4 else ""
     return prefix + "*" * (len(key) - len(prefix) - len(visible)) + visible
+
+
+#: The API version stamped on built events; the webhook code must not depend on it.
+API_VERSION = "2024-06-20"
+
+
+def build_event(
+    event_type: str,
+    data_object: dict[str, Any],
+    *,
+    account: str | None = None,
+    previous_attributes: dict[str, Any] | None = None,
+    created: int | None = None,
+    livemode: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """An ``event`` with the top-level keys of a real Connect event."""
+    data: dict[str, Any] = {"object": copy.deepcopy(data_object)}
+    if previous_attributes is not None:
+        data["previous_attributes"] = copy.deepcopy(previous_attributes)
+    event: dict[str, Any] = {
+        "id": event_id or _random_id("evt_", 24),
+        "object": "event",
+        "account": account,
+        "api_version": API_VERSION,
+        "created": created if created is not None else now(),
+        "data": data,
+        "livemode": livemode,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    if account is None:
+        del event["account"]  # platform events carry no ``account`` key at all
+    return event

@@ -27,11 +27,11 @@ INCLUDABLE = (
     "identity",
     "requirements",
 )
-ENTITY_TYPES = ("company", "government_entity", "individual", "non_profit")
+_ENTITY_TYPES = ("company", "government_entity", "individual", "non_profit")
 FEES_COLLECTORS = ("application", "application_custom", "application_express", "stripe")
 LOSSES_COLLECTORS = ("application", "stripe")
 #: Countries the fake refuses, so tests can reach Stripe's "not available" answer.
-UNSUPPORTED_COUNTRIES = ("AQ", "CU", "IR", "KP", "SY")
+_UNSUPPORTED_COUNTRIES = ("AQ", "CU", "IR", "KP", "SY")
 
 TRANSFERS = ("recipient", "stripe_balance.stripe_transfers")
 CARD_PAYMENTS = ("merchant", "card_payments")
@@ -39,7 +39,7 @@ PAST_DUE = {"code": "requirements_past_due", "resolution": "provide_info"}
 
 # What a new Express-like v2 account must provide, and the v1 name of each
 # (the fake's own choice of paths; `v1_view` shows the v1 names).
-NEW_REQUIREMENTS = (
+_NEW_REQUIREMENTS = (
     ("identity.entity_type", "business_type"),
     ("identity.individual.given_name", "individual.first_name"),
     ("identity.individual.surname", "individual.last_name"),
@@ -48,14 +48,14 @@ NEW_REQUIREMENTS = (
     ("configuration.recipient.default_outbound_destination", "external_account"),
     ("identity.attestations.terms_of_service.account", "tos_acceptance.date"),
 )
-V1_NAMES = dict(NEW_REQUIREMENTS) | {
+_V1_NAMES = dict(_NEW_REQUIREMENTS) | {
     "identity.individual.verification.document": "individual.verification.document",
     "identity.individual.documents.primary_verification": "individual.verification.document",
     "identity.individual.id_numbers": "individual.id_number",
 }
 
 
-def rfc3339(timestamp: float | None = None) -> str:
+def _rfc3339(timestamp: float | None = None) -> str:
     """Stripe's v2 time format: ``2026-11-28T23:08:00.000Z``."""
     moment = datetime.datetime.fromtimestamp(
         time.time() if timestamp is None else timestamp, tz=datetime.timezone.utc
@@ -63,7 +63,7 @@ def rfc3339(timestamp: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def to_timestamp(value: str) -> int:
+def _to_timestamp(value: str) -> int:
     return int(datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
@@ -154,7 +154,7 @@ def set_capability(
     node[last] = value
 
 
-def capability_of(account: dict[str, Any], config_name: str, name: str) -> dict[str, Any] | None:
+def _capability_of(account: dict[str, Any], config_name: str, name: str) -> dict[str, Any] | None:
     config = account["configuration"].get(config_name) or {}
     return dict(walk(config.get("capabilities") or {})).get(name)
 
@@ -194,17 +194,17 @@ def build_account(
 ) -> dict[str, Any]:
     """A new v2 account, not yet onboarded: its onboarding requirements are past due."""
     account: dict[str, Any] = {
-        "id": account_id or objects.random_id("acct_"),
+        "id": account_id or objects._random_id("acct_"),
         "object": V2_OBJECT,
         "applied_configurations": [],
         "closed": False,
         "configuration": {"customer": None, "merchant": None, "recipient": None},
         "contact_email": contact_email,
         "contact_phone": None,
-        "created": rfc3339(created),
+        "created": _rfc3339(created),
         "dashboard": dashboard,
         "defaults": {
-            "currency": currency or objects.currency_for(country),
+            "currency": currency or objects._currency_for(country),
             "locales": [],
             "payout_methods": None,
             "profile": {
@@ -239,7 +239,7 @@ def build_account(
         set_capability(account, *CARD_PAYMENTS, capability("restricted", [PAST_DUE]))
     due = [
         name
-        for name, _v1 in NEW_REQUIREMENTS
+        for name, _v1 in _NEW_REQUIREMENTS
         if not (entity_type and name == "identity.entity_type")
     ]
     account["requirements"] = requirements(
@@ -279,7 +279,7 @@ def _attested(account: dict[str, Any]) -> None:
     identity = account["identity"]
     identity["entity_type"] = identity["entity_type"] or "individual"
     identity["attestations"] = {
-        "terms_of_service": {"account": {"date": rfc3339(), "ip": "127.0.0.1", "user_agent": None}}
+        "terms_of_service": {"account": {"date": _rfc3339(), "ip": "127.0.0.1", "user_agent": None}}
     }
 
 
@@ -315,7 +315,7 @@ def require_by(account: dict[str, Any], fields: list[str], deadline: int, *, fut
     summary = (account["requirements"] or {}).get("summary") or {}
     known = (summary.get("minimum_deadline") or {}).get("time")
     # RFC 3339 times in one format sort as text.
-    times = [t for t in (known, None if future else rfc3339(deadline)) if t]
+    times = [t for t in (known, None if future else _rfc3339(deadline)) if t]
     account["requirements"] = requirements([*current, *added], min(times, default=None))
 
 
@@ -351,15 +351,15 @@ def account_link(
     return {
         "object": "v2.core.account_link",
         "account": account_id,
-        "created": rfc3339(created),
-        "expires_at": rfc3339(expires_at),
+        "created": _rfc3339(created),
+        "expires_at": _rfc3339(expires_at),
         "livemode": False,
         "url": url,
         "use_case": {"type": use_case, **hashes},
     }
 
 
-def list_page(
+def _list_page(
     data: list[dict[str, Any]], next_url: str | None, previous_url: str | None
 ) -> dict[str, Any]:
     """A v2 list: no ``object``, and page URLs instead of ``has_more``."""
@@ -376,7 +376,7 @@ def error(
     return {"error": body}
 
 
-def thin_event(
+def _thin_event(
     event_type: str,
     *,
     account: str | None,
@@ -386,11 +386,11 @@ def thin_event(
 ) -> dict[str, Any]:
     """A thin event notification, as an event destination delivers it."""
     notification: dict[str, Any] = {
-        "id": event_id or objects.random_id("evt_test_", 46),
+        "id": event_id or objects._random_id("evt_test_", 46),
         "object": "v2.core.event",
         "type": event_type,
         "livemode": livemode,
-        "created": rfc3339(created),
+        "created": _rfc3339(created),
         "context": None,
     }
     if account is not None and not event_type.startswith("v2.core.account_link."):
@@ -402,7 +402,7 @@ def thin_event(
     return notification
 
 
-def full_event(notification: dict[str, Any], data: dict[str, Any] | None) -> dict[str, Any]:
+def _full_event(notification: dict[str, Any], data: dict[str, Any] | None) -> dict[str, Any]:
     """The event ``/v2/core/events/{id}`` answers for a notification."""
     return {
         **copy.deepcopy(notification),
@@ -417,10 +417,10 @@ def _v1_status(status: str | None) -> str:
     return status if status in ("active", "pending") else "inactive"
 
 
-def v1_view(account: dict[str, Any]) -> dict[str, Any]:
+def _v1_view(account: dict[str, Any]) -> dict[str, Any]:
     """The v2 account as ``/v1/accounts/{id}`` shows it."""
-    transfers = capability_of(account, *TRANSFERS)
-    cards = capability_of(account, *CARD_PAYMENTS)
+    transfers = _capability_of(account, *TRANSFERS)
+    cards = _capability_of(account, *CARD_PAYMENTS)
     capabilities = {}
     if transfers is not None:
         capabilities["transfers"] = _v1_status(transfers["status"])
@@ -428,7 +428,7 @@ def v1_view(account: dict[str, Any]) -> dict[str, Any]:
         capabilities["card_payments"] = _v1_status(cards["status"])
     currently, past, eventually, pending, onboarding = [], [], [], [], False
     for item in (account["requirements"] or {}).get("entries") or []:
-        name = V1_NAMES.get(item["description"], item["description"])
+        name = _V1_NAMES.get(item["description"], item["description"])
         deadline = item["minimum_deadline"]["status"]
         if item["awaiting_action_from"] == "stripe":
             pending.append(name)
@@ -448,7 +448,7 @@ def v1_view(account: dict[str, Any]) -> dict[str, Any]:
         business_type=identity["entity_type"],
         capabilities=capabilities,
         metadata=account["metadata"],
-        created=to_timestamp(account["created"]),
+        created=_to_timestamp(account["created"]),
     )
     all_active = bool(capabilities) and set(capabilities.values()) == {"active"}
     reason = None if all_active else ("requirements.past_due" if past else None)
@@ -470,4 +470,4 @@ def v1_view(account: dict[str, Any]) -> dict[str, Any]:
 
 def as_v1(account: dict[str, Any]) -> dict[str, Any]:
     """Any stored account, as v1 shows it."""
-    return v1_view(account) if account.get("object") == V2_OBJECT else account
+    return _v1_view(account) if account.get("object") == V2_OBJECT else account

@@ -36,7 +36,8 @@ from typing import Any
 import stripe
 
 from . import objects, objects_v2
-from .wire import Request, Response
+from .server import Response
+from .state import RecordedRequest
 
 # Keys of every params TypedDict that are client options, never sent as parameters.
 _OPTIONS = frozenset(stripe.RequestOptions.__annotations__)
@@ -234,12 +235,12 @@ def problem(params_type: type, params: dict[str, Any], *, json: bool = False) ->
 Endpoint = Callable[..., Response]
 
 
-def validated(params_type: type) -> Callable[[Endpoint], Endpoint]:
+def _validated(params_type: type) -> Callable[[Endpoint], Endpoint]:
     """Check the endpoint's parameters (form for POST, query otherwise) before it runs."""
 
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
-        def run(state: Any, request: Request, **groups: str) -> Response:
+        def run(state: Any, request: RecordedRequest, **groups: str) -> Response:
             params = request.form if request.method == "POST" else request.query
             return problem(params_type, params) or endpoint(state, request, **groups)
 

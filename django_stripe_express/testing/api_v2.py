@@ -19,10 +19,9 @@ from urllib.parse import urlencode
 import stripe.params.v2.core as P
 
 from . import objects_v2
-from .params import is_url
 from .schema import problem
-from .state import FakeState
-from .wire import Request, Response, Route
+from .server import Response, _is_url, _Routes
+from .state import RecordedRequest, _State
 
 _CAPABILITIES = {
     "merchant": {"card_payments"},
@@ -37,15 +36,15 @@ def error(
     return Response.json(status, objects_v2.error(message, type_=type_, code=code))
 
 
-def invalid(field: str, message: str) -> Response:
+def _invalid(field: str, message: str) -> Response:
     return error(400, f"{field}: {message}", code="invalid_fields")
 
 
-def no_such_account(acct: str, status: int = 404) -> Response:
+def _no_such_account(acct: str, status: int = 404) -> Response:
     return error(status, f"No such account: '{acct}'", code="resource_missing")
 
 
-def _body(request: Request, params_type: type) -> dict[str, Any] | Response:
+def _body(request: RecordedRequest, params_type: type) -> dict[str, Any] | Response:
     """The JSON body, if Stripe would take it for an endpoint taking ``params_type``."""
     if request.json_error:
         return error(400, "The request body is not valid JSON.", code="invalid_json")
@@ -59,16 +58,16 @@ def _include(values: Any) -> list[str] | Response:
     if values is None:
         return []
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        return invalid("include", "must be a list of strings.")
+        return _invalid("include", "must be a list of strings.")
     for value in values:
         if value not in objects_v2.INCLUDABLE:
-            return invalid(
+            return _invalid(
                 "include", f"'{value}' is not one of {', '.join(objects_v2.INCLUDABLE)}."
             )
     return list(values)
 
 
-def _query_include(request: Request) -> list[str] | Response:
+def _query_include(request: RecordedRequest) -> list[str] | Response:
     # `include[0]=a&include[1]=b` (stripe-python) or `include=a&include=b`.
     values = [v for k, v in request.pairs if k == "include" or k.startswith("include[")]
     return _include(values)
@@ -76,19 +75,19 @@ def _query_include(request: Request) -> list[str] | Response:
 
 def _check_responsibilities(value: Any, dashboard: str) -> Response | None:
     if not isinstance(value, dict) or set(value) != {"fees_collector", "losses_collector"}:
-        return invalid("defaults.responsibilities", "needs fees_collector and losses_collector.")
+        return _invalid("defaults.responsibilities", "needs fees_collector and losses_collector.")
     fees, losses = value["fees_collector"], value["losses_collector"]
     if fees not in objects_v2.FEES_COLLECTORS:
-        return invalid("defaults.responsibilities.fees_collector", f"'{fees}' is not allowed.")
+        return _invalid("defaults.responsibilities.fees_collector", f"'{fees}' is not allowed.")
     if losses not in objects_v2.LOSSES_COLLECTORS:
-        return invalid("defaults.responsibilities.losses_collector", f"'{losses}' is not allowed.")
+        return _invalid("defaults.responsibilities.losses_collector", f"'{losses}' is not allowed.")
     if losses == "application" and fees == "stripe":
-        return invalid(
+        return _invalid(
             "defaults.responsibilities",
             "losses_collector 'application' requires fees_collector 'application'.",
         )
     if dashboard == "express" and fees == "application_custom":
-        return invalid(
+        return _invalid(
             "defaults.responsibilities.fees_collector",
             "'application_custom' is not available for Express dashboard accounts.",
         )
@@ -118,34 +117,34 @@ def _identity(value: dict[str, Any]) -> dict[str, Any] | Response:
     if "country" in value:
         country = value["country"]
         if not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{2}", country):
-            return invalid("identity.country", f"'{country}' is not a two-letter country code.")
-        if country.upper() in objects_v2.UNSUPPORTED_COUNTRIES:
+            return _invalid("identity.country", f"'{country}' is not a two-letter country code.")
+        if country.upper() in objects_v2._UNSUPPORTED_COUNTRIES:
             return error(
                 400,
                 f"Connected accounts are not available in {country.upper()}.",
                 code="country_unsupported",
             )
-    if "entity_type" in value and value["entity_type"] not in objects_v2.ENTITY_TYPES:
-        return invalid(
-            "identity.entity_type", f"must be one of {', '.join(objects_v2.ENTITY_TYPES)}."
+    if "entity_type" in value and value["entity_type"] not in objects_v2._ENTITY_TYPES:
+        return _invalid(
+            "identity.entity_type", f"must be one of {', '.join(objects_v2._ENTITY_TYPES)}."
         )
     return value
 
 
 def _metadata(account: dict[str, Any], value: Any) -> Response | None:
     if not isinstance(value, dict):
-        return invalid("metadata", "must be an object.")
+        return _invalid("metadata", "must be an object.")
     for key, item in value.items():
         if item is None:  # v2 removes a key with null
             account["metadata"].pop(key, None)
         elif isinstance(item, str):
             account["metadata"][key] = item
         else:
-            return invalid(f"metadata.{key}", "must be a string or null.")
+            return _invalid(f"metadata.{key}", "must be a string or null.")
     return None
 
 
-def create_account(state: FakeState, request: Request) -> Response:
+def create_account(state: _State, request: RecordedRequest) -> Response:
     body = _body(request, P.AccountCreateParams)
     if isinstance(body, Response):
         return body
@@ -167,7 +166,7 @@ def create_account(state: FakeState, request: Request) -> Response:
         return identity
     configs = {config for config, _name, _on in requested} | set(body.get("configuration") or {})
     if configs & {"merchant", "recipient"} and not body.get("contact_email"):
-        return invalid(
+        return _invalid(
             "contact_email", "is required when configuring the account as a merchant or recipient."
         )
     account = objects_v2.build_account(
@@ -189,27 +188,27 @@ def create_account(state: FakeState, request: Request) -> Response:
     return Response.json(200, objects_v2.answer(account, include))
 
 
-def _v2_account(state: FakeState, acct: str) -> dict[str, Any] | None:
+def _v2_account(state: _State, acct: str) -> dict[str, Any] | None:
     account = state.accounts.get(acct)
     return (
         account if account is not None and account.get("object") == objects_v2.V2_OBJECT else None
     )
 
 
-def retrieve_account(state: FakeState, request: Request, acct: str) -> Response:
+def retrieve_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = _v2_account(state, acct)
     if account is None:
-        return no_such_account(acct)
+        return _no_such_account(acct)
     include = _query_include(request)
     if isinstance(include, Response):
         return include
     return Response.json(200, objects_v2.answer(account, include))
 
 
-def update_account(state: FakeState, request: Request, acct: str) -> Response:
+def update_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = _v2_account(state, acct)
     if account is None:
-        return no_such_account(acct)
+        return _no_such_account(acct)
     body = _body(request, P.AccountUpdateParams)
     if isinstance(body, Response):
         return body
@@ -230,7 +229,7 @@ def update_account(state: FakeState, request: Request, acct: str) -> Response:
         if isinstance(requested, Response):
             return requested
         for config_name, name, on in requested:
-            if on and objects_v2.capability_of(account, config_name, name) is None:
+            if on and objects_v2._capability_of(account, config_name, name) is None:
                 objects_v2.set_capability(
                     account,
                     config_name,
@@ -247,16 +246,16 @@ def update_account(state: FakeState, request: Request, acct: str) -> Response:
     return Response.json(200, objects_v2.answer(account, include))
 
 
-def close_account(state: FakeState, request: Request, acct: str) -> Response:
+def close_account(state: _State, request: RecordedRequest, acct: str) -> Response:
     account = _v2_account(state, acct)
     if account is None:
-        return no_such_account(acct)
+        return _no_such_account(acct)
     body = _body(request, P.AccountCloseParams)
     if isinstance(body, Response):
         return body
     wanted = body.get("applied_configurations")
     if wanted is not None and sorted(wanted) != sorted(account["applied_configurations"]):
-        return invalid(
+        return _invalid(
             "applied_configurations", "must list every configuration of the account to close it."
         )
     account["closed"] = True
@@ -269,13 +268,13 @@ def _limit(value: Any) -> int | Response:
     try:
         limit = int(value)
     except (TypeError, ValueError):
-        return invalid("limit", f"'{value}' is not an integer.")
+        return _invalid("limit", f"'{value}' is not an integer.")
     if not 1 <= limit <= _MAX_LIMIT:
-        return invalid("limit", f"must be between 1 and {_MAX_LIMIT}.")
+        return _invalid("limit", f"must be between 1 and {_MAX_LIMIT}.")
     return limit
 
 
-def list_accounts(state: FakeState, request: Request) -> Response:
+def _list_accounts(state: _State, request: RecordedRequest) -> Response:
     query = request.query
     limit = _limit(query.get("limit"))
     if isinstance(limit, Response):
@@ -293,7 +292,7 @@ def list_accounts(state: FakeState, request: Request) -> Response:
     if page:
         match = re.fullmatch(r"page_(\d+)", page)
         if match is None:
-            return invalid("page", "is not a page token from this list.")
+            return _invalid("page", "is not a page token from this list.")
         start = int(match.group(1))
     data = [objects_v2.answer(a, []) for a in accounts[start : start + limit]]
 
@@ -305,10 +304,10 @@ def list_accounts(state: FakeState, request: Request) -> Response:
 
     next_url = url(start + limit) if start + limit < len(accounts) else None
     previous_url = url(max(0, start - limit)) if start else None
-    return Response.json(200, objects_v2.list_page(data, next_url, previous_url))
+    return Response.json(200, objects_v2._list_page(data, next_url, previous_url))
 
 
-def create_account_link(state: FakeState, request: Request) -> Response:
+def _create_account_link(state: _State, request: RecordedRequest) -> Response:
     body = _body(request, P.AccountLinkCreateParams)
     if isinstance(body, Response):
         return body
@@ -317,20 +316,20 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     acct, use_case = str(body["account"]), body["use_case"]
     account = _v2_account(state, acct)
     if account is None:
-        return no_such_account(acct, 400)
+        return _no_such_account(acct, 400)
     if account["closed"]:
         return error(400, f"The account {acct} is closed.", code="account_closed")
     kind = use_case["type"]
     if kind not in ("account_onboarding", "account_update"):  # the types take any string
-        return invalid("use_case.type", "must be account_onboarding or account_update.")
+        return _invalid("use_case.type", "must be account_onboarding or account_update.")
     options = use_case.get(kind)
     if not isinstance(options, dict):
-        return invalid(f"use_case.{kind}", "is required for this type.")
-    if not is_url(options.get("refresh_url")):
-        return invalid(f"use_case.{kind}.refresh_url", "must be a valid URL.")
+        return _invalid(f"use_case.{kind}", "is required for this type.")
+    if not _is_url(options.get("refresh_url")):
+        return _invalid(f"use_case.{kind}.refresh_url", "must be a valid URL.")
     return_url = options.get("return_url")
-    if return_url is not None and not is_url(return_url):
-        return invalid(f"use_case.{kind}.return_url", "must be a valid URL.")
+    if return_url is not None and not _is_url(return_url):
+        return _invalid(f"use_case.{kind}.return_url", "must be a valid URL.")
     refresh_url = str(options["refresh_url"])
     url, link = state.new_link(acct, kind, refresh_url, str(return_url or refresh_url))
     return Response.json(
@@ -341,7 +340,7 @@ def create_account_link(state: FakeState, request: Request) -> Response:
     )
 
 
-def retrieve_event(state: FakeState, request: Request, event_id: str) -> Response:
+def _retrieve_event(state: _State, request: RecordedRequest, event_id: str) -> Response:
     event = state.thin_events.get(event_id)
     if event is None:
         return error(404, f"No such event: '{event_id}'", code="resource_missing")
@@ -350,12 +349,12 @@ def retrieve_event(state: FakeState, request: Request, event_id: str) -> Respons
 
 _ACCT = r"(?P<acct>[^/]+)"
 
-ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
+ROUTES: _Routes = [
     ("POST", re.compile(r"/v2/core/accounts"), create_account),
-    ("GET", re.compile(r"/v2/core/accounts"), list_accounts),
+    ("GET", re.compile(r"/v2/core/accounts"), _list_accounts),
     ("GET", re.compile(rf"/v2/core/accounts/{_ACCT}"), retrieve_account),
     ("POST", re.compile(rf"/v2/core/accounts/{_ACCT}"), update_account),
     ("POST", re.compile(rf"/v2/core/accounts/{_ACCT}/close"), close_account),
-    ("POST", re.compile(r"/v2/core/account_links"), create_account_link),
-    ("GET", re.compile(r"/v2/core/events/(?P<event_id>[^/]+)"), retrieve_event),
+    ("POST", re.compile(r"/v2/core/account_links"), _create_account_link),
+    ("GET", re.compile(r"/v2/core/events/(?P<event_id>[^/]+)"), _retrieve_event),
 ]
