@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import stripe
@@ -20,17 +21,20 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from stripe.oauth_error import OAuthError
 
-from .accounts.base import (
+from .accounts import (
     AccountStatus,
     as_dict,
     deadline_stamp,
     dict_or_empty,
     storable_json,
     storable_text,
+    v1,
+    v2,
 )
-from .accounts.base import names as requirement_names
+from .accounts import names as requirement_names
 from .accounts.v1 import _v1_values, derive_status
 from .accounts.v2 import derive_status_v2, is_v2, v2_values
+from .conf import ACCOUNTS_V2
 from .signals import account_deauthorized, notify
 from .stripe_api import get_client, no_longer_connected
 
@@ -538,3 +542,18 @@ def mark_gone(account: ExpressAccount, request: HttpRequest | None = None) -> bo
                    account.stripe_id)
     disconnect_account(account, via_oauth=False, request=request)
     return True
+
+
+def accounts_api(name: str) -> ModuleType:
+    """The module that speaks Accounts API ``name`` (``"v1"`` or ``"v2"``): one
+    strategy per API, each with the same functions."""
+    return v2 if name == ACCOUNTS_V2 else v1
+
+
+def retrieve_account(
+    stripe_id: str, api: str, client: stripe.StripeClient | None = None
+) -> Any:
+    """The account as Stripe sees it now, read with the API that created it (one
+    call); raises `stripe.StripeError`. The flows, the webhooks, the admin's
+    refresh and the sync command all read through here."""
+    return accounts_api(api).retrieve(client or get_client(), stripe_id)

@@ -26,8 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .accounts import retrieve_account
-from .accounts.base import as_dict
+from .accounts import as_dict
 from .accounts.v2 import is_closed
 from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from .models import (
@@ -36,6 +35,7 @@ from .models import (
     apply_account,
     database_alias,
     mark_gone,
+    retrieve_account,
     stripe_values,
 )
 from .signals import account_updated, notify

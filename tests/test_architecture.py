@@ -7,7 +7,7 @@ Everything here is generic: modules are found by walking the files of
 Terms:
 
 * A *module* is a ``.py`` file of the package, named by its path relative to
-  the package directory (``webhooks/http.py``). *Production* modules are all
+  the package directory (``webhooks/receive.py``). *Production* modules are all
   of them except those under ``testing/`` and ``migrations/``; a package
   ``__init__.py`` with no statement but its docstring is *empty* and is not
   counted.
@@ -88,8 +88,8 @@ PRINT_WALKS = os.environ.get("STRIPE_EXPRESS_PRINT_WALKS", "") not in ("", "0")
 
 @dataclass(frozen=True)
 class Module:
-    name: str  # dotted: django_stripe_express.webhooks.http
-    rel: str  # path in the package: webhooks/http.py
+    name: str  # dotted: django_stripe_express.webhooks.receive
+    rel: str  # path in the package: webhooks/receive.py
     path: Path
     is_package: bool
 
@@ -335,10 +335,10 @@ def test_the_import_graph_sees_what_it_must():
     assert all(m.rel.startswith(("testing/", "migrations/")) for m in names.values()
                if not m.production)
     assert _resolve_from(
-        names[f"{PACKAGE}.webhooks"], ast.ImportFrom(module="http", names=[], level=1)
-    ) == f"{PACKAGE}.webhooks.http"
+        names[f"{PACKAGE}.webhooks"], ast.ImportFrom(module="receive", names=[], level=1)
+    ) == f"{PACKAGE}.webhooks.receive"
     assert _resolve_from(
-        names[f"{PACKAGE}.webhooks.http"], ast.ImportFrom(module=None, names=[], level=2)
+        names[f"{PACKAGE}.webhooks.receive"], ast.ImportFrom(module=None, names=[], level=2)
     ) == PACKAGE
     assert _deepest(f"{PACKAGE}.testing.fake.FakeStripe") == f"{PACKAGE}.testing.fake"
     g = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}

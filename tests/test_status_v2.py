@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from stripe.v2.core import Account
 
-from django_stripe_express.accounts.base import PLATFORM, STRIPE, USER
+from django_stripe_express.accounts import PLATFORM, STRIPE, USER
 from django_stripe_express.accounts.v1 import REASONS as V1_REASONS
 from django_stripe_express.accounts.v1 import humanize_requirements, staff_text, user_text
 from django_stripe_express.accounts.v2 import (

@@ -1,28 +1,224 @@
-"""Reading one account from Stripe with the API that created it.
+"""Values every database can store, from JSON that Stripe (or anyone signing as
+Stripe) sent.
 
-A v1 account is read with ``/v1/accounts/{id}``; a v2 account with
-``/v2/core/accounts/{id}`` and ``include`` for every part the app reads
-(Stripe leaves the rest out). One call either way. The flows, the admin's
-refresh and the sync command all read through here.
+A JSON body can carry what no column takes: ``\\u0000`` (PostgreSQL refuses NUL
+in text and in ``jsonb``), a lone ``\\ud800`` (half of a UTF-16 pair, which no
+driver can encode as UTF-8) and numbers too large for a float (``1e999`` is
+``inf`` in Python, then ``Infinity``, which is not JSON). Each would make the
+write fail, and the record of that failure fail the same way. Here they become
+U+FFFD (text) or ``None`` (numbers), and the caller learns how many there were.
 """
+# requirements.py: Reading an account's stored ``requirements`` without trusting its shape.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import stripe
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from ..conf import ACCOUNTS_V2
-from ..stripe_api import get_client
-from .v2 import INCLUDE
+REPLACEMENT = "\ufffd"
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# What, in a raw JSON body, can decode to one of those: the escapes, and the
+# literals and exponents Python's json reads as non-finite floats. A hint
+# (a match may be harmless), so that most bodies need no walk at all.
+_HINT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|NaN|Infinity|[0-9][eE][+]?[0-9]{3}")
 
 
-def retrieve_account(
-    stripe_id: str, accounts_api: str, client: stripe.StripeClient | None = None
-) -> Any:
-    """The account as Stripe sees it now; raises `stripe.StripeError`."""
-    client = client or get_client()
-    if accounts_api == ACCOUNTS_V2:
-        params: Any = {"include": list(INCLUDE)}  # the typed params want literals
-        return client.v2.core.accounts.retrieve(stripe_id, params)
-    return client.v1.accounts.retrieve(stripe_id)
+def may_need_repair(body: bytes) -> bool:
+    """Whether the decoded `body` may hold something `storable_json` replaces."""
+    return _HINT.search(body) is not None
+
+
+def storable_text(value: str) -> tuple[str, int]:
+    """`value` with NUL and lone surrogates replaced, and how many were."""
+    return _UNSTORABLE.subn(REPLACEMENT, value)
+
+
+def storable_json(value: Any) -> tuple[Any, int]:
+    """A decoded JSON value every database stores, and how many parts were replaced."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, 1
+    if isinstance(value, list):
+        items = [storable_json(item) for item in value]
+        return [item for item, _ in items], sum(count for _, count in items)
+    if isinstance(value, dict):
+        repaired: dict[str, Any] = {}
+        total = 0
+        for key, item in value.items():
+            key, in_key = storable_text(key)
+            repaired[key], in_item = storable_json(item)
+            total += in_key + in_item
+        return repaired, total
+    return value, 0
+
+
+logger = logging.getLogger(__name__)
+
+_WARNED_ATTR = "_stripe_express_malformed_warned"
+
+
+class HasRequirements(Protocol):
+    stripe_id: str
+    requirements: Any
+    future_requirements: Any
+
+
+def warn_malformed(account: HasRequirements, key: str, value: Any) -> None:
+    """Log once per loaded row that ``key`` held a ``value`` of an unusable type."""
+    warned: set[str] = account.__dict__.setdefault(_WARNED_ATTR, set())
+    if key in warned:
+        return
+    warned.add(key)
+    logger.warning(
+        "Stripe Express account %s has malformed requirements: %s is a %s; "
+        "shown without it until Stripe sends the account again.",
+        account.stripe_id or "-", key, type(value).__name__,
+    )
+
+
+def requirements_of(
+    account: HasRequirements, field: str = "requirements"
+) -> Mapping[str, Any]:
+    """The ``requirements`` (or ``future_requirements``) dict; an empty one if not a dict."""
+    value = getattr(account, field)
+    if value in (None, "", [], {}):
+        return {}
+    if not isinstance(value, Mapping):
+        warn_malformed(account, field, value)
+        return {}
+    return value
+
+
+def _list_of(account: HasRequirements, key: str, kind: type[Any], field: str) -> list[Any]:
+    value = requirements_of(account, field).get(key)
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        warn_malformed(account, f"{field}.{key}", value)
+        return []
+    kept = [item for item in value if isinstance(item, kind)]
+    if len(kept) != len(value):
+        odd = next(item for item in value if not isinstance(item, kind))
+        warn_malformed(account, f"{field}.{key}[]", odd)
+    return kept
+
+
+def names(account: HasRequirements, key: str, *, field: str = "requirements") -> list[str]:
+    """The requirement names under ``key`` (e.g. ``currently_due``): strings only."""
+    return _list_of(account, key, str, field)
+
+
+def entries(
+    account: HasRequirements, key: str, *, field: str = "requirements"
+) -> list[Mapping[str, Any]]:
+    """The objects under ``key`` (e.g. ``errors``): dicts only."""
+    return _list_of(account, key, Mapping, field)
+
+
+def deadline_stamp(account: HasRequirements, *, field: str = "requirements") -> int | None:
+    """``current_deadline`` as a Unix timestamp Python can turn into a date, or None."""
+    value = requirements_of(account, field).get("current_deadline")
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise TypeError
+        stamp = int(value)
+        datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        warn_malformed(account, f"{field}.current_deadline", value)
+        return None
+    return stamp or None
+
+
+def deadline(
+    account: HasRequirements, *, field: str = "requirements"
+) -> datetime.datetime | None:
+    """``current_deadline`` as an aware datetime, or None."""
+    stamp = deadline_stamp(account, field=field)
+    if stamp is None:
+        return None
+    return datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)
+
+
+class AccountStatus(models.TextChoices):
+    ONBOARDING = "onboarding", _("Onboarding not finished")
+    PENDING_VERIFICATION = "pending_verification", _("Pending verification")
+    RESTRICTED = "restricted", _("Restricted")
+    ENABLED = "enabled", _("Enabled")
+    DISABLED = "disabled", _("Disabled")
+    DISCONNECTED = "disconnected", _("Disconnected")
+
+# Who can lift a restriction.
+USER = "user"  # by giving Stripe what it asks for
+
+PLATFORM = "platform"  # this site (its Stripe settings, or a call to Stripe)
+
+STRIPE = "stripe"  # Stripe, after a review or never (rejections)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """What one ``disabled_reason`` means for the account."""
+
+    status: AccountStatus
+    lifted_by: str
+    #: Stripe uses ``other`` with items in ``past_due`` for a review the user
+    #: resolves by providing them: then the user can act, and it is
+    #: ``restricted`` like any account with items past due.
+    user_can_resolve_past_due: bool = False
+
+    def applies(self, requirements: Mapping[str, Any]) -> bool:
+        """Whether this reason decides the status, before onboarding and past-due items.
+
+        Only for decisions the user cannot change: rejections, pauses and
+        what the platform must fix. The others (past due, pending
+        verification, reviews) leave the decision to the user's progress.
+        """
+        if self.user_can_resolve_past_due and requirements.get("past_due"):
+            return False
+        return self.status == AccountStatus.DISABLED or self.lifted_by == PLATFORM
+
+
+def dict_or_empty(value: Any) -> dict[str, Any]:
+    """`value` if it is a dict, else an empty one: Stripe's JSON read without trusting it."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _timestamp(value: Any) -> int | None:
+    """An RFC 3339 time (``2026-12-01T00:00:00.000Z``) as a Unix timestamp."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp())
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A plain, JSON-ready dict from a dict or a StripeObject (which, in stripe
+    16, is no longer a dict and has no ``.get``)."""
+    if value is None:
+        return {}
+    if isinstance(value, stripe.StripeObject):
+        return value.to_dict(recursive=True, for_json=True)
+    return dict(value)

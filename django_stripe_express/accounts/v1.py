@@ -15,12 +15,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import stripe
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from stripe.params import AccountCreateParamsCapabilities
 
-from . import v2 as humanize_v2
-from .base import (
+from . import (
     PLATFORM,
     STRIPE,
     USER,
@@ -28,6 +28,7 @@ from .base import (
     Reason,
     as_dict,
 )
+from . import v2 as humanize_v2
 from .v2 import humanize_v2_requirement, is_v2_requirement
 
 # Every value of `requirements.disabled_reason` in stripe 16's `Account` type
@@ -283,3 +284,8 @@ def _v1_values(data: dict[str, Any]) -> dict[str, Any]:
         "default_currency": data.get("default_currency"),
         "disabled_reason": requirements.get("disabled_reason"),
     }
+
+
+def retrieve(client: stripe.StripeClient, stripe_id: str) -> stripe.Account:
+    """A v1 account as Stripe sees it now (``/v1/accounts/{id}``)."""
+    return client.v1.accounts.retrieve(stripe_id)

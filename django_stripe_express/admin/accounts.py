@@ -43,8 +43,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..accounts import base as requirements
-from ..accounts.base import AccountStatus, dict_or_empty
+from .. import accounts as requirements
+from ..accounts import AccountStatus, dict_or_empty
 from ..accounts.v1 import humanize_requirement, staff_text
 from ..accounts.v2 import capability_name, code_text, deadline_status, resolution_text
 from ..conf import ONBOARDING_OAUTH, app_settings

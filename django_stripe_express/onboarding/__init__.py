@@ -1,16 +1,14 @@
-"""Which flow starts onboarding: one entry per ``ONBOARDING`` value.
+"""What a user does with the account they have: the status page (``connect``'s
+GET), the Express dashboard (a one-time login link) and disconnecting.
 
-``connect``'s POST hands the request to the configured flow's ``start``; a new
-flow adds its entry here, and the view stays as it is.
+The flows that make an account are beside this module: `platform` (Account
+Links and embedded onboarding, where the platform creates the account) and
+`oauth` (Express OAuth); `common` is what every flow shares.
 """
-# onboarding/login_link.py: The ``dashboard`` view's logic: a one-time login link to the Express dashboard.
-# onboarding/user_disconnect.py: The user's "disconnect" action: deauthorize the platform, mark the account.
-# onboarding/connect_page.py: ``connect``'s GET: the user's Stripe status page, with the button.
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import stripe
 from django.contrib import messages
@@ -19,28 +17,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from ..conf import ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED, ONBOARDING_OAUTH, app_settings
+from ..conf import ONBOARDING_OAUTH, app_settings
 from ..models import ExpressAccount, disconnect_account
 from ..stripe_api import get_client, log_configuration_error
-from . import oauth
-from . import platform as account_links
-from . import platform as embedded
+from . import platform
 from .common import report_stripe_error, requested_next, safe_next_url, success_url, user_account
 from .oauth import usable_account
-
-Start = Callable[[HttpRequest], HttpResponse]
-
-STARTS: dict[str, Start] = {
-    ONBOARDING_OAUTH: oauth.start,
-    ONBOARDING_ACCOUNT_LINKS: account_links.start,
-    ONBOARDING_EMBEDDED: embedded.start_embedded,
-}
-
-
-def start(request: HttpRequest) -> HttpResponse:
-    """Start onboarding with the configured flow (OAuth for an unknown value:
-    check E003 reports it)."""
-    return STARTS.get(app_settings.ONBOARDING, oauth.start)(request)
 
 
 def open_dashboard(request: HttpRequest) -> HttpResponse:
@@ -54,7 +36,7 @@ def open_dashboard(request: HttpRequest) -> HttpResponse:
             request, _("Finish setting up your Stripe account to open its dashboard."),
             fail_silently=True,
         )
-        return account_links.send_to_link(request, account)
+        return platform.send_to_link(request, account)
     try:
         link = get_client().v1.accounts.login_links.create(account.stripe_id)
     except stripe.StripeError as exc:

@@ -26,7 +26,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..accounts import retrieve_account
 from ..conf import ACCOUNTS_V1, app_settings
 from ..models import (
     ConnectAttempt,
@@ -36,6 +35,7 @@ from ..models import (
     database_alias,
     forget_stripe_account,
     hash_state,
+    retrieve_account,
 )
 from ..signals import account_connected, connect_failed, notify
 from ..stripe_api import get_client, log_configuration_error

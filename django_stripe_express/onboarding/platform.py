@@ -47,8 +47,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import conf as components
-from ..accounts import retrieve_account
-from ..accounts.base import AccountStatus, as_dict
+from ..accounts import AccountStatus, as_dict
 from ..accounts.v1 import humanize_requirements
 from ..accounts.v2 import CARD_PAYMENTS, INCLUDE, is_closed
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
@@ -60,6 +59,7 @@ from ..models import (
     database_alias,
     forget_stripe_account,
     mark_gone,
+    retrieve_account,
 )
 from ..signals import account_connected, account_updated, notify
 from ..stripe_api import get_client, is_gone

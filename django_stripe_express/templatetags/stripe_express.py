@@ -31,9 +31,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
 
+from .. import accounts as requirements
 from .. import conf as components
-from ..accounts import base as requirements
-from ..accounts.base import AccountStatus
+from ..accounts import AccountStatus
 from ..accounts.v1 import humanize_requirements, reason_for, user_text
 from ..accounts.v2 import lifted_by
 from ..conf import PUBLISHABLE_PREFIXES, app_settings

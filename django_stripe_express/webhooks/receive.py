@@ -114,8 +114,15 @@ def handle_delivery(payload: bytes, signature_header: str | None) -> Answer:
     )
     event = parse_event(payload)
     if app_settings.WEBHOOK_PROCESSING == WEBHOOK_PROCESSING_TASK:
-        return queue_event(event)
+        return queue_event(event, _enqueue_task)
     return process_event(event)
+
+
+def _enqueue_task(event_id: str) -> None:
+    # Imported here, in "task" mode only: inline deployments need no Tasks framework.
+    from .tasks import process_webhook_event
+
+    process_webhook_event.enqueue(event_id)
 
 
 def read_body(request: HttpRequest, limit: int) -> bytes | None:

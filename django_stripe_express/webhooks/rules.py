@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..accounts.base import may_need_repair, storable_json
+from ..accounts import may_need_repair, storable_json
 from ..accounts.v2 import is_closed
 from ..conf import app_settings
 from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent, apply_account

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +25,9 @@ from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
 from .. import signals
-from ..accounts import retrieve_account
-from ..accounts.base import as_dict, storable_text
+from ..accounts import as_dict, storable_text
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
-from ..models import ExpressAccount, WebhookEvent, database_alias
+from ..models import ExpressAccount, WebhookEvent, database_alias, retrieve_account
 from ..stripe_api import error_code, get_client, is_gone, log_configuration_error
 from . import rules as handlers
 from .rules import StripeEvent, event_from_dict
@@ -404,8 +403,9 @@ def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:
 
 
 # -- "task" processing: the request records, a task applies ------------------------
-def queue_event(event: StripeEvent) -> Answer:
-    """Record `event` as received and hand it to a task; the task applies it.
+def queue_event(event: StripeEvent, enqueue: Callable[[str], object]) -> Answer:
+    """Record `event` as received and hand its id to `enqueue` (the task's; see
+    `receive`), which applies it later through `process_stored`.
 
     One INSERT for a new event. A redelivery of an event still waiting (or
     failed) is handed over again: the task applies each event once whatever
@@ -417,18 +417,16 @@ def queue_event(event: StripeEvent) -> Answer:
     if recorded is None and handlers.is_duplicate(stored_status(event, alias)):
         return DUPLICATE
     if transaction.get_autocommit(using=alias):
-        return _enqueue(event, alias)
+        return _enqueue(event, alias, enqueue)
     # Inside the caller's transaction: a worker must not look before it commits.
-    transaction.on_commit(functools.partial(_enqueue, event, alias), using=alias)
+    transaction.on_commit(functools.partial(_enqueue, event, alias, enqueue), using=alias)
     return QUEUED
 
 
-def _enqueue(event: StripeEvent, alias: str) -> Answer:
+def _enqueue(event: StripeEvent, alias: str, enqueue: Callable[[str], object]) -> Answer:
     try:
-        from .tasks import process_webhook_event
-
-        process_webhook_event.enqueue(event.id)
-    except Exception as exc:
+        enqueue(event.id)
+    except Exception as exc:  # no Tasks framework, a backend down: recorded as failed
         return _failed(event, exc, alias)
     return QUEUED
 
