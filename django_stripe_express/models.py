@@ -34,7 +34,7 @@ from .accounts import (
 from .accounts import names as requirement_names
 from .accounts.v1 import _v1_values, derive_status
 from .accounts.v2 import derive_status_v2, is_v2, v2_values
-from .conf import ACCOUNTS_V2
+from .conf import ACCOUNTS_V2, app_settings
 from .signals import account_deauthorized, notify
 from .stripe_api import get_client, no_longer_connected
 
@@ -63,6 +63,14 @@ def candidate_hashes(state: str) -> list[str]:
     """``state``'s hash under ``SECRET_KEY``, then under each fallback key."""
     keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     return list(dict.fromkeys(hash_state(state, key) for key in keys))
+
+
+class Flow(models.TextChoices):
+    """How an account was connected: the onboarding flow (``ONBOARDING``)."""
+
+    OAUTH = "oauth", _("OAuth")
+    ACCOUNT_LINKS = "account_links", _("Account Links")
+    EMBEDDED = "embedded", _("Embedded onboarding")
 
 
 class ExpressAccountQuerySet(models.QuerySet["ExpressAccount"]):
@@ -97,6 +105,14 @@ class ExpressAccount(models.Model):
         max_length=2,
         choices=AccountsApi.choices,
         default=AccountsApi.V1,
+        editable=False,
+    )
+
+    # How the account was connected. Only an OAuth connection can be
+    # deauthorized; the platform created the others itself. Empty on rows that
+    # no attempt tells about (made by hand): the configured flow is assumed.
+    connected_via = models.CharField(
+        _("connected through"), max_length=16, choices=Flow.choices, blank=True,
         editable=False,
     )
 
@@ -199,6 +215,15 @@ class ExpressAccount(models.Model):
     def is_connected(self) -> bool:
         return self.deauthorized_at is None
 
+    @property
+    def via_oauth(self) -> bool:
+        """Connected through Express OAuth, so the platform can deauthorize it at
+        Stripe (for the user's disconnect and the admin's alike)."""
+        flow = self.connected_via or (
+            Flow.ACCOUNT_LINKS if self.is_v2 else app_settings.ONBOARDING
+        )
+        return flow == Flow.OAUTH
+
     # Malformed values in `requirements` are dropped (and logged) by these
     # readers, so that one bad event cannot break a page that shows the account.
 
@@ -241,10 +266,7 @@ class ExpressAccount(models.Model):
 class ConnectAttempt(models.Model):
     """One trip through onboarding: the OAuth `state` (hashed) and how it ended."""
 
-    class Flow(models.TextChoices):
-        OAUTH = "oauth", _("OAuth")
-        ACCOUNT_LINKS = "account_links", _("Account Links")
-        EMBEDDED = "embedded", _("Embedded onboarding")
+    Flow = Flow
 
     class Outcome(models.TextChoices):
         PENDING = "pending", _("Pending")

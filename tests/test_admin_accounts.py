@@ -386,12 +386,9 @@ class TestDisconnectAction:
         self, fake_stripe, deauthorized
     ):
         account = stripe_account(fake_stripe)
-        ConnectAttemptFactory(
-            user=account.user,
-            account=account,
-            flow=ConnectAttempt.Flow.ACCOUNT_LINKS,
-            outcome=ConnectAttempt.Outcome.CONNECTED,
-        )
+        # What the Account Links flow records when it connects the account.
+        account.connected_via = ConnectAttempt.Flow.ACCOUNT_LINKS
+        account.save()
         client = staff_client("view_expressaccount", "delete_expressaccount")
 
         page = post_action(client, "disconnect_accounts", [account])

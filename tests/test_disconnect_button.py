@@ -100,3 +100,18 @@ def test_the_form_disconnects_and_comes_back_to_the_page(user, fake_stripe):
     assert "Your Stripe account is disconnected." in after  # the message
     assert 'data-stripe-express-status="disconnected"' in after
     assert '<details class="stripe-express__disconnect"' not in after
+
+
+def test_how_the_account_was_connected_decides_not_todays_setting(settings):
+    """An OAuth connection stays one after the platform moves new users to
+    Account Links (and a platform-created account never becomes one): the user's
+    button and the admin's disconnect read the same answer from the account."""
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "ONBOARDING": "account_links"}
+    oauth = ExpressAccountFactory(connected_via="oauth")
+    assert oauth.via_oauth
+    assert _DISCLOSURE.search(button(oauth))
+
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "ONBOARDING": "oauth"}
+    created = ExpressAccountFactory(connected_via="account_links")
+    assert not created.via_oauth
+    assert '<details class="stripe-express__disconnect"' not in button(created)

@@ -20,7 +20,6 @@ Accounts are never added here: they come from onboarding.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from typing import Any
 
 import stripe
@@ -47,8 +46,8 @@ from .. import accounts as requirements
 from ..accounts import AccountStatus, dict_or_empty
 from ..accounts.v1 import humanize_requirement, staff_text
 from ..accounts.v2 import capability_name, code_text, deadline_status, resolution_text
-from ..conf import ONBOARDING_OAUTH, app_settings
-from ..models import STRIPE_FIELDS, ConnectAttempt, ExpressAccount, disconnect_account
+from ..conf import app_settings
+from ..models import STRIPE_FIELDS, ExpressAccount, disconnect_account
 from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
 from ..stripe_api import log_configuration_error
 from ..sync import describe_error, refresh_account
@@ -345,33 +344,14 @@ def reassignments_block(account: ExpressAccount) -> str:
 _DISCONNECT_TEMPLATE = "admin/django_stripe_express/expressaccount/disconnect_confirmation.html"
 
 
-def connection_flows(accounts: Iterable[ExpressAccount]) -> dict[int, str]:
-    """Each account's onboarding flow, from its connected attempt (one query).
-
-    When no attempt is left (pruned, or the row was made by hand) the configured
-    ``ONBOARDING`` flow is assumed.
-    """
-    ids = [account.pk for account in accounts]
-    flows = dict.fromkeys(ids, app_settings.ONBOARDING)
-    rows = (
-        ConnectAttempt.objects.filter(account_id__in=ids, outcome=ConnectAttempt.Outcome.CONNECTED)
-        .order_by("account_id", "created_at")
-        .values_list("account_id", "flow")
-    )
-    for account_id, flow in rows:  # the newest attempt wins
-        flows[account_id] = flow
-    return flows
-
-
 def disconnect_action(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExpressAccount]
 ) -> HttpResponse | None:
     """Show the confirmation page; on the confirming POST, disconnect each account."""
     accounts = list(queryset.select_related("user"))
-    flows = connection_flows(accounts)
     if request.POST.get("post") != "yes":
         rows = [
-            {"account": account, "oauth": flows[account.pk] == ONBOARDING_OAUTH}
+            {"account": account, "oauth": account.via_oauth}
             for account in accounts
         ]
         context = {
@@ -395,9 +375,8 @@ def disconnect_action(
                 messages.WARNING,
             )
             continue
-        via_oauth = flows[account.pk] == ONBOARDING_OAUTH
         try:
-            disconnect_account(account, via_oauth=via_oauth, request=request)
+            disconnect_account(account, via_oauth=account.via_oauth, request=request)
         # The library raises a bare AttributeError for an OAuth error code it
         # does not know; staff get a message for that too, and for a missing
         # key (as Refresh does), not a 500.

@@ -17,7 +17,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from ..conf import ONBOARDING_OAUTH, app_settings
 from ..models import ExpressAccount, disconnect_account
 from ..stripe_api import get_client, log_configuration_error
 from . import platform
@@ -51,15 +50,6 @@ def open_dashboard(request: HttpRequest) -> HttpResponse:
 logger = logging.getLogger(__name__)
 
 
-def allowed(account: ExpressAccount | None) -> bool:
-    """Whether the user may disconnect ``account`` here (the button shows its form
-    only then): a connected account, with OAuth onboarding."""
-    return (
-        account is not None and account.is_connected
-        and app_settings.ONBOARDING == ONBOARDING_OAUTH
-    )
-
-
 def disconnect(request: HttpRequest) -> HttpResponse:
     """Deauthorize the user's account in this mode; back to the form's ``next``
     (the page with the button), else ``SUCCESS_URL``."""
@@ -68,7 +58,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     if account is None:
         messages.info(request, _("You have no connected Stripe account."), fail_silently=True)
         return done
-    if not allowed(account):
+    if not (account.is_connected and account.via_oauth):
         messages.error(
             request,
             _("Your Stripe account cannot be disconnected here. Please contact support."),

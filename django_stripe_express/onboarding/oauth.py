@@ -30,6 +30,7 @@ from ..conf import ACCOUNTS_V1, app_settings
 from ..models import (
     ConnectAttempt,
     ExpressAccount,
+    Flow,
     apply_account,
     candidate_hashes,
     database_alias,
@@ -362,6 +363,7 @@ def _store_connection(
         if account.deauthorized_at is not None or created or account.stripe_id != stripe_user_id:
             account.connected_at = now
         account.stripe_id = stripe_user_id
+        account.connected_via = Flow.OAUTH
         account.deauthorized_at = None
         if data is not None:
             apply_account(account, data)

@@ -302,6 +302,7 @@ def _save_account(
                     data.id, existing.stripe_id)
     account.stripe_id = data.id
     account.accounts_api = api
+    account.connected_via = attempt.flow
     apply_account(account, data)
     try:
         with transaction.atomic(using=database_alias()):

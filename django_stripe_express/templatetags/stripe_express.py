@@ -38,7 +38,6 @@ from ..accounts.v1 import humanize_requirements, reason_for, user_text
 from ..accounts.v2 import lifted_by
 from ..conf import PUBLISHABLE_PREFIXES, app_settings
 from ..models import ExpressAccount
-from ..onboarding import allowed as can_disconnect
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +242,10 @@ def button_context(
         "support_url": app_settings.SUPPORT_URL or "",
         # The disconnect form (`disconnect_form.html`), where it is allowed; never
         # without a request (an email, a job): no CSRF token, no page to return to.
-        "can_disconnect": disconnect and request is not None and can_disconnect(account),
+        "can_disconnect": (
+            disconnect and request is not None and account is not None
+            and account.is_connected and account.via_oauth
+        ),
         "disconnect_url": _with_next(reverse("stripe_express:disconnect"), next_url),
         "disconnect_template": DISCONNECT_TEMPLATE,
         "items_due": [],
