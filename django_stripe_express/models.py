@@ -7,7 +7,7 @@ needs to show and decide things, kept fresh by the flows and the webhooks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -23,9 +23,11 @@ from stripe.oauth_error import OAuthError
 
 from .accounts import (
     AccountStatus,
+    Reason,
     as_dict,
     deadline_stamp,
     dict_or_empty,
+    humanize_requirements,
     storable_json,
     storable_text,
     v1,
@@ -210,6 +212,16 @@ class ExpressAccount(models.Model):
     @property
     def is_v2(self) -> bool:
         return self.accounts_api == self.AccountsApi.V2
+
+    @property
+    def reason(self) -> Reason | None:
+        """What limits the account (its ``disabled_reason``), read in its API's
+        table; None when nothing does."""
+        return accounts_api(self.accounts_api).reason_for(self.disabled_reason)
+
+    def requirement_words(self, names: Iterable[str]) -> list[str]:
+        """Plain words for requirement names of this account's API, once each."""
+        return humanize_requirements(names, accounts_api(self.accounts_api).humanize_requirement)
 
     @property
     def is_connected(self) -> bool:

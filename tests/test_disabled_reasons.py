@@ -11,11 +11,23 @@ import typing
 import pytest
 import stripe
 
-from django_stripe_express.accounts.v1 import REASONS, staff_text, user_text
+from django_stripe_express.accounts.v1 import REASONS, reason_for
 from django_stripe_express.models import ExpressAccount
 
 from .factories import ExpressAccountFactory
 from .templatetag_support import render
+
+
+def user_text(reason: str, requirements: dict | None = None) -> str:
+    """What the button says of ``reason`` (its row in the v1 table)."""
+    meaning = reason_for(reason)
+    return meaning.user_text(requirements or {}) if meaning else ""
+
+
+def staff_text(reason: str, requirements: dict | None = None) -> str:
+    """What the admin says of ``reason``."""
+    meaning = reason_for(reason)
+    return meaning.staff_text(requirements or {}) if meaning else ""
 
 
 def stripe_disabled_reasons() -> list[str]:

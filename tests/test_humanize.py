@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from django_stripe_express.accounts.v1 import humanize_requirement, humanize_requirements
+from django_stripe_express import accounts
+from django_stripe_express.accounts.v1 import humanize_requirement
+
+
+def humanize_requirements(names: list[str]) -> list[str]:
+    return accounts.humanize_requirements(names, humanize_requirement)
 
 
 @pytest.mark.parametrize(

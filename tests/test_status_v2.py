@@ -14,18 +14,15 @@ from typing import Any
 import pytest
 from stripe.v2.core import Account
 
-from django_stripe_express.accounts import PLATFORM, STRIPE, USER
+from django_stripe_express.accounts import PLATFORM, STRIPE, USER, humanize_requirements
 from django_stripe_express.accounts.v1 import REASONS as V1_REASONS
-from django_stripe_express.accounts.v1 import humanize_requirements, staff_text, user_text
+from django_stripe_express.accounts.v2 import CODES as V2_REASONS
 from django_stripe_express.accounts.v2 import (
-    CODE_TEXTS,
-    LIFTED_BY,
     RESOLUTION_TEXTS,
-    USER_TEXTS,
     capability_name,
-    humanize_v2_requirement,
-    lifted_by,
+    reason_for,
 )
+from django_stripe_express.accounts.v2 import humanize_requirement as humanize_v2_requirement
 from django_stripe_express.models import ExpressAccount, apply_account, stripe_values
 from django_stripe_express.testing import objects_v2
 
@@ -143,7 +140,7 @@ def test_every_requirement_entry(who: str, deadline: str, reason: str) -> None:
         assert account.requirements[key] == ([name] if listed else []), key
     assert account.requirements["entries"] == data["requirements"]["entries"]
     if who == "user" and deadline != "eventually_due":
-        assert humanize_requirements(account.currently_due) == ["identity document"]
+        assert account.requirement_words(account.currently_due) == ["identity document"]
 
 
 def capability_status(status: str, resolution: str) -> str:
@@ -188,19 +185,20 @@ def test_every_capability_status_resolution_and_code(
 
 @pytest.mark.parametrize("code", CODES)
 def test_every_code_has_words_and_who_can_lift_it(code: str) -> None:
-    assert code in CODE_TEXTS
-    assert str(CODE_TEXTS[code]).endswith(".")
+    assert code in V2_REASONS  # one row: its status, who lifts it, its words
+    row = V2_REASONS[code]
+    assert str(row.staff).endswith(".")
     # The user sees why an account is limited, never a code; staff see what it means.
-    assert code in USER_TEXTS
-    assert user_text(code) == str(USER_TEXTS[code])
-    assert code not in user_text(code)
-    assert staff_text(code) == str(CODE_TEXTS[code])
+    assert reason_for(code) is row
+    assert row.user_text({}) == str(row.user)
+    assert code not in row.user_text({})
+    assert row.staff_text({}) == str(row.staff)
     assert code not in V1_REASONS  # no v1 reason has this name: one table per API
     expected = (
         PLATFORM if code.startswith("rejected_platform_")
         else USER if code == "requirements_past_due" else STRIPE
     )
-    assert LIFTED_BY[code] == lifted_by(code) == expected
+    assert row.lifted_by == expected
 
 
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
@@ -221,7 +219,7 @@ def test_the_worst_capability_decides() -> None:
     assert account.status == Status.DISABLED
     assert account.disabled_reason == "rejected_fraud"
     assert account.charges_enabled is False
-    assert "suspected fraud" in user_text(account.disabled_reason)
+    assert "suspected fraud" in account.reason.user_text({})
 
 
 def test_a_new_v2_account_is_onboarding() -> None:
@@ -235,7 +233,7 @@ def test_a_new_v2_account_is_onboarding() -> None:
         "card_payments": "restricted",
         "stripe_balance.stripe_transfers": "restricted",
     }
-    assert humanize_requirements(account.currently_due) == [
+    assert account.requirement_words(account.currently_due) == [
         "business type",
         "full name",
         "date of birth",
@@ -256,7 +254,7 @@ def test_an_onboarded_account_with_a_deadline_stays_enabled() -> None:
 
     assert account.status == Status.ENABLED
     assert account.current_deadline == 1893553445
-    assert humanize_requirements(account.currently_due) == ["ID number"]
+    assert account.requirement_words(account.currently_due) == ["ID number"]
 
 
 def test_identity_and_contact_are_stored() -> None:
@@ -299,7 +297,7 @@ def test_identity_and_contact_are_stored() -> None:
 )
 def test_v2_requirement_words(name: str, words: str) -> None:
     assert humanize_v2_requirement(name) == words
-    assert humanize_requirements([name]) == [words]
+    assert humanize_requirements([name], humanize_v2_requirement) == [words]
 
 
 def test_capability_names() -> None:

@@ -16,12 +16,13 @@ import datetime
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import stripe
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 REPLACEMENT = "\ufffd"
@@ -171,14 +172,23 @@ STRIPE = "stripe"  # Stripe, after a review or never (rejections)
 
 @dataclass(frozen=True)
 class Reason:
-    """What one ``disabled_reason`` means for the account."""
+    """Why an account is limited, one row of its API's table: a v1
+    ``requirements.disabled_reason`` (`v1.REASONS`) or a v2 status detail
+    ``code`` (`v2.CODES`). What it means, who lifts it, and its words."""
 
     status: AccountStatus
-    lifted_by: str
-    #: Stripe uses ``other`` with items in ``past_due`` for a review the user
-    #: resolves by providing them: then the user can act, and it is
-    #: ``restricted`` like any account with items past due.
+    lifted_by: str  # USER, PLATFORM or STRIPE
+    #: For the user, on the button: plain words, never blaming.
+    user: Promise
+    #: For support staff in the admin: who acted and what lifts it.
+    staff: Promise
+    #: A review the user resolves by providing the items past due (v1's
+    #: ``other``, v2's ``restricted_other``): then the user can act, and it
+    #: reads (and, for v1, counts) like any account with items past due.
     user_can_resolve_past_due: bool = False
+
+    def is_review(self, requirements: Mapping[str, Any]) -> bool:
+        return self.user_can_resolve_past_due and bool(requirements.get("past_due"))
 
     def applies(self, requirements: Mapping[str, Any]) -> bool:
         """Whether this reason decides the status, before onboarding and past-due items.
@@ -187,9 +197,33 @@ class Reason:
         what the platform must fix. The others (past due, pending
         verification, reviews) leave the decision to the user's progress.
         """
-        if self.user_can_resolve_past_due and requirements.get("past_due"):
+        if self.is_review(requirements):
             return False
         return self.status == AccountStatus.DISABLED or self.lifted_by == PLATFORM
+
+    def user_text(self, requirements: Mapping[str, Any]) -> str:
+        """Why the account is limited, for its user."""
+        return str(_USER_REVIEW if self.is_review(requirements) else self.user)
+
+    def staff_text(self, requirements: Mapping[str, Any]) -> str:
+        """Why the account is limited and what lifts it, for support staff."""
+        return str(_STAFF_REVIEW if self.is_review(requirements) else self.staff)
+
+
+_USER_REVIEW = _("Stripe is reviewing this account and needs more information from you.")
+_STAFF_REVIEW = _(
+    "Under review by Stripe, which asked for the items past due: the user can resolve it."
+)
+#: The words of a reason this version of the app does not know.
+UNKNOWN_USER_TEXT = _("Stripe has disabled this account.")
+UNKNOWN_STAFF_TEXT = _("A reason this version of the app does not know; see Stripe's dashboard.")
+
+
+def humanize_requirements(names: Iterable[str], words: Callable[[str], str]) -> list[str]:
+    """Plain words (`words` of one name) for each requirement, once each, in
+    Stripe's order: ``tos_acceptance.date`` and ``tos_acceptance.ip`` are one
+    thing to the user."""
+    return list(dict.fromkeys(words(name) for name in names))
 
 
 def dict_or_empty(value: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ users and staff are in `humanize`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import stripe
@@ -23,41 +23,117 @@ from stripe.params import AccountCreateParamsCapabilities
 from . import (
     PLATFORM,
     STRIPE,
+    UNKNOWN_STAFF_TEXT,
+    UNKNOWN_USER_TEXT,
     USER,
     AccountStatus,
     Reason,
     as_dict,
 )
-from . import v2 as humanize_v2
-from .v2 import humanize_v2_requirement, is_v2_requirement
+
+_CLOSED_BY_SITE = _("This site has closed your payout account.")
 
 # Every value of `requirements.disabled_reason` in stripe 16's `Account` type
 # (docs.stripe.com/connect/handling-api-verification; the `rejected.platform_*`
-# values: changelog 2026-09-30 "platform-initiated account rejections").
+# values: changelog 2026-09-30 "platform-initiated account rejections"): what
+# it means, who can lift it, and its words for the user and for staff. A new
+# reason is one row here.
 REASONS: dict[str, Reason] = {
     # The platform has requested no capability for the account.
-    "action_required.requested_capabilities": Reason(AccountStatus.RESTRICTED, PLATFORM),
+    "action_required.requested_capabilities": Reason(
+        AccountStatus.RESTRICTED, PLATFORM,
+        user=_(
+            "This site still needs to finish setting up your account with Stripe. "
+            "There is nothing for you to do."
+        ),
+        staff=_(
+            "No capability is requested: the platform must request one "
+            "(SUGGESTED_CAPABILITIES, or Stripe's capabilities API)."
+        ),
+    ),
     # Possibly on a prohibited persons or companies list: Stripe investigates.
-    "listed": Reason(AccountStatus.DISABLED, STRIPE),
-    "other": Reason(AccountStatus.DISABLED, STRIPE, user_can_resolve_past_due=True),
-    "platform_paused": Reason(AccountStatus.DISABLED, PLATFORM),
-    "rejected.fraud": Reason(AccountStatus.DISABLED, STRIPE),
-    "rejected.incomplete_verification": Reason(AccountStatus.DISABLED, STRIPE),
-    "rejected.listed": Reason(AccountStatus.DISABLED, STRIPE),
-    "rejected.other": Reason(AccountStatus.DISABLED, STRIPE),
-    "rejected.platform_fraud": Reason(AccountStatus.DISABLED, PLATFORM),
-    "rejected.platform_other": Reason(AccountStatus.DISABLED, PLATFORM),
-    "rejected.platform_terms_of_service": Reason(AccountStatus.DISABLED, PLATFORM),
-    "rejected.terms_of_service": Reason(AccountStatus.DISABLED, STRIPE),
-    "requirements.past_due": Reason(AccountStatus.RESTRICTED, USER),
-    "requirements.pending_verification": Reason(AccountStatus.PENDING_VERIFICATION, STRIPE),
-    "under_review": Reason(AccountStatus.PENDING_VERIFICATION, STRIPE),
+    "listed": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe is reviewing this account against sanctions lists."),
+        staff=_(
+            "Stripe is checking the account against prohibited persons and companies "
+            "lists; it will reject or reinstate it."
+        ),
+    ),
+    "other": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe has paused this account while it reviews it."),
+        staff=_("Disabled by Stripe for another reason, under review; nothing is due."),
+        user_can_resolve_past_due=True,
+    ),
+    "platform_paused": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_("Payouts for this account are paused by this site."),
+        staff=_("Paused by this platform at Stripe; the platform can resume it."),
+    ),
+    "rejected.fraud": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because of suspected fraud."),
+        staff=_("Rejected by Stripe: suspected fraud."),
+    ),
+    "rejected.incomplete_verification": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because the required verification was not completed."),
+        staff=_("Rejected by Stripe: verification not completed."),
+    ),
+    "rejected.listed": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because it appears on a sanctions list."),
+        staff=_("Rejected by Stripe: on a prohibited persons or companies list."),
+    ),
+    "rejected.other": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account."),
+        staff=_("Rejected by Stripe for another reason."),
+    ),
+    "rejected.platform_fraud": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_CLOSED_BY_SITE,
+        staff=_("Rejected by this platform: fraud."),
+    ),
+    "rejected.platform_other": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_CLOSED_BY_SITE,
+        staff=_("Rejected by this platform for another reason."),
+    ),
+    "rejected.platform_terms_of_service": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_("This site has closed your payout account because of a breach of its terms."),
+        staff=_("Rejected by this platform: terms of service."),
+    ),
+    "rejected.terms_of_service": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because of a terms of service violation."),
+        staff=_("Rejected by Stripe: terms of service violation."),
+    ),
+    "requirements.past_due": Reason(
+        AccountStatus.RESTRICTED, USER,
+        user=_("Stripe needs more information before it can send payouts."),
+        staff=_("Information is past due: the user must provide the items past due."),
+    ),
+    "requirements.pending_verification": Reason(
+        AccountStatus.PENDING_VERIFICATION, STRIPE,
+        user=_("Stripe is verifying the information you sent."),
+        staff=_("Stripe is verifying what the user provided."),
+    ),
+    "under_review": Reason(
+        AccountStatus.PENDING_VERIFICATION, STRIPE,
+        user=_("Stripe is reviewing this account."),
+        staff=_("Stripe is reviewing the account."),
+    ),
 }
-
 # A value Stripe adds later: a rejection is still final, anything else restricts.
-_UNKNOWN_REJECTION = Reason(AccountStatus.DISABLED, STRIPE)
-
-_UNKNOWN = Reason(AccountStatus.RESTRICTED, STRIPE)
+_UNKNOWN_REJECTION = Reason(
+    AccountStatus.DISABLED, STRIPE, user=UNKNOWN_USER_TEXT, staff=UNKNOWN_STAFF_TEXT
+)
+_UNKNOWN = Reason(
+    AccountStatus.RESTRICTED, STRIPE, user=UNKNOWN_USER_TEXT, staff=UNKNOWN_STAFF_TEXT
+)
 
 
 def reason_for(disabled_reason: str) -> Reason | None:
@@ -144,9 +220,7 @@ _REQUIREMENT_NAMES: tuple[tuple[re.Pattern[str], Promise], ...] = tuple(
 
 
 def humanize_requirement(name: str) -> str:
-    """Plain words for one of Stripe's requirement names (translated)."""
-    if is_v2_requirement(name):  # an Accounts v2 path
-        return humanize_v2_requirement(name)
+    """Plain words for one of Stripe's v1 requirement names (translated)."""
     short = _OWNER_PREFIXES.sub("", name)
     for pattern, label in _REQUIREMENT_NAMES:
         if pattern.search(short):
@@ -154,113 +228,6 @@ def humanize_requirement(name: str) -> str:
     # Unknown to us: still better than a field path. "individual.political_exposure"
     # -> "individual political exposure".
     return re.sub(r"[._]+", " ", name).strip()
-
-
-def humanize_requirements(names: Iterable[str]) -> list[str]:
-    """Plain words for each requirement, once each, in Stripe's order.
-
-    `tos_acceptance.date` and `tos_acceptance.ip` are one thing to the user.
-    """
-    seen: dict[str, None] = {}
-    for name in names:
-        seen.setdefault(humanize_requirement(name), None)
-    return list(seen)
-
-
-_CLOSED_BY_SITE = _("This site has closed your payout account.")
-
-USER_TEXTS: dict[str, Promise] = {
-    "action_required.requested_capabilities": _(
-        "This site still needs to finish setting up your account with Stripe. "
-        "There is nothing for you to do."
-    ),
-    "listed": _("Stripe is reviewing this account against sanctions lists."),
-    "other": _("Stripe has paused this account while it reviews it."),
-    "platform_paused": _("Payouts for this account are paused by this site."),
-    "rejected.fraud": _("Stripe closed this account because of suspected fraud."),
-    "rejected.incomplete_verification": _(
-        "Stripe closed this account because the required verification was not completed."
-    ),
-    "rejected.listed": _("Stripe closed this account because it appears on a sanctions list."),
-    "rejected.other": _("Stripe closed this account."),
-    "rejected.platform_fraud": _CLOSED_BY_SITE,
-    "rejected.platform_other": _CLOSED_BY_SITE,
-    "rejected.platform_terms_of_service": _(
-        "This site has closed your payout account because of a breach of its terms."
-    ),
-    "rejected.terms_of_service": _(
-        "Stripe closed this account because of a terms of service violation."
-    ),
-    "requirements.past_due": _("Stripe needs more information before it can send payouts."),
-    "requirements.pending_verification": _("Stripe is verifying the information you sent."),
-    "under_review": _("Stripe is reviewing this account."),
-}
-
-# `other` with items past due: a review the user resolves by sending them.
-_USER_REVIEW = _("Stripe is reviewing this account and needs more information from you.")
-
-_USER_DEFAULT = _("Stripe has disabled this account.")
-
-STAFF_TEXTS: dict[str, Promise] = {
-    "action_required.requested_capabilities": _(
-        "No capability is requested: the platform must request one "
-        "(SUGGESTED_CAPABILITIES, or Stripe's capabilities API)."
-    ),
-    "listed": _(
-        "Stripe is checking the account against prohibited persons and companies "
-        "lists; it will reject or reinstate it."
-    ),
-    "other": _("Disabled by Stripe for another reason, under review; nothing is due."),
-    "platform_paused": _("Paused by this platform at Stripe; the platform can resume it."),
-    "rejected.fraud": _("Rejected by Stripe: suspected fraud."),
-    "rejected.incomplete_verification": _("Rejected by Stripe: verification not completed."),
-    "rejected.listed": _("Rejected by Stripe: on a prohibited persons or companies list."),
-    "rejected.other": _("Rejected by Stripe for another reason."),
-    "rejected.platform_fraud": _("Rejected by this platform: fraud."),
-    "rejected.platform_other": _("Rejected by this platform for another reason."),
-    "rejected.platform_terms_of_service": _("Rejected by this platform: terms of service."),
-    "rejected.terms_of_service": _("Rejected by Stripe: terms of service violation."),
-    "requirements.past_due": _(
-        "Information is past due: the user must provide the items past due."
-    ),
-    "requirements.pending_verification": _("Stripe is verifying what the user provided."),
-    "under_review": _("Stripe is reviewing the account."),
-}
-
-_STAFF_REVIEW = _(
-    "Under review by Stripe, which asked for the items past due: the user can resolve it."
-)
-
-_STAFF_DEFAULT = _("A reason this version of the app does not know; see Stripe's dashboard.")
-
-#: A review with items past due: v1's ``other``, v2's ``restricted_other`` code.
-_REVIEWS = ("other", "restricted_other")
-
-
-def _is_review(reason: str, requirements: Mapping[str, Any]) -> bool:
-    return reason in _REVIEWS and bool(requirements.get("past_due"))
-
-
-def user_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str:
-    """Why the account is limited, for its user ("" when it is not)."""
-    if not reason or not isinstance(reason, str):
-        return ""
-    if _is_review(reason, requirements or {}):
-        return str(_USER_REVIEW)
-    if reason in humanize_v2.USER_TEXTS:
-        return str(humanize_v2.USER_TEXTS[reason])
-    return str(USER_TEXTS.get(reason, _USER_DEFAULT))
-
-
-def staff_text(reason: str, requirements: Mapping[str, Any] | None = None) -> str:
-    """Why the account is limited and what lifts it, for support staff."""
-    if not reason or not isinstance(reason, str):
-        return ""
-    if _is_review(reason, requirements or {}):
-        return str(_STAFF_REVIEW)
-    if reason in humanize_v2.CODE_TEXTS:
-        return str(humanize_v2.CODE_TEXTS[reason])
-    return str(STAFF_TEXTS.get(reason, _STAFF_DEFAULT))
 
 
 #: Every name usable in ``capabilities[<name>][requested]``.

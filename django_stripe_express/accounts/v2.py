@@ -33,7 +33,18 @@ import stripe
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from . import PLATFORM, STRIPE, USER, AccountStatus, _list, _timestamp, dict_or_empty
+from . import (
+    PLATFORM,
+    STRIPE,
+    UNKNOWN_STAFF_TEXT,
+    UNKNOWN_USER_TEXT,
+    USER,
+    AccountStatus,
+    Reason,
+    _list,
+    _timestamp,
+    dict_or_empty,
+)
 
 #: ``object`` of an Accounts v2 account.
 V2_OBJECT = "v2.core.account"
@@ -61,25 +72,100 @@ CARD_PAYMENTS = "card_payments"
 # Worst last: when two configurations report one capability, the worse wins.
 _STATUS_ORDER = ("active", "pending", "restricted", "unsupported", "rejected")
 
-# Status detail codes, least serious first: the most serious one becomes the
-# account's `disabled_reason`.
-_CODE_ORDER = (
-    "determining_status",
-    "requirements_pending_verification",
-    "requirements_past_due",
-    "restricted_other",
-    "unsupported_business",
-    "unsupported_country",
-    "unsupported_entity_type",
-    "rejected_incomplete_verification",
-    "rejected_other",
-    "rejected_platform_other",
-    "rejected_platform_terms_of_service",
-    "rejected_terms_of_service",
-    "rejected_listed",
-    "rejected_platform_fraud",
-    "rejected_fraud",
+# Every ``status_details.code`` stripe 16 declares (``tests/test_status_v2.py``),
+# least serious first: the most serious code of a capability that is not
+# active becomes the account's ``disabled_reason``. What it means, who can
+# lift it, and its words for the user and for staff. A new code is one row here.
+CODES: dict[str, Reason] = {
+    "determining_status": Reason(
+        AccountStatus.PENDING_VERIFICATION, STRIPE,
+        user=_("Stripe is still setting up your account."),
+        staff=_("Stripe is still deciding whether to turn it on."),
+    ),
+    "requirements_pending_verification": Reason(
+        AccountStatus.PENDING_VERIFICATION, STRIPE,
+        user=_("Stripe is verifying the information you sent."),
+        staff=_("Stripe is verifying the information it received."),
+    ),
+    "requirements_past_due": Reason(
+        AccountStatus.RESTRICTED, USER,
+        user=_("Stripe needs more information before it can send payouts."),
+        staff=_("Information Stripe asked for is past due."),
+    ),
+    "restricted_other": Reason(
+        AccountStatus.RESTRICTED, STRIPE,
+        user=_("Stripe has restricted this account."),
+        staff=_("Stripe restricted it for another reason."),
+        user_can_resolve_past_due=True,
+    ),
+    "unsupported_business": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe cannot pay out to this kind of business."),
+        staff=_("Stripe does not offer it to this kind of business."),
+    ),
+    "unsupported_country": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe cannot pay out to accounts in your country."),
+        staff=_("Stripe does not offer it in the account's country."),
+    ),
+    "unsupported_entity_type": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe cannot pay out to this type of business."),
+        staff=_("Stripe does not offer it to this type of business entity."),
+    ),
+    "rejected_incomplete_verification": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because it could not complete the verification."),
+        staff=_("Stripe rejected it because the verification could not be completed."),
+    ),
+    "rejected_other": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account."),
+        staff=_("Stripe rejected it."),
+    ),
+    "rejected_platform_other": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_("This site closed your account."),
+        staff=_("This platform rejected the account."),
+    ),
+    "rejected_platform_terms_of_service": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_("This site closed your account because of a terms of service violation."),
+        staff=_("This platform rejected the account for a terms of service violation."),
+    ),
+    "rejected_terms_of_service": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because of a terms of service violation."),
+        staff=_("Stripe rejected it for a terms of service violation."),
+    ),
+    "rejected_listed": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because it appears on a sanctions list."),
+        staff=_("Stripe rejected it because the account appears on a sanctions list."),
+    ),
+    "rejected_platform_fraud": Reason(
+        AccountStatus.DISABLED, PLATFORM,
+        user=_("This site closed your account because of suspected fraud."),
+        staff=_("This platform rejected the account because of suspected fraud."),
+    ),
+    "rejected_fraud": Reason(
+        AccountStatus.DISABLED, STRIPE,
+        user=_("Stripe closed this account because of suspected fraud."),
+        staff=_("Stripe rejected it because of suspected fraud."),
+    ),
+}
+#: A code Stripe adds later: Stripe lifts it, if anyone.
+_UNKNOWN = Reason(
+    AccountStatus.RESTRICTED, STRIPE, user=UNKNOWN_USER_TEXT, staff=UNKNOWN_STAFF_TEXT
 )
+
+
+def reason_for(code: str) -> Reason | None:
+    """The meaning of a status detail ``code`` ("" or None: nothing limits the account)."""
+    if not code or not isinstance(code, str):
+        return None
+    return CODES.get(code, _UNKNOWN)
+
 
 _ONBOARDING_REASON = "routine_onboarding"
 
@@ -106,6 +192,9 @@ def _walk(capabilities: dict[str, Any], prefix: str = "") -> Iterator[tuple[str,
             yield prefix + key, value
         else:
             yield from _walk(value, f"{prefix}{key}.")
+
+
+_CODES_ORDER = tuple(CODES)
 
 
 def _rank(order: tuple[str, ...], value: str) -> int:
@@ -144,7 +233,7 @@ def worst_code(states: Mapping[str, Mapping[str, Any]]) -> str:
         for detail in state["status_details"]
         if detail["code"]
     ]
-    return max(codes, key=lambda code: _rank(_CODE_ORDER, code), default="")
+    return max(codes, key=lambda code: _rank(_CODES_ORDER, code), default="")
 
 
 def deadline_status(entry: Mapping[str, Any]) -> str:
@@ -252,35 +341,6 @@ DISABLED_STATUSES = ("rejected", "unsupported")
 #: Resolutions of a restricted capability that the user cannot act on.
 DISABLED_RESOLUTIONS = ("contact_stripe", "no_resolution")
 
-#: Who can lift the limit a status detail code (the account's ``disabled_reason``)
-#: reports, as `status.Reason.lifted_by` says for a v1 reason: the template tag
-#: words its advice by it. Every code stripe 16 declares (``tests/test_status_v2.py``).
-LIFTED_BY: dict[str, str] = {
-    "determining_status": STRIPE,
-    "requirements_pending_verification": STRIPE,
-    "requirements_past_due": USER,
-    "restricted_other": STRIPE,
-    "unsupported_business": STRIPE,
-    "unsupported_country": STRIPE,
-    "unsupported_entity_type": STRIPE,
-    "rejected_fraud": STRIPE,
-    "rejected_incomplete_verification": STRIPE,
-    "rejected_listed": STRIPE,
-    "rejected_other": STRIPE,
-    "rejected_terms_of_service": STRIPE,
-    "rejected_platform_fraud": PLATFORM,
-    "rejected_platform_other": PLATFORM,
-    "rejected_platform_terms_of_service": PLATFORM,
-}
-
-
-def lifted_by(code: str) -> str:
-    """Who can lift what `code` reports ("" for no code; Stripe for a code added later)."""
-    if not code or not isinstance(code, str):
-        return ""
-    return LIFTED_BY.get(code, STRIPE)
-
-
 def is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> bool:
     """A requested capability is refused, or restricted in a way the user cannot fix."""
     for name, status in capabilities.items():
@@ -376,29 +436,6 @@ CAPABILITY_NAMES: dict[str, Promise] = {
     "card_payments": _("card payments"),
 }
 
-#: ``status_details.code``: why a capability is not active, for support staff.
-CODE_TEXTS: dict[str, Promise] = {
-    "determining_status": _("Stripe is still deciding whether to turn it on."),
-    "rejected_fraud": _("Stripe rejected it because of suspected fraud."),
-    "rejected_incomplete_verification": _(
-        "Stripe rejected it because the verification could not be completed."
-    ),
-    "rejected_listed": _("Stripe rejected it because the account appears on a sanctions list."),
-    "rejected_other": _("Stripe rejected it."),
-    "rejected_platform_fraud": _("This platform rejected the account because of suspected fraud."),
-    "rejected_platform_other": _("This platform rejected the account."),
-    "rejected_platform_terms_of_service": _(
-        "This platform rejected the account for a terms of service violation."
-    ),
-    "rejected_terms_of_service": _("Stripe rejected it for a terms of service violation."),
-    "requirements_past_due": _("Information Stripe asked for is past due."),
-    "requirements_pending_verification": _("Stripe is verifying the information it received."),
-    "restricted_other": _("Stripe restricted it for another reason."),
-    "unsupported_business": _("Stripe does not offer it to this kind of business."),
-    "unsupported_country": _("Stripe does not offer it in the account's country."),
-    "unsupported_entity_type": _("Stripe does not offer it to this type of business entity."),
-}
-
 #: ``status_details.resolution``: what staff can do about it.
 RESOLUTION_TEXTS: dict[str, Promise] = {
     "provide_info": _("The user must provide information: send them to finish onboarding."),
@@ -406,38 +443,11 @@ RESOLUTION_TEXTS: dict[str, Promise] = {
     "no_resolution": _("This cannot be resolved."),
 }
 
-#: For the user: why the account is limited, for every status detail code (the
-#: account's ``disabled_reason``). Never a code: plain words, never blaming.
-USER_TEXTS: dict[str, Promise] = {
-    "determining_status": _("Stripe is still setting up your account."),
-    "rejected_fraud": _("Stripe closed this account because of suspected fraud."),
-    "rejected_incomplete_verification": _(
-        "Stripe closed this account because it could not complete the verification."
-    ),
-    "rejected_listed": _("Stripe closed this account because it appears on a sanctions list."),
-    "rejected_other": _("Stripe closed this account."),
-    "rejected_platform_fraud": _("This site closed your account because of suspected fraud."),
-    "rejected_platform_other": _("This site closed your account."),
-    "rejected_platform_terms_of_service": _(
-        "This site closed your account because of a terms of service violation."
-    ),
-    "rejected_terms_of_service": _(
-        "Stripe closed this account because of a terms of service violation."
-    ),
-    "requirements_past_due": _("Stripe needs more information before it can send payouts."),
-    "requirements_pending_verification": _("Stripe is verifying the information you sent."),
-    "restricted_other": _("Stripe has restricted this account."),
-    "unsupported_business": _("Stripe cannot pay out to this kind of business."),
-    "unsupported_country": _("Stripe cannot pay out to accounts in your country."),
-    "unsupported_entity_type": _("Stripe cannot pay out to this type of business."),
-}
-
-
 def is_v2_requirement(name: str) -> bool:
     return name.startswith(V2_ROOTS)
 
 
-def humanize_v2_requirement(name: str) -> str:
+def humanize_requirement(name: str) -> str:
     """Plain words for a v2 requirement path (translated)."""
     for pattern, label in _REQUIREMENT_NAMES:
         if pattern.search(name):
@@ -453,7 +463,8 @@ def capability_name(name: str) -> str:
 
 
 def code_text(code: str) -> str:
-    return str(CODE_TEXTS.get(code, code))
+    """A capability's status detail code in words, for staff (the code itself if unknown)."""
+    return str(CODES[code].staff) if code in CODES else code
 
 
 def resolution_text(resolution: str) -> str:

@@ -44,8 +44,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import accounts as requirements
 from ..accounts import AccountStatus, dict_or_empty
-from ..accounts.v1 import humanize_requirement, staff_text
-from ..accounts.v2 import capability_name, code_text, deadline_status, resolution_text
+from ..accounts.v2 import (
+    capability_name,
+    code_text,
+    deadline_status,
+    humanize_requirement,
+    resolution_text,
+)
 from ..conf import app_settings
 from ..models import STRIPE_FIELDS, ExpressAccount, disconnect_account
 from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
@@ -175,6 +180,11 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def _staff_text(account: ExpressAccount) -> str:
+    reason = account.reason
+    return reason.staff_text({"past_due": account.past_due}) if reason else ""
+
+
 def _entry(entry: dict[str, Any]) -> dict[str, Any]:
     name = str(entry.get("description") or "")
     deadline = deadline_status(entry)
@@ -217,9 +227,7 @@ def v2_requirements_block(account: ExpressAccount) -> str:
             "summary_deadline": _words(DEADLINES, summary.get("status")) if entries else "",
             "summary_time": summary.get("time") or "",
             "disabled_reason": account.disabled_reason,
-            "disabled_reason_text": staff_text(
-                account.disabled_reason, {"past_due": account.past_due}
-            ),
+            "disabled_reason_text": _staff_text(account),
         },
     )
 
@@ -308,6 +316,7 @@ def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
     ]
     when = requirements.deadline(account, field=field)
     reason = "" if future else account.disabled_reason
+    reason_text = "" if future else _staff_text(account)
     return render_to_string(
         "admin/django_stripe_express/requirements.html",
         {
@@ -316,7 +325,7 @@ def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
             "deadline": when,
             "deadline_passed": when is not None and when < timezone.now(),
             "disabled_reason": reason,
-            "disabled_reason_text": staff_text(reason, {"past_due": account.past_due}),
+            "disabled_reason_text": reason_text,
             "future": future,
             "nothing_due": not any(items for _label, items in groups) and not errors,
         },

@@ -48,7 +48,6 @@ from django.utils.translation import ngettext
 
 from .. import conf as components
 from ..accounts import AccountStatus, as_dict
-from ..accounts.v1 import humanize_requirements
 from ..accounts.v2 import CARD_PAYMENTS, INCLUDE, is_closed
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..models import (
@@ -519,7 +518,7 @@ def latest_next(request: HttpRequest) -> str:
 
 def status_message(account: ExpressAccount) -> tuple[int, str]:
     """What the user reads on return: done, or what Stripe still needs."""
-    due = humanize_requirements(account.currently_due)
+    due = account.requirement_words(account.currently_due)
     if due:
         text = ngettext(
             "Stripe still needs one thing from you: %(items)s.",

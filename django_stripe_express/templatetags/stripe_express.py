@@ -34,8 +34,6 @@ from django.utils.translation import get_language, to_locale
 from .. import accounts as requirements
 from .. import conf as components
 from ..accounts import AccountStatus
-from ..accounts.v1 import humanize_requirements, reason_for, user_text
-from ..accounts.v2 import lifted_by
 from ..conf import PUBLISHABLE_PREFIXES, app_settings
 from ..models import ExpressAccount
 
@@ -198,17 +196,13 @@ def _account_context(account: ExpressAccount) -> dict[str, Any]:
         deadline = min((d for d in (deadline, future) if d is not None), default=None)
     else:
         items = [*account.past_due, *account.currently_due]
-    if account.is_v2:  # a capability's status detail code
-        action_by = lifted_by(account.disabled_reason)
-    else:
-        reason = reason_for(account.disabled_reason)
-        action_by = reason.lifted_by if reason is not None else ""
+    reason = account.reason
     return {
-        "items_due": humanize_requirements(items),
+        "items_due": account.requirement_words(items),
         "deadline": deadline,
-        "disabled_reason_text": user_text(account.disabled_reason, {"past_due": account.past_due}),
+        "disabled_reason_text": reason.user_text({"past_due": account.past_due}) if reason else "",
         # Who can lift a restriction: "user", "platform", "stripe" ("" if none).
-        "action_by": action_by,
+        "action_by": reason.lifted_by if reason else "",
     }
 
 
