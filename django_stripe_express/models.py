@@ -40,7 +40,7 @@ from .conf import ACCOUNTS_V2, app_settings
 from .signals import account_deauthorized, notify
 from .stripe_api import get_client, no_longer_connected
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.accounts")
 
 
 # The OAuth ``state`` as the database keeps it: a keyed hash, never the state.

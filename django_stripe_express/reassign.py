@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from .models import AccountReassignment, ExpressAccount, database_alias
 from .signals import account_reassigned, notify
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.accounts")
 
 PERMISSION = "django_stripe_express.reassign_expressaccount"
 

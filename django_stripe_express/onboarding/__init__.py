@@ -47,7 +47,7 @@ def open_dashboard(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(str(link.url))
 
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.onboarding")
 
 
 def disconnect(request: HttpRequest) -> HttpResponse:

@@ -49,7 +49,7 @@ def user_account(request: HttpRequest) -> ExpressAccount | None:
     ).first()
 
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.onboarding")
 
 Outcome = ConnectAttempt.Outcome
 

@@ -52,7 +52,7 @@ from .common import (
 )
 from .common import safe_next_url as safe_next_url
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.onboarding")
 
 Outcome = ConnectAttempt.Outcome
 

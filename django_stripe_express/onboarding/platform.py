@@ -163,7 +163,7 @@ def v2_create_params(request: HttpRequest) -> dict[str, Any]:
     return params
 
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.onboarding")
 
 Outcome = ConnectAttempt.Outcome
 

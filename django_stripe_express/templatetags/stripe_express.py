@@ -37,7 +37,7 @@ from ..accounts import AccountStatus
 from ..conf import PUBLISHABLE_PREFIXES, app_settings
 from ..models import ExpressAccount
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("django_stripe_express.templatetags")
 
 COMPONENT_TEMPLATE = "django_stripe_express/component.html"
 
