@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from types import ModuleType
 from typing import Any
 
 import stripe
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from stripe.oauth_error import OAuthError
 
 from .accounts import (
+    AccountsApi,
     AccountStatus,
     Reason,
     as_dict,
@@ -38,7 +38,7 @@ from .accounts.v1 import _v1_values, derive_status
 from .accounts.v2 import derive_status_v2, is_v2, v2_values
 from .conf import ACCOUNTS_V2, app_settings
 from .signals import account_deauthorized, notify
-from .stripe_api import get_client, no_longer_connected
+from .stripe_api import get_client, is_gone
 
 logger = logging.getLogger("django_stripe_express.accounts")
 
@@ -553,7 +553,7 @@ def disconnect_account(
         try:
             (client or get_client()).oauth.deauthorize({"stripe_user_id": account.stripe_id})
         except OAuthError as exc:
-            if not no_longer_connected(exc):
+            if not is_gone(exc):  # already disconnected: done
                 raise
     account.deauthorized_at = timezone.now()
     account.save(update_fields=["deauthorized_at", "updated_at"])
@@ -578,7 +578,7 @@ def mark_gone(account: ExpressAccount, request: HttpRequest | None = None) -> bo
     return True
 
 
-def accounts_api(name: str) -> ModuleType:
+def accounts_api(name: str) -> AccountsApi:
     """The module that speaks Accounts API ``name`` (``"v1"`` or ``"v2"``): one
     strategy per API, each with the same functions."""
     return v2 if name == ACCOUNTS_V2 else v1

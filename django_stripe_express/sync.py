@@ -24,7 +24,6 @@ import stripe
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from .accounts import as_dict
 from .accounts.v2 import is_closed
@@ -39,7 +38,7 @@ from .models import (
     stripe_values,
 )
 from .signals import account_updated, notify
-from .stripe_api import get_client, is_gone
+from .stripe_api import failure, get_client, is_gone
 
 #: Stripe's largest page: the command makes one call per 100 accounts.
 PAGE_SIZE = 100
@@ -308,12 +307,6 @@ def _disconnect(stripe_id: str, result: SyncResult, *, dry_run: bool) -> bool:
 
 def describe_error(exc: Exception) -> str:
     """A short, secret-free description of a Stripe error for staff."""
-    if isinstance(exc, stripe.APIConnectionError):
-        return gettext("Stripe could not be reached.")
-    if isinstance(exc, stripe.StripeError):
-        message = exc.user_message or type(exc).__name__
-        code = f" ({exc.code})" if exc.code else ""
-        return f"{message}{code}"
     if isinstance(exc, ImproperlyConfigured):
         return str(exc)  # names the missing key, never its value
-    return type(exc).__name__
+    return failure(exc).staff_text

@@ -130,8 +130,8 @@ def test_troubleshooting_names_every_logger() -> None:
 
 def test_troubleshooting_explains_every_message_a_failed_flow_shows() -> None:
     from django_stripe_express import stripe_api as diagnostics
+    from django_stripe_express import stripe_api as stripe_failures
     from django_stripe_express.onboarding import common as outcomes
-    from django_stripe_express.onboarding import common as stripe_failures
 
     text = " ".join(read("troubleshooting.md").split())
     shown = [*outcomes.MESSAGES.values(), outcomes.DEFAULT_MESSAGE, diagnostics.MESSAGE,

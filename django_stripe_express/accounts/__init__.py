@@ -219,6 +219,15 @@ UNKNOWN_USER_TEXT = _("Stripe has disabled this account.")
 UNKNOWN_STAFF_TEXT = _("A reason this version of the app does not know; see Stripe's dashboard.")
 
 
+class AccountsApi(Protocol):
+    """What each Accounts API module (`v1`, `v2`) gives: the app reads an account
+    through its API's module (``models.accounts_api``), never by testing the API."""
+
+    def reason_for(self, code: str, /) -> Reason | None: ...
+    def humanize_requirement(self, name: str, /) -> str: ...
+    def retrieve(self, client: stripe.StripeClient, stripe_id: str, /) -> Any: ...
+
+
 def humanize_requirements(names: Iterable[str], words: Callable[[str], str]) -> list[str]:
     """Plain words (`words` of one name) for each requirement, once each, in
     Stripe's order: ``tos_acceptance.date`` and ``tos_acceptance.ip`` are one

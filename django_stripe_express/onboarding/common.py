@@ -22,7 +22,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stripe.oauth_error import OAuthError
 
@@ -33,8 +32,16 @@ from ..models import (
     mark_gone,
 )
 from ..signals import connect_failed, notify
-from ..stripe_api import MESSAGE as CONFIGURATION_MESSAGE
-from ..stripe_api import _fallback_code, error_code, is_gone, log_configuration_error
+from ..stripe_api import (
+    CREDENTIALS,
+    GONE,
+    KEY_IN_USE,
+    KEY_IN_USE_MESSAGE,
+    OAUTH,
+    UNREACHABLE,
+    failure,
+    log_configuration_error,
+)
 
 
 def user_pk(request: HttpRequest) -> Any:
@@ -109,27 +116,15 @@ def oauth_error_outcome(code: str, description: str = "") -> str:
 
 
 def stripe_error_outcome(exc: BaseException) -> tuple[str, str, str]:
-    """``(outcome, error_code, description)`` for an exception from a Stripe call.
-
-    Covers `stripe.oauth_error.OAuthError` subclasses, `APIConnectionError`
-    (unreachable, timeouts), any other `StripeError`, and the raw
-    `AttributeError` stripe 16 raises for an OAuth error code it does not know.
-    Anything else is the caller's bug and should not be passed here.
-    """
-    if isinstance(exc, OAuthError):
-        code = str(exc.code or "")
-        description = str(exc.user_message or "")
-        return oauth_error_outcome(code, description), code, description
-    if isinstance(exc, stripe.APIConnectionError):
-        return Outcome.STRIPE_UNREACHABLE, "", str(exc.user_message or "")
-    if isinstance(exc, stripe.StripeError):
-        return Outcome.STRIPE_ERROR, error_code(exc), str(exc.user_message or "")
-    if isinstance(exc, AttributeError):
-        # stripe 16 knows six OAuth codes; for any other (e.g. `access_denied`)
-        # it parses the body as a /v1 error and calls `.get` on a str. The
-        # code is lost with it.
-        return Outcome.OAUTH_ERROR, "", str(exc)
-    return Outcome.STRIPE_ERROR, "", str(exc)
+    """``(outcome, error_code, description)`` of an attempt that a Stripe call
+    ended, from what `stripe_api.failure` says the exception means."""
+    meaning = failure(exc)
+    if isinstance(exc, OAuthError) or meaning.kind == OAUTH:
+        return oauth_error_outcome(meaning.code, meaning.description), meaning.code, \
+            meaning.description
+    if meaning.kind == UNREACHABLE:
+        return Outcome.STRIPE_UNREACHABLE, "", meaning.description
+    return Outcome.STRIPE_ERROR, meaning.code, meaning.description
 
 
 def fail_attempt(
@@ -177,26 +172,14 @@ def fail_attempt(
 
 
 
-GONE_MESSAGE = gettext_lazy(
-    "Your Stripe account is no longer connected to this site. "
-    "Connect again to set up a new one."
-)
-
-
-def log_failure(
-    exc: stripe.StripeError,
-    account: ExpressAccount | None,
-    doing: str,
-    log: logging.Logger = logger,
-) -> str:
-    """One WARNING line for a Stripe failure; its outcome (see `outcomes`).
+def log_failure(exc: stripe.StripeError, account: ExpressAccount | None, doing: str) -> str:
+    """One WARNING line for a Stripe failure; its outcome (see `stripe_error_outcome`).
 
     Codes and ids only: Stripe's texts can echo request parameters (a refused
     key is logged with Stripe's message too, by `log_configuration_error`).
     """
     outcome, code, _description = stripe_error_outcome(exc)
-    code = code or _fallback_code(exc)
-    log.warning(
+    logger.warning(
         "Stripe Express %s failed: outcome=%s code=%s http_status=%s account=%s request_id=%s",
         doing, outcome, code or "-", getattr(exc, "http_status", None) or "-",
         account.stripe_id if account else "-", exc.request_id or "-",
@@ -214,14 +197,14 @@ def failure_message(
     platform can fix it), the account is out of the platform's reach (marked
     disconnected), Stripe is rate limiting.
     """
-    if log_configuration_error(exc, doing, account.stripe_id if account else ""):
-        return str(CONFIGURATION_MESSAGE)
-    if account is not None and is_gone(exc):
+    meaning = failure(exc)
+    if meaning.kind == CREDENTIALS:
+        log_configuration_error(exc, doing, account.stripe_id if account else "")
+    elif meaning.kind == GONE:
+        if account is None:
+            return None
         mark_gone(account, request)
-        return str(GONE_MESSAGE)
-    if isinstance(exc, stripe.RateLimitError):
-        return _("Stripe is busy right now. Please try again in a minute.")
-    return None
+    return meaning.user_message
 
 
 def report_stripe_error(
@@ -248,17 +231,12 @@ def fail(
     """End ``attempt`` with the outcome for ``exc``; the redirect back to where the
     user started (``FAILURE_URL`` without a ``next``)."""
     outcome, code, description = stripe_error_outcome(exc)
-    code = code or _fallback_code(exc)
     message = failure_message(request, exc, account, "onboarding")
-    if message is None and code == "idempotency_key_in_use":
-        # A double click or a second tab: the other request is creating the
-        # account with the same key, and the next try gets it.
-        message = _("Your Stripe account is being set up in another window. "
-                    "Please try again in a moment.")
+    if message is None and failure(exc).kind == KEY_IN_USE:
+        message = str(KEY_IN_USE_MESSAGE)
     fail_attempt(request, attempt, outcome, error_code=code, description=description,
                  message=message)
     return redirect(failure_url(attempt.next_url))
-
 
 
 #: The default of ``SUCCESS_URL`` and ``FAILURE_URL``.

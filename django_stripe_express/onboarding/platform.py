@@ -617,7 +617,7 @@ def answer(request: HttpRequest) -> JsonResponse:
 
 
 def _failed(request: HttpRequest, exc: stripe.StripeError, account: ExpressAccount) -> JsonResponse:
-    log_failure(exc, account, "account session", logger)
+    log_failure(exc, account, "account session")
     message = failure_message(request, exc, account, "an Account Session")
     if message is None:
         message = _("Stripe could not open your account here just now. Please try again later.")

@@ -28,7 +28,7 @@ from .. import signals
 from ..accounts import as_dict, storable_text
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
 from ..models import ExpressAccount, WebhookEvent, database_alias, retrieve_account
-from ..stripe_api import error_code, get_client, is_gone, log_configuration_error
+from ..stripe_api import GONE, failure, get_client, log_configuration_error
 from . import rules as handlers
 from .rules import StripeEvent, event_from_dict
 
@@ -305,12 +305,13 @@ def _fetch_account(event: StripeEvent, stripe_id: str) -> dict[str, Any] | handl
         # (`handlers.precheck` ignores the other pairs).
         return as_dict(retrieve_account(stripe_id, ACCOUNTS_V2 if event.thin else ACCOUNTS_V1))
     except stripe.StripeError as exc:
-        if not is_gone(exc):
-            # The failure is logged by class only (`process._failed`); a refused key
+        meaning = failure(exc)
+        if meaning.kind != GONE:
+            # The failure is logged by class only (`_failed`); a refused key
             # also by Stripe's message, which names no payload value.
             log_configuration_error(exc, f"webhook {event.type} {event.id}", stripe_id)
             raise
-        code = error_code(exc) or "gone"
+        code = meaning.code or "gone"
         logger.warning(
             "Webhook %s %s: Stripe account %s is out of the platform's reach (%s)",
             event.type, event.id, stripe_id, code,
