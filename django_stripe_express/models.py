@@ -82,6 +82,12 @@ class ExpressAccountQuerySet(models.QuerySet["ExpressAccount"]):
     def connected(self) -> ExpressAccountQuerySet:
         return self.filter(deauthorized_at__isnull=True)
 
+    def for_user(self, user: Any, livemode: bool | None = None) -> ExpressAccountQuerySet:
+        """`user`'s account (a user or a primary key; one per mode) in `livemode`,
+        by default the mode of the configured key."""
+        return self.filter(user=user, livemode=app_settings.livemode if livemode is None
+                           else livemode)
+
 
 class ExpressAccount(models.Model):
     """One Stripe Express account, linked to one platform user in one mode."""
@@ -213,6 +219,73 @@ class ExpressAccount(models.Model):
     def is_v2(self) -> bool:
         return self.accounts_api == self.AccountsApi.V2
 
+    def apply(self, data: Mapping[str, Any] | stripe.StripeObject) -> list[str]:
+        """Copy Stripe's account `data` (v1 or v2) onto the row and derive its
+        status, without saving.
+
+        Returns the fields left empty because Stripe's value does not fit (a
+        warning names them, never their value).
+        """
+        values, dropped = _values(data)
+        for field, value in values.items():
+            setattr(self, field, value)
+        self.synced_at = timezone.now()
+        self.status = self.derive_status()
+        if dropped:
+            logger.warning(
+                "Stripe account %s: %s longer than the column allows, not stored",
+                self.stripe_id, ", ".join(dropped),
+            )
+        return dropped
+
+    def forget_stripe_account(self) -> None:
+        """Back to the model's defaults for everything copied from the row's old
+        Stripe account (a disconnected one that a new account replaces)."""
+        for name in _ACCOUNT_STATE:
+            field = self._meta.get_field(name)
+            setattr(self, name, field.get_default())  # type: ignore[union-attr]
+
+    def disconnect(
+        self,
+        *,
+        via_oauth: bool,
+        request: HttpRequest | None = None,
+        client: stripe.StripeClient | None = None,
+    ) -> None:
+        """Deauthorize at Stripe when ``via_oauth``, then mark disconnected and signal.
+
+        Stripe answering that the platform is no longer connected counts as done.
+        Any other Stripe error propagates and leaves the row untouched (the library
+        raises a bare ``AttributeError`` for an OAuth error code it does not know:
+        callers catch that with ``stripe.StripeError``).
+        """
+        if via_oauth:
+            try:
+                (client or get_client()).oauth.deauthorize({"stripe_user_id": self.stripe_id})
+            except OAuthError as exc:
+                if not is_gone(exc):  # already disconnected: done
+                    raise
+        self.deauthorized_at = timezone.now()
+        self.save(update_fields=["deauthorized_at", "updated_at"])
+        notify(
+            account_deauthorized, f"disconnecting {self.stripe_id}",
+            sender=ExpressAccount, account=self, event=None, request=request,
+        )
+
+    def mark_gone(self, request: HttpRequest | None = None) -> bool:
+        """Mark an account the platform can no longer reach as disconnected.
+
+        Otherwise the row would point at nothing forever and block the user: a
+        disconnected account is replaced by a new one on the next ``start``, and
+        the button offers to connect again. Whether it was connected until now.
+        """
+        if self.deauthorized_at is not None:
+            return False
+        logger.warning("Stripe Express account %s is no longer reachable: marked disconnected",
+                       self.stripe_id)
+        self.disconnect(via_oauth=False, request=request)
+        return True
+
     @property
     def reason(self) -> Reason | None:
         """What limits the account (its ``disabled_reason``), read in its API's
@@ -343,6 +416,28 @@ class ConnectAttempt(models.Model):
         outcome = self.get_outcome_display()
         return f"{self.get_flow_display()} attempt by {self.user} on {when}: {outcome}"
 
+    def finish(
+        self,
+        outcome: str,
+        *,
+        account: ExpressAccount | None = None,
+        error_code: str = "",
+        description: str = "",
+    ) -> None:
+        """End the attempt with `outcome`, saved: connected to `account`, or
+        failed with Stripe's code and description."""
+        self.outcome = outcome
+        self.finished_at = timezone.now()
+        if account is not None:
+            self.account = account
+            self.stripe_user_id = account.stripe_id
+        self.error_code = error_code[:255]
+        self.error_description = description
+        self.save(update_fields=[
+            "outcome", "finished_at", "account", "stripe_user_id", "error_code",
+            "error_description",
+        ])
+
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
@@ -458,7 +553,7 @@ STRIPE_FIELDS = (
     "disabled_reason",
 )
 
-# What `apply_account` may change, for `save(update_fields=...)` and `bulk_update`.
+# What `ExpressAccount.apply` may change, for `save(update_fields=...)` and `bulk_update`.
 UPDATE_FIELDS = (*STRIPE_FIELDS, "status", "synced_at", "updated_at")
 
 #: All a row holds of its Stripe account: what another account replacing it resets.
@@ -504,78 +599,6 @@ def _max_length(name: str) -> int:
     assert isinstance(field, CharField)
     assert field.max_length is not None
     return field.max_length
-
-
-def forget_stripe_account(account: ExpressAccount) -> None:
-    """Back to the model's defaults for everything copied from the row's old
-    Stripe account (a disconnected one that a new account replaces)."""
-    for name in _ACCOUNT_STATE:
-        field = ExpressAccount._meta.get_field(name)
-        setattr(account, name, field.get_default())  # type: ignore[union-attr]
-
-
-def apply_account(
-    account: ExpressAccount, data: Mapping[str, Any] | stripe.StripeObject
-) -> list[str]:
-    """Set `account`'s Stripe fields and status from `data`, without saving.
-
-    Returns the fields left empty because Stripe's value does not fit (a
-    warning names them, never their value).
-    """
-    values, dropped = _values(data)
-    for field, value in values.items():
-        setattr(account, field, value)
-    account.synced_at = timezone.now()
-    account.status = account.derive_status()
-    if dropped:
-        logger.warning(
-            "Stripe account %s: %s longer than the column allows, not stored",
-            account.stripe_id, ", ".join(dropped),
-        )
-    return dropped
-
-
-def disconnect_account(
-    account: ExpressAccount,
-    *,
-    via_oauth: bool,
-    request: HttpRequest | None = None,
-    client: stripe.StripeClient | None = None,
-) -> None:
-    """Deauthorize at Stripe when ``via_oauth``, then mark disconnected and signal.
-
-    Stripe answering that the platform is no longer connected counts as done.
-    Any other Stripe error propagates and leaves the row untouched (the library
-    raises a bare ``AttributeError`` for an OAuth error code it does not know:
-    callers catch that with ``stripe.StripeError``).
-    """
-    if via_oauth:
-        try:
-            (client or get_client()).oauth.deauthorize({"stripe_user_id": account.stripe_id})
-        except OAuthError as exc:
-            if not is_gone(exc):  # already disconnected: done
-                raise
-    account.deauthorized_at = timezone.now()
-    account.save(update_fields=["deauthorized_at", "updated_at"])
-    notify(
-        account_deauthorized, f"disconnecting {account.stripe_id}",
-        sender=ExpressAccount, account=account, event=None, request=request,
-    )
-
-
-def mark_gone(account: ExpressAccount, request: HttpRequest | None = None) -> bool:
-    """Mark an account the platform can no longer reach as disconnected.
-
-    Otherwise the row would point at nothing forever and block the user: a
-    disconnected account is replaced by a new one on the next ``start``, and
-    the button offers to connect again. Whether it was connected until now.
-    """
-    if account.deauthorized_at is not None:
-        return False
-    logger.warning("Stripe Express account %s is no longer reachable: marked disconnected",
-                   account.stripe_id)
-    disconnect_account(account, via_oauth=False, request=request)
-    return True
 
 
 def accounts_api(name: str) -> AccountsApi:

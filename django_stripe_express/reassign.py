@@ -50,7 +50,7 @@ def refusal(account: ExpressAccount, new_user: Any) -> str | None:
     """Why ``account`` cannot go to ``new_user``, or None."""
     if new_user.pk == account.user_id:
         return _("This account already belongs to this user.")
-    clash = ExpressAccount.objects.filter(user=new_user, livemode=account.livemode)
+    clash = ExpressAccount.objects.for_user(new_user, account.livemode)
     if clash.exclude(pk=account.pk).exists():
         return _("This user already has an Express account in this mode.")
     return None

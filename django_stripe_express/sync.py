@@ -28,15 +28,7 @@ from django.utils import timezone
 from .accounts import as_dict
 from .accounts.v2 import is_closed
 from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
-from .models import (
-    UPDATE_FIELDS,
-    ExpressAccount,
-    apply_account,
-    database_alias,
-    mark_gone,
-    retrieve_account,
-    stripe_values,
-)
+from .models import UPDATE_FIELDS, ExpressAccount, database_alias, retrieve_account, stripe_values
 from .signals import account_updated, notify
 from .stripe_api import failure, get_client, is_gone
 
@@ -95,12 +87,12 @@ def refresh_account(
     except stripe.StripeError as exc:
         if not is_gone(exc):
             raise
-        mark_gone(account)  # sends account_deauthorized
+        account.mark_gone()  # sends account_deauthorized
         return AccountChange(
             account.stripe_id, previous_status, account.status, ["deauthorized_at"]
         )
     changed = _changed_fields(account, data)
-    apply_account(account, data)
+    account.apply(data)
     account.save(update_fields=list(UPDATE_FIELDS))
     if _close_if_closed(account, data):  # sends account_deauthorized
         changed.append("deauthorized_at")
@@ -112,7 +104,7 @@ def refresh_account(
 
 def _close_if_closed(account: ExpressAccount, data: dict[str, Any]) -> bool:
     """A v2 account Stripe closed is disconnected here too; whether it just was."""
-    return is_closed(data) and mark_gone(account)
+    return is_closed(data) and account.mark_gone()
 
 
 @dataclass
@@ -170,7 +162,7 @@ def apply_page(
             unchanged.append(account.pk)
             continue
         previous_status = account.status
-        apply_account(account, data)
+        account.apply(data)
         account.updated_at = now  # bulk_update skips auto_now
         change = AccountChange(stripe_id, previous_status, account.status, changed)
         result.changes.append(change)
@@ -297,7 +289,7 @@ def _disconnect(stripe_id: str, result: SyncResult, *, dry_run: bool) -> bool:
         account.deauthorized_at = timezone.now()
         account.status = account.derive_status()
     else:
-        mark_gone(account)
+        account.mark_gone()
     result.updated += 1
     result.changes.append(
         AccountChange(stripe_id, previous_status, account.status, ["deauthorized_at"])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from django_stripe_express.models import apply_account, stripe_values
+from django_stripe_express.models import stripe_values
 
 from .factories import ExpressAccountFactory
 
@@ -23,7 +23,7 @@ def shared_json(name: str) -> dict:
 def test_real_express_account_is_applied():
     data = shared_json("dj-stripe-fixtures/account_express_acct_1IuHosQveW0ONQsd.json")
     account = ExpressAccountFactory(onboarding=True, stripe_id=data["id"])
-    apply_account(account, data)
+    account.apply(data)
     account.save()
     account.refresh_from_db()
     assert account.charges_enabled is data["charges_enabled"]

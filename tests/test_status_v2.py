@@ -23,7 +23,7 @@ from django_stripe_express.accounts.v2 import (
     reason_for,
 )
 from django_stripe_express.accounts.v2 import humanize_requirement as humanize_v2_requirement
-from django_stripe_express.models import ExpressAccount, apply_account, stripe_values
+from django_stripe_express.models import ExpressAccount, stripe_values
 from django_stripe_express.testing import objects_v2
 
 Status = ExpressAccount.Status
@@ -106,7 +106,7 @@ def v2_account(
 def stored(data: dict[str, Any]) -> ExpressAccount:
     """An unsaved v2 row with `data` applied, its status derived."""
     account = ExpressAccount(stripe_id=data["id"], accounts_api="v2")
-    apply_account(account, data)
+    account.apply(data)
     return account
 
 

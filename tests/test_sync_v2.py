@@ -14,7 +14,7 @@ import stripe
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from django_stripe_express.models import ExpressAccount, apply_account
+from django_stripe_express.models import ExpressAccount
 from django_stripe_express.signals import account_deauthorized, account_updated
 from django_stripe_express.sync import refresh_account, sync_accounts
 
@@ -34,7 +34,7 @@ def known_v2_accounts(fake, count: int, start: int = 0) -> list[ExpressAccount]:
     for user in users:
         data = fake.create_v2_account(contact_email=user.email)
         row = ExpressAccount(user=user, stripe_id=data["id"], accounts_api="v2")
-        apply_account(row, data)
+        row.apply(data)
         rows.append(row)
     return ExpressAccount.objects.bulk_create(rows)
 

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from django_stripe_express import signals
-from django_stripe_express.models import ExpressAccount, WebhookEvent, apply_account
+from django_stripe_express.models import ExpressAccount, WebhookEvent
 from django_stripe_express.testing import objects_v2
 from django_stripe_express.webhooks import process_event
 
@@ -42,7 +42,7 @@ def stored_v2_account(fake) -> ExpressAccount:
     account = ExpressAccount(
         user=user, stripe_id=data["id"], accounts_api="v2", connected_at=at(T0 - 3600)
     )
-    apply_account(account, objects_v2.answer(data, INCLUDE))
+    account.apply(objects_v2.answer(data, INCLUDE))
     account.save()
     return account
 

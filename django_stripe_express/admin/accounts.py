@@ -52,7 +52,7 @@ from ..accounts.v2 import (
     resolution_text,
 )
 from ..conf import app_settings
-from ..models import STRIPE_FIELDS, ExpressAccount, disconnect_account
+from ..models import STRIPE_FIELDS, ExpressAccount
 from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
 from ..stripe_api import log_configuration_error
 from ..sync import describe_error, refresh_account
@@ -385,7 +385,7 @@ def disconnect_action(
             )
             continue
         try:
-            disconnect_account(account, via_oauth=account.via_oauth, request=request)
+            account.disconnect(via_oauth=account.via_oauth, request=request)
         # The library raises a bare AttributeError for an OAuth error code it
         # does not know; staff get a message for that too, and for a missing
         # key (as Refresh does), not a 500.

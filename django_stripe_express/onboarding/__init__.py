@@ -17,7 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from ..models import ExpressAccount, disconnect_account
+from ..models import ExpressAccount
 from ..stripe_api import get_client, log_configuration_error
 from . import platform
 from .common import report_stripe_error, requested_next, safe_next_url, success_url, user_account
@@ -66,7 +66,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
         )
         return done
     try:
-        disconnect_account(account, via_oauth=True, request=request)
+        account.disconnect(via_oauth=True, request=request)
     except (stripe.StripeError, AttributeError) as exc:
         return _failed(request, done, account, exc)
     messages.success(request, _("Your Stripe account is disconnected."), fail_silently=True)

@@ -19,18 +19,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 from stripe.oauth_error import OAuthError
 
 from ..conf import app_settings
-from ..models import (
-    ConnectAttempt,
-    ExpressAccount,
-    mark_gone,
-)
+from ..models import ConnectAttempt, ExpressAccount
 from ..signals import connect_failed, notify
 from ..stripe_api import (
     CREDENTIALS,
@@ -51,9 +46,7 @@ def user_pk(request: HttpRequest) -> Any:
 
 def user_account(request: HttpRequest) -> ExpressAccount | None:
     """The user's account for the configured mode, connected or not."""
-    return ExpressAccount.objects.filter(
-        user_id=user_pk(request), livemode=app_settings.livemode
-    ).first()
+    return ExpressAccount.objects.for_user(user_pk(request)).first()
 
 
 logger = logging.getLogger("django_stripe_express.onboarding")
@@ -143,15 +136,7 @@ def fail_attempt(
     overrides the standard user message for `outcome`.
     """
     if attempt is not None and attempt.pk and attempt.is_pending:
-        attempt.outcome = outcome
-        attempt.error_code = error_code[:255]
-        attempt.error_description = description
-        attempt.finished_at = timezone.now()
-        attempt.save(
-            update_fields=[
-                "outcome", "error_code", "error_description", "finished_at", "stripe_user_id"
-            ]
-        )
+        attempt.finish(outcome, error_code=error_code, description=description)
     # Codes only: descriptions can echo request details.
     logger.info(
         "Stripe Express onboarding failed: outcome=%s code=%s attempt=%s",
@@ -203,7 +188,7 @@ def failure_message(
     elif meaning.kind == GONE:
         if account is None:
             return None
-        mark_gone(account, request)
+        account.mark_gone(request)
     return meaning.user_message
 
 

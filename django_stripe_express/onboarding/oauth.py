@@ -31,10 +31,8 @@ from ..models import (
     ConnectAttempt,
     ExpressAccount,
     Flow,
-    apply_account,
     candidate_hashes,
     database_alias,
-    forget_stripe_account,
     hash_state,
     retrieve_account,
 )
@@ -182,12 +180,7 @@ class AlreadyLinked(Exception):
 # Step 1 ---------------------------------------------------------------------
 def usable_account(request: HttpRequest) -> ExpressAccount | None:
     """The user's connected account in the configured mode, if any (one query)."""
-    return (
-        ExpressAccount.objects.for_mode(app_settings.livemode)
-        .connected()
-        .filter(user_id=user_pk(request))
-        .first()
-    )
+    return ExpressAccount.objects.for_user(user_pk(request)).connected().first()
 
 
 def redirect_uri(request: HttpRequest) -> str:
@@ -347,7 +340,7 @@ def _store_connection(
             )
         account = holder or (
             ExpressAccount.objects.select_for_update()
-            .filter(user_id=user_pk(request), livemode=attempt.livemode)
+            .for_user(user_pk(request), attempt.livemode)
             .first()
         )
         created = account is None
@@ -359,19 +352,15 @@ def _store_connection(
                     f"The user already has connected account {account.stripe_id} in this mode."
                 )
             # Reconnecting with a new Stripe account: nothing of the old one applies.
-            forget_stripe_account(account)
+            account.forget_stripe_account()
         if account.deauthorized_at is not None or created or account.stripe_id != stripe_user_id:
             account.connected_at = now
         account.stripe_id = stripe_user_id
         account.connected_via = Flow.OAUTH
         account.deauthorized_at = None
         if data is not None:
-            apply_account(account, data)
+            account.apply(data)
         account.save()
 
-        attempt.outcome = Outcome.CONNECTED
-        attempt.account = account
-        attempt.stripe_user_id = stripe_user_id
-        attempt.finished_at = now
-        attempt.save(update_fields=["outcome", "account", "stripe_user_id", "finished_at"])
+        attempt.finish(Outcome.CONNECTED, account=account)
     return account, created

@@ -50,16 +50,7 @@ from .. import conf as components
 from ..accounts import AccountStatus, as_dict
 from ..accounts.v2 import CARD_PAYMENTS, INCLUDE, is_closed
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
-from ..models import (
-    UPDATE_FIELDS,
-    ConnectAttempt,
-    ExpressAccount,
-    apply_account,
-    database_alias,
-    forget_stripe_account,
-    mark_gone,
-    retrieve_account,
-)
+from ..models import UPDATE_FIELDS, ConnectAttempt, ExpressAccount, database_alias, retrieve_account
 from ..signals import account_connected, account_updated, notify
 from ..stripe_api import get_client, is_gone
 from .common import (
@@ -294,7 +285,7 @@ def _save_account(
         account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
     else:
         account = existing
-        forget_stripe_account(account)  # nothing of the old account applies
+        account.forget_stripe_account()  # nothing of the old account applies
         account.deauthorized_at = None
         account.connected_at = timezone.now()
         logger.info("Stripe Express account %s replaces disconnected %s",
@@ -302,7 +293,7 @@ def _save_account(
     account.stripe_id = data.id
     account.accounts_api = api
     account.connected_via = attempt.flow
-    apply_account(account, data)
+    account.apply(data)
     try:
         with transaction.atomic(using=database_alias()):
             account.save()
@@ -354,15 +345,6 @@ def open_attempt(
             return stored
         connected = stored
     return attempt, connected
-
-
-def close_attempt(attempt: ConnectAttempt, account: ExpressAccount) -> None:
-    """The attempt reached onboarding: it is done, connected to ``account``."""
-    attempt.account = account
-    attempt.stripe_user_id = account.stripe_id
-    attempt.outcome = ConnectAttempt.Outcome.CONNECTED
-    attempt.finished_at = timezone.now()
-    attempt.save(update_fields=["account", "stripe_user_id", "outcome", "finished_at"])
 
 
 def create_link(request: HttpRequest, account: ExpressAccount) -> str:
@@ -434,7 +416,7 @@ def start(request: HttpRequest) -> HttpResponse:
         attempt.account = connected
         attempt.save(update_fields=["account"])
         return fail(request, attempt, exc, connected)
-    close_attempt(attempt, connected)
+    attempt.finish(ConnectAttempt.Outcome.CONNECTED, account=connected)
     return HttpResponseRedirect(url)
 
 
@@ -475,7 +457,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         report_stripe_error(request, exc, account, doing="account refresh on return")
         return redirect(success_url(latest_next(request)))
     if is_closed(as_dict(data)):
-        mark_gone(account, request)
+        account.mark_gone(request)
         messages.error(
             request,
             _("Your Stripe account was closed. Connect again to set up a new one."),
@@ -483,7 +465,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         )
         return redirect(success_url(latest_next(request)))
     previous_status = account.status
-    apply_account(account, data)
+    account.apply(data)
     account.save(update_fields=UPDATE_FIELDS)
     notify(
         account_updated, f"return from onboarding of {account.stripe_id}",
@@ -551,7 +533,7 @@ def start_embedded(request: HttpRequest) -> HttpResponse:
     if isinstance(started, HttpResponse):
         return started
     attempt, account = started
-    close_attempt(attempt, account)
+    attempt.finish(ConnectAttempt.Outcome.CONNECTED, account=account)
     return redirect("stripe_express:onboarding")
 
 

@@ -172,7 +172,7 @@ def account_for_request(
     memo = request.__dict__.setdefault(_ACCOUNTS_ATTR, {}) if request is not None else {}
     key = (user.pk, livemode)
     if key not in memo:
-        memo[key] = ExpressAccount.objects.filter(user=user, livemode=livemode).first()
+        memo[key] = ExpressAccount.objects.for_user(user, livemode).first()
     return memo[key]
 
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from ..accounts import may_need_repair, storable_json
 from ..accounts.v2 import is_closed
 from ..conf import app_settings
-from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent, apply_account
+from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent
 
 
 class InvalidWebhook(Exception):
@@ -372,7 +372,7 @@ def account_updated(
 def _apply(account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]) -> str:
     """Copy the account ``data`` and mark it with ``event``; the note to record
     (the fields Stripe sent that do not fit their column)."""
-    dropped = apply_account(account, data)
+    dropped = account.apply(data)
     account.last_event_created = event.created
     return f"not stored (too long): {', '.join(dropped)}" if dropped else ""
 
