@@ -2,11 +2,11 @@
 
 Each message has an id under ``django_stripe_express.`` and a hint that says how
 to fix it. Errors stop the flows from working; warnings are unsafe or odd.
+Besides the settings one by one: deployments that seem to work but are
+dangerous (a live key sent to another host, forged webhooks), embedded
+onboarding and its components, and W016 (``SUCCESS_URL`` / ``FAILURE_URL``
+must lead somewhere), which runs with Django's URL checks.
 """
-# check_support.py: What the system check modules share: message ids, how a message names a
-# deployment_checks.py: System checks for configurations that seem to work but are dangerous.
-# embedded_checks.py: System checks for embedded onboarding and components (E027-E030, W014-W015).
-# landing_checks.py: Check W016: ``SUCCESS_URL`` / ``FAILURE_URL`` must lead somewhere.
 
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 
 Nothing is copied at import time, so ``override_settings`` and pytest-django's
 ``settings`` fixture just work. Each key has a typed property with its default.
+Also the app's fixed vocabulary of setting values, and Stripe's embedded
+components (`COMPONENTS`: each with the features its Account Session accepts)
+with the ones ``EMBEDDED_COMPONENTS`` enables.
 """
-# components.py: Stripe's embedded components the app can show, and which ones the settings enable.
 
 from __future__ import annotations
 

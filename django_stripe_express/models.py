@@ -26,7 +26,6 @@ from .accounts import (
     Reason,
     as_dict,
     deadline_stamp,
-    dict_or_empty,
     humanize_requirements,
     storable_json,
     storable_text,
@@ -34,8 +33,6 @@ from .accounts import (
     v2,
 )
 from .accounts import names as requirement_names
-from .accounts.v1 import _v1_values, derive_status
-from .accounts.v2 import derive_status_v2, is_v2, v2_values
 from .conf import ACCOUNTS_V2, app_settings
 from .signals import account_deauthorized, notify
 from .stripe_api import get_client, is_gone
@@ -193,27 +190,7 @@ class ExpressAccount(models.Model):
         super().save(*args, **kwargs)
 
     def derive_status(self) -> str:
-        # Only the usable parts of what Stripe sent (see `requirements`).
-        requirements = {
-            "past_due": self.past_due,
-            "pending_verification": self.pending_verification,
-        }
-        if self.is_v2:
-            return derive_status_v2(
-                disconnected=not self.is_connected,
-                details_submitted=self.details_submitted,
-                requirements=requirements,
-                capabilities=dict_or_empty(self.capabilities),
-                capability_details=dict_or_empty(self.capability_details),
-            )
-        return derive_status(
-            disconnected=not self.is_connected,
-            details_submitted=self.details_submitted,
-            charges_enabled=self.charges_enabled,
-            payouts_enabled=self.payouts_enabled,
-            disabled_reason=self.disabled_reason,
-            requirements=requirements,
-        )
+        return accounts_api(self.accounts_api).derive_status(self)
 
     @property
     def is_v2(self) -> bool:
@@ -580,7 +557,7 @@ def _values(data: Mapping[str, Any] | stripe.StripeObject) -> tuple[dict[str, An
     is left empty rather than cut: a cut email address is someone else's.
     """
     data = as_dict(data)
-    values = v2_values(data) if is_v2(data) else _v1_values(data)
+    values = (v2 if v2.is_v2(data) else v1).values(data)
     for name in JSON_FIELDS:
         values[name] = storable_json(values[name])[0]
     too_long = []

@@ -1,14 +1,16 @@
-"""Values every database can store, from JSON that Stripe (or anyone signing as
-Stripe) sent.
+"""Stripe's Express accounts, whichever Accounts API made them: what v1 and v2
+share, with one module per API beside it (`v1`, `v2`, each with the same
+functions: `AccountsApi`; ``models.accounts_api`` picks one).
 
-A JSON body can carry what no column takes: ``\\u0000`` (PostgreSQL refuses NUL
-in text and in ``jsonb``), a lone ``\\ud800`` (half of a UTF-16 pair, which no
-driver can encode as UTF-8) and numbers too large for a float (``1e999`` is
-``inf`` in Python, then ``Infinity``, which is not JSON). Each would make the
-write fail, and the record of that failure fail the same way. Here they become
-U+FFFD (text) or ``None`` (numbers), and the caller learns how many there were.
+Shared here: the status vocabulary (`AccountStatus`), who can lift a limit,
+the `Reason` each API's table is made of, and safe readers of Stripe's JSON.
+A stored ``requirements`` value of an unexpected type (a string deadline, a
+number in ``currently_due``, a list where a dict belongs) must not make a
+page a 500: the readers keep what is usable and log a warning naming the
+account and the key, never the value. And values every database can store:
+a JSON body can carry what no column takes (``\\u0000``, a lone
+``\\ud800``, ``1e999``); those become U+FFFD or ``None``.
 """
-# requirements.py: Reading an account's stored ``requirements`` without trusting its shape.
 
 from __future__ import annotations
 
@@ -223,9 +225,15 @@ class AccountsApi(Protocol):
     """What each Accounts API module (`v1`, `v2`) gives: the app reads an account
     through its API's module (``models.accounts_api``), never by testing the API."""
 
+    def values(self, data: dict[str, Any], /) -> dict[str, Any]: ...
+    def derive_status(self, account: Any, /) -> str: ...
     def reason_for(self, code: str, /) -> Reason | None: ...
     def humanize_requirement(self, name: str, /) -> str: ...
     def retrieve(self, client: stripe.StripeClient, stripe_id: str, /) -> Any: ...
+    def create_params(self, user: Any, prefill: Mapping[str, str], /) -> dict[str, Any]: ...
+    def create_link(
+        self, client: stripe.StripeClient, account: Any, /, *, refresh_url: str, return_url: str
+    ) -> str: ...
 
 
 def humanize_requirements(names: Iterable[str], words: Callable[[str], str]) -> list[str]:

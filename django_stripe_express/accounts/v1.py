@@ -1,13 +1,11 @@
-"""An Express account's status, derived from the fields Stripe sends.
+"""Accounts v1 (``/v1/accounts``; OAuth connections and ``ACCOUNTS_API = "v1"``).
 
-One place decides what "enabled" or "restricted" means, for the model, the
-template tag and the admin alike, and what each of Stripe's
-``requirements.disabled_reason`` values means (`REASONS`; their words for
-users and staff are in `humanize`).
+An account's values and status from what Stripe sends, one table of what each
+``requirements.disabled_reason`` means (`REASONS`: the status it decides, who
+can lift it, its words for users and staff), and Stripe's requirement names
+in plain words for the user (``individual.verification.document`` is an
+"identity document").
 """
-# humanize.py: What a platform user reads about their Express account, in plain words.
-# reasons.py: What users and support staff read about each ``requirements.disabled_reason``.
-# capabilities.py: The capability names Stripe accepts, read from the ``stripe`` library's own types.
 
 from __future__ import annotations
 
@@ -20,6 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from stripe.params import AccountCreateParamsCapabilities
 
+from ..conf import app_settings
 from . import (
     PLATFORM,
     STRIPE,
@@ -145,21 +144,17 @@ def reason_for(disabled_reason: str) -> Reason | None:
     return _UNKNOWN_REJECTION if disabled_reason.startswith("rejected.") else _UNKNOWN
 
 
-def derive_status(
-    *,
-    disconnected: bool,
-    details_submitted: bool,
-    charges_enabled: bool,
-    payouts_enabled: bool,
-    disabled_reason: str,
-    requirements: Mapping[str, Any],
-) -> str:
-    """Most serious state first: a user sees the one thing that matters now."""
-    # Stripe's data, stored as received: a value of another type counts as absent.
-    if not isinstance(disabled_reason, str):
-        disabled_reason = ""
-    if not isinstance(requirements, Mapping):
-        requirements = {}
+def derive_status(account: Any) -> str:
+    """The status of a stored v1 ``account``, most serious state first: a user
+    sees the one thing that matters now."""
+    # Only the usable parts of what Stripe sent (the model's readers drop the rest).
+    requirements = {
+        "past_due": account.past_due, "pending_verification": account.pending_verification
+    }
+    disabled_reason = account.disabled_reason if isinstance(account.disabled_reason, str) else ""
+    disconnected = not account.is_connected
+    details_submitted = account.details_submitted
+    charges_enabled, payouts_enabled = account.charges_enabled, account.payouts_enabled
     if disconnected:
         return AccountStatus.DISCONNECTED
     reason = reason_for(disabled_reason)
@@ -234,7 +229,7 @@ def humanize_requirement(name: str) -> str:
 NAMES: frozenset[str] = frozenset(AccountCreateParamsCapabilities.__annotations__)
 
 
-def _v1_values(data: dict[str, Any]) -> dict[str, Any]:
+def values(data: dict[str, Any]) -> dict[str, Any]:
     """A v1 Account's values, as Stripe sent them."""
     requirements = as_dict(data.get("requirements"))
     return {
@@ -251,6 +246,57 @@ def _v1_values(data: dict[str, Any]) -> dict[str, Any]:
         "default_currency": data.get("default_currency"),
         "disabled_reason": requirements.get("disabled_reason"),
     }
+
+
+def _express_controller() -> dict[str, Any]:
+    """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
+
+    Stripe deprecated ``type=express``; these make the same account.
+    """
+    responsibilities = app_settings.RESPONSIBILITIES
+    fees = responsibilities.get("fees_collector", "application")
+    losses = responsibilities.get("losses_collector", "application")
+    return {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "account" if fees == "stripe" else "application"},
+        "losses": {"payments": losses},
+        "requirement_collection": "stripe",
+    }
+
+
+def create_params(user: Any, prefill: Mapping[str, str]) -> dict[str, Any]:
+    """``v1.accounts.create`` parameters of an Express account, before the host's
+    hook (``ACCOUNT_CREATE_PARAMS``). The prefill is OAuth's: v1 takes the email."""
+    params: dict[str, Any] = {
+        "controller": _express_controller(),
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    capabilities = app_settings.SUGGESTED_CAPABILITIES
+    if capabilities:
+        params["capabilities"] = {name: {"requested": True} for name in capabilities}
+    if app_settings.COUNTRY:
+        params["country"] = app_settings.COUNTRY
+    email = getattr(user, "email", "")
+    if email:
+        params["email"] = email
+    if app_settings.BUSINESS_TYPE:
+        params["business_type"] = app_settings.BUSINESS_TYPE
+    return params
+
+
+def create_link(
+    client: stripe.StripeClient, account: Any, *, refresh_url: str, return_url: str
+) -> str:
+    """A fresh ``account_onboarding`` Account Link's URL; raises `stripe.StripeError`."""
+    link = client.v1.account_links.create(
+        {
+            "account": account.stripe_id,
+            "type": "account_onboarding",
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+        }
+    )
+    return str(link.url)
 
 
 def retrieve(client: stripe.StripeClient, stripe_id: str) -> stripe.Account:

@@ -1,10 +1,10 @@
-"""Copying an Accounts v2 object (``v2.core.account``) onto an `ExpressAccount`.
+"""Accounts v2 (``/v2/core/accounts``; ``ACCOUNTS_API = "v2"``, the default).
 
 A v2 account has no ``charges_enabled`` or ``requirements.currently_due``: it
 reports requirement *entries* (who must act, by when) and, per capability, a
-``status`` with ``status_details``. `v2_values` turns those into the model's
-values, the same keys `accounts.stripe_values` gives for a v1 Account, so the
-tag, the admin, the sync command and the signals work on both alike:
+``status`` with ``status_details``. `values` turns those into the model's
+values, the same keys a v1 Account gives, so the tag, the admin, the sync
+command and the signals work on both alike:
 
 * ``requirements``: Stripe's ``entries`` and ``summary`` as sent (the admin
   shows them), plus the lists the tag reads, derived from the entries:
@@ -14,14 +14,32 @@ tag, the admin, the sync command and the signals work on both alike:
 * ``capabilities``: ``{name: status}``, e.g. ``{"stripe_balance.stripe_transfers":
   "active"}``, and ``capability_details``: ``{name: [{"code", "resolution"}]}``;
 * ``disabled_reason``: the most serious ``status_details.code`` of a capability
-  that is not active;
+  that is not active (`CODES`: what each code means, who lifts it, its words);
 * ``details_submitted``: no onboarding entry (``requested_reasons`` of
   ``routine_onboarding``) waits for the user now.
 
-`status_v2.derive_status_v2` decides the status from these values.
+`derive_status` decides the status from these values, most serious first:
+
+==============================================================  =======================
+capabilities and entries                                        status
+==============================================================  =======================
+the account is disconnected or closed                           ``disconnected``
+a capability ``rejected`` or ``unsupported``; or ``restricted``  ``disabled``
+with resolution ``contact_stripe`` / ``no_resolution``
+an onboarding entry waits for the user (currently / past due)   ``onboarding``
+an entry waits for the user and is past due                     ``restricted``
+every capability ``active``                                     ``enabled``
+a capability ``pending``, or an entry waits for Stripe          ``pending_verification``
+anything else (``restricted`` with ``provide_info``)            ``restricted``
+==============================================================  =======================
+
+An entry that waits for the user but is only currently or eventually due
+leaves an active account ``enabled``, as v1 does before ``current_deadline``.
+
+Also here: what the platform asks for when it creates an account
+(`create_params`), its Account Links (`create_link`), and v2's requirement
+paths, capabilities and resolutions in plain words.
 """
-# status_v2.py: The status of an Accounts v2 account, from the values `accounts_v2.v2_values` stores.
-# humanize_v2.py: Accounts v2 in plain words: requirement entries, capabilities and their status details.
 
 from __future__ import annotations
 
@@ -33,6 +51,7 @@ import stripe
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import app_settings
 from . import (
     PLATFORM,
     STRIPE,
@@ -298,7 +317,7 @@ def onboarding_due(requirements: Mapping[str, Any]) -> bool:
     )
 
 
-def v2_values(data: Mapping[str, Any]) -> dict[str, Any]:
+def values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The model's values for a v2 account (a plain dict, as `accounts.as_dict` gives)."""
     requirements = dict_or_empty(data.get("requirements"))
     states = capability_states(data)
@@ -355,15 +374,17 @@ def is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> 
     return False
 
 
-def derive_status_v2(
-    *,
-    disconnected: bool,
-    details_submitted: bool,
-    requirements: Mapping[str, Any],
-    capabilities: Mapping[str, str],
-    capability_details: Mapping[str, Any],
-) -> str:
-    """Most serious state first: a user sees the one thing that matters now."""
+def derive_status(account: Any) -> str:
+    """The status of a stored v2 ``account``, most serious state first (the
+    table above): a user sees the one thing that matters now."""
+    # Only the usable parts of what Stripe sent (the model's readers drop the rest).
+    requirements = {
+        "past_due": account.past_due, "pending_verification": account.pending_verification
+    }
+    capabilities = dict_or_empty(account.capabilities)
+    capability_details = dict_or_empty(account.capability_details)
+    disconnected = not account.is_connected
+    details_submitted = account.details_submitted
     if disconnected:
         return AccountStatus.DISCONNECTED
     if is_disabled(capabilities, capability_details):
@@ -469,6 +490,73 @@ def code_text(code: str) -> str:
 
 def resolution_text(resolution: str) -> str:
     return str(RESOLUTION_TEXTS.get(resolution, resolution))
+
+
+def _display_name(prefill: Mapping[str, str]) -> str:
+    """The business name from the prefill, else the person's name."""
+    if prefill.get("business_name"):
+        return prefill["business_name"]
+    names = [prefill.get("first_name", ""), prefill.get("last_name", "")]
+    return " ".join(name for name in names if name)
+
+
+def create_params(user: Any, prefill: Mapping[str, str]) -> dict[str, Any]:
+    """``v2.core.accounts.create`` parameters of an Express-like account, before
+    the host's hook (``ACCOUNT_CREATE_PARAMS``): the Express dashboard, the
+    responsibilities from ``RESPONSIBILITIES``, the recipient configuration
+    (the user can be paid) and the merchant one when ``SUGGESTED_CAPABILITIES``
+    has ``card_payments``; country, entity type, email and name from the
+    settings and the prefill (``PREFILL``)."""
+    configuration: dict[str, Any] = {
+        "recipient": {"capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}}
+    }
+    if CARD_PAYMENTS in app_settings.SUGGESTED_CAPABILITIES:
+        configuration["merchant"] = {"capabilities": {CARD_PAYMENTS: {"requested": True}}}
+    params: dict[str, Any] = {
+        "dashboard": "express",
+        "defaults": {"responsibilities": app_settings.RESPONSIBILITIES},
+        "configuration": configuration,
+        "include": list(INCLUDE),
+        "metadata": {"platform_user_id": str(user.pk)},
+    }
+    identity: dict[str, Any] = {}
+    country = app_settings.COUNTRY or prefill.get("country")
+    if country:
+        identity["country"] = country.lower()
+    if app_settings.BUSINESS_TYPE:
+        identity["entity_type"] = app_settings.BUSINESS_TYPE
+    if identity:
+        params["identity"] = identity
+    email = prefill.get("email") or getattr(user, "email", "")
+    if email:
+        params["contact_email"] = email
+    name = _display_name(prefill)
+    if name:
+        params["display_name"] = name
+    return params
+
+
+def create_link(
+    client: stripe.StripeClient, account: Any, *, refresh_url: str, return_url: str
+) -> str:
+    """A fresh v2 Account Link's URL (``/v2/core/account_links``); raises `stripe.StripeError`."""
+    use_case = _link_use_case(account)
+    link = client.v2.core.account_links.create(
+        {
+            "account": account.stripe_id,
+            "use_case": {
+                "type": use_case,
+                use_case: {"refresh_url": refresh_url, "return_url": return_url},  # type: ignore[misc]
+            },
+        }
+    )
+    return str(link.url)
+
+
+def _link_use_case(account: Any) -> str:
+    """v2: ``account_onboarding`` until the user submitted their details, then
+    ``account_update``."""
+    return "account_update" if account.details_submitted else "account_onboarding"
 
 
 def retrieve(client: stripe.StripeClient, stripe_id: str) -> Any:

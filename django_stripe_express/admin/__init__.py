@@ -1,12 +1,10 @@
-"""Admin screens for support staff: accounts, onboarding attempts, webhook
-events and account reassignments.
+"""Admin screens for support staff: accounts (`accounts`), onboarding attempts,
+webhook events (the payload shown readably, a failed one processed again on
+request) and account reassignments (the audit trail).
 
-Importing this package registers them with the default admin site.
+Attempts, events and reassignments are records: visible, never edited by
+hand. Importing this package registers every screen with the default admin site.
 """
-# admin/records.py: Records kept for support staff: visible, never edited by hand.
-# admin/attempts.py: Onboarding attempts, read-only: how each trip through onboarding ended.
-# admin/events.py: Webhook events, read-only, with the payload shown readably.
-# admin/reassignments.py: Account reassignments, read-only: the audit trail of accounts moved between
 
 from __future__ import annotations
 

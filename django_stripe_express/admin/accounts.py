@@ -9,13 +9,11 @@ Permissions:
   users and with a recorded reason (`reassign_view`);
 - ``delete``: "Disconnect", the destructive action, after a confirmation page.
 Accounts are never added here: they come from onboarding.
+
+Here too: the list filters, how the change page shows Stripe's data (badges,
+requirements, capabilities; a v2 account's entries and capability details in
+words), and the reassignment form and its confirmation.
 """
-# admin/filters.py: List filters for the Express account changelist.
-# admin/forms.py: The reassignment form: the new user (a raw id lookup, for any size of user
-# admin/py: How the account admin shows an Accounts v2 account: entries and capabilities in words.
-# admin/py: How the account admin shows Stripe's data: badges, requirements, capabilities.
-# admin/disconnect_action.py: Disconnecting accounts from the admin: the logic, then the confirmation step.
-# admin/reassign_view.py: The admin's "Reassign to another user": a form, a confirmation naming both
 
 from __future__ import annotations
 
@@ -380,7 +378,8 @@ def disconnect_action(
         if not account.is_connected:
             modeladmin.message_user(
                 request,
-                gettext("Account %(account)s was already disconnected.") % {"account": account.stripe_id},
+                gettext("Account %(account)s was already disconnected.")
+                % {"account": account.stripe_id},
                 messages.WARNING,
             )
             continue
@@ -401,7 +400,8 @@ def disconnect_action(
         done += 1
     if done:
         modeladmin.message_user(
-            request, gettext("Disconnected %(count)d account(s).") % {"count": done}, messages.SUCCESS
+            request, gettext("Disconnected %(count)d account(s).") % {"count": done},
+            messages.SUCCESS,
         )
     return None
 

@@ -1,13 +1,15 @@
-"""Ending an onboarding attempt that failed, the same way in both flows.
+"""What every onboarding flow shares: the user's account, how an attempt that
+failed ends, where the user lands, and what the flows prefill.
 
 A failure always leaves three things behind: the outcome and Stripe's error on
 the `ConnectAttempt` (for support staff), a message the user understands, and
-the `connect_failed` signal (for the host project). Callers then redirect to
-`FAILURE_URL`; nothing here raises.
+the `connect_failed` signal (for the host project); what a Stripe error means
+is `stripe_api.failure`'s to say. Every redirect at the end of a flow goes
+through `success_url` or `failure_url`: the ``next`` the user started from
+when it is safe, else ``SUCCESS_URL`` / ``FAILURE_URL`` (a path, a URL or a
+URL name; by default the app's own ``connect`` page, which every project that
+includes the app's URLs has).
 """
-# onboarding/stripe_failures.py: Stripe failures on the platform-created flows' paths: a message, a record, no 500.
-# landing.py: Where the flows send the user back: where they started, else the settings.
-# prefill.py: What the OAuth link prefills on Stripe's onboarding form.
 
 from __future__ import annotations
 
@@ -56,7 +58,9 @@ Outcome = ConnectAttempt.Outcome
 # What the user reads for each outcome. Worded for the user, not for staff:
 # Stripe's own description is kept on the attempt, never shown.
 MESSAGES = {
-    Outcome.DECLINED: gettext_lazy("You cancelled connecting your Stripe account. Nothing was changed."),
+    Outcome.DECLINED: gettext_lazy(
+        "You cancelled connecting your Stripe account. Nothing was changed."
+    ),
     Outcome.OAUTH_ERROR: gettext_lazy("Stripe could not connect your account. Please try again."),
     Outcome.INVALID_GRANT: gettext_lazy(
         "This Stripe connection link has expired or was already used. Please start again."
@@ -65,7 +69,9 @@ MESSAGES = {
         "Connecting Stripe accounts is not set up correctly on this site. "
         "Please contact support."
     ),
-    Outcome.INVALID_REQUEST: gettext_lazy("Stripe could not connect your account. Please try again."),
+    Outcome.INVALID_REQUEST: gettext_lazy(
+        "Stripe could not connect your account. Please try again."
+    ),
     Outcome.CAPABILITY_NOT_GRANTED: gettext_lazy(
         "Your Stripe account cannot be used here yet: it lacks a capability this site "
         "needs. Please finish your Stripe setup and try again."

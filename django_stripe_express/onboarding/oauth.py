@@ -2,11 +2,12 @@
 
 Step 1 (`start`) sends the user to Stripe with a fresh state; step 3
 (`handle_callback`) checks the state, exchanges the code and stores the
-connection. Every failure ends in `outcomes.fail_attempt` and a redirect to
-where the user started (`landing.failure_url`); only a bad state gets an HTTP
-400 page (there is no attempt the user can be sent back to).
+connection. The state is issued with each attempt and consumed exactly once,
+even under concurrent callbacks (a conditional UPDATE); only its keyed hash
+is stored (`models.hash_state`). Every failure ends in `common.fail_attempt`
+and a redirect to where the user started; only a bad state gets an HTTP 400
+page (there is no attempt the user can be sent back to).
 """
-# onboarding/state.py: The OAuth `state`: issued with each attempt, consumed exactly once.
 
 from __future__ import annotations
 

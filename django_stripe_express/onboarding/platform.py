@@ -1,29 +1,14 @@
-"""What the platform asks Stripe for when it creates a user's account (Account
-Links and embedded onboarding), with either Accounts API.
+"""The flows where the platform creates the user's account: Account Links
+(Stripe hosts the form) and embedded onboarding (Stripe's component on the
+platform's own page, with an Account Session for Connect.js).
 
-``ACCOUNTS_API = "v1"``: an Express account, through ``controller`` properties
-(Stripe deprecated ``type=express``; these make the same account).
-
-``ACCOUNTS_API = "v2"`` (the default): an Express-like v2 account:
-
-* ``dashboard: "express"``: the user gets the Express dashboard (login links);
-* ``defaults.responsibilities`` from ``RESPONSIBILITIES`` (the classic Express
-  split by default: the platform collects fees and covers losses);
-* ``configuration.recipient`` with ``stripe_balance.stripe_transfers``
-  requested: the user can be paid; ``configuration.merchant`` with
-  ``card_payments`` when ``SUGGESTED_CAPABILITIES`` lists ``card_payments``;
-* ``identity.country`` / ``identity.entity_type`` from ``COUNTRY`` /
-  ``BUSINESS_TYPE``, ``contact_email`` and ``display_name`` from the prefill
-  (``PREFILL``), ``metadata.platform_user_id``, and ``include`` for every
-  part the app reads (`accounts_v2.INCLUDE`).
-
-Either way the host's ``ACCOUNT_CREATE_PARAMS`` hook has the last word.
+The account is created at Stripe once per user and mode (an idempotency key
+from the user, the mode and the parameters) and stored once, with either
+Accounts API (``ACCOUNTS_API``): what each API is asked for is in
+`create_params`; the host's ``ACCOUNT_CREATE_PARAMS`` hook has the last word.
+Then a link (``account_onboarding``) or the onboarding page; ``refresh``
+makes a new link, ``finish`` re-reads the account when the user comes back.
 """
-# onboarding/express_account.py: The user's Express account for this mode: created at Stripe once, stored once.
-# onboarding/platform_accounts.py: The start shared by the flows where the platform creates the account.
-# onboarding/py: Account Links onboarding: the platform creates the Express account, Stripe hosts the form.
-# onboarding/embedded.py: Embedded onboarding: Stripe's onboarding component on the platform's own page.
-# onboarding/account_sessions.py: The ``account_session`` view's logic: an Account Session for the user's own account.
 
 from __future__ import annotations
 
@@ -48,9 +33,16 @@ from django.utils.translation import ngettext
 
 from .. import conf as components
 from ..accounts import AccountStatus, as_dict
-from ..accounts.v2 import CARD_PAYMENTS, INCLUDE, is_closed
+from ..accounts.v2 import is_closed
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
-from ..models import UPDATE_FIELDS, ConnectAttempt, ExpressAccount, database_alias, retrieve_account
+from ..models import (
+    UPDATE_FIELDS,
+    ConnectAttempt,
+    ExpressAccount,
+    accounts_api,
+    database_alias,
+    retrieve_account,
+)
 from ..signals import account_connected, account_updated, notify
 from ..stripe_api import get_client, is_gone
 from .common import (
@@ -68,89 +60,12 @@ from .common import (
 )
 
 
-def express_controller() -> dict[str, Any]:
-    """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
-
-    Stripe deprecated ``type=express``; these make the same account.
-    """
-    responsibilities = app_settings.RESPONSIBILITIES
-    fees = responsibilities.get("fees_collector", "application")
-    losses = responsibilities.get("losses_collector", "application")
-    return {
-        "stripe_dashboard": {"type": "express"},
-        "fees": {"payer": "account" if fees == "stripe" else "application"},
-        "losses": {"payments": losses},
-        "requirement_collection": "stripe",
-    }
-
-
 def create_params(request: HttpRequest, api: str = ACCOUNTS_V1) -> dict[str, Any]:
     """``accounts.create`` parameters, after the host's ``ACCOUNT_CREATE_PARAMS`` hook."""
-    params = v2_create_params(request) if api == ACCOUNTS_V2 else v1_create_params(request)
+    params = accounts_api(api).create_params(request.user, prefill_for(request))
     hook = app_settings.ACCOUNT_CREATE_PARAMS
     if hook:
         params = import_string(hook)(request, params)
-    return params
-
-
-def v1_create_params(request: HttpRequest) -> dict[str, Any]:
-    """``v1.accounts.create`` parameters of an Express account."""
-    user = request.user
-    params: dict[str, Any] = {
-        "controller": express_controller(),
-        "metadata": {"platform_user_id": str(user.pk)},
-    }
-    capabilities = app_settings.SUGGESTED_CAPABILITIES
-    if capabilities:
-        params["capabilities"] = {name: {"requested": True} for name in capabilities}
-    if app_settings.COUNTRY:
-        params["country"] = app_settings.COUNTRY
-    email = getattr(user, "email", "")
-    if email:
-        params["email"] = email
-    if app_settings.BUSINESS_TYPE:
-        params["business_type"] = app_settings.BUSINESS_TYPE
-    return params
-
-
-def display_name(prefill: dict[str, str]) -> str:
-    """The business name from the prefill, else the person's name."""
-    if prefill.get("business_name"):
-        return prefill["business_name"]
-    names = [prefill.get("first_name", ""), prefill.get("last_name", "")]
-    return " ".join(name for name in names if name)
-
-
-def v2_create_params(request: HttpRequest) -> dict[str, Any]:
-    """``v2.core.accounts.create`` parameters, before the host's hook."""
-    user = request.user
-    prefill = prefill_for(request)
-    configuration: dict[str, Any] = {
-        "recipient": {"capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}}
-    }
-    if CARD_PAYMENTS in app_settings.SUGGESTED_CAPABILITIES:
-        configuration["merchant"] = {"capabilities": {CARD_PAYMENTS: {"requested": True}}}
-    params: dict[str, Any] = {
-        "dashboard": "express",
-        "defaults": {"responsibilities": app_settings.RESPONSIBILITIES},
-        "configuration": configuration,
-        "include": list(INCLUDE),
-        "metadata": {"platform_user_id": str(user.pk)},
-    }
-    identity: dict[str, Any] = {}
-    country = app_settings.COUNTRY or prefill.get("country")
-    if country:
-        identity["country"] = country.lower()
-    if app_settings.BUSINESS_TYPE:
-        identity["entity_type"] = app_settings.BUSINESS_TYPE
-    if identity:
-        params["identity"] = identity
-    email = prefill.get("email") or getattr(user, "email", "")
-    if email:
-        params["contact_email"] = email
-    name = display_name(prefill)
-    if name:
-        params["display_name"] = name
     return params
 
 
@@ -348,41 +263,13 @@ def open_attempt(
 
 
 def create_link(request: HttpRequest, account: ExpressAccount) -> str:
-    """A fresh onboarding link's URL (v1 or v2, as the account); raises `stripe.StripeError`."""
-    refresh_url = request.build_absolute_uri(reverse("stripe_express:onboarding_refresh"))
-    return_url = request.build_absolute_uri(reverse("stripe_express:onboarding_return"))
-    if account.is_v2:
-        return create_v2_link(account, refresh_url, return_url)
-    link = get_client().v1.account_links.create(
-        {
-            "account": account.stripe_id,
-            "type": "account_onboarding",
-            "refresh_url": refresh_url,
-            "return_url": return_url,
-        }
+    """A fresh onboarding link's URL, with the account's API; raises `stripe.StripeError`."""
+    return accounts_api(account.accounts_api).create_link(
+        get_client(),
+        account,
+        refresh_url=request.build_absolute_uri(reverse("stripe_express:onboarding_refresh")),
+        return_url=request.build_absolute_uri(reverse("stripe_express:onboarding_return")),
     )
-    return str(link.url)
-
-
-def create_v2_link(account: ExpressAccount, refresh_url: str, return_url: str) -> str:
-    """A fresh v2 Account Link's URL (``/v2/core/account_links``); raises `stripe.StripeError`."""
-    use_case = link_use_case(account)
-    link = get_client().v2.core.account_links.create(
-        {
-            "account": account.stripe_id,
-            "use_case": {
-                "type": use_case,
-                use_case: {"refresh_url": refresh_url, "return_url": return_url},  # type: ignore[misc]
-            },
-        }
-    )
-    return str(link.url)
-
-
-def link_use_case(account: ExpressAccount) -> str:
-    """v2: ``account_onboarding`` until the user submitted their details, then
-    ``account_update``."""
-    return "account_update" if account.details_submitted else "account_onboarding"
 
 
 def needs_update_link(account: ExpressAccount) -> bool:

@@ -7,13 +7,13 @@
     {% stripe_express_account as acct %}{% if acct %}{{ acct.get_status_display }}{% endif %}
     {% stripe_express_component "payouts" %}
 
-Both look at ``request.user`` (the ``request`` context processor must be on)
+All look at ``request.user`` (the ``request`` context processor must be on)
 and the mode of the configured secret key; without a request (an email, a
 background job) at the context's ``user``. The account is read once per
 request and kept on the request, so a page may use the tags any number of
-times for at most one query.
+times for at most one query. What the account's state means and its words
+come from the account itself (its API's reasons table), never from here.
 """
-# component_tag.py: ``{% stripe_express_component "<name>" %}``: one of Stripe's embedded components.
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""Stripe's webhook signature scheme, checked in constant time.
+"""From an HTTP request to an HTTP answer for Stripe: the body's size, the
+signature, then the event handed to `store` (inline) or to a task (`tasks`).
 
 Stripe sends ``Stripe-Signature: t=<unix time>,v1=<hex>[,v1=<hex>...]`` where
 each ``v1`` is HMAC-SHA256 of ``b"<t>." + body`` under the endpoint's signing
-secret. Several ``v1`` appear while Stripe rolls a secret, and the app accepts
-several secrets because a Connect endpoint and a platform endpoint sign with
-different ones. Nothing here ever logs or returns a secret or a signature.
+secret, checked here in constant time. Several ``v1`` appear while Stripe
+rolls a secret, and the app accepts several secrets because a Connect
+endpoint, the platform endpoint and an event destination sign with different
+ones. Nothing here ever logs or returns a secret or a signature.
 """
-# webhooks/http.py: From an HTTP request to an HTTP answer for Stripe (the view stays one line).
 
 from __future__ import annotations
 

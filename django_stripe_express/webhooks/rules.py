@@ -1,19 +1,18 @@
-"""A verified body parsed into a `StripeEvent`: the one place that knows Stripe's
-payload families (`FAMILIES`).
+"""What an event is and what it changes: pure decisions, no database and no Stripe.
 
-* The snapshot event (``"object": "event"``, a webhook endpoint's) carries the
-  object as it was when the event happened (``data.object``), the connected
-  account in ``account`` and ``created`` in Unix seconds.
-* The thin event notification (``"object": "v2.core.event"``, an event
-  destination's, Accounts v2) carries no object: ``related_object`` names it
-  (``{"id": "acct_...", "type": "v2.core.account", "url": ...}``), so the app
-  fetches it; ``created`` is an RFC 3339 time with milliseconds. Its
-  ``object`` is empty and ``thin`` is set.
+A verified body becomes a `StripeEvent` here (`parse_event`: the one place
+that knows Stripe's payload families). The snapshot event (``"object":
+"event"``, a webhook endpoint's) carries the object as it was when the event
+happened (``data.object``), the connected account in ``account`` and
+``created`` in Unix seconds. The thin event notification (``"object":
+"v2.core.event"``, an event destination's, Accounts v2) carries no object:
+``related_object`` names it, so the app fetches it; ``created`` is an RFC 3339
+time with milliseconds.
 
-Both become the same `StripeEvent`, so the rest of the path (record once,
-fetch, apply under the ordering rule) is shared.
+Then the rules (`HANDLERS`): given the account as stored and the event, what
+changes on the `ExpressAccount` (`Change`) or why nothing does (`Ignore`:
+stale, other mode, unknown account, unhandled type). `store` applies them.
 """
-# webhooks/handlers.py: The rules: what an event changes on an `ExpressAccount`, decided in Python.
 
 from __future__ import annotations
 

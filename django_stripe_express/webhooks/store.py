@@ -1,14 +1,16 @@
-"""The `WebhookEvent` row: each event stored once by its Stripe id.
+"""Recording each event once and applying it, with the public ORM; signals after commit.
 
-The row is written with the event's final status in the same transaction as
-the change it describes (`apply.py`, `fetched.py`), or as *received* by the
-request in ``"task"`` mode (`process.queue_event`). The unique ``stripe_id``
-is what makes concurrent deliveries of one event apply once: the loser's
-INSERT fails and its whole transaction rolls back (`AlreadyProcessed`).
+The `WebhookEvent` row is written with the event's final status in the same
+transaction as the change it describes, or as *received* by the request in
+``"task"`` mode (`queue_event`). The unique ``stripe_id`` is what makes
+concurrent deliveries of one event apply once: the loser's INSERT fails and
+its whole transaction rolls back. The account is read under its row lock,
+the rules (`rules`) decide, and the account and the event are written
+together. Events applied with Stripe's data (thin events,
+``WEBHOOK_REFETCH_ACCOUNT``) fetch the account first, outside any
+transaction: no lock is held over HTTP, and a slower fetch never overwrites
+a newer one.
 """
-# webhooks/apply.py: Applying an event under the account's row lock; what is sent once it commits.
-# webhooks/fetched.py: Events applied with Stripe's data: fetch outside any transaction, then apply.
-# webhooks/process.py: Record each event once and apply it, with the public ORM; signals after commit.
 
 from __future__ import annotations
 
