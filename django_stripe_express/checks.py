@@ -46,6 +46,7 @@ from .conf import (
     WEBHOOK_PROCESSING_TASK,
     key_mode,
     known_keys,
+    secret_list,
 )
 
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
@@ -204,13 +205,11 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
 
 def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     secrets = raw.get("WEBHOOK_SECRETS")
-    if isinstance(secrets, str):
-        secrets = [secrets]
-    if isinstance(secrets, (list, tuple)):
+    if isinstance(secrets, (str, list, tuple)):
         # Empty strings are no secret, as the setting reads them: the README's
         # `os.environ.get("STRIPE_WEBHOOK_SECRETS", "").split(",")` is [""]
         # while the variable is not set, and that is W001, not E005.
-        secrets = [secret for secret in secrets if secret != ""]
+        secrets = secret_list(secrets)
     if not secrets:
         yield Warning(
             f"{setting_name('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
@@ -523,17 +522,9 @@ def _is_live(raw: dict[str, Any]) -> bool:
     return key_mode(raw.get("SECRET_KEY")) == "live"
 
 
-def _webhook_secrets(raw: dict[str, Any]) -> list[Any]:
-    """The configured secrets as a list (E005 reports any other shape)."""
-    secrets = raw.get("WEBHOOK_SECRETS") or []
-    if isinstance(secrets, str):
-        return [secrets]
-    return list(secrets) if isinstance(secrets, (list, tuple)) else []
-
-
 def _check_whitespace(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     values = [(key, raw.get(key)) for key in CREDENTIALS]
-    values += [("WEBHOOK_SECRETS", secret) for secret in _webhook_secrets(raw)]
+    values += [("WEBHOOK_SECRETS", secret) for secret in secret_list(raw.get("WEBHOOK_SECRETS"))]
     spaced = sorted({
         key for key, value in values
         if isinstance(value, str) and value and value != value.strip()
@@ -565,7 +556,7 @@ def _check_key_prefix(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _check_secrets_lists(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    for secret in _webhook_secrets(raw):
+    for secret in secret_list(raw.get("WEBHOOK_SECRETS")):
         if isinstance(secret, str) and re.search(r"[,;\s]", secret.strip()):
             yield Error(
                 f"One of {setting_name('WEBHOOK_SECRETS')} holds several secrets in one "
@@ -601,9 +592,8 @@ def _check_live_hosts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 def _fake_credentials(raw: dict[str, Any]) -> list[str]:
     found = []
-    if any(
-        isinstance(s, str) and s.strip() == _FAKE_WEBHOOK_SECRET for s in _webhook_secrets(raw)
-    ):
+    secrets = secret_list(raw.get("WEBHOOK_SECRETS"))
+    if any(isinstance(s, str) and s.strip() == _FAKE_WEBHOOK_SECRET for s in secrets):
         found.append("WEBHOOK_SECRETS")
     if raw.get("CLIENT_ID") == _FAKE_CLIENT_ID:
         found.append("CLIENT_ID")

@@ -70,6 +70,14 @@ def key_mode(key: Any) -> str | None:
     return "test" if "_test_" in key else None
 
 
+def secret_list(value: Any) -> list[Any]:
+    """``WEBHOOK_SECRETS`` as a list, as the app reads it: one string is a list of
+    one, empty items are no secret, any other shape none (check E005 says so)."""
+    if isinstance(value, str):
+        value = [value]
+    return [s for s in value if s] if isinstance(value, (list, tuple)) else []
+
+
 class MissingSetting(ImproperlyConfigured):
     """A required ``STRIPE_EXPRESS`` key is missing or empty."""
 
@@ -116,10 +124,7 @@ class Settings:
     @property
     def WEBHOOK_SECRETS(self) -> list[str]:
         """Every signing secret accepted (Connect and platform endpoints, rotation)."""
-        value = self._get("WEBHOOK_SECRETS", [])
-        if isinstance(value, str):
-            return [value] if value else []
-        return [str(secret) for secret in value if secret]
+        return [str(secret) for secret in secret_list(self._get("WEBHOOK_SECRETS", []))]
 
     @property
     def PUBLISHABLE_KEY(self) -> str | None:

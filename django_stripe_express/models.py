@@ -33,7 +33,14 @@ from .accounts import (
     v2,
 )
 from .accounts import names as requirement_names
-from .conf import ACCOUNTS_V2, app_settings
+from .conf import (
+    ACCOUNTS_V1,
+    ACCOUNTS_V2,
+    ONBOARDING_ACCOUNT_LINKS,
+    ONBOARDING_EMBEDDED,
+    ONBOARDING_OAUTH,
+    app_settings,
+)
 from .signals import account_deauthorized, notify
 from .stripe_api import get_client, is_gone
 
@@ -67,9 +74,9 @@ def candidate_hashes(state: str) -> list[str]:
 class Flow(models.TextChoices):
     """How an account was connected: the onboarding flow (``ONBOARDING``)."""
 
-    OAUTH = "oauth", _("OAuth")
-    ACCOUNT_LINKS = "account_links", _("Account Links")
-    EMBEDDED = "embedded", _("Embedded onboarding")
+    OAUTH = ONBOARDING_OAUTH, _("OAuth")
+    ACCOUNT_LINKS = ONBOARDING_ACCOUNT_LINKS, _("Account Links")
+    EMBEDDED = ONBOARDING_EMBEDDED, _("Embedded onboarding")
 
 
 class ExpressAccountQuerySet(models.QuerySet["ExpressAccount"]):
@@ -92,8 +99,8 @@ class ExpressAccount(models.Model):
     Status = AccountStatus
 
     class AccountsApi(models.TextChoices):
-        V1 = "v1", _("Accounts v1")
-        V2 = "v2", _("Accounts v2")
+        V1 = ACCOUNTS_V1, _("Accounts v1")
+        V2 = ACCOUNTS_V2, _("Accounts v2")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

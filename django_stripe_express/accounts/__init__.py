@@ -252,17 +252,24 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _timestamp(value: Any) -> int | None:
-    """An RFC 3339 time (``2026-12-01T00:00:00.000Z``) as a Unix timestamp."""
-    if not isinstance(value, str) or not value:
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def rfc3339(value: Any) -> datetime.datetime | None:
+    """An RFC 3339 time as Stripe's v2 API writes them (``2026-12-01T00:00:00.000Z``),
+    aware; None for anything else."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         return None
     try:
-        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return int(moment.timestamp())
+
+
+def _timestamp(value: Any) -> int | None:
+    """An RFC 3339 time as a Unix timestamp, or None."""
+    moment = rfc3339(value)
+    return None if moment is None else int(moment.timestamp())
 
 
 def as_dict(value: Any) -> dict[str, Any]:

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
-from ..accounts import may_need_repair, storable_json
+from ..accounts import may_need_repair, rfc3339, storable_json
 from ..accounts.v2 import is_closed
 from ..conf import app_settings
 from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent
@@ -137,21 +136,9 @@ def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
 V2_ACCOUNT = "v2.core.account"
 
 #: RFC 3339, as Stripe writes v2 times: ``2026-11-28T23:08:00.000Z``.
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
-
-
-def _time(value: Any) -> datetime.datetime | None:
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
     event_id, type_ = data.get("id"), data.get("type")
-    when = _time(data.get("created"))
+    when = rfc3339(data.get("created"))
     related = data.get("related_object")
     related_id = related.get("id") if isinstance(related, dict) else None
     problems = [
