@@ -49,20 +49,20 @@ from .conf import (
     secret_list,
 )
 
-BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
+_BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
 
 # What Stripe takes in `defaults.responsibilities` for an Express-like account.
 FEES_COLLECTORS = ("application", "application_express", "stripe")
 
 LOSSES_COLLECTORS = ("application", "stripe")
 
-POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
+_POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
 
-NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
+_NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
 
 
 @register(Tags.security, Tags.compatibility)
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def _check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     raw = getattr(settings, SETTING_NAME, None)
     if raw is None:
         raw = {}
@@ -95,7 +95,7 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         key = key.strip()  # spaces around it are E016's (deployment_checks)
     if not key:
         yield Error(
-            f"{setting_name('SECRET_KEY')} is not set.",
+            f"{_setting_name('SECRET_KEY')} is not set.",
             hint="Set it to your Stripe secret key (sk_test_... or sk_live_...), "
             "read from the environment rather than written in settings.",
             id=ID.format("E001"),
@@ -107,14 +107,14 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         if isinstance(key, str) and key.startswith("pk_"):
             hint = "That is a publishable key (pk_...); " + hint
         yield Error(
-            f"{setting_name('SECRET_KEY')} is not a Stripe secret key.",
+            f"{_setting_name('SECRET_KEY')} is not a Stripe secret key.",
             hint=hint,
             id=ID.format("E002"),
         )
         return
     if key_mode(key) == "live" and settings.DEBUG:
         yield Warning(
-            f"{setting_name('SECRET_KEY')} is a live-mode key while DEBUG is on.",
+            f"{_setting_name('SECRET_KEY')} is a live-mode key while DEBUG is on.",
             hint="Use a test-mode key (sk_test_...) in development; real accounts "
             "and money are behind a live key.",
             id=ID.format("W002"),
@@ -125,7 +125,7 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     onboarding = raw.get("ONBOARDING", ONBOARDING_OAUTH)
     if onboarding not in ONBOARDING_CHOICES:
         yield Error(
-            f"{setting_name('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
+            f"{_setting_name('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
             hint=f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
             id=ID.format("E003"),
         )
@@ -135,7 +135,7 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     client_id = raw.get("CLIENT_ID")
     if not isinstance(client_id, str) or not client_id.strip().startswith("ca_"):
         yield Error(
-            f"OAuth onboarding needs {setting_name('CLIENT_ID')} set to your platform's "
+            f"OAuth onboarding needs {_setting_name('CLIENT_ID')} set to your platform's "
             "client id (ca_...).",
             hint="Find it in the Stripe dashboard under Connect > Settings > OAuth; "
             "or use ONBOARDING='account_links', which needs no client id.",
@@ -147,7 +147,7 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     api = raw.get("ACCOUNTS_API", ACCOUNTS_V2)
     if api not in ACCOUNTS_API_CHOICES:
         yield Error(
-            f"{setting_name('ACCOUNTS_API')} is {api!r}, which is not a known Accounts API.",
+            f"{_setting_name('ACCOUNTS_API')} is {api!r}, which is not a known Accounts API.",
             hint='Use "v2" (new platforms: /v2/core/accounts) or "v1" (platforms that '
             "already create v1 Express accounts).",
             id=ID.format("E024"),
@@ -164,7 +164,7 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         and key.startswith("rk_")
     ):
         yield Error(
-            f"{setting_name('SECRET_KEY')} is a restricted key (rk_...), which Stripe's "
+            f"{_setting_name('SECRET_KEY')} is a restricted key (rk_...), which Stripe's "
             "/v2 endpoints refuse: onboarding cannot create v2 accounts with it.",
             hint='Use the secret key (sk_...), or set ACCOUNTS_API = "v1".',
             id=ID.format("E026"),
@@ -178,7 +178,7 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
     )
     if not isinstance(value, dict) or set(value) != {"fees_collector", "losses_collector"}:
         yield Error(
-            f"{setting_name('RESPONSIBILITIES')} must be a dict with exactly the keys "
+            f"{_setting_name('RESPONSIBILITIES')} must be a dict with exactly the keys "
             "fees_collector and losses_collector.",
             hint=hint,
             id=ID.format("E025"),
@@ -187,7 +187,7 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
     fees, losses = value["fees_collector"], value["losses_collector"]
     if fees not in FEES_COLLECTORS or losses not in LOSSES_COLLECTORS:
         yield Error(
-            f"{setting_name('RESPONSIBILITIES')} has a value Stripe does not take for an "
+            f"{_setting_name('RESPONSIBILITIES')} has a value Stripe does not take for an "
             "Express account.",
             hint=f"fees_collector: one of {', '.join(FEES_COLLECTORS)}; losses_collector: "
             f"one of {', '.join(LOSSES_COLLECTORS)}.",
@@ -195,7 +195,7 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
         )
     elif losses == "application" and fees == "stripe":
         yield Error(
-            f"{setting_name('RESPONSIBILITIES')}: a platform that covers losses must also "
+            f"{_setting_name('RESPONSIBILITIES')}: a platform that covers losses must also "
             "collect the fees; Stripe refuses this combination.",
             hint='Use fees_collector "application" with losses_collector "application", '
             'or losses_collector "stripe".',
@@ -212,7 +212,7 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         secrets = secret_list(secrets)
     if not secrets:
         yield Warning(
-            f"{setting_name('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
+            f"{_setting_name('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
             "refused, so accounts will not stay up to date.",
             hint="Add the signing secret (whsec_...) of your Connect webhook endpoint, "
             "and of the platform endpoint if it sends to the same URL.",
@@ -223,14 +223,14 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         isinstance(s, str) and s.strip().startswith("whsec_") for s in secrets
     ):
         yield Error(
-            f"{setting_name('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",
+            f"{_setting_name('WEBHOOK_SECRETS')} must be a list of signing secrets (whsec_...).",
             hint="Copy each endpoint's signing secret from the Stripe dashboard "
             "(Developers > Webhooks); list the old and new ones while rotating.",
             id=ID.format("E005"),
         )
 
 
-def tasks_framework() -> ModuleType | None:
+def _tasks_framework() -> ModuleType | None:
     """Django's Tasks framework: ``django.tasks`` (6.0+), else the backport, else None."""
     for name in ("django.tasks", "django_tasks"):
         try:
@@ -244,17 +244,17 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     mode = raw.get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE)
     if mode not in WEBHOOK_PROCESSING_CHOICES:
         yield Error(
-            f"{setting_name('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
+            f"{_setting_name('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
             hint=f"Use one of {', '.join(repr(c) for c in WEBHOOK_PROCESSING_CHOICES)}.",
             id=ID.format("E022"),
         )
         return
     if mode != WEBHOOK_PROCESSING_TASK:
         return
-    framework = tasks_framework()
+    framework = _tasks_framework()
     if framework is None:
         yield Error(
-            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
+            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
             "framework: Django 6.0 or later, or its backport.",
             hint='Below Django 6.0: pip install "django-stripe-express[tasks]" (django-tasks); '
             'or use WEBHOOK_PROCESSING = "inline".',
@@ -268,7 +268,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         backend.validate_task(process_webhook_event)
     except Exception as exc:  # the framework's own errors name what is wrong
         yield Error(
-            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
+            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
             f"cannot run the webhook's task ({type(exc).__name__}: {exc}).",
             hint="Configure TASKS['default'] with a backend that accepts it (queue "
             "'default'), e.g. django_tasks_db.DatabaseBackend.",
@@ -278,7 +278,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     kind = type(backend).__name__
     if kind == "ImmediateBackend":
         yield Warning(
-            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
             "the ImmediateBackend (Django's default when TASKS is not set): events are "
             "still applied inside the webhook's request.",
             hint="Set TASKS['default'] to a backend with a worker (e.g. "
@@ -287,7 +287,7 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         )
     elif kind == "DummyBackend":
         yield Warning(
-            f"{setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
+            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
             "the DummyBackend, which never runs tasks: events stay 'received'.",
             hint="Use a backend with a worker outside of tests.",
             id=ID.format("W013"),
@@ -300,7 +300,7 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         isinstance(c, str) for c in capabilities
     ):
         yield Error(
-            f"{setting_name('SUGGESTED_CAPABILITIES')} must be a list of capability names.",
+            f"{_setting_name('SUGGESTED_CAPABILITIES')} must be a list of capability names.",
             hint='For example ["transfers"] or ["card_payments", "transfers"].',
             id=ID.format("E006"),
         )
@@ -308,28 +308,28 @@ def _check_values(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         yield from _check_capability_names(list(capabilities))
         if raw.get("ASSERT_CAPABILITIES") and not capabilities:
             yield Warning(
-                f"{setting_name('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
+                f"{_setting_name('ASSERT_CAPABILITIES')} is on but no capabilities are suggested, "
                 "so there is nothing to assert.",
                 hint="List the capabilities in SUGGESTED_CAPABILITIES, or turn "
                 "ASSERT_CAPABILITIES off.",
                 id=ID.format("W003"),
             )
     business_type = raw.get("BUSINESS_TYPE")
-    if business_type and business_type not in BUSINESS_TYPES:
+    if business_type and business_type not in _BUSINESS_TYPES:
         yield Error(
-            f"{setting_name('BUSINESS_TYPE')} is {business_type!r}, which Stripe does not accept.",
-            hint=f"Use one of {', '.join(BUSINESS_TYPES)}, or leave it unset to let "
+            f"{_setting_name('BUSINESS_TYPE')} is {business_type!r}, which Stripe does not accept.",
+            hint=f"Use one of {', '.join(_BUSINESS_TYPES)}, or leave it unset to let "
             "the user choose.",
             id=ID.format("E007"),
         )
-    for key in (*POSITIVE_NUMBERS, *NON_NEGATIVE_NUMBERS):
+    for key in (*_POSITIVE_NUMBERS, *_NON_NEGATIVE_NUMBERS):
         if key not in raw:
             continue
         value = raw[key]
-        minimum = 1 if key in POSITIVE_NUMBERS else 0
+        minimum = 1 if key in _POSITIVE_NUMBERS else 0
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
             yield Error(
-                f"{setting_name(key)} must be a number of at least {minimum}.",
+                f"{_setting_name(key)} must be a number of at least {minimum}.",
                 hint="Remove it to use the default.",
                 id=ID.format("E008"),
             )
@@ -344,7 +344,7 @@ def _check_capability_names(capabilities: list[str]) -> Iterable[CheckMessage]:
             for guess in difflib.get_close_matches(name.lower(), CAPABILITY_NAMES, n=1)
         ]
         yield Error(
-            f"{setting_name('SUGGESTED_CAPABILITIES')} names capabilities Stripe does not "
+            f"{_setting_name('SUGGESTED_CAPABILITIES')} names capabilities Stripe does not "
             f"have: {', '.join(repr(n) for n in unknown)}. Creating an account would "
             "fail (parameter_unknown), and Express OAuth would ignore them.",
             hint=(f"Did you mean {', '.join(repr(g) for g in guesses)}? " if guesses else "")
@@ -353,7 +353,7 @@ def _check_capability_names(capabilities: list[str]) -> Iterable[CheckMessage]:
         )
     if "card_payments" in capabilities and "transfers" not in capabilities:
         yield Warning(
-            f"{setting_name('SUGGESTED_CAPABILITIES')} has 'card_payments' without "
+            f"{_setting_name('SUGGESTED_CAPABILITIES')} has 'card_payments' without "
             "'transfers': since API version 2019-08-14 card payments no longer imply "
             "transfers, so the platform could not send these accounts their money.",
             hint="Add 'transfers' to SUGGESTED_CAPABILITIES.",
@@ -370,14 +370,14 @@ def _check_callables(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             target = import_string(path)
         except ImportError as exc:
             yield Error(
-                f"{setting_name(key)} names {path!r}, which cannot be imported: {exc}.",
+                f"{_setting_name(key)} names {path!r}, which cannot be imported: {exc}.",
                 hint="Give the dotted path of a function, e.g. 'myapp.stripe.prefill'.",
                 id=ID.format("E009"),
             )
             continue
         if not callable(target):
             yield Error(
-                f"{setting_name(key)} names {path!r}, which is not callable.",
+                f"{_setting_name(key)} names {path!r}, which is not callable.",
                 hint="Give the dotted path of a function.",
                 id=ID.format("E009"),
             )
@@ -391,7 +391,7 @@ def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         parts = urlsplit(str(value))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             yield Error(
-                f"{setting_name(key)} is not an absolute http(s) URL.",
+                f"{_setting_name(key)} is not an absolute http(s) URL.",
                 hint="Write the full URL, e.g. 'https://connect.stripe.com' or "
                 "'https://example.com/stripe/oauth/callback/'.",
                 id=ID.format("E011"),
@@ -400,7 +400,7 @@ def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     live = key_mode(raw.get("SECRET_KEY")) == "live"
     if live and isinstance(redirect_uri, str) and redirect_uri.startswith("http://"):
         yield Warning(
-            f"{setting_name('REDIRECT_URI')} is plain http with a live-mode key; Stripe "
+            f"{_setting_name('REDIRECT_URI')} is plain http with a live-mode key; Stripe "
             "requires https redirect URIs in live mode.",
             hint="Serve the callback over https.",
             id=ID.format("W005"),
@@ -450,7 +450,7 @@ def _check_databases() -> Iterable[CheckMessage]:
 ID = "django_stripe_express.{}"
 
 
-def setting_name(key: str) -> str:
+def _setting_name(key: str) -> str:
     """How a message names a key: ``STRIPE_EXPRESS['SECRET_KEY']`` (never its value)."""
     return f"{SETTING_NAME}[{key!r}]"
 
@@ -463,23 +463,23 @@ def configured() -> dict[str, Any] | None:
 
 
 #: Where a live key may go: Stripe's own hosts, over https.
-STRIPE_DOMAIN = "stripe.com"
+_STRIPE_DOMAIN = "stripe.com"
 
 #: Replay protection: Stripe signs each delivery (and each retry) afresh, so
 #: the window only has to cover clock skew and the trip. One hour is generous.
-MAX_WEBHOOK_TOLERANCE = 60 * 60
+_MAX_WEBHOOK_TOLERANCE = 60 * 60
 
 #: Live keys are sk_live_/rk_live_, test keys sk_test_/rk_test_; nothing else.
-KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 
 #: String settings that hold one credential each.
 CREDENTIALS = ("SECRET_KEY", "CLIENT_ID", "PUBLISHABLE_KEY")
 
-MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
+_MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
 
 
 @register(Tags.security)
-def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def _check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     raw = configured()
     if raw is None:
         return []
@@ -495,7 +495,7 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
 
 
 @register(Tags.urls)
-def check_urls_included(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def _check_urls_included(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W008: the app's URLs are not in the project's URLconf.
 
     Only a missing name is reported: a URLconf that cannot even be imported is
@@ -531,7 +531,7 @@ def _check_whitespace(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     })
     for key in spaced:
         yield Error(
-            f"{setting_name(key)} has spaces or a line break around it.",
+            f"{_setting_name(key)} has spaces or a line break around it.",
             hint="Stripe would refuse the key, or no signature would ever match: "
             "strip the value where it is read (e.g. os.environ[...].strip()), and "
             "check the .env file or secret store it comes from.",
@@ -544,9 +544,9 @@ def _check_key_prefix(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if not isinstance(key, str):
         return
     key = key.strip()
-    if key.startswith(("sk_", "rk_")) and not key.startswith(KEY_PREFIXES):
+    if key.startswith(("sk_", "rk_")) and not key.startswith(_KEY_PREFIXES):
         yield Error(
-            f"{setting_name('SECRET_KEY')} starts like a Stripe key but its mode is "
+            f"{_setting_name('SECRET_KEY')} starts like a Stripe key but its mode is "
             "neither test nor live.",
             hint="Stripe keys start with sk_test_, sk_live_, rk_test_ or rk_live_: "
             "copy the key again from the Stripe dashboard (the mode decides "
@@ -559,7 +559,7 @@ def _check_secrets_lists(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     for secret in secret_list(raw.get("WEBHOOK_SECRETS")):
         if isinstance(secret, str) and re.search(r"[,;\s]", secret.strip()):
             yield Error(
-                f"One of {setting_name('WEBHOOK_SECRETS')} holds several secrets in one "
+                f"One of {_setting_name('WEBHOOK_SECRETS')} holds several secrets in one "
                 "string: no signature will ever match it.",
                 hint="Give a list with one whsec_... per item, e.g. "
                 'os.environ["STRIPE_WEBHOOK_SECRETS"].split(",").',
@@ -572,7 +572,8 @@ def _stripe_host(url: Any) -> bool:
     """``url`` is https on stripe.com or one of its subdomains."""
     parts = urlsplit(str(url))
     host = (parts.hostname or "").rstrip(".").lower()
-    return parts.scheme == "https" and (host == STRIPE_DOMAIN or host.endswith("." + STRIPE_DOMAIN))
+    on_stripe = host == _STRIPE_DOMAIN or host.endswith("." + _STRIPE_DOMAIN)
+    return parts.scheme == "https" and on_stripe
 
 
 def _check_live_hosts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
@@ -582,7 +583,7 @@ def _check_live_hosts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         value = raw.get(key)
         if value and not _stripe_host(value):
             yield Error(
-                f"{setting_name(key)} is not an https address on stripe.com, and the "
+                f"{_setting_name(key)} is not an https address on stripe.com, and the "
                 "live key would be sent to it.",
                 hint="Remove API_BASE and CONNECT_BASE in production (Stripe's hosts "
                 "are the default); point them at a fake Stripe only with a test key.",
@@ -604,7 +605,7 @@ def _check_fake_credentials(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     found = _fake_credentials(raw)
     if not found:
         return
-    names = " and ".join(setting_name(key) for key in found)
+    names = " and ".join(_setting_name(key) for key in found)
     hint = (
         "The fake Stripe's whsec_fake and ca_fake are public (they are in this "
         "package): anyone can sign webhooks with them. Use your endpoint's signing "
@@ -626,9 +627,9 @@ def _check_tolerance(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     value = raw.get("WEBHOOK_TOLERANCE")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return  # absent, or E008's business
-    if value > MAX_WEBHOOK_TOLERANCE:
+    if value > _MAX_WEBHOOK_TOLERANCE:
         yield Warning(
-            f"{setting_name('WEBHOOK_TOLERANCE')} is more than an hour: an old signed "
+            f"{_setting_name('WEBHOOK_TOLERANCE')} is more than an hour: an old signed "
             "delivery could be replayed for that long.",
             hint="Keep Stripe's default of 300 seconds (fix the server's clock "
             "rather than widening the window).",
@@ -646,15 +647,15 @@ def _check_message_middleware() -> Iterable[CheckMessage]:
         except (ImportError, TypeError):
             continue  # Django reports what cannot be imported
     yield Warning(
-        f"{MESSAGE_MIDDLEWARE} is not in MIDDLEWARE: what the onboarding flows tell "
+        f"{_MESSAGE_MIDDLEWARE} is not in MIDDLEWARE: what the onboarding flows tell "
         "users (connected, declined, what Stripe still needs) is silently lost.",
-        hint=f"Add {MESSAGE_MIDDLEWARE!r} to MIDDLEWARE, after the session middleware.",
+        hint=f"Add {_MESSAGE_MIDDLEWARE!r} to MIDDLEWARE, after the session middleware.",
         id=ID.format("W007"),
     )
 
 
 @register(Tags.security, Tags.compatibility)
-def check_embedded(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def _check_embedded(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     raw = configured()
     if raw is None:
         return []
@@ -673,7 +674,7 @@ def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if not key:
         if raw.get("ONBOARDING") == ONBOARDING_EMBEDDED:
             yield Error(
-                f"Embedded onboarding needs {setting_name('PUBLISHABLE_KEY')}.",
+                f"Embedded onboarding needs {_setting_name('PUBLISHABLE_KEY')}.",
                 hint="Set it to your platform's publishable key (pk_test_... or "
                 "pk_live_...) from the Stripe dashboard: Connect.js needs it in the browser.",
                 id=ID.format("E027"),
@@ -689,7 +690,7 @@ def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
                 "served, then " + hint[0].lower() + hint[1:]
             )
         yield Error(
-            f"{setting_name('PUBLISHABLE_KEY')} is not a Stripe publishable key.",
+            f"{_setting_name('PUBLISHABLE_KEY')} is not a Stripe publishable key.",
             hint=hint,
             id=ID.format("E027"),
         )
@@ -697,8 +698,8 @@ def _check_publishable_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     secret_mode = key_mode(raw.get("SECRET_KEY"))
     if secret_mode is not None and key_mode(key) != secret_mode:
         yield Error(
-            f"{setting_name('PUBLISHABLE_KEY')} is a {key_mode(key)}-mode key but "
-            f"{setting_name('SECRET_KEY')} is a {secret_mode}-mode key.",
+            f"{_setting_name('PUBLISHABLE_KEY')} is a {key_mode(key)}-mode key but "
+            f"{_setting_name('SECRET_KEY')} is a {secret_mode}-mode key.",
             hint="Account Sessions are made with the secret key; Connect.js refuses "
             "them with a publishable key of the other mode. Copy both keys from the "
             "same mode of the Stripe dashboard.",
@@ -724,7 +725,7 @@ def _check_connect_js_url(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
     ):
         yield Error(
-            f"{setting_name('CONNECT_JS_URL')} is not an https URL.",
+            f"{_setting_name('CONNECT_JS_URL')} is not an https URL.",
             hint=f"Remove it to load Stripe's Connect.js ({STRIPE_CONNECT_JS_URL}); "
             "plain http is only for a stand-in on this machine (127.0.0.1, localhost), "
             "as the fake Stripe serves one.",
@@ -733,7 +734,7 @@ def _check_connect_js_url(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         return
     if key_mode(raw.get("SECRET_KEY")) == "live" and str(value) != STRIPE_CONNECT_JS_URL:
         yield Warning(
-            f"{setting_name('CONNECT_JS_URL')} is not Stripe's Connect.js, with a live key: "
+            f"{_setting_name('CONNECT_JS_URL')} is not Stripe's Connect.js, with a live key: "
             "that script receives your users' Account Sessions.",
             hint=f"Remove it in production so that {STRIPE_CONNECT_JS_URL} is loaded; "
             "use a stand-in only with a test key.",
@@ -766,7 +767,7 @@ def _check_components(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     problems = list(_component_problems(value))
     if problems:
         yield Error(
-            f"{setting_name('EMBEDDED_COMPONENTS')}: {'; '.join(problems)}.",
+            f"{_setting_name('EMBEDDED_COMPONENTS')}: {'; '.join(problems)}.",
             hint=f"Components: {', '.join(COMPONENTS)}. Give a list of names, or a dict "
             'such as {"payouts": {"instant_payouts": True}}; a feature left out keeps '
             "Stripe's default.",
@@ -776,7 +777,7 @@ def _check_components(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     items = value.items() if isinstance(value, dict) else ()
     if any(f.get("disable_stripe_user_authentication") is True for _, f in items):
         yield Warning(
-            f"{setting_name('EMBEDDED_COMPONENTS')} turns on "
+            f"{_setting_name('EMBEDDED_COMPONENTS')} turns on "
             "disable_stripe_user_authentication, which Stripe refuses for Express "
             "accounts: every Account Session would fail.",
             hint="Stripe allows it only where the platform collects requirements "
@@ -790,18 +791,18 @@ def _check_appearance(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     value = raw.get("EMBEDDED_APPEARANCE")
     if value is not None and not isinstance(value, dict):
         yield Error(
-            f"{setting_name('EMBEDDED_APPEARANCE')} must be a dict (Connect.js's appearance).",
+            f"{_setting_name('EMBEDDED_APPEARANCE')} must be a dict (Connect.js's appearance).",
             hint='For example {"variables": {"colorPrimary": "#0f766e", '
             '"borderRadius": "8px"}}.',
             id=ID.format("E030"),
         )
 
 
-KEYS = ("SUCCESS_URL", "FAILURE_URL")
+_KEYS = ("SUCCESS_URL", "FAILURE_URL")
 
 
 @register(Tags.urls)
-def check_landing_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def _check_landing_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     raw = configured()
     if raw is None:
         return []
@@ -809,7 +810,7 @@ def check_landing_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         reverse("stripe_express:webhook")
     except Exception:  # not included (W008 says so) or a broken URLconf (Django's checks)
         return []
-    return [message for key in KEYS if (message := _check(key, raw.get(key))) is not None]
+    return [message for key in _KEYS if (message := _check(key, raw.get(key))) is not None]
 
 
 def _check(key: str, value: Any) -> CheckMessage | None:
@@ -823,7 +824,7 @@ def _check(key: str, value: Any) -> CheckMessage | None:
         else:
             return None
     return Warning(
-        f"{setting_name(key)} is {value!r}: neither a path, a URL nor a URL name of this "
+        f"{_setting_name(key)} is {value!r}: neither a path, a URL nor a URL name of this "
         "project. Users would land on the app's status page (connect) instead.",
         hint='Use a path ("/payouts/"), a full URL, or the name of one of your URLs '
         '("dashboard", "payouts:settings"); or remove it to use the app\'s status page.',

@@ -41,7 +41,7 @@ ACCOUNTS_V2 = "v2"
 ACCOUNTS_API_CHOICES = (ACCOUNTS_V2, ACCOUNTS_V1)
 
 #: The classic Express split: the platform collects Stripe's fees and covers losses.
-EXPRESS_RESPONSIBILITIES = {"fees_collector": "application", "losses_collector": "application"}
+_EXPRESS_RESPONSIBILITIES = {"fees_collector": "application", "losses_collector": "application"}
 
 WEBHOOK_PROCESSING_INLINE = "inline"
 
@@ -150,7 +150,7 @@ class Settings:
     @property
     def RESPONSIBILITIES(self) -> dict[str, str]:
         """Who collects Stripe's fees and covers losses on the accounts the app creates."""
-        value = self._get("RESPONSIBILITIES", EXPRESS_RESPONSIBILITIES)
+        value = self._get("RESPONSIBILITIES", _EXPRESS_RESPONSIBILITIES)
         return {str(k): str(v) for k, v in dict(value).items()}
 
     @property

@@ -55,14 +55,14 @@ logger = logging.getLogger("django_stripe_express.accounts")
 # ``SECRET_KEY_FALLBACKS``, as for Django's own signed values.
 
 #: hexdigest of SHA-256.
-HASH_LENGTH = 64
+_HASH_LENGTH = 64
 #: Keeps these hashes apart from every other HMAC made with the same key.
-STATE_SALT = "django_stripe_express.ConnectAttempt.state"
+_STATE_SALT = "django_stripe_express.ConnectAttempt.state"
 
 
 def hash_state(state: str, secret: str | bytes | None = None) -> str:
     """The stored form of ``state`` under ``secret`` (default: ``SECRET_KEY``)."""
-    return salted_hmac(STATE_SALT, state, secret=secret, algorithm="sha256").hexdigest()
+    return salted_hmac(_STATE_SALT, state, secret=secret, algorithm="sha256").hexdigest()
 
 
 def candidate_hashes(state: str) -> list[str]:
@@ -364,7 +364,7 @@ class ConnectAttempt(models.Model):
     # itself: a pending state is a live token. Account Links and embedded attempts
     # carry a random value (their flows have no state), which keeps the column unique.
     state_hash = models.CharField(
-        _("state hash"), max_length=HASH_LENGTH, unique=True, editable=False
+        _("state hash"), max_length=_HASH_LENGTH, unique=True, editable=False
     )
     livemode = models.BooleanField(_("live mode"), default=False)
     next_url = models.CharField(_("next URL"), max_length=2048, blank=True)
@@ -546,10 +546,10 @@ _ACCOUNT_STATE = (
 )
 
 #: Text fields, each with a column length.
-TEXT_FIELDS = ("country", "email", "business_type", "default_currency", "disabled_reason")
+_TEXT_FIELDS = ("country", "email", "business_type", "default_currency", "disabled_reason")
 
 #: JSON fields: Stripe's structures, made storable before they are written.
-JSON_FIELDS = ("requirements", "future_requirements", "capabilities", "capability_details")
+_JSON_FIELDS = ("requirements", "future_requirements", "capabilities", "capability_details")
 
 
 def stripe_values(data: Mapping[str, Any] | stripe.StripeObject) -> dict[str, Any]:
@@ -565,10 +565,10 @@ def _values(data: Mapping[str, Any] | stripe.StripeObject) -> tuple[dict[str, An
     """
     data = as_dict(data)
     values = (v2 if v2.is_v2(data) else v1).values(data)
-    for name in JSON_FIELDS:
+    for name in _JSON_FIELDS:
         values[name] = storable_json(values[name])[0]
     too_long = []
-    for name in TEXT_FIELDS:
+    for name in _TEXT_FIELDS:
         value = values[name]
         text = storable_text(str(value))[0] if value else ""
         if len(text) > _max_length(name):

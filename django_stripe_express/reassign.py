@@ -21,7 +21,7 @@ from .signals import account_reassigned, notify
 
 logger = logging.getLogger("django_stripe_express.accounts")
 
-PERMISSION = "django_stripe_express.reassign_expressaccount"
+_PERMISSION = "django_stripe_express.reassign_expressaccount"
 
 
 class ReassignError(Exception):
@@ -29,7 +29,7 @@ class ReassignError(Exception):
 
 
 def can_reassign(user: Any) -> bool:
-    return bool(user.is_active and user.has_perm(PERMISSION))
+    return bool(user.is_active and user.has_perm(_PERMISSION))
 
 
 def describe(user: Any) -> str:

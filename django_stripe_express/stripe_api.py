@@ -72,7 +72,7 @@ def _build_client(
 # What a failure is (`Failure.kind`).
 GONE = "gone"  # the account was deleted, or its user revoked the platform's access
 CREDENTIALS = "credentials"  # Stripe refuses the platform's key or client id
-RATE_LIMITED = "rate_limited"
+_RATE_LIMITED = "rate_limited"
 UNREACHABLE = "unreachable"  # no answer: network, timeout, connection refused
 KEY_IN_USE = "key_in_use"  # another request runs with this idempotency key
 OAUTH = "oauth"  # an OAuth error (its code says which)
@@ -90,7 +90,7 @@ GONE_MESSAGE = gettext_lazy(
 _USER_MESSAGES = {
     CREDENTIALS: MESSAGE,
     GONE: GONE_MESSAGE,
-    RATE_LIMITED: gettext_lazy("Stripe is busy right now. Please try again in a minute."),
+    _RATE_LIMITED: gettext_lazy("Stripe is busy right now. Please try again in a minute."),
 }
 #: An account being created with the same key by another request (a double
 #: click, a second tab): the next try gets it.
@@ -132,7 +132,7 @@ class Failure:
     @property
     def retryable(self) -> bool:
         """Trying again later may succeed (nothing was refused for good)."""
-        return self.kind in (RATE_LIMITED, UNREACHABLE, KEY_IN_USE)
+        return self.kind in (_RATE_LIMITED, UNREACHABLE, KEY_IN_USE)
 
     @property
     def staff_text(self) -> str:
@@ -174,7 +174,7 @@ def _ladder(exc: BaseException) -> Failure:
     if isinstance(exc, stripe.APIConnectionError):
         return Failure(UNREACHABLE, "", text)
     if isinstance(exc, stripe.RateLimitError):
-        return Failure(RATE_LIMITED, _stated_code(exc) or "rate_limit", text)
+        return Failure(_RATE_LIMITED, _stated_code(exc) or "rate_limit", text)
     code = _code(exc)
     if isinstance(exc, stripe.AuthenticationError):
         return Failure(CREDENTIALS, code, text, check=401)

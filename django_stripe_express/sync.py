@@ -121,7 +121,7 @@ class SyncResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def apply_page(
+def _apply_page(
     page: Iterable[Any],
     result: SyncResult,
     *,
@@ -202,7 +202,7 @@ def sync_accounts(
     while True:
         page = client.v1.accounts.list(params)  # type: ignore[arg-type]
         result.pages += 1
-        apply_page(page.data, result, dry_run=dry_run)
+        _apply_page(page.data, result, dry_run=dry_run)
         if progress is not None:
             progress(result)
         if not page.has_more or not page.data:
@@ -241,7 +241,7 @@ def _sync_v2_accounts(
                 if not (is_gone(exc) and _disconnect(stripe_id, result, dry_run=dry_run)):
                     result.failed += 1
                     result.errors.append((stripe_id, describe_error(exc)))
-        apply_page(page, result, dry_run=dry_run, api=ACCOUNTS_V2)
+        _apply_page(page, result, dry_run=dry_run, api=ACCOUNTS_V2)
         if progress is not None:
             progress(result)
 
@@ -269,7 +269,7 @@ def sync_one(
             result.failed += 1
             result.errors.append((stripe_id, describe_error(exc)))
         return result
-    apply_page([data], result, dry_run=dry_run, api=api)
+    _apply_page([data], result, dry_run=dry_run, api=api)
     return result
 
 

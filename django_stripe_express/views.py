@@ -18,18 +18,18 @@ from .conf import ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED, ONBOARDING_OAUT
 from .onboarding import oauth, platform
 from .webhooks.receive import webhook_response
 
-View = Callable[[HttpRequest], HttpResponse]
+_View = Callable[[HttpRequest], HttpResponse]
 
 #: Which flow ``connect``'s POST starts, per ``ONBOARDING`` value: a new flow
 #: adds its entry here, and the view stays as it is.
-_STARTS: dict[str, View] = {
+_STARTS: dict[str, _View] = {
     ONBOARDING_OAUTH: oauth.start,
     ONBOARDING_ACCOUNT_LINKS: platform.start,
     ONBOARDING_EMBEDDED: platform.start_embedded,
 }
 
 
-def login_required_json(view: View) -> View:
+def _login_required_json(view: _View) -> _View:
     """`login_required` for a JSON endpoint: a script's fetch (which asks for
     JSON) gets 401 JSON it can read; a browser navigation gets the login page."""
 
@@ -104,7 +104,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
 @never_cache  # a client secret must never be stored by a cache
 @csrf_protect  # the page sends the token; another site cannot get a session
 @require_POST
-@login_required_json
+@_login_required_json
 def account_session(request: HttpRequest) -> HttpResponse:
     """JSON ``{"client_secret": ...}`` of an Account Session for the user's own account."""
     return platform.answer(request)

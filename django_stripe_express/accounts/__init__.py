@@ -27,7 +27,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-REPLACEMENT = "\ufffd"
+_REPLACEMENT = "\ufffd"
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -44,7 +44,7 @@ def may_need_repair(body: bytes) -> bool:
 
 def storable_text(value: str) -> tuple[str, int]:
     """`value` with NUL and lone surrogates replaced, and how many were."""
-    return _UNSTORABLE.subn(REPLACEMENT, value)
+    return _UNSTORABLE.subn(_REPLACEMENT, value)
 
 
 def storable_json(value: Any) -> tuple[Any, int]:
@@ -72,13 +72,13 @@ logger = logging.getLogger(__name__)
 _WARNED_ATTR = "_stripe_express_malformed_warned"
 
 
-class HasRequirements(Protocol):
+class _HasRequirements(Protocol):
     stripe_id: str
     requirements: Any
     future_requirements: Any
 
 
-def warn_malformed(account: HasRequirements, key: str, value: Any) -> None:
+def _warn_malformed(account: _HasRequirements, key: str, value: Any) -> None:
     """Log once per loaded row that ``key`` held a ``value`` of an unusable type."""
     warned: set[str] = account.__dict__.setdefault(_WARNED_ATTR, set())
     if key in warned:
@@ -92,45 +92,45 @@ def warn_malformed(account: HasRequirements, key: str, value: Any) -> None:
 
 
 def requirements_of(
-    account: HasRequirements, field: str = "requirements"
+    account: _HasRequirements, field: str = "requirements"
 ) -> Mapping[str, Any]:
     """The ``requirements`` (or ``future_requirements``) dict; an empty one if not a dict."""
     value = getattr(account, field)
     if value in (None, "", [], {}):
         return {}
     if not isinstance(value, Mapping):
-        warn_malformed(account, field, value)
+        _warn_malformed(account, field, value)
         return {}
     return value
 
 
-def _list_of(account: HasRequirements, key: str, kind: type[Any], field: str) -> list[Any]:
+def _list_of(account: _HasRequirements, key: str, kind: type[Any], field: str) -> list[Any]:
     value = requirements_of(account, field).get(key)
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        warn_malformed(account, f"{field}.{key}", value)
+        _warn_malformed(account, f"{field}.{key}", value)
         return []
     kept = [item for item in value if isinstance(item, kind)]
     if len(kept) != len(value):
         odd = next(item for item in value if not isinstance(item, kind))
-        warn_malformed(account, f"{field}.{key}[]", odd)
+        _warn_malformed(account, f"{field}.{key}[]", odd)
     return kept
 
 
-def names(account: HasRequirements, key: str, *, field: str = "requirements") -> list[str]:
+def names(account: _HasRequirements, key: str, *, field: str = "requirements") -> list[str]:
     """The requirement names under ``key`` (e.g. ``currently_due``): strings only."""
     return _list_of(account, key, str, field)
 
 
 def entries(
-    account: HasRequirements, key: str, *, field: str = "requirements"
+    account: _HasRequirements, key: str, *, field: str = "requirements"
 ) -> list[Mapping[str, Any]]:
     """The objects under ``key`` (e.g. ``errors``): dicts only."""
     return _list_of(account, key, Mapping, field)
 
 
-def deadline_stamp(account: HasRequirements, *, field: str = "requirements") -> int | None:
+def deadline_stamp(account: _HasRequirements, *, field: str = "requirements") -> int | None:
     """``current_deadline`` as a Unix timestamp Python can turn into a date, or None."""
     value = requirements_of(account, field).get("current_deadline")
     if value is None or value == "":
@@ -141,13 +141,13 @@ def deadline_stamp(account: HasRequirements, *, field: str = "requirements") -> 
         stamp = int(value)
         datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError):
-        warn_malformed(account, f"{field}.current_deadline", value)
+        _warn_malformed(account, f"{field}.current_deadline", value)
         return None
     return stamp or None
 
 
 def deadline(
-    account: HasRequirements, *, field: str = "requirements"
+    account: _HasRequirements, *, field: str = "requirements"
 ) -> datetime.datetime | None:
     """``current_deadline`` as an aware datetime, or None."""
     stamp = deadline_stamp(account, field=field)

@@ -79,12 +79,12 @@ INCLUDE = [
 ]
 
 #: The configurations whose capabilities the app requests and reads.
-CONFIGURATIONS = ("recipient", "merchant")
+_CONFIGURATIONS = ("recipient", "merchant")
 
 #: The capability that lets the user be paid (``configuration.recipient``).
 TRANSFERS = "stripe_balance.stripe_transfers"
 
-PAYOUTS = "stripe_balance.payouts"
+_PAYOUTS = "stripe_balance.payouts"
 
 CARD_PAYMENTS = "card_payments"
 
@@ -222,11 +222,11 @@ def _rank(order: tuple[str, ...], value: str) -> int:
     return order.index(value) if value in order else len(order)
 
 
-def capability_states(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _capability_states(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """``{name: {"status", "status_details"}}`` over the app's configurations."""
     states: dict[str, dict[str, Any]] = {}
     configuration = dict_or_empty(data.get("configuration"))
-    for name in CONFIGURATIONS:
+    for name in _CONFIGURATIONS:
         config = dict_or_empty(configuration.get(name))
         for capability, value in _walk(dict_or_empty(config.get("capabilities"))):
             status = str(value.get("status") or "")
@@ -243,7 +243,7 @@ def capability_states(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return states
 
 
-def worst_code(states: Mapping[str, Mapping[str, Any]]) -> str:
+def _worst_code(states: Mapping[str, Mapping[str, Any]]) -> str:
     """The most serious status detail code among capabilities that are not active."""
     codes = [
         detail["code"]
@@ -260,13 +260,13 @@ def deadline_status(entry: Mapping[str, Any]) -> str:
     return str(dict_or_empty(entry.get("minimum_deadline")).get("status") or "")
 
 
-def is_onboarding_entry(entry: Mapping[str, Any]) -> bool:
+def _is_onboarding_entry(entry: Mapping[str, Any]) -> bool:
     """Stripe asks this of the user to finish onboarding, not for a later check."""
     reasons = {str(dict_or_empty(r).get("code")) for r in _list(entry.get("requested_reasons"))}
     return _ONBOARDING_REASON in reasons
 
 
-def requirement_lists(requirements: Mapping[str, Any]) -> dict[str, Any]:
+def _requirement_lists(requirements: Mapping[str, Any]) -> dict[str, Any]:
     """The v1-style lists the tag and status read, from the v2 entries."""
     currently_due: list[str] = []
     past_due: list[str] = []
@@ -306,13 +306,13 @@ def requirement_lists(requirements: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def onboarding_due(requirements: Mapping[str, Any]) -> bool:
+def _onboarding_due(requirements: Mapping[str, Any]) -> bool:
     """An onboarding entry waits for the user now (currently or past due)."""
     return any(
         isinstance(entry, dict)
         and entry.get("awaiting_action_from") != "stripe"
         and deadline_status(entry) in _DUE_NOW
-        and is_onboarding_entry(entry)
+        and _is_onboarding_entry(entry)
         for entry in _list(requirements.get("entries"))
     )
 
@@ -320,22 +320,22 @@ def onboarding_due(requirements: Mapping[str, Any]) -> bool:
 def values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The model's values for a v2 account (a plain dict, as `accounts.as_dict` gives)."""
     requirements = dict_or_empty(data.get("requirements"))
-    states = capability_states(data)
+    states = _capability_states(data)
     statuses = {name: state["status"] for name, state in states.items()}
     payouts = [statuses.get(TRANSFERS)]
-    if PAYOUTS in statuses:
-        payouts.append(statuses[PAYOUTS])
+    if _PAYOUTS in statuses:
+        payouts.append(statuses[_PAYOUTS])
     identity = dict_or_empty(data.get("identity"))
     defaults = dict_or_empty(data.get("defaults"))
     stored_requirements = {
         "entries": _list(requirements.get("entries")),
         "summary": dict_or_empty(requirements.get("summary")),
-        **requirement_lists(requirements),
+        **_requirement_lists(requirements),
     }
     return {
         "charges_enabled": statuses.get(CARD_PAYMENTS) == "active",
         "payouts_enabled": all(status == "active" for status in payouts),
-        "details_submitted": not onboarding_due(requirements),
+        "details_submitted": not _onboarding_due(requirements),
         "requirements": stored_requirements,
         # v2 has no separate future requirements: entries eventually due are in
         # `requirements` with their own deadline.
@@ -350,24 +350,24 @@ def values(data: Mapping[str, Any]) -> dict[str, Any]:
         "email": data.get("contact_email") or "",
         "business_type": identity.get("entity_type") or "",
         "default_currency": str(defaults.get("currency") or "").lower(),
-        "disabled_reason": worst_code(states),
+        "disabled_reason": _worst_code(states),
     }
 
 
 #: Capability statuses that the user cannot change.
-DISABLED_STATUSES = ("rejected", "unsupported")
+_DISABLED_STATUSES = ("rejected", "unsupported")
 
 #: Resolutions of a restricted capability that the user cannot act on.
-DISABLED_RESOLUTIONS = ("contact_stripe", "no_resolution")
+_DISABLED_RESOLUTIONS = ("contact_stripe", "no_resolution")
 
-def is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> bool:
+def _is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> bool:
     """A requested capability is refused, or restricted in a way the user cannot fix."""
     for name, status in capabilities.items():
         details_of = details.get(name)
-        if status in DISABLED_STATUSES:
+        if status in _DISABLED_STATUSES:
             return True
         if status == "restricted" and any(
-            isinstance(detail, dict) and detail.get("resolution") in DISABLED_RESOLUTIONS
+            isinstance(detail, dict) and detail.get("resolution") in _DISABLED_RESOLUTIONS
             for detail in (details_of if isinstance(details_of, list) else [])
         ):
             return True
@@ -387,7 +387,7 @@ def derive_status(account: Any) -> str:
     details_submitted = account.details_submitted
     if disconnected:
         return AccountStatus.DISCONNECTED
-    if is_disabled(capabilities, capability_details):
+    if _is_disabled(capabilities, capability_details):
         return AccountStatus.DISABLED
     if not details_submitted:
         return AccountStatus.ONBOARDING
@@ -403,7 +403,7 @@ def derive_status(account: Any) -> str:
 
 
 #: The roots of a v2 requirement path.
-V2_ROOTS = ("identity.", "configuration.", "defaults.")
+_V2_ROOTS = ("identity.", "configuration.", "defaults.")
 
 # (pattern, plain words), first match wins, matched on the whole v2 path.
 _REQUIREMENT_NAMES: tuple[tuple[re.Pattern[str], Promise], ...] = tuple(
@@ -464,8 +464,8 @@ RESOLUTION_TEXTS: dict[str, Promise] = {
     "no_resolution": _("This cannot be resolved."),
 }
 
-def is_v2_requirement(name: str) -> bool:
-    return name.startswith(V2_ROOTS)
+def _is_v2_requirement(name: str) -> bool:
+    return name.startswith(_V2_ROOTS)
 
 
 def humanize_requirement(name: str) -> str:

@@ -39,7 +39,7 @@ class RecordAdmin(admin.ModelAdmin):
 
 
 #: Columns no query-string lookup may touch.
-UNFILTERABLE = frozenset({"state_hash"})
+_UNFILTERABLE = frozenset({"state_hash"})
 
 
 @admin.register(ConnectAttempt)
@@ -74,7 +74,7 @@ class ConnectAttemptAdmin(RecordAdmin):
         answer whatever the value, so there is nothing to learn from it.
         (Django 5.0 added ``request``; 4.2 calls without it.)
         """
-        if lookup.split(LOOKUP_SEP, 1)[0] in UNFILTERABLE:
+        if lookup.split(LOOKUP_SEP, 1)[0] in _UNFILTERABLE:
             return False
         if request is None:
             return bool(super().lookup_allowed(lookup, value))  # type: ignore[call-arg]

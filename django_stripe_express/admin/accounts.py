@@ -57,10 +57,10 @@ from ..sync import describe_error, refresh_account
 
 #: Capabilities every platform sees in the filter; the configured ones are added.
 #: ``stripe_balance.stripe_transfers`` is the v2 name of what v1 calls ``transfers``.
-BASE_CAPABILITIES = ("card_payments", "transfers", "stripe_balance.stripe_transfers")
+_BASE_CAPABILITIES = ("card_payments", "transfers", "stripe_balance.stripe_transfers")
 
 #: The capability states Stripe reports that support staff filter on (v1 and v2).
-CAPABILITY_STATES = {
+_CAPABILITY_STATES = {
     "active": _("active"),
     "inactive": _("inactive"),
     "pending": _("pending"),
@@ -75,8 +75,8 @@ def _plain(name: str) -> bool:
     return "__" not in name and all(part.isidentifier() for part in name.split("."))
 
 
-def known_capabilities() -> list[str]:
-    names = [*BASE_CAPABILITIES, *app_settings.SUGGESTED_CAPABILITIES]
+def _known_capabilities() -> list[str]:
+    names = [*_BASE_CAPABILITIES, *app_settings.SUGGESTED_CAPABILITIES]
     return [name for name in dict.fromkeys(names) if _plain(name)]
 
 
@@ -93,8 +93,8 @@ class CapabilityFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
             (f"{name}:{state}", f"{name}: {label}")
-            for name in known_capabilities()
-            for state, label in CAPABILITY_STATES.items()
+            for name in _known_capabilities()
+            for state, label in _CAPABILITY_STATES.items()
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -104,7 +104,7 @@ class CapabilityFilter(admin.SimpleListFilter):
         name, _sep, state = value.partition(":")
         # The value comes from the query string: only known names and states
         # may reach the lookup.
-        if name not in known_capabilities() or state not in CAPABILITY_STATES:
+        if name not in _known_capabilities() or state not in _CAPABILITY_STATES:
             return queryset.none()
         return queryset.filter(**{f"capabilities__{name}": state})
 
@@ -207,7 +207,7 @@ def _entry(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def v2_requirements_block(account: ExpressAccount) -> str:
+def _v2_requirements_block(account: ExpressAccount) -> str:
     stored = requirements.requirements_of(account)
     entries = [_entry(dict(e)) for e in requirements.entries(account, "entries")]
     entries.sort(
@@ -230,7 +230,7 @@ def v2_requirements_block(account: ExpressAccount) -> str:
     )
 
 
-def v2_capabilities_block(account: ExpressAccount) -> str:
+def _v2_capabilities_block(account: ExpressAccount) -> str:
     details = dict_or_empty(account.capability_details)
     capabilities = [
         {
@@ -255,7 +255,7 @@ def v2_capabilities_block(account: ExpressAccount) -> str:
 
 
 # Colours chosen to read on both the light and the dark admin theme.
-STATUS_COLOURS: dict[str, str] = {
+_STATUS_COLOURS: dict[str, str] = {
     AccountStatus.ENABLED: "#2e7d32",
     AccountStatus.PENDING_VERIFICATION: "#1565c0",
     AccountStatus.ONBOARDING: "#6d6d6d",
@@ -264,7 +264,7 @@ STATUS_COLOURS: dict[str, str] = {
     AccountStatus.DISCONNECTED: "#424242",
 }
 
-REQUIREMENT_GROUPS = (
+_REQUIREMENT_GROUPS = (
     ("past_due", _("Past due")),
     ("currently_due", _("Currently due")),
     ("eventually_due", _("Eventually due")),
@@ -272,8 +272,8 @@ REQUIREMENT_GROUPS = (
 )
 
 
-def status_badge(account: ExpressAccount) -> SafeString:
-    colour = STATUS_COLOURS.get(account.status, "#6d6d6d")
+def _status_badge(account: ExpressAccount) -> SafeString:
+    colour = _STATUS_COLOURS.get(account.status, "#6d6d6d")
     return format_html(
         '<span class="stripe-express-status stripe-express-status-{}" style="background:{};'
         'color:#fff;border-radius:4px;padding:1px 6px;white-space:nowrap">{}</span>',
@@ -283,7 +283,7 @@ def status_badge(account: ExpressAccount) -> SafeString:
     )
 
 
-def earliest_deadline(account: ExpressAccount) -> datetime.datetime | None:
+def _earliest_deadline(account: ExpressAccount) -> datetime.datetime | None:
     """When Stripe next needs something: now or in the future requirements."""
     dates = []
     if account.currently_due or account.past_due:
@@ -293,16 +293,16 @@ def earliest_deadline(account: ExpressAccount) -> datetime.datetime | None:
     return min((d for d in dates if d is not None), default=None)
 
 
-def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
+def _requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
     """What Stripe needs now, or (``future``) what it will need at a coming deadline:
     what is usable of what Stripe sent (see `requirements`), never a 500 for a
     malformed value. A v2 account's entries (all deadlines) are shown by `display_v2`."""
     if account.is_v2 and not future:
-        return v2_requirements_block(account)
+        return _v2_requirements_block(account)
     field = "future_requirements" if future else "requirements"
     groups = [
         (label, requirements.names(account, key, field=field))
-        for key, label in REQUIREMENT_GROUPS
+        for key, label in _REQUIREMENT_GROUPS
     ]
     errors = [
         {
@@ -330,9 +330,9 @@ def requirements_block(account: ExpressAccount, *, future: bool = False) -> str:
     )
 
 
-def capabilities_block(account: ExpressAccount) -> str:
+def _capabilities_block(account: ExpressAccount) -> str:
     if account.is_v2:
-        return v2_capabilities_block(account)
+        return _v2_capabilities_block(account)
     capabilities = requirements.requirements_of(account, "capabilities")
     rows = sorted((str(name), str(state)) for name, state in capabilities.items())
     return render_to_string(
@@ -340,7 +340,7 @@ def capabilities_block(account: ExpressAccount) -> str:
     )
 
 
-def reassignments_block(account: ExpressAccount) -> str:
+def _reassignments_block(account: ExpressAccount) -> str:
     """Who moved this account, from whom, to whom, and why (newest first)."""
     return render_to_string(
         "admin/django_stripe_express/reassignments.html",
@@ -580,7 +580,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ExpressAccount) -> SafeString:
-        return status_badge(obj)
+        return _status_badge(obj)
 
     @admin.display(description=_("currently due"))
     def currently_due_count(self, obj: ExpressAccount) -> int:
@@ -589,7 +589,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("deadline"))
     def deadline(self, obj: ExpressAccount) -> datetime.datetime | None:
         """The earliest date by which Stripe needs something, even while enabled."""
-        return earliest_deadline(obj)
+        return _earliest_deadline(obj)
 
     @admin.display(description=_("Stripe dashboard"))
     def dashboard_link(self, obj: ExpressAccount) -> SafeString:
@@ -601,19 +601,19 @@ class ExpressAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("requirements"))
     def requirements_display(self, obj: ExpressAccount) -> str:
-        return requirements_block(obj)
+        return _requirements_block(obj)
 
     @admin.display(description=_("future requirements"))
     def future_requirements_display(self, obj: ExpressAccount) -> str:
-        return requirements_block(obj, future=True)
+        return _requirements_block(obj, future=True)
 
     @admin.display(description=_("capabilities"))
     def capabilities_display(self, obj: ExpressAccount) -> str:
-        return capabilities_block(obj)
+        return _capabilities_block(obj)
 
     @admin.display(description=_("reassignments"))
     def reassignments_display(self, obj: ExpressAccount) -> str:
-        return reassignments_block(obj)
+        return _reassignments_block(obj)
 
     # Actions -------------------------------------------------------------------
 

@@ -87,7 +87,7 @@ def _failed(
     return response
 
 
-CONNECT_TEMPLATE = "django_stripe_express/connect.html"
+_CONNECT_TEMPLATE = "django_stripe_express/connect.html"
 
 
 def show(request: HttpRequest) -> HttpResponse:
@@ -95,7 +95,7 @@ def show(request: HttpRequest) -> HttpResponse:
     account = user_account(request)
     return TemplateResponse(
         request,
-        CONNECT_TEMPLATE,
+        _CONNECT_TEMPLATE,
         {
             "account": account,
             # Where the flow returns to: the `next` this page was given, if it is

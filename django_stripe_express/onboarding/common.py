@@ -100,7 +100,7 @@ _OAUTH_CODES = {
 }
 
 
-def message_for(outcome: str) -> str:
+def _message_for(outcome: str) -> str:
     """The translated message a user sees for `outcome`."""
     return str(MESSAGES.get(outcome, DEFAULT_MESSAGE))  # type: ignore[call-overload]
 
@@ -148,7 +148,7 @@ def fail_attempt(
         "Stripe Express onboarding failed: outcome=%s code=%s attempt=%s",
         outcome, error_code or "-", attempt.pk if attempt is not None else "-",
     )
-    messages.error(request, message or message_for(outcome), fail_silently=True)
+    messages.error(request, message or _message_for(outcome), fail_silently=True)
     notify(
         connect_failed,
         f"failed attempt {attempt.pk if attempt is not None else '-'}",
@@ -211,7 +211,7 @@ def report_stripe_error(
     text = failure_message(request, exc, account, doing)
     if text is None:
         unreachable = isinstance(exc, stripe.APIConnectionError)
-        text = message_for(outcome) if unreachable or message is None else message
+        text = _message_for(outcome) if unreachable or message is None else message
     messages.error(request, text, fail_silently=True)
 
 
@@ -243,7 +243,7 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
     return ""
 
 
-def resolve_setting(key: str, value: str) -> str:
+def _resolve_setting(key: str, value: str) -> str:
     """``value`` (a path, URL or URL name) as a URL; the status page if it names none."""
     try:
         return str(resolve_url(value))
@@ -257,12 +257,12 @@ def resolve_setting(key: str, value: str) -> str:
 
 def success_url(next_url: str = "") -> str:
     """``next_url`` (already checked safe) if any, else ``SUCCESS_URL``."""
-    return next_url or resolve_setting("SUCCESS_URL", app_settings.SUCCESS_URL)
+    return next_url or _resolve_setting("SUCCESS_URL", app_settings.SUCCESS_URL)
 
 
 def failure_url(next_url: str = "") -> str:
     """``next_url`` (already checked safe) if any, else ``FAILURE_URL``."""
-    return next_url or resolve_setting("FAILURE_URL", app_settings.FAILURE_URL)
+    return next_url or _resolve_setting("FAILURE_URL", app_settings.FAILURE_URL)
 
 
 def requested_next(request: HttpRequest) -> str:
@@ -275,7 +275,7 @@ def requested_next(request: HttpRequest) -> str:
 # currency, block_kana/kanji, building_kana/kanji) are silently dropped for
 # Express accounts, so they are not sent: the user would type them again
 # without the platform knowing. The kana/kanji names and gender are for JP.
-STRIPE_USER_FIELDS = frozenset(
+_STRIPE_USER_FIELDS = frozenset(
     {
         "email",
         "url",
@@ -318,5 +318,5 @@ def prefill_for(request: HttpRequest) -> dict[str, str]:
     return {
         key: str(value)
         for key, value in values.items()
-        if key in STRIPE_USER_FIELDS and value not in (None, "")
+        if key in _STRIPE_USER_FIELDS and value not in (None, "")
     }

@@ -55,7 +55,7 @@ logger = logging.getLogger("django_stripe_express.onboarding")
 
 Outcome = ConnectAttempt.Outcome
 
-STATE_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
+_STATE_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
 
 
 class StateError(Exception):
@@ -72,7 +72,7 @@ class StateError(Exception):
         self.attempt = attempt
 
 
-def issue_state(
+def _issue_state(
     request: HttpRequest, *, flow: str = ConnectAttempt.Flow.OAUTH, next_url: str | None = None
 ) -> tuple[ConnectAttempt, str]:
     """The user's attempt and its fresh, random state (only its hash is stored).
@@ -82,7 +82,7 @@ def issue_state(
     tab or after going back, never multiplies rows. The older state stops
     working, so only the newest authorize link can finish.
     """
-    state = secrets.token_urlsafe(STATE_BYTES)
+    state = secrets.token_urlsafe(_STATE_BYTES)
     now = timezone.now()
     values = {
         "state_hash": hash_state(state),
@@ -171,10 +171,10 @@ def _end(
 
 
 
-CALLBACK_ERROR_TEMPLATE = "django_stripe_express/callback_error.html"
+_CALLBACK_ERROR_TEMPLATE = "django_stripe_express/callback_error.html"
 
 
-class AlreadyLinked(Exception):
+class _AlreadyLinked(Exception):
     """The Stripe account, or the user's slot for this mode, is taken."""
 
 
@@ -219,7 +219,7 @@ def start(request: HttpRequest) -> HttpResponse:
         # Onboarding not finished is also handled there (a login link, or the
         # Account Links continuation): Stripe would refuse a second OAuth anyway.
         return HttpResponseRedirect(reverse("stripe_express:dashboard"))
-    _attempt, state = issue_state(request, next_url=requested_next(request))
+    _attempt, state = _issue_state(request, next_url=requested_next(request))
     return HttpResponseRedirect(authorize_url(request, state))
 
 
@@ -231,7 +231,7 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
     except StateError as exc:
         return render(
             request,
-            CALLBACK_ERROR_TEMPLATE,
+            _CALLBACK_ERROR_TEMPLATE,
             {
                 "expired": exc.outcome == Outcome.EXPIRED,
                 "retry_url": reverse("stripe_express:connect"),
@@ -254,7 +254,7 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
         return failure
 
     try:
-        stripe_user_id = exchange_code(code)
+        stripe_user_id = _exchange_code(code)
     except (stripe.StripeError, AttributeError) as exc:
         log_configuration_error(exc, "the OAuth code exchange")
         outcome, error_code, description = stripe_error_outcome(exc)
@@ -263,8 +263,8 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
 
     attempt.stripe_user_id = stripe_user_id
     try:
-        account, created = complete_connection(request, attempt, stripe_user_id)
-    except AlreadyLinked as exc:
+        account, created = _complete_connection(request, attempt, stripe_user_id)
+    except _AlreadyLinked as exc:
         fail_attempt(request, attempt, Outcome.ACCOUNT_ALREADY_LINKED, description=str(exc))
         return failure
     notify(
@@ -276,7 +276,7 @@ def handle_callback(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(success_url(attempt.next_url))
 
 
-def exchange_code(code: str) -> str:
+def _exchange_code(code: str) -> str:
     """Trade the authorization code for the connected account's id.
 
     Raises what the library raises (`StripeError`s, or `AttributeError` for an
@@ -293,7 +293,7 @@ def exchange_code(code: str) -> str:
     return str(response["stripe_user_id"])
 
 
-def fetch_account(stripe_user_id: str) -> stripe.Account | None:
+def _fetch_account(stripe_user_id: str) -> stripe.Account | None:
     """The account as Stripe sees it, or None (the webhook or sync fills it later)."""
     try:
         account: stripe.Account = retrieve_account(stripe_user_id, ACCOUNTS_V1)  # OAuth: v1
@@ -307,16 +307,16 @@ def fetch_account(stripe_user_id: str) -> stripe.Account | None:
         return None
 
 
-def complete_connection(
+def _complete_connection(
     request: HttpRequest, attempt: ConnectAttempt, stripe_user_id: str
 ) -> tuple[ExpressAccount, bool]:
     """Store the connection and close `attempt`; ``(account, created)``.
 
-    Refuses (`AlreadyLinked`) when the Stripe account belongs to another user
+    Refuses (`_AlreadyLinked`) when the Stripe account belongs to another user
     or another mode, or when the user already has a *different* connected
     account in this mode: accounts are never moved or replaced silently.
     """
-    data = fetch_account(stripe_user_id)  # outside the transaction: no locks held over HTTP
+    data = _fetch_account(stripe_user_id)  # outside the transaction: no locks held over HTTP
     try:
         return _store_connection(request, attempt, stripe_user_id, data)
     except IntegrityError:
@@ -335,7 +335,7 @@ def _store_connection(
         if holder is not None and (
             holder.user_id != user_pk(request) or holder.livemode != attempt.livemode
         ):
-            raise AlreadyLinked(
+            raise _AlreadyLinked(
                 f"{stripe_user_id} is already linked to user {holder.user_id} "
                 f"(Express account {holder.pk})."
             )
@@ -349,7 +349,7 @@ def _store_connection(
             account = ExpressAccount(user_id=user_pk(request), livemode=attempt.livemode)
         elif account.stripe_id != stripe_user_id:
             if account.is_connected:
-                raise AlreadyLinked(
+                raise _AlreadyLinked(
                     f"The user already has connected account {account.stripe_id} in this mode."
                 )
             # Reconnecting with a new Stripe account: nothing of the old one applies.

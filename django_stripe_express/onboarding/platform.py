@@ -74,18 +74,18 @@ logger = logging.getLogger("django_stripe_express.onboarding")
 Outcome = ConnectAttempt.Outcome
 
 #: Stripe keeps idempotency keys for 24 hours and allows 255 characters.
-MAX_KEY_LENGTH = 255
+_MAX_KEY_LENGTH = 255
 
 #: Failed creations after which the same key is still the right one: Stripe
 #: saved nothing (rate limited), or another request holding the key is still
 #: running (a double click) and will store the account.
-KEY_KEPT_AFTER = ("rate_limit", "idempotency_key_in_use", "lock_timeout")
+_KEY_KEPT_AFTER = ("rate_limit", "idempotency_key_in_use", "lock_timeout")
 
 #: The flows whose attempts create the account at Stripe (`platform_accounts`).
-PLATFORM_CREATED = (ConnectAttempt.Flow.ACCOUNT_LINKS, ConnectAttempt.Flow.EMBEDDED)
+_PLATFORM_CREATED = (ConnectAttempt.Flow.ACCOUNT_LINKS, ConnectAttempt.Flow.EMBEDDED)
 
 
-def params_digest(params: Any) -> str:
+def _params_digest(params: Any) -> str:
     """A short fingerprint of ``accounts.create`` parameters (order-independent)."""
     encoded = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:16]
@@ -114,18 +114,18 @@ def idempotency_key(
     """
     mode = "live" if livemode else "test"
     action = "create-v2-account" if api == ACCOUNTS_V2 else "create-account"
-    key = f"django-stripe-express:{action}:{mode}:{user.pk}:params:{params_digest(params)}"
+    key = f"django-stripe-express:{action}:{mode}:{user.pk}:params:{_params_digest(params)}"
     if replaces:
         key += f":replaces:{replaces}"
     if after is not None:
         key += f":after:{after}"
-    if len(key) > MAX_KEY_LENGTH:  # a very long custom primary key
+    if len(key) > _MAX_KEY_LENGTH:  # a very long custom primary key
         digest = hashlib.sha256(key.encode()).hexdigest()
         key = f"django-stripe-express:{action}:{mode}:{digest}"
     return key
 
 
-def last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
+def _last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
     """The id of the user's latest attempt whose account creation Stripe refused.
 
     Its answer is what Stripe replays for that attempt's key (v1: for 24
@@ -135,13 +135,13 @@ def last_failed_creation(request: HttpRequest, livemode: bool) -> int | None:
     failed = (
         ConnectAttempt.objects.filter(
             user_id=user_pk(request),
-            flow__in=PLATFORM_CREATED,
+            flow__in=_PLATFORM_CREATED,
             livemode=livemode,
             outcome=Outcome.STRIPE_ERROR,
             account__isnull=True,
             stripe_user_id="",
         )
-        .exclude(error_code__in=KEY_KEPT_AFTER)
+        .exclude(error_code__in=_KEY_KEPT_AFTER)
         .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
@@ -165,7 +165,7 @@ def create_account(
         attempt.livemode,
         params,
         replaces=existing.stripe_id if existing is not None else "",
-        after=last_failed_creation(request, attempt.livemode),
+        after=_last_failed_creation(request, attempt.livemode),
         api=api,
     )
     client = get_client()
@@ -234,7 +234,7 @@ def _save_account(
     return account
 
 
-def open_attempt(
+def _open_attempt(
     request: HttpRequest, flow: str, account: ExpressAccount | None
 ) -> tuple[ConnectAttempt, ExpressAccount] | HttpResponse:
     """A new attempt of ``flow`` and the user's connected account; or the failure redirect.
@@ -272,7 +272,7 @@ def create_link(request: HttpRequest, account: ExpressAccount) -> str:
     )
 
 
-def needs_update_link(account: ExpressAccount) -> bool:
+def _needs_update_link(account: ExpressAccount) -> bool:
     """A v2 user who finished onboarding but must update details gets a link, not the dashboard.
 
     (v1 Express accounts cannot have ``account_update`` links: their dashboard
@@ -289,10 +289,10 @@ def start(request: HttpRequest) -> HttpResponse:
         account is not None
         and account.is_connected
         and account.details_submitted
-        and not needs_update_link(account)
+        and not _needs_update_link(account)
     ):
         return redirect("stripe_express:dashboard")
-    started = open_attempt(request, ConnectAttempt.Flow.ACCOUNT_LINKS, account)
+    started = _open_attempt(request, ConnectAttempt.Flow.ACCOUNT_LINKS, account)
     if isinstance(started, HttpResponse):
         return started
     attempt, connected = started
@@ -324,7 +324,7 @@ def send_to_link(request: HttpRequest, account: ExpressAccount | None) -> HttpRe
         url = create_link(request, account)
     except stripe.StripeError as exc:
         report_stripe_error(request, exc, account, doing="account link")
-        return redirect(failure_url(latest_next(request)))
+        return redirect(failure_url(_latest_next(request)))
     return HttpResponseRedirect(url)
 
 
@@ -342,7 +342,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         data = retrieve_account(account.stripe_id, account.accounts_api)
     except stripe.StripeError as exc:
         report_stripe_error(request, exc, account, doing="account refresh on return")
-        return redirect(success_url(latest_next(request)))
+        return redirect(success_url(_latest_next(request)))
     if is_closed(as_dict(data)):
         account.mark_gone(request)
         messages.error(
@@ -350,7 +350,7 @@ def finish(request: HttpRequest) -> HttpResponse:
             _("Your Stripe account was closed. Connect again to set up a new one."),
             fail_silently=True,
         )
-        return redirect(success_url(latest_next(request)))
+        return redirect(success_url(_latest_next(request)))
     previous_status = account.status
     account.apply(data)
     account.save(update_fields=UPDATE_FIELDS)
@@ -359,12 +359,12 @@ def finish(request: HttpRequest) -> HttpResponse:
         sender=ExpressAccount, account=account, previous_status=previous_status,
         source="onboarding", event=None,
     )
-    level, text = status_message(account)
+    level, text = _status_message(account)
     messages.add_message(request, level, text, fail_silently=True)
-    return redirect(success_url(latest_next(request)))
+    return redirect(success_url(_latest_next(request)))
 
 
-def latest_next(request: HttpRequest) -> str:
+def _latest_next(request: HttpRequest) -> str:
     """The ``next`` of the user's latest attempt of a flow that ends here (Account
     Links, embedded), or "": Stripe's return and refresh URLs carry none, so the
     way back is kept on the attempt.
@@ -375,7 +375,7 @@ def latest_next(request: HttpRequest) -> str:
     next_url = (
         ConnectAttempt.objects.filter(
             user_id=user_pk(request),
-            flow__in=PLATFORM_CREATED,
+            flow__in=_PLATFORM_CREATED,
             livemode=app_settings.livemode,
         )
         .order_by("-created_at", "-pk")
@@ -385,7 +385,7 @@ def latest_next(request: HttpRequest) -> str:
     return next_url or ""
 
 
-def status_message(account: ExpressAccount) -> tuple[int, str]:
+def _status_message(account: ExpressAccount) -> tuple[int, str]:
     """What the user reads on return: done, or what Stripe still needs."""
     due = account.requirement_words(account.currently_due)
     if due:
@@ -408,15 +408,15 @@ def status_message(account: ExpressAccount) -> tuple[int, str]:
     }
 
 
-ONBOARDING_TEMPLATE = "django_stripe_express/onboarding.html"
+_ONBOARDING_TEMPLATE = "django_stripe_express/onboarding.html"
 
 #: The form the page submits when the onboarding component exits.
-EXIT_FORM_ID = "stripe-express-onboarding-exit"
+_EXIT_FORM_ID = "stripe-express-onboarding-exit"
 
 
 def start_embedded(request: HttpRequest) -> HttpResponse:
     """``connect``'s POST in embedded mode: the user's account, then the onboarding page."""
-    started = open_attempt(request, ConnectAttempt.Flow.EMBEDDED, user_account(request))
+    started = _open_attempt(request, ConnectAttempt.Flow.EMBEDDED, user_account(request))
     if isinstance(started, HttpResponse):
         return started
     attempt, account = started
@@ -435,10 +435,10 @@ def show(request: HttpRequest) -> HttpResponse:
         return redirect("stripe_express:connect")
     return TemplateResponse(
         request,
-        ONBOARDING_TEMPLATE,
+        _ONBOARDING_TEMPLATE,
         {
             "account": account,
-            "exit_form_id": EXIT_FORM_ID,
+            "exit_form_id": _EXIT_FORM_ID,
             "exit_url": reverse("stripe_express:onboarding"),
         },
     )
@@ -456,7 +456,7 @@ def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def requested_components(request: HttpRequest) -> list[str] | JsonResponse:
+def _requested_components(request: HttpRequest) -> list[str] | JsonResponse:
     """The components the page asked for (all enabled ones if it named none)."""
     enabled = components.enabled()
     asked = [n.strip() for n in request.POST.get("components", "").split(",") if n.strip()]
@@ -472,7 +472,7 @@ def answer(request: HttpRequest) -> JsonResponse:
     account = user_account(request)
     if account is None or not account.is_connected:
         return error(404, _("You have no connected Stripe account yet."))
-    names = requested_components(request)
+    names = _requested_components(request)
     if isinstance(names, JsonResponse):
         return names
     # Built from the settings' table, so typed loosely (stripe's TypedDict lists

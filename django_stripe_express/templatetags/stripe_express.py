@@ -39,11 +39,11 @@ from ..models import ExpressAccount
 
 logger = logging.getLogger("django_stripe_express.templatetags")
 
-COMPONENT_TEMPLATE = "django_stripe_express/component.html"
+_COMPONENT_TEMPLATE = "django_stripe_express/component.html"
 
-LOADER_TEMPLATE = "django_stripe_express/embedded_loader.html"
+_LOADER_TEMPLATE = "django_stripe_express/embedded_loader.html"
 
-CONFIG_ID = "stripe-express-embedded-config"
+_CONFIG_ID = "stripe-express-embedded-config"
 
 # Per-request memo: whether this page already has the loader.
 _LOADER_ATTR = "_stripe_express_loader_done"
@@ -59,7 +59,7 @@ def publishable_key() -> str | None:
     return key if key.startswith(PUBLISHABLE_PREFIXES) else None
 
 
-def loader_config(request: HttpRequest | None) -> dict[str, Any]:
+def _loader_config(request: HttpRequest | None) -> dict[str, Any]:
     """What the static script needs, written once per page as JSON."""
     return {
         "publishableKey": publishable_key(),
@@ -85,14 +85,14 @@ def _refuse(name: str) -> SafeString:
     return mark_safe("")
 
 
-def render_component(
+def _render_component(
     request: HttpRequest | None,
     name: str,
     *,
     has_account: bool,
     on_exit: str = "",
     fallback_url: str = "",
-    template_name: str = COMPONENT_TEMPLATE,
+    template_name: str = _COMPONENT_TEMPLATE,
 ) -> SafeString:
     """The component's placeholder (and the loader, once per page); ``""`` without
     an account, or for a component that is not enabled (see `_refuse`)."""
@@ -118,9 +118,9 @@ def render_component(
         # Without a usable key nothing can load: the fallback shows at once.
         "unavailable": key is None,
         "include_loader": first and key is not None,
-        "loader_template": LOADER_TEMPLATE,
-        "config": loader_config(request) if first and key is not None else None,
-        "config_id": CONFIG_ID,
+        "loader_template": _LOADER_TEMPLATE,
+        "config": _loader_config(request) if first and key is not None else None,
+        "config_id": _CONFIG_ID,
     }
     return render_to_string(template_name, context, request=request)
 
@@ -137,15 +137,15 @@ register = template.Library()
 
 BUTTON_TEMPLATE = "django_stripe_express/button.html"
 
-DISCONNECT_TEMPLATE = "django_stripe_express/disconnect_form.html"
+_DISCONNECT_TEMPLATE = "django_stripe_express/disconnect_form.html"
 
 STYLES_TEMPLATE = "django_stripe_express/styles.html"
 
 # States the button shows beyond `AccountStatus`: nobody is logged in, or the
 # user has no account in this mode yet.
-ANONYMOUS = "anonymous"
+_ANONYMOUS = "anonymous"
 
-NOT_CONNECTED = "not_connected"
+_NOT_CONNECTED = "not_connected"
 
 # Per-request memo: {(user pk, livemode): account or None}, and whether the
 # button's <style> was already written on this page.
@@ -219,9 +219,9 @@ def button_context(
     if account is not None:
         status = account.status
     elif user is None:
-        status = ANONYMOUS
+        status = _ANONYMOUS
     else:
-        status = NOT_CONNECTED
+        status = _NOT_CONNECTED
     connect_url = _with_next(reverse("stripe_express:connect"), next_url)
     context: dict[str, Any] = {
         "request": request,
@@ -241,7 +241,7 @@ def button_context(
             and account.is_connected and account.via_oauth
         ),
         "disconnect_url": _with_next(reverse("stripe_express:disconnect"), next_url),
-        "disconnect_template": DISCONNECT_TEMPLATE,
+        "disconnect_template": _DISCONNECT_TEMPLATE,
         "items_due": [],
         "deadline": None,
         "disabled_reason_text": "",
@@ -300,7 +300,7 @@ def stripe_express_component(
     on_exit: str = "",
     connect_button: bool = False,
     fallback_url: str = "",
-    template: str = COMPONENT_TEMPLATE,
+    template: str = _COMPONENT_TEMPLATE,
 ) -> SafeString:
     """One of Stripe's embedded components for the user's account, e.g.
     ``{% stripe_express_component "payouts" %}``.
@@ -323,7 +323,7 @@ def stripe_express_component(
     connected = account is not None and account.is_connected
     if not connected and connect_button and components.is_enabled(name):
         return stripe_express_button(context, account=account)
-    return render_component(
+    return _render_component(
         request, name, has_account=connected, on_exit=on_exit, fallback_url=fallback_url,
         template_name=template,
     )

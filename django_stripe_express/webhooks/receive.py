@@ -23,7 +23,7 @@ from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from .rules import InvalidWebhook, parse_event
 from .store import Answer, process_event, queue_event
 
-SCHEME = "v1"
+_SCHEME = "v1"
 
 
 def parse_header(header: str) -> tuple[int | None, list[str]]:
@@ -39,12 +39,12 @@ def parse_header(header: str) -> tuple[int | None, list[str]]:
                 timestamp = int(value)
             except ValueError:
                 timestamp = None
-        elif key == SCHEME:
+        elif key == _SCHEME:
             signatures.append(value)
     return timestamp, signatures
 
 
-def expected_signature(payload: bytes, secret: str, timestamp: int) -> str:
+def _expected_signature(payload: bytes, secret: str, timestamp: int) -> str:
     message = str(timestamp).encode() + b"." + payload
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -95,7 +95,7 @@ def _any_match(
     # signature came close.
     matched = False
     for secret in secrets:
-        expected = expected_signature(payload, secret, timestamp)
+        expected = _expected_signature(payload, secret, timestamp)
         for signature in signatures:
             if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
                 matched = True
@@ -104,7 +104,7 @@ def _any_match(
 
 logger = logging.getLogger("django_stripe_express.webhooks")
 
-TEXT = "text/plain; charset=utf-8"
+_TEXT = "text/plain; charset=utf-8"
 
 
 def handle_delivery(payload: bytes, signature_header: str | None) -> Answer:
@@ -126,7 +126,7 @@ def _enqueue_task(event_id: str) -> None:
     process_webhook_event.enqueue(event_id)
 
 
-def read_body(request: HttpRequest, limit: int) -> bytes | None:
+def _read_body(request: HttpRequest, limit: int) -> bytes | None:
     """The body, or None when it is larger than `limit` bytes (never reads more)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -140,14 +140,14 @@ def read_body(request: HttpRequest, limit: int) -> bytes | None:
 
 def webhook_response(request: HttpRequest) -> HttpResponse:
     limit = app_settings.WEBHOOK_MAX_BODY_SIZE
-    body = read_body(request, limit)
+    body = _read_body(request, limit)
     if body is None:
         logger.warning("Webhook rejected: body larger than WEBHOOK_MAX_BODY_SIZE (%d)", limit)
-        return HttpResponse("payload too large", status=413, content_type=TEXT)
+        return HttpResponse("payload too large", status=413, content_type=_TEXT)
     try:
         answer = handle_delivery(body, request.headers.get("Stripe-Signature"))
     except InvalidWebhook as exc:
         detail = f" ({exc.log_detail})" if exc.log_detail else ""
         logger.warning("Webhook rejected: %s%s", exc.reason, detail)
-        return HttpResponse(exc.reason, status=400, content_type=TEXT)
-    return HttpResponse(answer.message, status=answer.status_code, content_type=TEXT)
+        return HttpResponse(exc.reason, status=400, content_type=_TEXT)
+    return HttpResponse(answer.message, status=answer.status_code, content_type=_TEXT)

@@ -9,7 +9,7 @@ happened (``data.object``), the connected account in ``account`` and
 ``related_object`` names it, so the app fetches it; ``created`` is an RFC 3339
 time with milliseconds.
 
-Then the rules (`HANDLERS`): given the account as stored and the event, what
+Then the rules (`_HANDLERS`): given the account as stored and the event, what
 changes on the `ExpressAccount` (`Change`) or why nothing does (`Ignore`:
 stale, other mode, unknown account, unhandled type). `store` applies them.
 """
@@ -78,7 +78,7 @@ def parse_event(payload: bytes) -> StripeEvent:
 def event_from_dict(data: Any, repaired: int = 0) -> StripeEvent:
     """The event in a decoded body, or in a stored payload (already storable)."""
     kind = data.get("object") if isinstance(data, dict) else None
-    family = FAMILIES.get(kind) if isinstance(kind, str) else None
+    family = _FAMILIES.get(kind) if isinstance(kind, str) else None
     if family is None:
         raise InvalidWebhook("not a Stripe event", log_detail="no object=event or v2.core.event")
     return family(data, repaired)
@@ -133,7 +133,7 @@ def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
     )
 
 #: The ``related_object.type`` of a thin event about an account.
-V2_ACCOUNT = "v2.core.account"
+_V2_ACCOUNT = "v2.core.account"
 
 #: RFC 3339, as Stripe writes v2 times: ``2026-11-28T23:08:00.000Z``.
 def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
@@ -159,7 +159,7 @@ def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
     assert when is not None
     # Only an account's id is an account; other related objects (a person...)
     # are recorded with no account.
-    about_account = isinstance(related, dict) and related.get("type") == V2_ACCOUNT
+    about_account = isinstance(related, dict) and related.get("type") == _V2_ACCOUNT
     return StripeEvent(
         id=event_id,
         type=type_,
@@ -175,20 +175,20 @@ def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
     )
 
 #: ``object`` of a body -> its parser.
-FAMILIES: dict[str, Callable[[dict[str, Any], int], StripeEvent]] = {
+_FAMILIES: dict[str, Callable[[dict[str, Any], int], StripeEvent]] = {
     "event": _snapshot,
     "v2.core.event": _thin,
 }
 
 
-STALE = "stale"
+_STALE = "stale"
 
-CLOCK_SKEW = datetime.timedelta(seconds=60)
+_CLOCK_SKEW = datetime.timedelta(seconds=60)
 
 Status = WebhookEvent.Status
 
 #: An event stored in one of these states is a duplicate: answered 200, nothing done.
-DONE = (Status.PROCESSED, Status.IGNORED)
+_DONE = (Status.PROCESSED, Status.IGNORED)
 
 #: An event stored in one of these states is processed again when it comes back.
 RETRYABLE = (Status.RECEIVED, Status.FAILED)
@@ -220,8 +220,8 @@ class Gone:
 Handler = Callable[[ExpressAccount, StripeEvent, Mapping[str, Any]], "Change | Ignore"]
 
 #: Thin event types (Accounts v2) that re-read their account: one fetch with the
-#: ``include`` the app reads, applied whole (`thin_account`).
-THIN_ACCOUNT_TYPES = (
+#: ``include`` the app reads, applied whole (`_thin_account`).
+_THIN_ACCOUNT_TYPES = (
     "v2.core.account.updated",
     "v2.core.account.closed",
     "v2.core.account[requirements].updated",
@@ -236,10 +236,10 @@ THIN_ACCOUNT_TYPES = (
 #: The user came back from a v2 Account Link. Its notification has no
 #: ``related_object``: the account is in the event's ``data.account_id``
 #: (``/v2/core/events/{id}``, one more call), then it is re-read like the others.
-LINK_RETURNED = "v2.core.account_link.returned"
+_LINK_RETURNED = "v2.core.account_link.returned"
 
 #: Types whose mark is `last_event_created` (a newer one makes them stale).
-_MARKED = ("account.updated", *THIN_ACCOUNT_TYPES, LINK_RETURNED)
+_MARKED = ("account.updated", *_THIN_ACCOUNT_TYPES, _LINK_RETURNED)
 
 #: Snapshot (v1) types that carry an account's state, in v1 shape.
 _V1_STATE = ("account.updated", "capability.updated")
@@ -247,7 +247,7 @@ _V1_STATE = ("account.updated", "capability.updated")
 
 def is_duplicate(stored_status: str | None) -> bool:
     """Whether an event stored with this status (None: not stored) is done with."""
-    return stored_status in DONE
+    return stored_status in _DONE
 
 
 def target(event: StripeEvent) -> str | Ignore:
@@ -258,7 +258,7 @@ def target(event: StripeEvent) -> str | Ignore:
     if event.livemode != app_settings.livemode:
         mode = "live" if event.livemode else "test"
         return Ignore(f"{mode}-mode event, other mode configured")
-    if event.type not in HANDLERS:
+    if event.type not in _HANDLERS:
         return Ignore(f"unhandled type {event.type}")
     named = _object_account(event)
     if named and event.account and named != event.account:
@@ -271,11 +271,11 @@ def target(event: StripeEvent) -> str | Ignore:
 
 #: Where the object of each handled type names its account (deauthorization
 #: events carry an Application: the envelope's ``account`` is the only one).
-OBJECT_ACCOUNT_KEY = {"account.updated": "id", "capability.updated": "account"}
+_OBJECT_ACCOUNT_KEY = {"account.updated": "id", "capability.updated": "account"}
 
 
 def _object_account(event: StripeEvent) -> str:
-    key = OBJECT_ACCOUNT_KEY.get(event.type)
+    key = _OBJECT_ACCOUNT_KEY.get(event.type)
     value = event.object.get(key) if key else None
     return value if isinstance(value, str) else ""
 
@@ -285,13 +285,13 @@ def needs_fetch(event: StripeEvent) -> bool:
     always for a handled thin event, which carries no data; for ``account.updated``
     with ``WEBHOOK_REFETCH_ACCOUNT``."""
     if event.thin:
-        return event.type in HANDLERS
+        return event.type in _HANDLERS
     return event.type == "account.updated" and app_settings.WEBHOOK_REFETCH_ACCOUNT
 
 
 def needs_event_fetch(event: StripeEvent) -> bool:
-    """Whether the account is named only in the full event (`LINK_RETURNED`)."""
-    return event.thin and event.type == LINK_RETURNED and not event.account
+    """Whether the account is named only in the full event (`_LINK_RETURNED`)."""
+    return event.thin and event.type == _LINK_RETURNED and not event.account
 
 
 def precheck(account: ExpressAccount | None, event: StripeEvent) -> Ignore | None:
@@ -308,8 +308,8 @@ def precheck(account: ExpressAccount | None, event: StripeEvent) -> Ignore | Non
         return Ignore("v1 snapshot of an Accounts v2 account: its thin events keep it")
     if event.thin and not account.is_connected:
         return Ignore("account disconnected")
-    if event.type in _MARKED and is_stale(account, event):
-        return Ignore(STALE)
+    if event.type in _MARKED and _is_stale(account, event):
+        return Ignore(_STALE)
     return None
 
 
@@ -328,11 +328,11 @@ def decide(
         return ruled_out
     assert account is not None  # precheck ignores an unknown account
     if isinstance(data, Gone):
-        return account_gone(account, data)
-    return HANDLERS[event.type](account, event, event.object if data is None else data)
+        return _account_gone(account, data)
+    return _HANDLERS[event.type](account, event, event.object if data is None else data)
 
 
-def is_stale(account: ExpressAccount, event: StripeEvent) -> bool:
+def _is_stale(account: ExpressAccount, event: StripeEvent) -> bool:
     """Whether a newer ``account.updated`` (or thin event) than `event` was already applied."""
     mark = account.last_event_created
     return mark is not None and event.created < mark
@@ -376,7 +376,7 @@ def capability_updated(
         int(marks.get(name) or 0), int(account_mark.timestamp()) if account_mark else 0
     )
     if event.created_ts < mark:
-        return Ignore(STALE)
+        return Ignore(_STALE)
     account.capabilities = {**(account.capabilities or {}), name: status}
     marks[name] = event.created_ts
     account.capability_event_created = marks
@@ -389,16 +389,16 @@ def account_deauthorized(
     """Mark the account disconnected; Stripe is not called (access is gone)."""
     if account.deauthorized_at is not None:
         return Ignore("already disconnected")
-    if event.created < account.connected_at - CLOCK_SKEW:
+    if event.created < account.connected_at - _CLOCK_SKEW:
         # The user connected again after this disconnection. (Stripe's clock
         # and ours differ a little: a disconnection right after connecting
         # must still count.)
-        return Ignore(STALE)
+        return Ignore(_STALE)
     account.deauthorized_at = event.created
     return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True)
 
 
-def thin_account(
+def _thin_account(
     account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]
 ) -> Change | Ignore:
     """Copy the v2 account fetched for a thin event; a closed one is disconnected."""
@@ -411,7 +411,7 @@ def thin_account(
     return Change((*UPDATE_FIELDS, "last_event_created"), note=note)
 
 
-def account_gone(account: ExpressAccount, gone: Gone) -> Change | Ignore:
+def _account_gone(account: ExpressAccount, gone: Gone) -> Change | Ignore:
     """The platform can no longer reach the account: disconnected, not a failure
     (a 500 here would make Stripe retry the event for days)."""
     if account.deauthorized_at is not None:
@@ -421,10 +421,10 @@ def account_gone(account: ExpressAccount, gone: Gone) -> Change | Ignore:
     note = f"the account is out of the platform's reach ({gone.code}): marked disconnected"
     return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True, note=note)
 
-HANDLERS: dict[str, Handler] = {
+_HANDLERS: dict[str, Handler] = {
     "account.updated": account_updated,
     "capability.updated": capability_updated,
     "account.application.deauthorized": account_deauthorized,
-    **dict.fromkeys(THIN_ACCOUNT_TYPES, thin_account),
-    LINK_RETURNED: thin_account,
+    **dict.fromkeys(_THIN_ACCOUNT_TYPES, _thin_account),
+    _LINK_RETURNED: _thin_account,
 }

@@ -36,10 +36,10 @@ from .rules import StripeEvent, event_from_dict
 
 Status = WebhookEvent.Status
 
-DETAIL_MAX = 2000
+_DETAIL_MAX = 2000
 
 
-class AlreadyProcessed(Exception):
+class _AlreadyProcessed(Exception):
     """Another delivery of the same event got there first (rolls the transaction back)."""
 
 
@@ -49,7 +49,7 @@ def stored_status(event: StripeEvent, alias: str) -> str | None:
     return events.values_list("status", flat=True).first()
 
 
-def detail_text(event: StripeEvent, detail: str) -> str:
+def _detail_text(event: StripeEvent, detail: str) -> str:
     """`detail`, with a note when the payload had to be made storable; storable too."""
     if event.repaired:
         repaired = (
@@ -57,10 +57,10 @@ def detail_text(event: StripeEvent, detail: str) -> str:
             "surrogates, non-finite numbers) replaced"
         )
         detail = f"{detail}; {repaired}" if detail else repaired
-    return storable_text(detail)[0][:DETAIL_MAX]
+    return storable_text(detail)[0][:_DETAIL_MAX]
 
 
-def row_values(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
+def _row_values(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
     """The row's fields for `event` with this outcome (all but the id and counters)."""
     return {
         "type": event.type,
@@ -69,7 +69,7 @@ def row_values(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
         "created": event.created,
         "api_version": event.api_version,
         "status": status,
-        "detail": detail_text(event, detail),
+        "detail": _detail_text(event, detail),
         "payload": event.raw,
     }
 
@@ -77,30 +77,30 @@ def row_values(event: StripeEvent, status: str, detail: str) -> dict[str, Any]:
 def record(event: StripeEvent, status: str, detail: str, retry: bool, alias: str) -> WebhookEvent:
     """Store `event`'s outcome: INSERT, or UPDATE of its retryable row.
 
-    `AlreadyProcessed` when another delivery recorded it first.
+    `_AlreadyProcessed` when another delivery recorded it first.
     """
     events = WebhookEvent.objects.using(alias)
     now = timezone.now()
     if not retry:
         try:
-            values = row_values(event, status, detail)
+            values = _row_values(event, status, detail)
             return events.create(stripe_id=event.id, attempts=1, processed_at=now, **values)
         except IntegrityError:
-            raise AlreadyProcessed(event.id) from None
+            raise _AlreadyProcessed(event.id) from None
     row = events.select_for_update().filter(stripe_id=event.id, status__in=handlers.RETRYABLE)
     saved = row.first()
     if saved is None:
-        raise AlreadyProcessed(event.id)
-    saved.status, saved.detail, saved.processed_at = status, detail_text(event, detail), now
+        raise _AlreadyProcessed(event.id)
+    saved.status, saved.detail, saved.processed_at = status, _detail_text(event, detail), now
     saved.attempts += 1
     saved.save(update_fields=["status", "detail", "processed_at", "attempts"])
     return saved
 
 
-def record_failure(event: StripeEvent, error: str, alias: str) -> None:
+def _record_failure(event: StripeEvent, error: str, alias: str) -> None:
     """Mark `event` failed (INSERT, or UPDATE of its retryable row), so that it is
     processed again when Stripe, the admin or a task brings it back."""
-    values = row_values(event, Status.FAILED, error)
+    values = _row_values(event, Status.FAILED, error)
     if insert(alias, stripe_id=event.id, attempts=1, **values) is None:
         WebhookEvent.objects.using(alias).filter(
             stripe_id=event.id, status__in=handlers.RETRYABLE
@@ -126,7 +126,7 @@ def insert(alias: str, **values: Any) -> WebhookEvent | None:
 logger = logging.getLogger("django_stripe_express.webhooks")
 
 
-EVENT_STATUS = "webhook_event_status"  # the annotation that tells whether an event was seen
+_EVENT_STATUS = "webhook_event_status"  # the annotation that tells whether an event was seen
 
 #: What an event is applied with: its own object (None), Stripe's data, or `handlers.Gone`.
 Data = Mapping[str, Any] | handlers.Gone | None
@@ -141,21 +141,21 @@ class Answer:
 
 PROCESSED = Answer(200, "processed")
 
-DUPLICATE = Answer(200, "duplicate")
+_DUPLICATE = Answer(200, "duplicate")
 
-QUEUED = Answer(200, "queued")
+_QUEUED = Answer(200, "queued")
 
 FAILED = Answer(500, "failed")  # Stripe delivers it again later
 
 
-def account_and_status(
+def _account_and_status(
     accounts: QuerySet[ExpressAccount], stripe_id: str, event_id: str, alias: str
 ) -> tuple[ExpressAccount | None, str | None]:
     """The account (None if unknown) and the event's stored status (None if new): one query."""
     seen = WebhookEvent.objects.using(alias).filter(stripe_id=event_id).values("status")
-    found = accounts.filter(stripe_id=stripe_id).annotate(**{EVENT_STATUS: Subquery(seen[:1])})
+    found = accounts.filter(stripe_id=stripe_id).annotate(**{_EVENT_STATUS: Subquery(seen[:1])})
     account = found.first()
-    return account, getattr(account, EVENT_STATUS, None)
+    return account, getattr(account, _EVENT_STATUS, None)
 
 
 def apply_locked(event: StripeEvent, data: Data, alias: str) -> Answer:
@@ -165,12 +165,12 @@ def apply_locked(event: StripeEvent, data: Data, alias: str) -> Answer:
         account, status = None, None
         if isinstance(target, str):
             locked = ExpressAccount.objects.using(alias).select_for_update()
-            account, status = account_and_status(locked, target, event.id, alias)
+            account, status = _account_and_status(locked, target, event.id, alias)
         if account is None:
             status = stored_status(event, alias)
         if handlers.is_duplicate(status):
             logger.debug("Webhook %s %s: duplicate", event.type, event.id)
-            return DUPLICATE
+            return _DUPLICATE
         retry = status is not None
         if isinstance(target, handlers.Ignore):
             return ignore(event, target.reason, retry, alias)
@@ -181,7 +181,7 @@ def apply_locked(event: StripeEvent, data: Data, alias: str) -> Answer:
         assert account is not None  # decide() ignores an unknown account
         account.save(update_fields=decision.fields)
         saved = record(event, Status.PROCESSED, decision.note, retry, alias)
-        on_commit_applied(saved, event, account, previous_status, decision, data, alias)
+        _on_commit_applied(saved, event, account, previous_status, decision, data, alias)
     logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
     return PROCESSED
 
@@ -192,7 +192,7 @@ def ignore(
     """Record `event` as ignored for `reason`; `webhook_event` after commit."""
     saved = record(event, Status.IGNORED, reason, retry, alias)
     transaction.on_commit(
-        functools.partial(send_event, saved, event, _fetched(data), applied=False), using=alias
+        functools.partial(_send_event, saved, event, _fetched(data), applied=False), using=alias
     )
     logger.info("Webhook %s %s ignored: %s", event.type, event.id, reason)
     return Answer(200, f"ignored: {reason}")
@@ -203,7 +203,7 @@ def _fetched(data: Data) -> dict[str, Any] | None:
 
 
 # -- signals, after commit -----------------------------------------------------------
-def on_commit_applied(
+def _on_commit_applied(
     saved: WebhookEvent,
     event: StripeEvent,
     account: ExpressAccount,
@@ -215,14 +215,14 @@ def on_commit_applied(
     """Send the signals of an applied event once the transaction commits."""
     transaction.on_commit(
         functools.partial(
-            send_applied, saved, event, account, previous_status, decision.deauthorized,
+            _send_applied, saved, event, account, previous_status, decision.deauthorized,
             _fetched(data),
         ),
         using=alias,
     )
 
 
-def send_applied(
+def _send_applied(
     saved: WebhookEvent,
     event: StripeEvent,
     account: ExpressAccount,
@@ -242,10 +242,10 @@ def send_applied(
             sender=ExpressAccount, account=account, previous_status=previous_status,
             source="webhook", event=saved,
         )
-    send_event(saved, event, fetched, applied=True)
+    _send_event(saved, event, fetched, applied=True)
 
 
-def send_event(
+def _send_event(
     saved: WebhookEvent, event: StripeEvent, fetched: dict[str, Any] | None, *, applied: bool
 ) -> None:
     signals.notify(
@@ -261,15 +261,15 @@ def process_fetched(event: StripeEvent, alias: str) -> Answer:
     """Record and apply `event` with the account as Stripe has it now (see the module)."""
     if handlers.needs_event_fetch(event):
         if handlers.is_duplicate(stored_status(event, alias)):
-            return DUPLICATE
+            return _DUPLICATE
         event = _with_account_from_event(event)
     target = handlers.target(event)
     if isinstance(target, handlers.Ignore):
         return apply_locked(event, None, alias)  # records it as ignored
     accounts = ExpressAccount.objects.using(alias)
-    account, status = account_and_status(accounts, target, event.id, alias)
+    account, status = _account_and_status(accounts, target, event.id, alias)
     if handlers.is_duplicate(status):
-        return DUPLICATE
+        return _DUPLICATE
     retry = status is not None
     ruled_out = handlers.precheck(account, event)
     if ruled_out is not None:
@@ -350,7 +350,7 @@ def _apply_unlocked(
         if not ExpressAccount.objects.using(alias).filter(**guard).update(**values):
             return None
         saved = record(event, Status.PROCESSED, decision.note, retry, alias)
-        on_commit_applied(saved, event, account, previous_status, decision, data, alias)
+        _on_commit_applied(saved, event, account, previous_status, decision, data, alias)
     logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
     return PROCESSED
 
@@ -374,8 +374,8 @@ def process_event(event: StripeEvent | WebhookEvent) -> Answer:
         if handlers.needs_fetch(event):
             return process_fetched(event, alias)
         return apply_locked(event, None, alias)
-    except AlreadyProcessed:
-        return DUPLICATE
+    except _AlreadyProcessed:
+        return _DUPLICATE
     except Exception as exc:
         return _failed(event, exc, alias)
 
@@ -396,7 +396,7 @@ def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:
         event.type, event.id, type(exc).__name__, place,
     )
     try:
-        record_failure(event, f"{type(exc).__name__}: {exc}", alias)
+        _record_failure(event, f"{type(exc).__name__}: {exc}", alias)
     except Exception as again:  # the database itself is unwell: Stripe retries anyway
         logger.error(
             "Webhook %s %s: recording the failure failed too (%s)",
@@ -415,15 +415,15 @@ def queue_event(event: StripeEvent, enqueue: Callable[[str], object]) -> Answer:
     the number of tasks.
     """
     alias = database_alias()
-    values = row_values(event, Status.RECEIVED, "")
+    values = _row_values(event, Status.RECEIVED, "")
     recorded = insert(alias, stripe_id=event.id, attempts=0, **values)
     if recorded is None and handlers.is_duplicate(stored_status(event, alias)):
-        return DUPLICATE
+        return _DUPLICATE
     if transaction.get_autocommit(using=alias):
         return _enqueue(event, alias, enqueue)
     # Inside the caller's transaction: a worker must not look before it commits.
     transaction.on_commit(functools.partial(_enqueue, event, alias, enqueue), using=alias)
-    return QUEUED
+    return _QUEUED
 
 
 def _enqueue(event: StripeEvent, alias: str, enqueue: Callable[[str], object]) -> Answer:
@@ -431,7 +431,7 @@ def _enqueue(event: StripeEvent, alias: str, enqueue: Callable[[str], object]) -
         enqueue(event.id)
     except Exception as exc:  # no Tasks framework, a backend down: recorded as failed
         return _failed(event, exc, alias)
-    return QUEUED
+    return _QUEUED
 
 
 def process_stored(event_id: str) -> Answer:
@@ -439,7 +439,7 @@ def process_stored(event_id: str) -> Answer:
     stored = WebhookEvent.objects.using(database_alias()).filter(stripe_id=event_id).first()
     if stored is None:
         logger.warning("Webhook event %s is not stored (pruned?); nothing to do", event_id)
-        return DUPLICATE
+        return _DUPLICATE
     if handlers.is_duplicate(stored.status):
-        return DUPLICATE
+        return _DUPLICATE
     return process_event(stored)

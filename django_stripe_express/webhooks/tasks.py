@@ -18,7 +18,7 @@ except ImportError:  # Django < 6.0
 from .store import process_stored
 
 
-class WebhookEventFailed(Exception):
+class _WebhookEventFailed(Exception):
     """The event failed; it is recorded as failed and processed again when it comes back."""
 
 
@@ -29,5 +29,5 @@ def process_webhook_event(event_id: str) -> str:
     if answer.status_code >= 500:
         # The task fails too, so the backend's own records (and admin) agree.
         # Only the id: the cause is logged and stored beside the event.
-        raise WebhookEventFailed(f"webhook event {event_id} failed; see its record")
+        raise _WebhookEventFailed(f"webhook event {event_id} failed; see its record")
     return answer.message

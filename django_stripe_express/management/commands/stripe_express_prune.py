@@ -20,19 +20,19 @@ from ...conf import app_settings
 from ...models import ConnectAttempt, WebhookEvent
 
 
-def prunable_events(cutoff: datetime.datetime, include_failed: bool) -> QuerySet[WebhookEvent]:
+def _prunable_events(cutoff: datetime.datetime, include_failed: bool) -> QuerySet[WebhookEvent]:
     statuses = [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED]
     if include_failed:
         statuses.append(WebhookEvent.Status.FAILED)
     return WebhookEvent.objects.filter(status__in=statuses, received_at__lt=cutoff)
 
 
-def prunable_attempts(cutoff: datetime.datetime) -> QuerySet[ConnectAttempt]:
+def _prunable_attempts(cutoff: datetime.datetime) -> QuerySet[ConnectAttempt]:
     finished = ~Q(outcome=ConnectAttempt.Outcome.PENDING) | Q(expires_at__lte=timezone.now())
     return ConnectAttempt.objects.filter(finished, created_at__lt=cutoff)
 
 
-def delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
+def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
     deleted = 0
     while True:
         pks = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
@@ -67,16 +67,16 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         cutoff = timezone.now() - datetime.timedelta(days=days)
-        events = prunable_events(cutoff, include_failed)
-        attempts = prunable_attempts(cutoff)
+        events = _prunable_events(cutoff, include_failed)
+        attempts = _prunable_attempts(cutoff)
         if dry_run:
             self.stdout.write(
                 f"Dry run: would delete {events.count()} webhook event(s) and "
                 f"{attempts.count()} connect attempt(s) older than {days} day(s)."
             )
             return
-        n_events = delete_in_batches(events, batch_size)
-        n_attempts = delete_in_batches(attempts, batch_size)
+        n_events = _delete_in_batches(events, batch_size)
+        n_attempts = _delete_in_batches(attempts, batch_size)
         self.stdout.write(
             f"Deleted {n_events} webhook event(s) and {n_attempts} connect attempt(s) "
             f"older than {days} day(s)."
