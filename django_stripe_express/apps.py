@@ -8,4 +8,4 @@ class StripeExpressConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        pass
+        from . import checks  # noqa: F401  (registers the system checks)

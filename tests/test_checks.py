@@ -1,9 +1,12 @@
 """Every system check id, through `manage.py check` as a user runs it."""
 
+import os
 import re
+import subprocess
 import sys
 from importlib.util import find_spec
 from io import StringIO
+from pathlib import Path
 
 import django
 import pytest
@@ -344,3 +347,20 @@ def test_every_capability_stripe_lists_is_accepted(settings):
     assert {"transfers", "card_payments", "us_bank_account_ach_payments"} <= set(names)
     settings.STRIPE_EXPRESS = {**VALID, "SUGGESTED_CAPABILITIES": names}
     assert ids(run_check()) == set()
+
+
+def test_the_app_registers_its_checks_when_django_starts():
+    """In a fresh process, nothing but ``INSTALLED_APPS`` loads the checks (a test
+    that imports ``checks`` itself would hide a project where they never run)."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.checks.registry import registry\n"
+        "print(sorted({c.__module__ for c in registry.get_checks()"
+        " if c.__module__.startswith('django_stripe_express')}))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)},
+    )
+    assert done.stdout.strip() == "['django_stripe_express.checks']"
