@@ -407,7 +407,7 @@ def test_an_enabled_account_with_something_due_by_a_date(logged_in_client, accou
     # takes effect (minimum_transition_date), as for v1.
     assert account.future_currently_due == ["identity.business_details.id_numbers"]
     assert account.future_deadline == 1_950_000_000
-    assert account.future_requirements["minimum_transition_date"].== "2031-10-17T10:40:00.000Z"
+    assert account.future_requirements["minimum_transition_date"] == "2031-10-17T10:40:00.000Z"
     assert texts(response) == ["Stripe still needs one thing from you: bank account."]
 
 
