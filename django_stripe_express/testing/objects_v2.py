@@ -425,13 +425,17 @@ def _thin_event(
 
 def _full_event(notification: dict[str, Any], data: dict[str, Any] | None) -> dict[str, Any]:
     """The event ``/v2/core/events/{id}`` answers for a notification."""
-    return {
+    full = {
         **copy.deepcopy(notification),
         "changes": None,
-        "data": data,
         "reason": None,
         "snapshot_event": None,
     }
+    # Only the types whose class declares `data` carry it (stripe 16:
+    # `v2.core.account.updated` has none).
+    if data is not None:
+        full["data"] = data
+    return full
 
 
 def _v1_status(status: str | None) -> str:
