@@ -154,9 +154,11 @@ def test_the_fake_files_future_rules_under_future_requirements(fake_stripe, fake
     account = fake_stripe_client.v2.core.accounts.retrieve(
         acct, {"include": ["requirements", "future_requirements"]}
     )
-    assert account.requirements is not None and account.requirements.entries == []
+    assert account.requirements is not None
+    assert account.requirements.entries == []
     future = account.future_requirements
-    assert future is not None and future.entries is not None
+    assert future is not None
+    assert future.entries is not None
     assert [e.description for e in future.entries] == ["identity.business_details.id_numbers"]
     assert future.minimum_transition_date == "2031-10-17T10:40:00.000Z"
 

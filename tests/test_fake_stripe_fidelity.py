@@ -458,13 +458,15 @@ def test_every_route_answers_in_stripe_s_types(
         with pytest.raises(stripe.StripeError) as caught_v2:
             call()
         body = caught_v2.value.json_body
-        assert isinstance(body, dict) and set(body) == {"error"}, body
+        assert isinstance(body, dict), body
+        assert set(body) == {"error"}, body
         assert set(body["error"]) <= V2_ERROR_KEYS, body
-        assert isinstance(body["error"]["type"], str) and body["error"]["message"], body
+        assert isinstance(body["error"]["type"], str), body
+        assert body["error"]["message"], body
 
     found = sorted({p for obj, cls in checked for p in problems(obj, cls)})
     assert found == [], "\n".join(found)
     served = {_route_of(r.method, r.path) for r in fake.requests}
     api_routes = {(method, pattern.pattern) for method, pattern, _ in ROUTES} - NOT_STRIPE_API
     assert api_routes - served == set(), "routes the walk does not reach"
-    assert NOT_STRIPE_API <= {(m, p.pattern) for m, p, _ in ROUTES}
+    assert {(m, p.pattern) for m, p, _ in ROUTES} >= NOT_STRIPE_API
