@@ -599,6 +599,9 @@ def create_params(user: Any, prefill: Mapping[str, str]) -> dict[str, Any]:
 _CONFIGURATIONS_DROPPED = "2026-09-30"
 
 
+# Sent rather than refused by a check: a platform pins a version so that
+# nothing changes under it; making it move to endive just for Account Links
+# would be the app forcing an API upgrade (and every other call's changes) on it.
 def _needs_configurations(version: str | None) -> bool:
     """Whether Account Links of the API ``version`` the client pins need ``configurations``
     (None: the library's own version, which is newer)."""
