@@ -201,6 +201,17 @@ def _check_responsibilities(value: Any) -> Iterable[CheckMessage]:
             'or losses_collector "stripe".',
             id=ID.format("E025"),
         )
+    elif losses == "stripe":
+        # Changelog 2026-11-18.endive: Express accounts where Stripe covers
+        # losses are Stripe's Managed Risk, which Stripe enables per platform.
+        yield Warning(
+            f"{_setting_name('RESPONSIBILITIES')} has losses_collector \"stripe\": "
+            f"with fees_collector {fees!r} that is Stripe's Managed Risk, which Stripe "
+            "must have enabled for your platform; otherwise it refuses every account.",
+            hint="Ask Stripe for Managed Risk (docs.stripe.com/connect/risk-management/"
+            'managed-risk), or use losses_collector "application".',
+            id=ID.format("W017"),
+        )
 
 
 def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
@@ -774,16 +785,25 @@ def _check_components(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             id=ID.format("E030"),
         )
         return
-    items = value.items() if isinstance(value, dict) else ()
+    items = list(value.items()) if isinstance(value, dict) else []
+    if any(f.get("external_account_collection") is False for _, f in items):
+        yield Error(
+            f"{_setting_name('EMBEDDED_COMPONENTS')} turns off external_account_collection, "
+            "which Stripe refuses for Express accounts: every Account Session would fail.",
+            hint="Stripe allows it only where the platform collects requirements "
+            "(Custom-like accounts), never with the Express dashboard. Remove it.",
+            id=ID.format("E030"),
+        )
     if any(f.get("disable_stripe_user_authentication") is True for _, f in items):
-        yield Warning(
+        # An error, not a warning (it was W014): no Account Session can succeed.
+        yield Error(
             f"{_setting_name('EMBEDDED_COMPONENTS')} turns on "
             "disable_stripe_user_authentication, which Stripe refuses for Express "
             "accounts: every Account Session would fail.",
             hint="Stripe allows it only where the platform collects requirements "
             "(controller.requirement_collection = application), never with the Express "
             "dashboard. Remove it.",
-            id=ID.format("W014"),
+            id=ID.format("E031"),
         )
 
 

@@ -592,9 +592,9 @@ def accounts_api(name: str) -> AccountsApi:
 
 
 def retrieve_account(
-    stripe_id: str, api: str, client: stripe.StripeClient | None = None
+    stripe_id: str, api: str, client: stripe.StripeClient | None = None, context: str = ""
 ) -> Any:
     """The account as Stripe sees it now, read with the API that created it (one
     call); raises `stripe.StripeError`. The flows, the webhooks, the admin's
     refresh and the sync command all read through here."""
-    return accounts_api(api).retrieve(client or get_client(), stripe_id)
+    return accounts_api(api).retrieve(client or get_client(), stripe_id, context)

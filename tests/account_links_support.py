@@ -18,6 +18,7 @@ INCLUDE = [
     "configuration.merchant",
     "configuration.recipient",
     "defaults",
+    "future_requirements",
     "identity",
     "requirements",
 ]

@@ -93,9 +93,15 @@ def check(value: Any, tp: Any, path: str) -> list[str]:
 
 
 def problems(obj: StripeObject, cls: type, path: str = "") -> list[str]:
-    """Every attribute of ``obj`` that does not fit ``cls``'s annotations."""
+    """Every attribute of ``obj`` that does not fit ``cls``'s annotations, and
+    every key ``cls`` does not declare (Stripe's type lacks it)."""
     found: list[str] = []
-    for name, tp in hints(cls).items():
+    declared = hints(cls)
+    for name in obj.to_dict(recursive=False):
+        if name not in declared:
+            found.append(f"{path}.{name}: not in {cls.__qualname__}" if path
+                         else f"{name}: not in {cls.__qualname__}")
+    for name, tp in declared.items():
         where = f"{path}.{name}" if path else name
         if name not in obj:
             optional = type(None) in typing.get_args(tp)

@@ -173,7 +173,7 @@ def test_the_whole_flow_onboarding_to_enabled(
     assert dashboard["Location"].startswith(f"{fake.url}/express/{account.stripe_id}/")
 
 
-def test_an_onboarded_user_with_something_due_gets_an_update_link(
+def test_an_onboarded_user_with_something_due_gets_an_onboarding_link(
     logged_in_client, user, account_links_mode
 ):
     fake = account_links_mode
@@ -191,7 +191,9 @@ def test_an_onboarded_user_with_something_due_gets_an_update_link(
 
     assert response["Location"].startswith(f"{fake.url}/setup/e/{account.stripe_id}/")
     update = fake.links()[-1]
-    assert body(update)["use_case"]["type"] == "account_update"
+    # Issue 23, point 2: Stripe refuses account_update links for accounts with
+    # the Express dashboard; an onboarding link collects what is newly due.
+    assert body(update)["use_case"]["type"] == "account_onboarding"
     # Done updating: the return re-reads the account, which is enabled again.
     back = logged_in_client.get(local_path(hosted_onboarding(response["Location"])))
     account.refresh_from_db()
@@ -308,12 +310,41 @@ def test_invalid_identity_values(logged_in_client, account_links_mode, settings)
 
 
 def test_a_user_without_an_email(client, db, account_links_mode):
-    """Stripe requires a contact email for a recipient: the user is told, nothing is kept."""
+    """Stripe requires a contact email for a recipient (issue 23, point 5): the
+    app asks Stripe nothing and tells the user what to add."""
     client.force_login(UserFactory(email="", first_name="", last_name=""))
 
     response = client.post(CONNECT)
 
-    assert_failed(response, UNAVAILABLE, "invalid_fields")
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"  # FAILURE_URL
+    assert texts(response) == [
+        "Stripe needs an email address to set up your account. Add an email address "
+        "to your profile, then try again."
+    ]
+    attempt = ConnectAttempt.objects.get()
+    assert attempt.outcome == ConnectAttempt.Outcome.INVALID_REQUEST
+    assert attempt.error_code == "contact_email_missing"
+    assert not ExpressAccount.objects.exists()
+    assert account_links_mode.creates() == []
+
+
+def email_prefill(request: Any) -> dict[str, str]:
+    return {"email": "payouts@example.com"}
+
+
+def test_the_platform_supplies_the_email_through_prefill(client, db, account_links_mode, settings):
+    """PREFILL's ``email`` is the hook for users the platform knows no email of."""
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS, "PREFILL": f"{__name__}.email_prefill"
+    }
+    client.force_login(UserFactory(email="", first_name="", last_name=""))
+
+    response = client.post(CONNECT)
+
+    assert response["Location"].startswith(f"{account_links_mode.url}/setup/e/")
+    (create,) = account_links_mode.creates()
+    assert body(create)["contact_email"] == "payouts@example.com"
 
 
 def test_idempotency_error(logged_in_client, account_links_mode):
@@ -371,8 +402,12 @@ def test_an_enabled_account_with_something_due_by_a_date(logged_in_client, accou
     assert account.current_deadline == 1_900_000_000
     assert account.requirements["eventually_due"] == [
         "configuration.recipient.default_outbound_destination",
-        "identity.business_details.id_numbers",
     ]
+    # Issue 23, point 3: the new rule is in future_requirements, due when it
+    # takes effect (minimum_transition_date), as for v1.
+    assert account.future_currently_due == ["identity.business_details.id_numbers"]
+    assert account.future_deadline == 1_950_000_000
+    assert account.future_requirements["minimum_transition_date"] == "2031-10-17T10:40:00.000Z"
     assert texts(response) == ["Stripe still needs one thing from you: bank account."]
 
 

@@ -150,8 +150,8 @@ def test_account_links_needs_no_client_id(settings):
     "changes",
     [
         {"ACCOUNTS_API": "v1"},
-        {"RESPONSIBILITIES": {"fees_collector": "stripe", "losses_collector": "stripe"}},
-        {"RESPONSIBILITIES": {"fees_collector": "application", "losses_collector": "stripe"}},
+        {"RESPONSIBILITIES": {"fees_collector": "application_express",
+                              "losses_collector": "application"}},
         # A restricted key is fine for v1, and for OAuth (Stripe creates those accounts).
         {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "account_links", "ACCOUNTS_API": "v1"},
         {"SECRET_KEY": "rk_test_abc"},
@@ -160,6 +160,19 @@ def test_account_links_needs_no_client_id(settings):
 def test_valid_accounts_settings(settings, changes):
     settings.STRIPE_EXPRESS = {**VALID, **changes}
     assert ids(run_check()) == set()
+
+
+@pytest.mark.parametrize("fees", ["stripe", "application"])
+def test_stripe_covering_losses_is_managed_risk(settings, fees):
+    """Issue 23, point 7: Stripe covering an Express account's losses is Managed
+    Risk (changelog 2026-11-18.endive), which Stripe enables per platform: said."""
+    settings.STRIPE_EXPRESS = {
+        **VALID, "RESPONSIBILITIES": {"fees_collector": fees, "losses_collector": "stripe"}
+    }
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W017"}
+    assert "Managed Risk" in output
+    assert "HINT:" in output
 
 
 def test_settings_not_a_dict(settings):

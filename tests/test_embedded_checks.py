@@ -1,4 +1,4 @@
-"""Checks E027-E030 and W014-W015 (embedded onboarding and components), through
+"""Checks E027-E031 and W015 (embedded onboarding and components), through
 `manage.py check` as a user runs it."""
 
 import pytest
@@ -45,9 +45,15 @@ def test_a_list_of_components_is_valid_too(settings):
         ({"EMBEDDED_COMPONENTS": {"payouts": True}}, "E030", "dict"),
         ({"EMBEDDED_COMPONENTS": "payouts"}, "E030", "list of names"),
         ({"EMBEDDED_APPEARANCE": "#0f766e"}, "E030", "colorPrimary"),
+        # Issue 23, point 7: both make every Account Session fail for Express
+        # accounts, so both are errors (disable_stripe_user_authentication was W014).
         (
             {"EMBEDDED_COMPONENTS": {"payouts": {"disable_stripe_user_authentication": True}}},
-            "W014", "requirement_collection",
+            "E031", "requirement_collection",
+        ),
+        (
+            {"EMBEDDED_COMPONENTS": {"account_onboarding": {"external_account_collection": False}}},
+            "E030", "Custom-like accounts",
         ),
     ],
 )

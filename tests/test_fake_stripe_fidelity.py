@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import stripe
 
-from django_stripe_express.testing import FakeStripe
+from django_stripe_express.testing import FakeStripe, objects_v2
 
 from .stripe_types import problems
 
@@ -279,3 +279,194 @@ def test_oauth_error_bodies_are_typed(
     assert caught.value.error is not None
     assert caught.value.error.error == "invalid_grant"
     assert "ac_nope" in caught.value.error.error_description
+
+
+# -- every route the fake serves, against stripe 16's types (issue 23, point 8) ----
+
+#: Routes of the fake that are not Stripe's API: hosted pages, Connect.js's
+#: stand-in and the fake's own controls (HTML, script, the fake's JSON).
+NOT_STRIPE_API = {
+    ("GET", "/express/oauth/authorize"),
+    ("POST", "/express/oauth/authorize"),
+    ("GET", r"/setup/e/(?P<acct>acct_\w+)/(?P<token>\w+)"),
+    ("POST", r"/setup/e/(?P<acct>acct_\w+)/(?P<token>\w+)"),
+    ("GET", r"/express/(?P<acct>acct_\w+)/(?P<token>\w+)"),
+    ("GET", r"/connect\-js/v1\.0/connect\.js"),
+    ("POST", r"/connect-js/v1\.0/frame/account_onboarding/submit"),
+    ("GET", r"/connect-js/v1\.0/frame/(?P<component>[a-z_]+)"),
+    ("POST", r"/connect-js/v1\.0/frame/(?P<component>[a-z_]+)"),
+    ("GET", "/fake"),
+    ("POST", r"/fake/accounts/(?P<acct>acct_\w+)/(?P<action>\w+)"),
+    ("POST", "/fake/trigger"),
+    ("GET", "/fake/deliveries"),
+}
+
+V2_ERROR_KEYS = {"type", "code", "message"}
+
+
+def v2_account_states(fake: FakeStripe) -> list[str]:
+    """A v2 account in each state the fake can put one in (ids)."""
+    ids = []
+
+    def new(**kwargs: Any) -> str:
+        acct: str = fake.create_v2_account(contact_email="a@example.com", **kwargs)["id"]
+        ids.append(acct)
+        return acct
+
+    new()
+    new(merchant=True, dashboard="full")
+    for change in (fake.complete_onboarding, fake.submit_for_verification, fake.start_review,
+                   fake.require_verification):
+        change(new(merchant=True))
+    acct = new()
+    fake.complete_onboarding(acct)
+    fake.require_by(acct, ["configuration.recipient.default_outbound_destination"], 1_900_000_000)
+    fake.require_by(acct, ["identity.business_details.id_numbers"], 1_950_000_000, future=True)
+    for code, resolution in (("restricted_other", "contact_stripe"),
+                             ("rejected_fraud", "no_resolution"),
+                             ("determining_status", "provide_info")):
+        acct = new()
+        fake.complete_onboarding(acct)
+        fake.set_capability(acct, "stripe_balance.stripe_transfers", "restricted", code=code,
+                            resolution=resolution)
+    fake.close_account(new())
+    return ids
+
+
+def _route_of(method: str, path: str) -> tuple[str, str] | None:
+    from django_stripe_express.testing.fake import ROUTES
+
+    for route_method, pattern, _handler in ROUTES:
+        if route_method == method and pattern.fullmatch(path):
+            return route_method, pattern.pattern
+    return None
+
+
+def test_every_route_answers_in_stripe_s_types(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient
+) -> None:
+    """Every object and error each Stripe route of the fake serves (v1 and v2),
+    walked against stripe 16's classes: no key the type lacks, none it requires
+    missing, enum values within its Literals. Routes are found from the fake's
+    request log, so a route added to ROUTES without a walk here fails."""
+    from django_stripe_express.testing.fake import ROUTES
+
+    fake, client = fake_stripe, fake_stripe_client
+    checked: list[tuple[Any, type]] = []
+
+    def typed(obj: Any, cls: type) -> Any:
+        checked.append((obj, cls))
+        return obj
+
+    # v1: accounts in every state, as created, read, listed; links, sessions, events.
+    typed(client.v1.accounts.create({"type": "express"}), stripe.Account)
+    typed(client.v1.accounts.create({"controller": {
+        "fees": {"payer": "application_express"}, "losses": {"payments": "application"},
+        "stripe_dashboard": {"type": "express"}, "requirement_collection": "stripe"}}),
+        stripe.Account)
+    v1_ids = list(account_states(fake).values())
+    v2_ids = v2_account_states(fake)
+    for acct in v1_ids + v2_ids:
+        account = typed(client.v1.accounts.retrieve(acct), stripe.Account)
+        for kind in ("account.updated", "capability.updated", "account.application.deauthorized"):
+            event = client.v1.events.retrieve(fake.build_event(kind, account=acct)["id"])
+            typed(event, stripe.Event)
+            cls = {"account": stripe.Account, "capability": stripe.Capability,
+                   "application": stripe.Application}[event.data.object.object]
+            typed(event.data.object, cls)
+        if account.details_submitted and not fake.account(acct).get("closed"):
+            typed(client.v1.accounts.login_links.create(acct), stripe.LoginLink)
+    for account in client.v1.accounts.list({"limit": 100}).data:
+        typed(account, stripe.Account)
+    typed(client.v1.account_links.create({
+        "account": v1_ids[0], "type": "account_onboarding",
+        "refresh_url": "http://t/a", "return_url": "http://t/b"}), stripe.AccountLink)
+    typed(client.v1.account_sessions.create({
+        "account": v1_ids[0],
+        "components": {"account_onboarding": {"enabled": True}, "payouts": {"enabled": True}}}),
+        stripe.AccountSession)
+
+    # v2: accounts as created, read, updated, listed, closed; links; thin events.
+    everything: Any = {"include": list(objects_v2.INCLUDABLE)}
+    created = client.v2.core.accounts.create({
+        "contact_email": "b@example.com", "dashboard": "express",
+        "defaults": {"responsibilities": {"fees_collector": "application",
+                                          "losses_collector": "application"}},
+        "configuration": {
+            "recipient": {"capabilities": {"stripe_balance": {"stripe_transfers": {
+                "requested": True}}}},
+            "merchant": {"capabilities": {"card_payments": {"requested": True}}}},
+        **everything})
+    typed(created, stripe.v2.core.Account)
+    for acct in [created.id, *v2_ids]:
+        typed(client.v2.core.accounts.retrieve(acct, everything), stripe.v2.core.Account)
+        typed(client.v2.core.accounts.retrieve(acct), stripe.v2.core.Account)
+        for type_ in ("v2.core.account.updated", "v2.core.account[requirements].updated",
+                      "v2.core.account[future_requirements].updated",
+                      "v2.core.account[configuration.recipient].capability_status_updated",
+                      "v2.core.account_link.returned"):
+            notification = fake.build_thin_event(type_, account=acct)
+            full = client.v2.core.events.retrieve(notification["id"])
+            typed(full, type(full))
+            assert type(full) is not stripe.v2.core.Event, type_  # a class of its own
+    typed(client.v2.core.accounts.update(created.id, {"display_name": "B", **everything}),
+          stripe.v2.core.Account)
+    for account in client.v2.core.accounts.list({"limit": 100}).data:
+        typed(account, stripe.v2.core.Account)
+    typed(client.v2.core.account_links.create({
+        "account": created.id,
+        "use_case": {"type": "account_onboarding", "account_onboarding": {
+            "refresh_url": "http://t/a", "return_url": "http://t/b"}}}),
+        stripe.v2.core.AccountLink)
+    closed: Any = {"applied_configurations": ["recipient", "merchant"]}
+    typed(client.v2.core.accounts.close(created.id, closed), stripe.v2.core.Account)
+
+    # OAuth.
+    token = client.oauth.token({"grant_type": "authorization_code", "code": fake.issue_code()})
+    typed(token, stripe.OAuth.OAuthToken)
+    typed(client.oauth.deauthorize({"stripe_user_id": token["stripe_user_id"]}),
+          stripe.OAuth.OAuthDeauthorization)
+
+    # Errors: v1 (typed ErrorObject), v2 (the v2 error body), on each route.
+    for name, call in error_calls(fake, client).items():
+        with pytest.raises(stripe.StripeError) as caught:
+            call()
+        assert caught.value.error is not None, name
+        typed(caught.value.error, stripe.ErrorObject)
+    acct = v2_ids[0]
+    v2_errors = [
+        lambda: client.v2.core.accounts.create({"dashboard": "express"}),
+        lambda: client.v2.core.accounts.retrieve("acct_nope"),
+        lambda: client.v2.core.accounts.update("acct_nope", {"display_name": "x"}),
+        lambda: client.v2.core.accounts.close("acct_nope"),
+        lambda: client.v2.core.accounts.list({"limit": 1000}),
+        lambda: client.v2.core.account_links.create(
+            {"account": acct, "use_case": {"type": "account_update", "account_update": {
+                "refresh_url": "http://t/a"}}}),
+        lambda: client.v2.core.events.retrieve("evt_nope"),
+    ]
+
+    def planned(status: int) -> Any:
+        def call() -> Any:
+            fake.fail_next("GET /v2/core/accounts", status=status)
+            return client.v2.core.accounts.retrieve(acct)
+
+        return call
+
+    v2_errors += [planned(429), planned(500)]
+    for call in v2_errors:
+        with pytest.raises(stripe.StripeError) as caught_v2:
+            call()
+        body = caught_v2.value.json_body
+        assert isinstance(body, dict), body
+        assert set(body) == {"error"}, body
+        assert set(body["error"]) <= V2_ERROR_KEYS, body
+        assert isinstance(body["error"]["type"], str), body
+        assert body["error"]["message"], body
+
+    found = sorted({p for obj, cls in checked for p in problems(obj, cls)})
+    assert found == [], "\n".join(found)
+    served = {_route_of(r.method, r.path) for r in fake.requests}
+    api_routes = {(method, pattern.pattern) for method, pattern, _ in ROUTES} - NOT_STRIPE_API
+    assert api_routes - served == set(), "routes the walk does not reach"
+    assert {(m, p.pattern) for m, p, _ in ROUTES} >= NOT_STRIPE_API

@@ -100,14 +100,15 @@ def test_created_account_is_a_typed_v2_account(client: stripe.StripeClient) -> N
     first = account.requirements.entries[0]  # type: ignore[index]
     assert_complete(first, Account.Requirements.Entry)
     assert first.awaiting_action_from == "user"
-    assert first.minimum_deadline.status == "past_due"
+    # A new account owes its onboarding now, not late (issue 23, point 8).
+    assert first.minimum_deadline.status == "currently_due"
     assert [r.code for r in first.requested_reasons] == ["routine_onboarding"]
     restricted = first.impact.restricts_capabilities  # type: ignore[union-attr]
     assert {(r.configuration, r.capability) for r in restricted} == {
         ("recipient", "stripe_balance.stripe_transfers"),
         ("merchant", "card_payments"),
     }
-    assert account.requirements.summary.minimum_deadline.status == "past_due"  # type: ignore[union-attr]
+    assert account.requirements.summary.minimum_deadline.status == "currently_due"  # type: ignore[union-attr]
     assert account.created.endswith("Z")
 
 

@@ -110,6 +110,16 @@ def stored(data: dict[str, Any]) -> ExpressAccount:
     return account
 
 
+def attested(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` after the user submitted the onboarding form (terms accepted)."""
+    data["identity"]["attestations"] = {
+        "terms_of_service": {
+            "account": {"date": "2026-11-02T10:00:00.000Z", "ip": "127.0.0.1", "user_agent": None}
+        }
+    }
+    return data
+
+
 def entry_status(who: str, deadline: str, reason: str) -> str:
     """What one requirement entry does to an otherwise active account."""
     if who == "user" and deadline in ("currently_due", "past_due"):
@@ -143,17 +153,40 @@ def test_every_requirement_entry(who: str, deadline: str, reason: str) -> None:
         assert account.requirement_words(account.currently_due) == ["identity document"]
 
 
-def capability_status(status: str, resolution: str) -> str:
-    """What one capability's status and resolution make of an onboarded account."""
+def entry_status_after_onboarding(who: str, deadline: str) -> str:
+    """What one entry does to an onboarded (terms accepted), active account:
+    whatever Stripe's reason, only past due restricts it."""
+    return Status.RESTRICTED if who == "user" and deadline == "past_due" else Status.ENABLED
+
+
+@pytest.mark.parametrize(
+    ("who", "deadline", "reason"), list(itertools.product(WHO, DEADLINES, REASONS))
+)
+def test_every_requirement_entry_after_onboarding(who: str, deadline: str, reason: str) -> None:
+    """Issue 23, point 6: "details submitted" is the terms-of-service attestation;
+    an onboarding entry Stripe adds later does not send the user back to onboarding."""
+    name = "identity.individual.documents.primary_verification"
+    data = attested(
+        v2_account(entries=[objects_v2.entry(name, who=who, deadline=deadline, reason=reason)])
+    )
+
+    account = stored(data)
+
+    assert account.details_submitted is True
+    assert account.status == entry_status_after_onboarding(who, deadline)
+
+
+def capability_status(status: str, code: str) -> str:
+    """What one capability's status and status detail code make of an onboarded
+    account. Only a refusal is ``disabled`` (issue 23): a review
+    (``restricted_other``) or a verification is not, whatever the resolution."""
     if status == "active":
         return Status.ENABLED
-    if status in ("rejected", "unsupported"):
+    if status in ("rejected", "unsupported") or code.startswith(("rejected_", "unsupported_")):
         return Status.DISABLED
-    if status == "pending":
+    if code in ("determining_status", "requirements_pending_verification"):
         return Status.PENDING_VERIFICATION
-    if resolution in ("contact_stripe", "no_resolution"):
-        return Status.DISABLED
-    return Status.RESTRICTED
+    return Status.RESTRICTED  # requirements_past_due, restricted_other
 
 
 @pytest.mark.parametrize(
@@ -171,7 +204,7 @@ def test_every_capability_status_resolution_and_code(
 
     account = stored(v2_account(status=status, details=detail))
 
-    assert account.status == capability_status(status, resolution)
+    assert account.status == capability_status(status, code)
     assert account.capabilities == {"stripe_balance.stripe_transfers": status}
     assert account.payouts_enabled is (status == "active")
     if status == "active":

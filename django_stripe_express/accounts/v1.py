@@ -248,6 +248,15 @@ def values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: v2 ``fees_collector`` -> v1 ``controller.fees.payer``: the same billing model
+#: (``application_express`` is its own, not ``application``).
+_FEE_PAYERS = {
+    "stripe": "account",
+    "application": "application",
+    "application_express": "application_express",
+}
+
+
 def _express_controller() -> dict[str, Any]:
     """v1 ``controller`` properties of an Express account, from ``RESPONSIBILITIES``.
 
@@ -258,7 +267,7 @@ def _express_controller() -> dict[str, Any]:
     losses = responsibilities.get("losses_collector", "application")
     return {
         "stripe_dashboard": {"type": "express"},
-        "fees": {"payer": "account" if fees == "stripe" else "application"},
+        "fees": {"payer": _FEE_PAYERS.get(fees, "application")},
         "losses": {"payments": losses},
         "requirement_collection": "stripe",
     }
@@ -299,6 +308,9 @@ def create_link(
     return str(link.url)
 
 
-def retrieve(client: stripe.StripeClient, stripe_id: str) -> stripe.Account:
-    """A v1 account as Stripe sees it now (``/v1/accounts/{id}``)."""
+def retrieve(client: stripe.StripeClient, stripe_id: str, context: str = "") -> stripe.Account:
+    """A v1 account as Stripe sees it now (``/v1/accounts/{id}``), in ``context``
+    (``Stripe-Context``) when given."""
+    if context:
+        return client.v1.accounts.retrieve(stripe_id, None, {"stripe_context": context})
     return client.v1.accounts.retrieve(stripe_id)

@@ -15,22 +15,31 @@ command and the signals work on both alike:
   "active"}``, and ``capability_details``: ``{name: [{"code", "resolution"}]}``;
 * ``disabled_reason``: the most serious ``status_details.code`` of a capability
   that is not active (`CODES`: what each code means, who lifts it, its words);
-* ``details_submitted``: no onboarding entry (``requested_reasons`` of
+* ``future_requirements``: Stripe's ``future_requirements`` (rules that take
+  effect at ``minimum_transition_date``), with the same lists, and that date as
+  ``current_deadline`` (v1's meaning);
+* ``details_submitted``: the user accepted Stripe's terms of service
+  (``identity.attestations.terms_of_service.account.date``: only the onboarding
+  form does that), or no onboarding entry (``requested_reasons`` of
   ``routine_onboarding``) waits for the user now.
 
-`derive_status` decides the status from these values, most serious first:
+`derive_status` decides the status from these values, most serious first
+(the codes: the most serious status detail code of a capability that is not
+active, read in `CODES`):
 
 ==============================================================  =======================
 capabilities and entries                                        status
 ==============================================================  =======================
 the account is disconnected or closed                           ``disconnected``
-a capability ``rejected`` or ``unsupported``; or ``restricted``  ``disabled``
-with resolution ``contact_stripe`` / ``no_resolution``
-an onboarding entry waits for the user (currently / past due)   ``onboarding``
+a capability ``rejected`` or ``unsupported``, or a status detail  ``disabled``
+code ``rejected_*`` / ``unsupported_*``
+details not submitted (above)                                   ``onboarding``
 an entry waits for the user and is past due                     ``restricted``
 every capability ``active``                                     ``enabled``
-a capability ``pending``, or an entry waits for Stripe          ``pending_verification``
-anything else (``restricted`` with ``provide_info``)            ``restricted``
+``determining_status``, ``requirements_pending_verification``  ``pending_verification``
+``restricted_other`` (a review), ``requirements_past_due``      ``restricted``
+no code: a capability ``pending``, or an entry waits for Stripe ``pending_verification``
+anything else                                                   ``restricted``
 ==============================================================  =======================
 
 An entry that waits for the user but is only currently or eventually due
@@ -74,6 +83,7 @@ INCLUDE = [
     "configuration.merchant",
     "configuration.recipient",
     "defaults",
+    "future_requirements",
     "identity",
     "requirements",
 ]
@@ -111,10 +121,12 @@ CODES: dict[str, Reason] = {
         user=_("Stripe needs more information before it can send payouts."),
         staff=_("Information Stripe asked for is past due."),
     ),
+    # Stripe is reviewing the account: not a rejection, Stripe lifts it (and
+    # asks the user for what it needs through entries past due).
     "restricted_other": Reason(
         AccountStatus.RESTRICTED, STRIPE,
-        user=_("Stripe has restricted this account."),
-        staff=_("Stripe restricted it for another reason."),
+        user=_("Stripe is reviewing your account."),
+        staff=_("Stripe is reviewing the account (restricted_other)."),
         user_can_resolve_past_due=True,
     ),
     "unsupported_business": Reason(
@@ -317,6 +329,42 @@ def _onboarding_due(requirements: Mapping[str, Any]) -> bool:
     )
 
 
+def _terms_accepted(identity: Mapping[str, Any]) -> bool:
+    """The user accepted Stripe's terms (``identity.attestations.terms_of_service.
+    account.date``): what submitting the onboarding form always does."""
+    attestations = dict_or_empty(identity.get("attestations"))
+    terms = dict_or_empty(dict_or_empty(attestations.get("terms_of_service")).get("account"))
+    return bool(terms.get("date"))
+
+
+def details_submitted(data: Mapping[str, Any]) -> bool:
+    """v2 has no ``details_submitted``: the user accepted the terms of service
+    (only the onboarding form does that), or no onboarding entry waits for
+    them. An onboarding entry Stripe adds later does not undo a submission: it
+    is due, and `derive_status` weighs it like any other entry."""
+    return _terms_accepted(dict_or_empty(data.get("identity"))) or not _onboarding_due(
+        dict_or_empty(data.get("requirements"))
+    )
+
+
+def _future_values(future: Mapping[str, Any]) -> dict[str, Any]:
+    """``future_requirements`` as stored: Stripe's entries, summary and transition
+    date, with the v1-style lists the tag reads. ``current_deadline`` is when the
+    new rules take effect (``minimum_transition_date``), as v1's ``current_deadline``
+    of ``future_requirements`` is."""
+    if not future:
+        return {}
+    lists = _requirement_lists(future)
+    transition = _timestamp(future.get("minimum_transition_date"))
+    return {
+        "entries": _list(future.get("entries")),
+        "summary": dict_or_empty(future.get("summary")),
+        "minimum_transition_date": future.get("minimum_transition_date"),
+        **lists,
+        "current_deadline": transition if transition is not None else lists["current_deadline"],
+    }
+
+
 def values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The model's values for a v2 account (a plain dict, as `accounts.as_dict` gives)."""
     requirements = dict_or_empty(data.get("requirements"))
@@ -335,11 +383,9 @@ def values(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "charges_enabled": statuses.get(CARD_PAYMENTS) == "active",
         "payouts_enabled": all(status == "active" for status in payouts),
-        "details_submitted": not _onboarding_due(requirements),
+        "details_submitted": details_submitted(data),
         "requirements": stored_requirements,
-        # v2 has no separate future requirements: entries eventually due are in
-        # `requirements` with their own deadline.
-        "future_requirements": {},
+        "future_requirements": _future_values(dict_or_empty(data.get("future_requirements"))),
         "capabilities": statuses,
         "capability_details": {
             name: state["status_details"]
@@ -357,47 +403,58 @@ def values(data: Mapping[str, Any]) -> dict[str, Any]:
 #: Capability statuses that the user cannot change.
 _DISABLED_STATUSES = ("rejected", "unsupported")
 
-#: Resolutions of a restricted capability that the user cannot act on.
-_DISABLED_RESOLUTIONS = ("contact_stripe", "no_resolution")
+#: Status detail codes that mean Stripe or the platform refused the account
+#: for good (``rejected_fraud``, ``unsupported_country``...). Every other code
+#: (a review, a verification, something due) can be lifted: not ``disabled``.
+_DISABLED_PREFIXES = ("rejected_", "unsupported_")
 
-def _is_disabled(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> bool:
-    """A requested capability is refused, or restricted in a way the user cannot fix."""
+
+def _codes(capabilities: Mapping[str, str], details: Mapping[str, Any]) -> list[str]:
+    """The status detail codes of the capabilities that are not active."""
+    codes = []
     for name, status in capabilities.items():
-        details_of = details.get(name)
-        if status in _DISABLED_STATUSES:
-            return True
-        if status == "restricted" and any(
-            isinstance(detail, dict) and detail.get("resolution") in _DISABLED_RESOLUTIONS
-            for detail in (details_of if isinstance(details_of, list) else [])
-        ):
-            return True
-    return False
+        if status == "active":
+            continue
+        listed = details.get(name)
+        for detail in listed if isinstance(listed, list) else []:
+            code = detail.get("code") if isinstance(detail, dict) else None
+            if isinstance(code, str) and code:
+                codes.append(code)
+    return codes
+
+
+def _is_disabled(capabilities: Mapping[str, str], codes: list[str]) -> bool:
+    """A requested capability is refused for good: rejected or unsupported."""
+    return any(status in _DISABLED_STATUSES for status in capabilities.values()) or any(
+        code.startswith(_DISABLED_PREFIXES) for code in codes
+    )
 
 
 def derive_status(account: Any) -> str:
     """The status of a stored v2 ``account``, most serious state first (the
     table above): a user sees the one thing that matters now."""
     # Only the usable parts of what Stripe sent (the model's readers drop the rest).
-    requirements = {
-        "past_due": account.past_due, "pending_verification": account.pending_verification
-    }
     capabilities = dict_or_empty(account.capabilities)
-    capability_details = dict_or_empty(account.capability_details)
-    disconnected = not account.is_connected
-    details_submitted = account.details_submitted
-    if disconnected:
+    codes = _codes(capabilities, dict_or_empty(account.capability_details))
+    if not account.is_connected:
         return AccountStatus.DISCONNECTED
-    if _is_disabled(capabilities, capability_details):
+    if _is_disabled(capabilities, codes):
         return AccountStatus.DISABLED
-    if not details_submitted:
+    if not account.details_submitted:
         return AccountStatus.ONBOARDING
-    if requirements.get("past_due"):
+    if account.past_due:
         return AccountStatus.RESTRICTED
     # Stripe's JSON as stored: a status that is not a string is not "active".
     statuses = {status if isinstance(status, str) else "" for status in capabilities.values()}
     if statuses and statuses <= {"active"}:
         return AccountStatus.ENABLED
-    if "pending" in statuses or requirements.get("pending_verification"):
+    # What the most serious code means (`CODES`): a review is `restricted`, a
+    # verification or Stripe still deciding is `pending_verification`.
+    worst = max(codes, key=lambda code: _rank(_CODES_ORDER, code), default="")
+    reason = reason_for(worst)
+    if reason is not None:
+        return reason.status
+    if "pending" in statuses or account.pending_verification:
         return AccountStatus.PENDING_VERIFICATION
     return AccountStatus.RESTRICTED
 
@@ -536,31 +593,72 @@ def create_params(user: Any, prefill: Mapping[str, str]) -> dict[str, Any]:
     return params
 
 
+#: The first API version whose ``/v2/core/account_links`` has no
+#: ``use_case.*.configurations`` (changelog, 2026-09-30.endive): before it the
+#: parameter is required; from it on Stripe refuses it.
+_CONFIGURATIONS_DROPPED = "2026-09-30"
+
+
+# Sent rather than refused by a check: a platform pins a version so that
+# nothing changes under it; making it move to endive just for Account Links
+# would be the app forcing an API upgrade (and every other call's changes) on it.
+def _needs_configurations(version: str | None) -> bool:
+    """Whether Account Links of the API ``version`` the client pins need ``configurations``
+    (None: the library's own version, which is newer)."""
+    return bool(version) and str(version)[:10] < _CONFIGURATIONS_DROPPED
+
+
+def _configurations(account: Any) -> list[str]:
+    """The configurations the app created the account with (`create_params`):
+    recipient, and merchant when it asked for ``card_payments``."""
+    capabilities = dict_or_empty(account.capabilities)
+    return ["recipient", "merchant"] if CARD_PAYMENTS in capabilities else ["recipient"]
+
+
+def lacks_contact_email(params: Mapping[str, Any]) -> bool:
+    """``v2.core.accounts.create`` parameters (after the host's hook) that Stripe
+    refuses: a merchant or recipient configuration without ``contact_email``."""
+    configuration = params.get("configuration")
+    configured = isinstance(configuration, Mapping) and bool(
+        set(configuration) & {"merchant", "recipient"}
+    )
+    return configured and not params.get("contact_email")
+
+
 def create_link(
     client: stripe.StripeClient, account: Any, *, refresh_url: str, return_url: str
 ) -> str:
-    """A fresh v2 Account Link's URL (``/v2/core/account_links``); raises `stripe.StripeError`."""
+    """A fresh v2 Account Link's URL (``/v2/core/account_links``); raises `stripe.StripeError`.
+
+    With a ``STRIPE_VERSION`` older than 2026-09-30.endive the link names the
+    configurations to collect for, as those versions require (stripe 16's
+    types no longer know the parameter).
+    """
     use_case = _link_use_case(account)
-    link = client.v2.core.account_links.create(
-        {
-            "account": account.stripe_id,
-            "use_case": {
-                "type": use_case,
-                use_case: {"refresh_url": refresh_url, "return_url": return_url},  # type: ignore[misc]
-            },
-        }
-    )
+    options: dict[str, Any] = {"refresh_url": refresh_url, "return_url": return_url}
+    if _needs_configurations(app_settings.STRIPE_VERSION):
+        options["configurations"] = _configurations(account)
+    params: Any = {  # `configurations` is not in stripe 16's typed params
+        "account": account.stripe_id,
+        "use_case": {"type": use_case, use_case: options},
+    }
+    link = client.v2.core.account_links.create(params)
     return str(link.url)
 
 
 def _link_use_case(account: Any) -> str:
-    """v2: ``account_onboarding`` until the user submitted their details, then
-    ``account_update``."""
-    return "account_update" if account.details_submitted else "account_onboarding"
+    """Always ``account_onboarding``: Stripe refuses ``account_update`` links for
+    accounts with a Stripe-hosted dashboard (the app's have the Express one), and
+    an onboarding link collects whatever is due now, after onboarding too."""
+    return "account_onboarding"
 
 
-def retrieve(client: stripe.StripeClient, stripe_id: str) -> Any:
+def retrieve(client: stripe.StripeClient, stripe_id: str, context: str = "") -> Any:
     """A v2 account as Stripe sees it now, with every part the app reads
-    (``include``: Stripe leaves the rest out)."""
+    (``include``: Stripe leaves the rest out). ``context``: the thin event's
+    ``context`` (``Stripe-Context``), where the account lives when it is not
+    the platform's own."""
     params: Any = {"include": list(INCLUDE)}  # the typed params want literals
+    if context:
+        return client.v2.core.accounts.retrieve(stripe_id, params, {"stripe_context": context})
     return client.v2.core.accounts.retrieve(stripe_id, params)

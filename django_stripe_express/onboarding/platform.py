@@ -29,11 +29,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from .. import conf as components
 from ..accounts import AccountStatus, as_dict
-from ..accounts.v2 import is_closed
+from ..accounts.v2 import is_closed, lacks_contact_email
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..models import (
     UPDATE_FIELDS,
@@ -70,6 +70,13 @@ def create_params(request: HttpRequest, api: str = ACCOUNTS_V1) -> dict[str, Any
 
 
 logger = logging.getLogger("django_stripe_express.onboarding")
+
+#: A v2 account needs a contact email (Stripe: "Required when configuring the
+#: account as a merchant or recipient"); the user's, or ``PREFILL``'s ``email``.
+_NO_EMAIL_MESSAGE = gettext_lazy(
+    "Stripe needs an email address to set up your account. Add an email address "
+    "to your profile, then try again."
+)
 
 Outcome = ConnectAttempt.Outcome
 
@@ -168,6 +175,14 @@ def create_account(
         after=_last_failed_creation(request, attempt.livemode),
         api=api,
     )
+    if api == ACCOUNTS_V2 and lacks_contact_email(params):
+        # Stripe would refuse it (400): say what the user can fix, ask nothing.
+        fail_attempt(
+            request, attempt, Outcome.INVALID_REQUEST, error_code="contact_email_missing",
+            description="no contact_email for a v2 merchant/recipient account",
+            message=str(_NO_EMAIL_MESSAGE),
+        )
+        return redirect(failure_url(attempt.next_url))
     client = get_client()
     data: Any  # a v1 `stripe.Account` or a `stripe.v2.core.Account`
     try:
@@ -273,10 +288,12 @@ def create_link(request: HttpRequest, account: ExpressAccount) -> str:
 
 
 def _needs_update_link(account: ExpressAccount) -> bool:
-    """A v2 user who finished onboarding but must update details gets a link, not the dashboard.
+    """A v2 user who finished onboarding but owes something gets a link, not the dashboard.
 
-    (v1 Express accounts cannot have ``account_update`` links: their dashboard
-    is where they update details.)
+    An ``account_onboarding`` link (`accounts.v2.create_link`): Stripe refuses
+    ``account_update`` links for accounts with a Stripe-hosted dashboard, and
+    an onboarding link collects what is newly due. (A v1 Express user updates
+    details from the Express dashboard.)
     """
     return account.is_v2 and bool(account.currently_due or account.past_due)
 

@@ -67,6 +67,55 @@ def _type_from(params: dict[str, Any]) -> str | None:
     )
 
 
+_FEE_PAYERS = ("account", "application", "application_custom", "application_express")
+
+
+def _controller(params: dict[str, Any]) -> dict[str, Any] | Response | None:
+    """The ``controller`` Stripe reports for the requested ``controller`` (None:
+    none requested), or Stripe's refusal of a combination it does not take."""
+    requested = params.get("controller")
+    if not isinstance(requested, dict):
+        return None
+    dashboard = str((requested.get("stripe_dashboard") or {}).get("type") or "full")
+    payer = str((requested.get("fees") or {}).get("payer") or "application")
+    losses = str((requested.get("losses") or {}).get("payments") or "application")
+    collection = str(requested.get("requirement_collection") or "stripe")
+
+    def refuse(param: str, message: str) -> Response:
+        return api_error(400, message, param=f"controller[{param}]")
+
+    if dashboard not in ("express", "full", "none"):
+        return refuse("stripe_dashboard][type", f"Invalid stripe_dashboard type: {dashboard}")
+    if payer not in _FEE_PAYERS:
+        return refuse("fees][payer", f"Invalid fees payer: {payer}")
+    if losses not in ("application", "stripe"):
+        return refuse("losses][payments", f"Invalid losses payments: {losses}")
+    if collection not in ("application", "stripe"):
+        return refuse("requirement_collection", f"Invalid requirement_collection: {collection}")
+    if collection == "application" and dashboard != "none":
+        return refuse(
+            "requirement_collection",
+            "`requirement_collection` can be `application` only when "
+            "`stripe_dashboard[type]` is `none`.",
+        )
+    if payer == "account" and losses != "stripe":
+        return refuse("losses][payments", "When `fees[payer]` is `account`, "
+                      "`losses[payments]` must be `stripe`.")
+    if payer == "application_express" and dashboard != "express":
+        return refuse("fees][payer", "`application_express` requires the Express dashboard.")
+    if payer == "application_custom" and dashboard != "none":
+        return refuse("fees][payer", "`application_custom` requires `stripe_dashboard[type]` "
+                      "`none`.")
+    return {
+        "fees": {"payer": payer},
+        "is_controller": True,
+        "losses": {"payments": losses},
+        "requirement_collection": collection,
+        "stripe_dashboard": {"type": dashboard},
+        "type": "application",
+    }
+
+
 def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
     """Apply create/update params shared by both endpoints to ``account``."""
 
@@ -128,7 +177,12 @@ def create_account(state: _State, request: RecordedRequest) -> Response:
             "alphanumeric country code instead, such as 'US', 'EG', or 'GB'.",
             param="country",
         )
+    controller = _controller(params)
+    if isinstance(controller, Response):
+        return controller
     account = objects.build_account(account_type=account_type, country=country)
+    if controller is not None:
+        account["controller"] = controller
     failed = _apply(account, params)
     if failed:
         return failed

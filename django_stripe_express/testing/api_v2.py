@@ -307,12 +307,58 @@ def _list_accounts(state: _State, request: RecordedRequest) -> Response:
     return Response.json(200, objects_v2._list_page(data, next_url, previous_url))
 
 
+#: The API version that removed ``use_case.*.configurations`` from Account
+#: Links (changelog, 2026-09-30.endive): before it, the parameter is required
+#: (stripe 15.6's ``AccountLinkCreateParamsUseCaseAccountOnboarding``).
+_ENDIVE_LINKS = "2026-09-30"
+_LINK_CONFIGURATIONS = ("customer", "merchant", "recipient")
+
+
+def _older_link_configurations(
+    request: RecordedRequest, body: dict[str, Any]
+) -> dict[str, Any] | Response:
+    """The body without ``configurations``, once the request's ``Stripe-Version``
+    says whether it must be there (before endive) or must not (the types, after)."""
+    version = request.header("Stripe-Version")
+    if not version or version[:10] >= _ENDIVE_LINKS:
+        return body  # stripe 16's types refuse the parameter: an unknown field
+    body = copy.deepcopy(body)
+    use_case = body.get("use_case")
+    if not isinstance(use_case, dict):
+        return body
+    for kind in ("account_onboarding", "account_update"):
+        options = use_case.get(kind)
+        if not isinstance(options, dict):
+            continue
+        if "configurations" not in options:
+            return _invalid(
+                f"use_case.{kind}.configurations",
+                f"is required (API version {version}).",
+            )
+        wanted = options.pop("configurations")
+        if (
+            not isinstance(wanted, list)
+            or not wanted
+            or any(c not in _LINK_CONFIGURATIONS for c in wanted)
+        ):
+            return _invalid(
+                f"use_case.{kind}.configurations",
+                f"must be a non-empty list of {', '.join(_LINK_CONFIGURATIONS)}.",
+            )
+    return body
+
+
 def _create_account_link(state: _State, request: RecordedRequest) -> Response:
+    raw = request.json_body if isinstance(request.json_body, dict) else None
+    if raw is not None and not request.json_error:
+        older = _older_link_configurations(request, raw)
+        if isinstance(older, Response):
+            return older
+        request = copy.copy(request)
+        request.json_body = older
     body = _body(request, P.AccountLinkCreateParams)
     if isinstance(body, Response):
         return body
-    # The types refuse `configurations` in the use case: removed on
-    # 2026-09-30.endive, Stripe now decides which configurations to collect for.
     acct, use_case = str(body["account"]), body["use_case"]
     account = _v2_account(state, acct)
     if account is None:
@@ -322,6 +368,14 @@ def _create_account_link(state: _State, request: RecordedRequest) -> Response:
     kind = use_case["type"]
     if kind not in ("account_onboarding", "account_update"):  # the types take any string
         return _invalid("use_case.type", "must be account_onboarding or account_update.")
+    if kind == "account_update" and account["dashboard"] in ("express", "full"):
+        # Stripe: "You can't create them for accounts that have access to a
+        # Stripe-hosted Dashboard."
+        return _invalid(
+            "use_case.type",
+            "account_update links cannot be created for accounts with access to a "
+            "Stripe-hosted Dashboard; use account_onboarding.",
+        )
     options = use_case.get(kind)
     if not isinstance(options, dict):
         return _invalid(f"use_case.{kind}", "is required for this type.")

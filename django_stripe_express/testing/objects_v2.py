@@ -70,10 +70,11 @@ def _to_timestamp(value: str) -> int:
 def capability(
     status: str = "restricted", details: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
-    """A capability as v2 reports it; ``status_details`` is empty when active."""
+    """A capability as v2 reports it (``status`` and ``status_details``, no more:
+    stripe 16's type); ``status_details`` is empty when active."""
     if status == "active":
         details = []
-    return {"requested": True, "status": status, "status_details": list(details or [])}
+    return {"status": status, "status_details": list(details or [])}
 
 
 def entry(
@@ -110,6 +111,17 @@ def requirements(entries: list[dict[str, Any]], deadline_time: str | None = None
         worst = max(statuses, key=order.index)
         summary = {"minimum_deadline": {"status": worst, "time": deadline_time}}
     return {"alternatives": [], "entries": entries, "summary": summary}
+
+
+def future_requirements(
+    entries: list[dict[str, Any]], transition: str | None = None
+) -> dict[str, Any]:
+    """``future_requirements``: rules that take effect at ``transition`` (RFC 3339),
+    apart from ``requirements``, as Stripe reports them."""
+    return {
+        **requirements(entries, transition if entries else None),
+        "minimum_transition_date": transition if entries else None,
+    }
 
 
 def requested(account: dict[str, Any]) -> list[tuple[str, str]]:
@@ -192,7 +204,8 @@ def build_account(
     currency: str | None = None,
     created: float | None = None,
 ) -> dict[str, Any]:
-    """A new v2 account, not yet onboarded: its onboarding requirements are past due."""
+    """A new v2 account, not yet onboarded: its onboarding requirements are currently
+    due (``routine_onboarding``), its capabilities restricted until they are provided."""
     account: dict[str, Any] = {
         "id": account_id or objects._random_id("acct_"),
         "object": V2_OBJECT,
@@ -221,7 +234,7 @@ def build_account(
             },
         },
         "display_name": display_name,
-        "future_requirements": {"entries": [], "minimum_transition_date": None, "summary": None},
+        "future_requirements": future_requirements([]),
         "identity": {
             "attestations": None,
             "business_details": None,
@@ -243,7 +256,7 @@ def build_account(
         if not (entity_type and name == "identity.entity_type")
     ]
     account["requirements"] = requirements(
-        [entry(name, restricts=requested(account)) for name in due]
+        [entry(name, deadline="currently_due", restricts=requested(account)) for name in due]
     )
     return account
 
@@ -306,17 +319,23 @@ def start_review(account: dict[str, Any], fields: list[str] | None) -> None:
 def require_by(account: dict[str, Any], fields: list[str], deadline: int, *, future: bool) -> None:
     """Stripe asks the user for ``fields`` by ``deadline``; the capabilities stay active.
 
-    v2 says it with entries ``currently_due`` (``eventually_due`` for a rule
-    that takes effect later: ``future``) and the soonest time in ``summary``.
+    v2 says it with entries ``currently_due`` and the soonest time in
+    ``summary``; a rule that takes effect later (``future``) goes to
+    ``future_requirements``, due at its ``minimum_transition_date``.
     """
-    status = "eventually_due" if future else "currently_due"
-    current = (account["requirements"] or {}).get("entries") or []
-    added = [entry(name, deadline=status, reason="routine_verification") for name in fields]
-    summary = (account["requirements"] or {}).get("summary") or {}
+    key = "future_requirements" if future else "requirements"
+    current = (account[key] or {}).get("entries") or []
+    added = [
+        entry(name, deadline="currently_due", reason="routine_verification") for name in fields
+    ]
+    summary = (account[key] or {}).get("summary") or {}
     known = (summary.get("minimum_deadline") or {}).get("time")
     # RFC 3339 times in one format sort as text.
-    times = [t for t in (known, None if future else _rfc3339(deadline)) if t]
-    account["requirements"] = requirements([*current, *added], min(times, default=None))
+    soonest = min([t for t in (known, _rfc3339(deadline)) if t])
+    if future:
+        account[key] = future_requirements([*current, *added], soonest)
+    else:
+        account[key] = requirements([*current, *added], soonest)
 
 
 def answer(account: dict[str, Any], include: list[str]) -> dict[str, Any]:
@@ -383,15 +402,17 @@ def _thin_event(
     created: float | None = None,
     event_id: str | None = None,
     livemode: bool = False,
+    context: str | None = None,
 ) -> dict[str, Any]:
-    """A thin event notification, as an event destination delivers it."""
+    """A thin event notification, as an event destination delivers it
+    (``context``: the account the event happened in, when not the platform)."""
     notification: dict[str, Any] = {
         "id": event_id or objects._random_id("evt_test_", 46),
         "object": "v2.core.event",
         "type": event_type,
         "livemode": livemode,
         "created": _rfc3339(created),
-        "context": None,
+        "context": context,
     }
     if account is not None and not event_type.startswith("v2.core.account_link."):
         notification["related_object"] = {
@@ -404,13 +425,17 @@ def _thin_event(
 
 def _full_event(notification: dict[str, Any], data: dict[str, Any] | None) -> dict[str, Any]:
     """The event ``/v2/core/events/{id}`` answers for a notification."""
-    return {
+    full = {
         **copy.deepcopy(notification),
         "changes": None,
-        "data": data,
         "reason": None,
         "snapshot_event": None,
     }
+    # Only the types whose class declares `data` carry it (stripe 16:
+    # `v2.core.account.updated` has none).
+    if data is not None:
+        full["data"] = data
+    return full
 
 
 def _v1_status(status: str | None) -> str:
@@ -451,21 +476,32 @@ def _v1_view(account: dict[str, Any]) -> dict[str, Any]:
         created=_to_timestamp(account["created"]),
     )
     all_active = bool(capabilities) and set(capabilities.values()) == {"active"}
-    reason = None if all_active else ("requirements.past_due" if past else None)
+    # v1 reports what an account owes to be enabled as past due.
+    reason = None if all_active else ("requirements.past_due" if currently else None)
     view["requirements"] = objects.requirements(
         currently, eventually_due=eventually, past_due=past, disabled_reason=reason
     )
     view["requirements"]["pending_verification"] = pending
-    view["details_submitted"] = not onboarding
+    attested = ((identity["attestations"] or {}).get("terms_of_service") or {}).get("account")
+    view["details_submitted"] = bool(attested) or not onboarding
     view["charges_enabled"] = all_active
     view["payouts_enabled"] = transfers is not None and transfers["status"] == "active"
     view["default_currency"] = account["defaults"]["currency"]
     fees = account["defaults"]["responsibilities"]["fees_collector"]
-    view["controller"]["fees"] = {"payer": "account" if fees == "stripe" else "application"}
+    view["controller"]["fees"] = {"payer": _FEE_PAYERS[fees]}
     view["controller"]["losses"] = {
         "payments": account["defaults"]["responsibilities"]["losses_collector"]
     }
     return view
+
+
+#: ``fees_collector`` -> v1 ``controller.fees.payer`` (Stripe's v1 view of the account).
+_FEE_PAYERS = {
+    "stripe": "account",
+    "application": "application",
+    "application_custom": "application_custom",
+    "application_express": "application_express",
+}
 
 
 def as_v1(account: dict[str, Any]) -> dict[str, Any]:

@@ -665,6 +665,7 @@ class _State:
         id: str | None = None,
         use_case: str = "account_onboarding",
         capability: str | None = None,
+        context: str | None = None,
     ) -> dict[str, Any]:
         """A thin event notification (``object: "v2.core.event"``) for an event
         destination, built from the fake's state; the full event is served at
@@ -675,9 +676,11 @@ class _State:
         ``data`` (``account_id``, ``configurations``, ``use_case``); a
         ``...capability_status_updated`` event names the ``capability`` in its
         ``data.updated_capability`` (default: the configuration's one the app requests).
+        ``context``: the account the event happened in (``null`` by default: the platform).
         """
         notification = objects_v2._thin_event(
-            type, account=account, created=created, event_id=id, livemode=livemode
+            type, account=account, created=created, event_id=id, livemode=livemode,
+            context=context,
         )
         data: dict[str, Any] | None = None
         if type.startswith("v2.core.account_link.") and account is not None:

@@ -225,6 +225,7 @@ _THIN_ACCOUNT_TYPES = (
     "v2.core.account.updated",
     "v2.core.account.closed",
     "v2.core.account[requirements].updated",
+    "v2.core.account[future_requirements].updated",
     "v2.core.account[configuration.recipient].capability_status_updated",
     "v2.core.account[configuration.merchant].capability_status_updated",
     "v2.core.account[configuration.recipient].updated",

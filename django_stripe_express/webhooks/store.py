@@ -305,7 +305,16 @@ def _fetch_account(event: StripeEvent, stripe_id: str) -> dict[str, Any] | handl
     try:
         # A thin event is about a v2 account, a snapshot event about a v1 one
         # (`handlers.precheck` ignores the other pairs).
-        return as_dict(retrieve_account(stripe_id, ACCOUNTS_V2 if event.thin else ACCOUNTS_V1))
+        # A thin event's `context` names where the account lives (an account of
+        # one of the platform's connected accounts): read it there.
+        context = event.raw.get("context") if event.thin else None
+        return as_dict(
+            retrieve_account(
+                stripe_id,
+                ACCOUNTS_V2 if event.thin else ACCOUNTS_V1,
+                context=context if isinstance(context, str) else "",
+            )
+        )
     except stripe.StripeError as exc:
         meaning = failure(exc)
         if meaning.kind != GONE:
