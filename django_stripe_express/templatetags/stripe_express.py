@@ -28,7 +28,7 @@ from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, to_locale
 
 from .. import accounts as requirements
@@ -82,7 +82,7 @@ def _refuse(name: str) -> SafeString:
     if settings.DEBUG:
         raise template.TemplateSyntaxError(message)
     logger.warning("%s Rendering nothing.", message)
-    return mark_safe("")
+    return SafeString()
 
 
 def _render_component(
@@ -99,7 +99,7 @@ def _render_component(
     if not components.is_enabled(name):
         return _refuse(name)
     if not has_account:
-        return mark_safe("")
+        return SafeString()
     key = publishable_key()
     if key is None:
         message = "stripe_express_component needs STRIPE_EXPRESS['PUBLISHABLE_KEY'] (pk_...)."
