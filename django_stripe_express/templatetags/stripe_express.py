@@ -114,6 +114,8 @@ def _render_component(
         "element_name": components.element_name(name),
         "on_exit": on_exit,
         "fallback_url": fallback_url or _default_fallback(name),
+        # The app's own fallbacks make a link at Stripe: a POST (see fallback_link.html).
+        "fallback_post": not fallback_url,
         "onboarding": name == components.ONBOARDING,
         # Without a usable key nothing can load: the fallback shows at once.
         "unavailable": key is None,
