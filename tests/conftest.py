@@ -79,7 +79,6 @@ def _fresh_caches():
 
     for cache in caches.all():
         cache.clear()
-    yield
 
 
 @pytest.fixture

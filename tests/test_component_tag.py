@@ -161,7 +161,8 @@ def test_the_onboarding_component_is_always_enabled(embedded_settings, settings)
 
     assert placeholders(html) == ["account_onboarding"]
     assert 'data-stripe-express-exit="my-exit-form"' in html
-    assert 'method="post" action="/stripe/onboarding/refresh/"' in html  # the hosted form as fallback
+    # The hosted form as fallback: a POST, as it makes a link at Stripe.
+    assert 'method="post" action="/stripe/onboarding/refresh/"' in html
 
 
 def test_a_secret_key_in_the_publishable_slot_never_reaches_the_page(settings, caplog):
