@@ -662,7 +662,7 @@ def _check_placeholder_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             hint="Copy the endpoint's signing secret from the Stripe dashboard "
             "(Developers > Webhooks > the endpoint > Signing secret), or from "
             "`stripe listen` for local testing.",
-            id=ID.format("E031"),
+            id=ID.format("E033"),
         )
         return
     if any(not _REALISTIC_SECRET.fullmatch(s) for s in secrets):
@@ -672,9 +672,9 @@ def _check_placeholder_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         )
         hint = "Copy the signing secret again: a short or edited one never matches Stripe's."
         if _is_live(raw):
-            yield Error(message, hint=hint, id=ID.format("E031"))
+            yield Error(message, hint=hint, id=ID.format("E033"))
         else:
-            yield Warning(message, hint=hint, id=ID.format("W017"))
+            yield Warning(message, hint=hint, id=ID.format("W021"))
 
 
 def _check_test_server(raw: dict[str, Any]) -> Iterable[CheckMessage]:

@@ -242,17 +242,17 @@ def test_the_offline_demo_is_quiet_with_debug_on_and_warned_with_it_off(settings
 def test_placeholder_webhook_secrets_are_errors_whatever_the_key(settings, secret, key):
     settings.STRIPE_EXPRESS = {**VALID, "SECRET_KEY": key, "WEBHOOK_SECRETS": [secret]}
     output = run_check()
-    assert "django_stripe_express.E031" in ids(output)
+    assert "django_stripe_express.E033" in ids(output)
     assert "HINT:" in output
 
 
 def test_a_secret_not_shaped_like_stripe_s_warns_and_with_a_live_key_is_an_error(settings):
     settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_SECRETS": ["whsec_abc"]}
-    assert ids(run_check()) == {"django_stripe_express.W017"}
+    assert ids(run_check()) == {"django_stripe_express.W021"}
     settings.STRIPE_EXPRESS = {
         **VALID, "SECRET_KEY": "sk_live_abc", "WEBHOOK_SECRETS": ["whsec_abc"],
     }
-    assert ids(run_check()) == {"django_stripe_express.E031"}
+    assert ids(run_check()) == {"django_stripe_express.E033"}
 
 
 def test_plain_http_to_another_machine_with_debug_off_warns(settings):

@@ -71,7 +71,7 @@ def test_the_oauth_snippet_without_its_variable_is_reported_too(settings):
     assert "django_stripe_express.E004" in app_check_ids()
 
 
-#: Signing secrets shaped like Stripe's (check W017 warns about others).
+#: Signing secrets shaped like Stripe's (check W021 warns about others).
 ONE, TWO = "whsec_" + "0neS" * 8, "whsec_" + "tw0S" * 8
 
 
