@@ -56,9 +56,11 @@ FEES_COLLECTORS = ("application", "application_express", "stripe")
 
 LOSSES_COLLECTORS = ("application", "stripe")
 
-_POSITIVE_NUMBERS = ("STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT")
+_POSITIVE_NUMBERS = (
+    "STATE_MAX_AGE", "WEBHOOK_TOLERANCE", "WEBHOOK_MAX_BODY_SIZE", "TIMEOUT", "USER_RATE_WINDOW",
+)
 
-_NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS")
+_NON_NEGATIVE_NUMBERS = ("MAX_NETWORK_RETRIES", "PRUNE_AFTER_DAYS", "USER_RATE_LIMIT")
 
 
 @register(Tags.security, Tags.compatibility)
@@ -502,6 +504,9 @@ def _check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         *_check_fake_credentials(raw),
         *_check_tolerance(raw),
         *_check_message_middleware(),
+        *_check_placeholder_secrets(raw),
+        *_check_test_server(raw),
+        *_check_rate_cache(raw),
     ]
 
 
@@ -631,6 +636,94 @@ def _check_fake_credentials(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         yield Warning(
             f"{names} hold the fake Stripe's credentials while the app talks to Stripe.",
             hint=hint, id=ID.format("W009"),
+        )
+    elif not settings.DEBUG:
+        # An offline demo left running as a site: webhooks signed by anyone.
+        yield Warning(
+            f"{names} hold the fake Stripe's credentials while DEBUG is off.",
+            hint=hint + " The fake Stripe is for tests and offline demos (DEBUG on).",
+            id=ID.format("W018"),
+        )
+
+
+#: A real signing secret: ``whsec_`` and at least 32 letters and digits
+#: (the Dashboard's are 32, the Stripe CLI's 64 hex digits).
+_REALISTIC_SECRET = re.compile(r"whsec_[A-Za-z0-9]{32,}")
+
+#: Placeholders from docs and READMEs (this project's own ``whsec_...`` too).
+_PLACEHOLDER_SECRET = re.compile(
+    r"whsec_(?:|[.x*_\-]+|(?:your|my|the|some|example|changeme|placeholder|secret|test|xxx)"
+    r"[A-Za-z0-9_.\-]*)",
+    re.IGNORECASE,
+)
+
+
+def _check_placeholder_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    secrets = [
+        s.strip() for s in secret_list(raw.get("WEBHOOK_SECRETS"))
+        if isinstance(s, str) and s.strip().startswith("whsec_")
+        and s.strip() != _FAKE_WEBHOOK_SECRET  # W009 / E015 / W018 name it
+        and not re.search(r"[,;\s]", s.strip())  # E018's
+    ]
+    placeholders = [s for s in secrets if _PLACEHOLDER_SECRET.fullmatch(s)]
+    if placeholders:
+        yield Error(
+            f"{_setting_name('WEBHOOK_SECRETS')} holds a placeholder (such as whsec_... or "
+            "whsec_xxx), not a signing secret.",
+            hint="Copy the endpoint's signing secret from the Stripe dashboard "
+            "(Developers > Webhooks > the endpoint > Signing secret), or from "
+            "`stripe listen` for local testing.",
+            id=ID.format("E033"),
+        )
+        return
+    if any(not _REALISTIC_SECRET.fullmatch(s) for s in secrets):
+        message = (
+            f"One of {_setting_name('WEBHOOK_SECRETS')} does not look like a Stripe signing "
+            "secret (whsec_ and at least 32 letters and digits)."
+        )
+        hint = "Copy the signing secret again: a short or edited one never matches Stripe's."
+        if _is_live(raw):
+            yield Error(message, hint=hint, id=ID.format("E033"))
+        else:
+            yield Warning(message, hint=hint, id=ID.format("W021"))
+
+
+def _check_test_server(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    """W019: with DEBUG off, the app talks to a server that is neither Stripe
+    nor this machine, over plain http (E014 covers a live key)."""
+    if settings.DEBUG or _is_live(raw):
+        return
+    for key in ("API_BASE", "CONNECT_BASE"):
+        value = raw.get(key)
+        if not value:
+            continue
+        parts = urlsplit(str(value))
+        if parts.scheme == "http" and parts.netloc and not _is_loopback(parts.hostname):
+            yield Warning(
+                f"{_setting_name(key)} is plain http to another machine while DEBUG is off: "
+                "the secret key and every answer cross the network unencrypted.",
+                hint="Remove API_BASE and CONNECT_BASE in production (Stripe's hosts are "
+                "the default); a fake Stripe belongs on this machine (127.0.0.1).",
+                id=ID.format("W019"),
+            )
+
+
+def _check_rate_cache(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    alias = raw.get("USER_RATE_CACHE", "default")
+    if alias not in settings.CACHES and not (alias == "default" and not settings.CACHES):
+        yield Error(
+            f"{_setting_name('USER_RATE_CACHE')} names {alias!r}, which is not in CACHES.",
+            hint="Name one of the CACHES aliases, or remove it to use 'default'.",
+            id=ID.format("E032"),
+        )
+        return
+    backend = str((settings.CACHES.get(alias) or {}).get("BACKEND", ""))
+    if backend.endswith("DummyCache") and raw.get("USER_RATE_LIMIT", 1):
+        yield Warning(
+            f"The cache {alias!r} is a DummyCache: USER_RATE_LIMIT never holds, and "
+            "Account Links are never given again.",
+            hint="Use a real cache (Redis, Memcached, the database) shared by every process.",
+            id=ID.format("W020"),
         )
 
 

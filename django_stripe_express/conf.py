@@ -204,6 +204,24 @@ class Settings:
         """Seconds an OAuth ``state`` stays valid: long enough for a real onboarding."""
         return int(self._get("STATE_MAX_AGE", 60 * 60))
 
+    # What one user may spend of the platform's Stripe quota --------------------
+
+    @property
+    def USER_RATE_LIMIT(self) -> int:
+        """Requests that may call Stripe (onboarding, links, sessions, the dashboard),
+        per user and ``USER_RATE_WINDOW``; 0 turns the limit off."""
+        return int(self._get("USER_RATE_LIMIT", 20))
+
+    @property
+    def USER_RATE_WINDOW(self) -> int:
+        """Seconds in which a user may make ``USER_RATE_LIMIT`` such requests."""
+        return int(self._get("USER_RATE_WINDOW", 60))
+
+    @property
+    def USER_RATE_CACHE(self) -> str:
+        """The Django cache (alias) that counts them and keeps unused Account Links."""
+        return str(self._get("USER_RATE_CACHE", "default"))
+
     # Embedded components -------------------------------------------------------
 
     @property

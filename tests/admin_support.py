@@ -15,10 +15,17 @@ def staff_client(*codenames: str) -> Client:
     from this app.
     """
     user = UserFactory(is_staff=True)
-    perms = Permission.objects.filter(
-        content_type__app_label="django_stripe_express", codename__in=codenames
-    )
-    assert perms.count() == len(codenames), codenames
+    # "auth.view_user" and the like name another app's permission.
+    own = [c for c in codenames if "." not in c]
+    others = [c.split(".", 1) for c in codenames if "." in c]
+    perms = list(Permission.objects.filter(
+        content_type__app_label="django_stripe_express", codename__in=own
+    ))
+    perms += [
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in others
+    ]
+    assert len(perms) == len(codenames), codenames
     user.user_permissions.set(perms)
     client = Client()
     client.force_login(user)

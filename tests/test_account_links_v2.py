@@ -169,7 +169,7 @@ def test_the_whole_flow_onboarding_to_enabled(
     assert len(reads) == 1
     assert [v for k, v in sorted(reads[0].query.items())] == [INCLUDE]
     # The Express dashboard opens through a v1 login link, which takes v2 ids.
-    dashboard = logged_in_client.get("/stripe/dashboard/")
+    dashboard = logged_in_client.post("/stripe/dashboard/")
     assert dashboard["Location"].startswith(f"{fake.url}/express/{account.stripe_id}/")
 
 

@@ -15,7 +15,9 @@ from .factories import ExpressAccountFactory, UserFactory
 
 
 def post(client: Client, **data: str):
-    """The page's fetch: a POST asking for JSON, with the CSRF token in a header."""
+    """The page's fetch: a POST asking for JSON, with the CSRF token in a header
+    and the components the page shows (the onboarding component by default)."""
+    data.setdefault("components", "account_onboarding")
     return client.post(ACCOUNT_SESSION, data, HTTP_X_CSRFTOKEN=csrf_token(client), **JSON)
 
 
@@ -48,7 +50,7 @@ def test_enables_the_configured_components_with_their_features(
         },
     }
 
-    post(csrf_client)
+    post(csrf_client, components="account_onboarding,payouts,documents")
 
     (call,) = embedded_mode.requests_to("/v1/account_sessions", "POST")
     assert call.form["components"] == {

@@ -469,3 +469,29 @@ class TestDisconnectAction:
 
         assert messages_of(response) == [f"Account {account.stripe_id} was already disconnected."]
         assert fake_stripe.requests == []
+
+
+# -- issue 24: the delete permission disconnects, it never deletes ----------------------
+
+
+@pytest.mark.django_db
+def test_the_delete_permission_cannot_hard_delete_an_account():
+    from django.urls import reverse
+
+    from django_stripe_express.models import ExpressAccount
+
+    from .admin_support import staff_client
+    from .factories import ExpressAccountFactory
+
+    account = ExpressAccountFactory()
+    client = staff_client("view_expressaccount", "delete_expressaccount")
+    delete_url = reverse("admin:django_stripe_express_expressaccount_delete", args=[account.pk])
+    changelist = reverse("admin:django_stripe_express_expressaccount_changelist")
+
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    page = client.get(changelist).content.decode()
+    assert 'value="delete_selected"' not in page
+    assert 'value="disconnect_accounts"' in page
+    client.post(changelist, {"action": "delete_selected", "_selected_action": [account.pk],
+                             "post": "yes"})
+    assert ExpressAccount.objects.filter(pk=account.pk).exists()

@@ -60,7 +60,7 @@ def test_the_change_permission_does_not_move_an_account(account, bob):
 
 
 def test_the_reassign_permission_offers_the_action(account):
-    client = staff_client("view_expressaccount", REASSIGN)
+    client = staff_client("view_expressaccount", REASSIGN, "auth.view_user")
     page = client.get(change_url(account)).content.decode()
     assert f'href="{reassign_url(account)}"' in page
     form = client.get(reassign_url(account))
@@ -73,7 +73,7 @@ def test_reassigning_asks_to_confirm_naming_both_users_then_records_it(
     account, bob, capture_signal
 ):
     received = capture_signal(account_reassigned)
-    client = staff_client("view_expressaccount", REASSIGN)
+    client = staff_client("view_expressaccount", REASSIGN, "auth.view_user")
     reason = "Ticket #4521: the shop was sold to Bob; Alice agreed by email."
 
     confirmation = client.post(reassign_url(account), {"user": bob.pk, "reason": reason})
@@ -132,7 +132,7 @@ def test_refusals_change_nothing(account, bob, data, error):
     users = {"taken": taken.pk, "same": account.user.pk}
     fields = {"user": bob.pk, "reason": "ticket", **data}
     fields["user"] = users.get(fields["user"], fields["user"])
-    client = staff_client("view_expressaccount", REASSIGN)
+    client = staff_client("view_expressaccount", REASSIGN, "auth.view_user")
 
     for extra in ({}, {"confirm": "yes"}):
         response = client.post(reassign_url(account), {**fields, **extra})
@@ -146,7 +146,7 @@ def test_refusals_change_nothing(account, bob, data, error):
 
 
 def test_a_clash_appearing_before_the_confirmation_is_refused(account, bob):
-    client = staff_client("view_expressaccount", REASSIGN)
+    client = staff_client("view_expressaccount", REASSIGN, "auth.view_user")
     client.post(reassign_url(account), {"user": bob.pk, "reason": "ticket"})
     ExpressAccountFactory(user=bob)  # bob connected meanwhile
 
@@ -169,7 +169,7 @@ def test_a_superuser_may_reassign(account, bob):
 
 
 def test_an_unknown_account_is_a_404():
-    client = staff_client("view_expressaccount", REASSIGN)
+    client = staff_client("view_expressaccount", REASSIGN, "auth.view_user")
     url = "/admin/django_stripe_express/expressaccount/424242/reassign/"
     assert client.get(url).status_code == 404
 
@@ -202,3 +202,22 @@ def test_the_record_outlives_the_users(account, bob):
     assert record.by is None
     assert "alice" in record.summary
     assert record.account == ExpressAccount.objects.get()
+
+
+# -- issue 24: the reassign permission alone reads no one's personal data ------------
+
+
+@pytest.mark.parametrize("perms", [
+    (REASSIGN,),  # not even the accounts
+    ("view_expressaccount", REASSIGN),  # the accounts, not the users
+])
+def test_the_reassign_permission_alone_shows_no_user_s_details(account, bob, perms):
+    client = staff_client(*perms)
+
+    shown = client.post(reassign_url(account), {"user": bob.pk, "reason": "peek"})
+
+    assert shown.status_code == 403
+    assert "bob@example.com" not in shown.content.decode()
+    assert "Okafor" not in shown.content.decode()
+    page = client.get(change_url(account)).content.decode()
+    assert f'href="{reassign_url(account)}"' not in page

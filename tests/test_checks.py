@@ -18,10 +18,13 @@ from django.core.management.base import SystemCheckError
 # support), the test settings' "replica" included.
 pytestmark = pytest.mark.django_db(databases=["default", "replica"])
 
+#: A signing secret shaped like Stripe's (whsec_ and 32 letters and digits).
+REAL_SECRET = "whsec_" + "a1B2" * 8
+
 VALID = {
     "SECRET_KEY": "sk_test_abc",
     "CLIENT_ID": "ca_abc",
-    "WEBHOOK_SECRETS": ["whsec_abc"],
+    "WEBHOOK_SECRETS": [REAL_SECRET],
 }
 
 
@@ -91,13 +94,13 @@ def test_valid_configuration_reports_nothing(settings):
          "E014", "fake Stripe"),
         ({"SECRET_KEY": "sk_live_abc", "CONNECT_BASE": "https://stripe.com@evil.example"},
          "E014", "production"),
-        ({"SECRET_KEY": "sk_live_abc", "WEBHOOK_SECRETS": ["whsec_abc", "whsec_fake"]},
+        ({"SECRET_KEY": "sk_live_abc", "WEBHOOK_SECRETS": [REAL_SECRET, "whsec_fake"]},
          "E015", "public"),
         ({"SECRET_KEY": "sk_live_abc", "CLIENT_ID": "ca_fake"}, "E015", "client id"),
         ({"SECRET_KEY": "sk_test_abc\n"}, "E016", "strip"),
         ({"SECRET_KEY": " sk_test_abc"}, "E016", "strip"),
         ({"CLIENT_ID": "ca_abc "}, "E016", ".env"),
-        ({"WEBHOOK_SECRETS": ["whsec_abc\r\n"]}, "E016", "strip"),
+        ({"WEBHOOK_SECRETS": [REAL_SECRET + "\r\n"]}, "E016", "strip"),
         ({"SECRET_KEY": "sk_tset_abc"}, "E017", "sk_test_, sk_live_"),
         ({"SECRET_KEY": "rk_prod_abc"}, "E017", "rk_live_"),
         ({"WEBHOOK_SECRETS": "whsec_abc,whsec_def"}, "E018", "split"),
@@ -223,16 +226,72 @@ def test_attempts_routed_elsewhere(settings):
          "CONNECT_BASE": "https://connect.stripe.com/"},
         {"SECRET_KEY": "rk_live_abc"},
         {"SECRET_KEY": "sk_test_abc", "API_BASE": "http://127.0.0.1:12111"},
-        # The offline demo: the fake's credentials with the fake itself.
-        {"SECRET_KEY": "sk_test_fake", "CLIENT_ID": "ca_fake", "WEBHOOK_SECRETS": ["whsec_fake"],
-         "API_BASE": "http://127.0.0.1:12111", "CONNECT_BASE": "http://127.0.0.1:12111"},
-        {"WEBHOOK_SECRETS": ["whsec_old", "whsec_new"]},
+        {"WEBHOOK_SECRETS": [REAL_SECRET, "whsec_" + "Z9y8" * 16]},
         {"WEBHOOK_TOLERANCE": 3600},
     ],
 )
 def test_safe_configurations_stay_quiet(settings, changes):
     settings.STRIPE_EXPRESS = {**VALID, **changes}
     assert ids(run_check()) == set()
+
+
+#: The offline demo: the fake's credentials with the fake itself.
+OFFLINE = {
+    "SECRET_KEY": "sk_test_fake", "CLIENT_ID": "ca_fake", "WEBHOOK_SECRETS": ["whsec_fake"],
+    "API_BASE": "http://127.0.0.1:12111", "CONNECT_BASE": "http://127.0.0.1:12111",
+}
+
+
+def test_the_offline_demo_is_quiet_with_debug_on_and_warned_with_it_off(settings):
+    settings.STRIPE_EXPRESS = {**VALID, **OFFLINE}
+    settings.DEBUG = True
+    assert ids(run_check()) == set()
+    settings.DEBUG = False
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W018"}
+    assert "DEBUG is off" in output
+
+
+@pytest.mark.parametrize("secret", ["whsec_...", "whsec_", "whsec_xxx", "whsec_XXXXXXXX",
+                                    "whsec_your_signing_secret"])
+@pytest.mark.parametrize("key", ["sk_test_abc", "sk_live_abc"])
+def test_placeholder_webhook_secrets_are_errors_whatever_the_key(settings, secret, key):
+    settings.STRIPE_EXPRESS = {**VALID, "SECRET_KEY": key, "WEBHOOK_SECRETS": [secret]}
+    output = run_check()
+    assert "django_stripe_express.E033" in ids(output)
+    assert "HINT:" in output
+
+
+def test_a_secret_not_shaped_like_stripe_s_warns_and_with_a_live_key_is_an_error(settings):
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_SECRETS": ["whsec_abc"]}
+    assert ids(run_check()) == {"django_stripe_express.W021"}
+    settings.STRIPE_EXPRESS = {
+        **VALID, "SECRET_KEY": "sk_live_abc", "WEBHOOK_SECRETS": ["whsec_abc"],
+    }
+    assert ids(run_check()) == {"django_stripe_express.E033"}
+
+
+def test_plain_http_to_another_machine_with_debug_off_warns(settings):
+    settings.STRIPE_EXPRESS = {**VALID, "API_BASE": "http://stripe-mock.internal:12111"}
+    settings.DEBUG = False
+    assert ids(run_check()) == {"django_stripe_express.W019"}
+    settings.DEBUG = True
+    assert ids(run_check()) == set()
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"USER_RATE_LIMIT": -1}, "E008"), ({"USER_RATE_WINDOW": 0}, "E008"),
+    ({"USER_RATE_CACHE": "nowhere"}, "E032"),
+])
+def test_bad_rate_limit_settings(settings, changes, expected):
+    settings.STRIPE_EXPRESS = {**VALID, **changes}
+    assert f"django_stripe_express.{expected}" in ids(run_check())
+
+
+def test_a_dummy_cache_cannot_hold_the_rate_limit(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert ids(run_check()) == {"django_stripe_express.W020"}
 
 
 @pytest.mark.parametrize(
@@ -255,7 +314,7 @@ def test_no_deployment_check_echoes_a_secret(settings, changes):
 
 def test_whitespace_is_reported_once_not_as_a_wrong_key(settings):
     settings.STRIPE_EXPRESS = {
-        **VALID, "SECRET_KEY": "sk_test_abc\n", "WEBHOOK_SECRETS": [" whsec_abc"],
+        **VALID, "SECRET_KEY": "sk_test_abc\n", "WEBHOOK_SECRETS": [" " + REAL_SECRET],
         "CLIENT_ID": "\tca_abc",
     }
     output = run_check()

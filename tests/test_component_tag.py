@@ -65,7 +65,7 @@ def test_renders_a_placeholder_and_the_loader(embedded_settings):
     assert len(config["csrfToken"]) == 64
     # The fallback, hidden until Connect.js fails, links to the Express dashboard.
     assert re.search(r"data-stripe-express-fallback hidden>", html)
-    assert 'href="/stripe/dashboard/"' in html
+    assert 'method="post" action="/stripe/dashboard/"' in html
     # No inline script: only the JSON block (data) and a static file.
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert all('type="application/json"' in attrs or not body for attrs, body in scripts)
@@ -161,7 +161,8 @@ def test_the_onboarding_component_is_always_enabled(embedded_settings, settings)
 
     assert placeholders(html) == ["account_onboarding"]
     assert 'data-stripe-express-exit="my-exit-form"' in html
-    assert 'href="/stripe/onboarding/refresh/"' in html  # the hosted form as fallback
+    # The hosted form as fallback: a POST, as it makes a link at Stripe.
+    assert 'method="post" action="/stripe/onboarding/refresh/"' in html
 
 
 def test_a_secret_key_in_the_publishable_slot_never_reaches_the_page(settings, caplog):

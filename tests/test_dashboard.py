@@ -33,7 +33,7 @@ def onboarded(user, fake_stripe):
 def test_redirects_to_a_fresh_login_link(logged_in_client, onboarded, either_mode):
     fake = either_mode
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response.status_code == 302
     url = response["Location"]
@@ -46,17 +46,17 @@ def test_redirects_to_a_fresh_login_link(logged_in_client, onboarded, either_mod
     assert onboarded.stripe_id in page.text
     assert requests.get(url, timeout=5).status_code == 400
     # A second visit gets a new link.
-    assert logged_in_client.get(DASHBOARD)["Location"] != url
+    assert logged_in_client.post(DASHBOARD)["Location"] != url
 
 
 def test_query_count(logged_in_client, onboarded, fake_stripe, django_assert_num_queries):
     # Session, user, account.
     with django_assert_num_queries(3):
-        logged_in_client.get(DASHBOARD)
+        logged_in_client.post(DASHBOARD)
 
 
 def test_no_account_goes_to_connect(logged_in_client, either_mode):
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response.status_code == 302
     assert response["Location"] == "/stripe/connect/"
@@ -67,7 +67,7 @@ def test_no_account_goes_to_connect(logged_in_client, either_mode):
 def test_disconnected_account_goes_to_connect(logged_in_client, user, either_mode):
     ExpressAccountFactory(user=user, disconnected=True)
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response["Location"] == "/stripe/connect/"
     assert either_mode.requests == []
@@ -76,7 +76,7 @@ def test_disconnected_account_goes_to_connect(logged_in_client, user, either_mod
 def test_live_mode_account_is_not_used_with_a_test_key(logged_in_client, user, either_mode):
     ExpressAccountFactory(user=user, livemode=True)
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response["Location"] == "/stripe/connect/"
 
@@ -87,7 +87,7 @@ def test_unfinished_onboarding_gets_an_account_link(logged_in_client, user, eith
     acct = fake.create_account(email=user.email)["id"]
     ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response["Location"].startswith(f"{fake.url}/setup/e/{acct}/")
     assert texts(response) == ["Finish setting up your Stripe account to open its dashboard."]
@@ -101,7 +101,7 @@ def test_unfinished_onboarding_reads_the_account_once(
     ExpressAccountFactory(user=user, stripe_id=acct, onboarding=True)
     # Session, user, account.
     with django_assert_num_queries(3):
-        logged_in_client.get(DASHBOARD)
+        logged_in_client.post(DASHBOARD)
 
 
 def test_login_required(client, fake_stripe):
@@ -125,7 +125,7 @@ def test_stripe_errors_give_a_message_not_a_500(
 ):
     either_mode.fail_next("POST /v1/accounts/", **plan)
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/"  # SUCCESS_URL
@@ -138,7 +138,7 @@ def test_stripe_errors_give_a_message_not_a_500(
 
 def test_stripe_unreachable(logged_in_client, onboarded, either_mode):
     with either_mode.refuse_connections():
-        response = logged_in_client.get(DASHBOARD)
+        response = logged_in_client.post(DASHBOARD)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == ["We could not reach Stripe. Please try again in a few minutes."]
@@ -150,7 +150,7 @@ def test_stripe_disagrees_that_onboarding_is_finished(logged_in_client, user, ei
     acct = fake.create_account(email=user.email)["id"]
     ExpressAccountFactory(user=user, stripe_id=acct)
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [OPEN_FAILED]
@@ -165,7 +165,7 @@ def test_account_the_platform_lost_is_marked_disconnected(
     else:
         either_mode.deauthorize(onboarded.stripe_id)  # Stripe answers 403 account_invalid
 
-    response = logged_in_client.get(DASHBOARD)
+    response = logged_in_client.post(DASHBOARD)
 
     assert response["Location"] == "/dashboard/"
     assert texts(response) == [
@@ -176,4 +176,4 @@ def test_account_the_platform_lost_is_marked_disconnected(
     assert onboarded.status == ExpressAccount.Status.DISCONNECTED
     assert [n for n, _kw in signals_received] == ["account_deauthorized"]
     # And the next dashboard visit sends the user to connect again.
-    assert logged_in_client.get(DASHBOARD)["Location"] == "/stripe/connect/"
+    assert logged_in_client.post(DASHBOARD)["Location"] == "/stripe/connect/"

@@ -130,7 +130,7 @@ def test_an_account_that_is_gone_is_not_a_configuration_error(
     ExpressAccountFactory(user=user, stripe_id=acct["id"])
     fake_stripe.deauthorize(acct["id"])  # 403 account_invalid from now on
 
-    logged_in_client.get("/stripe/dashboard/")
+    logged_in_client.post("/stripe/dashboard/")
 
     assert errors(logs) == []
 
@@ -141,7 +141,7 @@ def test_a_wrong_key_on_the_dashboard_link(logged_in_client, user, fake_stripe, 
     ExpressAccountFactory(user=user, stripe_id=acct["id"])
     wrong_key(settings)
 
-    response = logged_in_client.get("/stripe/dashboard/")
+    response = logged_in_client.post("/stripe/dashboard/")
 
     assert texts(response) == [CONFIGURATION]
     (line,) = errors(logs)

@@ -92,7 +92,7 @@ def test_plain_http_is_allowed_for_a_stand_in_on_this_machine(settings, host):
 def test_a_live_key_with_another_connect_js_warns(settings):
     live = {
         **EMBEDDED, "SECRET_KEY": "sk_live_abc", "PUBLISHABLE_KEY": "pk_live_abc",
-        "WEBHOOK_SECRETS": ["whsec_live"],
+        "WEBHOOK_SECRETS": ["whsec_" + "L1ve" * 8],
     }
     settings.STRIPE_EXPRESS = {**live, "CONNECT_JS_URL": "https://cdn.example.com/connect.js"}
     output = run_check()

@@ -199,7 +199,7 @@ def real_keys(tmp_path):
     def make(**env: str) -> ExampleServer:
         values = {
             "STRIPE_SECRET_KEY": "sk_test_developer_s_own",
-            "STRIPE_WEBHOOK_SECRETS": "whsec_developer_s_own",
+            "STRIPE_WEBHOOK_SECRETS": "whsec_developerSOwn0123456789abcdefghijklmnop",
             "STRIPE_CLIENT_ID": "ca_developer_s_own",
             **env,
         }
@@ -222,14 +222,14 @@ def test_a_missing_variable_stops_the_platform_and_is_named(real_keys, env, miss
     result = real_keys(**env).run("check")
     assert result.returncode != 0
     assert f"The example platform needs {missing}" in result.stderr
-    assert "whsec_developer_s_own" not in result.stderr
+    assert "whsec_developerSOwn0123456789abcdefghijklmnop" not in result.stderr
 
 
 def test_real_keys_never_fall_back_to_the_fake_s_credentials(real_keys):
     server = real_keys(STRIPE_ONBOARDING="account_links", STRIPE_CLIENT_ID="")
     assert "no issues" in server.manage("check", "--fail-level", "WARNING")
     assert printed(server, "s.raw['CLIENT_ID'] or '-', s.WEBHOOK_SECRETS, 'API_BASE' in s.raw") == [
-        "-", "['whsec_developer_s_own']", "False",
+        "-", "['whsec_developerSOwn0123456789abcdefghijklmnop']", "False",
     ]
 
 
@@ -243,21 +243,25 @@ def test_the_support_superuser_exists_only_in_the_offline_demo(real_keys, tmp_pa
 
     online = real_keys()  # the same database, now with real keys
     out = online.manage("demo_users")
-    assert "Deactivated the offline demo's staff user 'support'" in out
+    assert "Deactivated the demo user 'support'" in out
+    # Every known-password user goes, not only the superuser.
     assert online.query(
-        "SELECT is_active, is_staff, is_superuser FROM auth_user WHERE username = 'support'"
-    ) == [(0, 0, 0)]
-    assert "support" not in out.split("Demo users:")[-1]
+        "SELECT username, is_active, is_staff, is_superuser FROM auth_user ORDER BY username"
+    ) == [("alice", 0, 0, 0), ("bob", 0, 0, 0), ("carol", 0, 0, 0), ("support", 0, 0, 0)]
 
 
-def test_with_real_keys_from_scratch_there_is_no_superuser(real_keys):
+def test_with_real_keys_from_scratch_there_are_no_demo_users(real_keys):
     server = real_keys()
     server.manage("migrate", "--noinput")
     server.manage("demo_users")
-    assert server.query("SELECT count(*) FROM auth_user WHERE is_superuser") == [(0,)]
-    assert server.query("SELECT username FROM auth_user ORDER BY username") == [
-        ("alice",), ("bob",), ("carol",)
-    ]
+    assert server.query("SELECT count(*) FROM auth_user") == [(0,)]
+
+
+def test_offline_with_debug_off_there_are_no_demo_users(production_like):
+    production_like.manage("migrate", "--noinput")
+    out = production_like.manage("demo_users")
+    assert "only offline with DEBUG on" in out
+    assert production_like.query("SELECT count(*) FROM auth_user") == [(0,)]
 
 
 def connect_as(server, username: str) -> str:

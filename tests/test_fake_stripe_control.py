@@ -100,11 +100,12 @@ def test_trigger_says_why_it_cannot(fake_stripe, endpoint):
     other = requests.post(trigger, data={"type": "payout.paid", "account": acct}, timeout=5)
     assert other.status_code == 400
 
+    # Only the --forward-to target: this page never posts signed events elsewhere.
     given = requests.post(trigger, data={"type": "capability.updated", "account": acct,
                                          "url": endpoint.url}, timeout=5)
-    assert given.status_code == 200
-    assert fake_stripe.forwarder.wait(10)
-    assert endpoint.types == ["capability.updated"]
+    assert given.status_code == 400
+    assert "--forward-to" in given.json()["error"]
+    assert endpoint.types == []
 
 
 def test_the_trigger_command(forwarding_fake, endpoint, capsys):
@@ -217,3 +218,59 @@ def test_v2_accounts_close_instead_of_revoking_and_send_thin_events(forwarding_f
     ]
     assert fake.accounts[acct]["closed"] is True
     assert "closed" in requests.get(f"{fake.url}/fake", timeout=5).text
+
+
+# -- issue 24: the control plane opens no door on the developer's machine --------------
+
+
+def test_a_rebound_host_name_is_refused(fake_stripe):
+    acct = fake_stripe.create_account()["id"]
+    port = fake_stripe.url.rsplit(":", 1)[1]
+    for path in ("/fake", "/fake/deliveries"):
+        answer = requests.get(f"{fake_stripe.url}{path}", headers={"Host": f"evil.example:{port}"},
+                              timeout=5)
+        assert answer.status_code == 403
+        assert acct not in answer.text
+    assert requests.get(f"{fake_stripe.url}/fake", timeout=5).status_code == 200
+
+
+def test_another_site_s_form_cannot_act_or_trigger(forwarding_fake, endpoint):
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+    assert fake.forwarder.wait(10)
+    endpoint.received.clear()
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
+                    {"Sec-Fetch-Site": "cross-site"}):
+        acted = requests.post(f"{fake.url}/fake/accounts/{acct}/enable", headers=headers,
+                              allow_redirects=False, timeout=5)
+        triggered = requests.post(f"{fake.url}/fake/trigger", headers=headers,
+                                  data={"type": "account.updated", "account": acct}, timeout=5)
+        assert (acted.status_code, triggered.status_code) == (403, 403)
+    assert not fake.accounts[acct].get("details_submitted")
+    assert endpoint.received == []
+    # Its own page's form (same origin) still works.
+    own = requests.post(f"{fake.url}/fake/accounts/{acct}/enable",
+                        headers={"Origin": fake.url}, allow_redirects=False, timeout=5)
+    assert own.status_code == 302
+
+
+def test_trigger_posts_only_to_the_forward_to_target(forwarding_fake, endpoint):
+    acct = forwarding_fake.create_account()["id"]
+    answer = requests.post(f"{forwarding_fake.url}/fake/trigger", data={
+        "type": "account.updated", "account": acct, "url": "http://127.0.0.1:1/elsewhere",
+    }, timeout=5)
+    assert answer.status_code == 400
+    same = requests.post(f"{forwarding_fake.url}/fake/trigger", data={
+        "type": "account.updated", "account": acct, "url": endpoint.url,
+    }, timeout=5)
+    assert same.status_code == 200
+
+
+def test_the_connect_js_stand_in_never_reflects_origin_into_its_script(fake_stripe):
+    hostile = "</script><script>alert(document.domain)</script>"
+    answer = requests.post(f"{fake_stripe.url}/connect-js/v1.0/frame/payouts", data={
+        "client_secret": "nope", "publishable_key": "pk_test_nope", "origin": hostile,
+    }, timeout=5)
+    assert answer.status_code == 200
+    assert "<script>alert" not in answer.text
+    assert answer.text.count("<script>") == 1

@@ -145,7 +145,7 @@ def test_a_failed_dashboard_link_goes_back_to_next(logged_in_client, user, fake_
     fake_stripe.complete_onboarding(acct["id"])
     ExpressAccountFactory(user=user, stripe_id=acct["id"])
     fake_stripe.fail_next("/v1/accounts/", status=500)
-    response = logged_in_client.get("/stripe/dashboard/", {"next": "/settings/payouts/"})
+    response = logged_in_client.post("/stripe/dashboard/", {"next": "/settings/payouts/"})
     assert response["Location"] == "/settings/payouts/"
 
 
@@ -159,7 +159,7 @@ def test_the_button_s_dashboard_link_carries_the_page(rf, user, fake_stripe):
     html = Template("{% load stripe_express %}{% stripe_express_button %}").render(
         RequestContext(request)
     )
-    assert 'href="/stripe/dashboard/?next=%2Fsettings%2Fpayouts%2F"' in html
+    assert 'action="/stripe/dashboard/?next=%2Fsettings%2Fpayouts%2F"' in html
 
 
 # -- check W016 ----------------------------------------------------------------------------

@@ -71,15 +71,19 @@ def test_the_oauth_snippet_without_its_variable_is_reported_too(settings):
     assert "django_stripe_express.E004" in app_check_ids()
 
 
+#: Signing secrets shaped like Stripe's (check W021 warns about others).
+ONE, TWO = "whsec_" + "0neS" * 8, "whsec_" + "tw0S" * 8
+
+
 def test_with_the_variables_set_check_reports_nothing(settings):
     settings.STRIPE_EXPRESS = run_settings(
         "settings", "settings-oauth", "settings-fake",
         environ={
             "STRIPE_SECRET_KEY": "sk_test_quickstart",
-            "STRIPE_WEBHOOK_SECRETS": "whsec_one,whsec_two",
+            "STRIPE_WEBHOOK_SECRETS": f"{ONE},{TWO}",
             "STRIPE_CLIENT_ID": "ca_quickstart",
         },
     )
-    assert settings.STRIPE_EXPRESS["WEBHOOK_SECRETS"] == ["whsec_one", "whsec_two"]
+    assert settings.STRIPE_EXPRESS["WEBHOOK_SECRETS"] == [ONE, TWO]
     assert app_check_ids() == set()
 

@@ -115,7 +115,7 @@ def test_restricted_without_listed_requirements_points_at_the_stripe_dashboard()
     page = button(account.user)
     assert page.status == "restricted"
     assert "Stripe has limited this account." in page.text
-    assert page.link("Open Stripe dashboard") == DASHBOARD_LINK
+    assert page.form("Open Stripe dashboard") == DASHBOARD_LINK
 
 
 def test_pending_verification_says_stripe_is_checking():
@@ -126,7 +126,7 @@ def test_pending_verification_says_stripe_is_checking():
     assert "Stripe is checking your details" in page.text
     assert "There is nothing for you to do now" in page.text
     assert "ID number" in page.text
-    assert page.link("Open Stripe dashboard") == DASHBOARD_LINK
+    assert page.form("Open Stripe dashboard") == DASHBOARD_LINK
     assert CONNECT not in page.html
 
 
@@ -136,7 +136,7 @@ def test_enabled_says_payouts_are_on_and_opens_the_stripe_dashboard():
     assert account.status == ExpressAccount.Status.ENABLED
     assert page.status == "enabled"
     assert "Payouts are on" in page.text
-    assert page.link("Open Stripe dashboard") == DASHBOARD_LINK
+    assert page.form("Open Stripe dashboard") == DASHBOARD_LINK
     assert CONNECT not in page.html
 
 

@@ -250,6 +250,23 @@ def dict_or_empty(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+#: Where Stripe's account JSON (v1 or v2) has an object: any other type there is
+#: read as empty (`dict_or_empty`) and named by `not_objects`.
+_OBJECT_KEYS = (
+    "requirements", "future_requirements", "capabilities", "identity", "defaults",
+    "configuration",
+)
+
+
+def not_objects(data: Mapping[str, Any]) -> list[str]:
+    """The keys of account `data` that hold a list, string or number where Stripe
+    writes an object (``None`` is Stripe's "nothing" and not counted)."""
+    return [
+        key for key in _OBJECT_KEYS
+        if data.get(key) is not None and not isinstance(data.get(key), Mapping)
+    ]
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 

@@ -27,7 +27,7 @@ from . import (
     USER,
     AccountStatus,
     Reason,
-    as_dict,
+    dict_or_empty,
 )
 
 _CLOSED_BY_SITE = _("This site has closed your payout account.")
@@ -231,14 +231,16 @@ NAMES: frozenset[str] = frozenset(AccountCreateParamsCapabilities.__annotations_
 
 def values(data: dict[str, Any]) -> dict[str, Any]:
     """A v1 Account's values, as Stripe sent them."""
-    requirements = as_dict(data.get("requirements"))
+    # A signed payload may carry a list, string or number where Stripe writes
+    # an object: read as empty (`malformed` names them for the event's note).
+    requirements = dict_or_empty(data.get("requirements"))
     return {
         "charges_enabled": bool(data.get("charges_enabled")),
         "payouts_enabled": bool(data.get("payouts_enabled")),
         "details_submitted": bool(data.get("details_submitted")),
         "requirements": requirements,
-        "future_requirements": as_dict(data.get("future_requirements")),
-        "capabilities": as_dict(data.get("capabilities")),
+        "future_requirements": dict_or_empty(data.get("future_requirements")),
+        "capabilities": dict_or_empty(data.get("capabilities")),
         "capability_details": {},
         "country": data.get("country"),
         "email": data.get("email"),

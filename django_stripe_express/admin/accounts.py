@@ -412,8 +412,21 @@ _REASSIGN_CONFIRMATION_TEMPLATE = (
 )
 
 
+def _may_see_users(modeladmin: Any, request: HttpRequest) -> bool:
+    """Reassigning shows both users' names and emails: only to staff who may view
+    the accounts and the users anyway (the reassign permission alone is not that)."""
+    user_opts = get_user_model()._meta
+    view_users = f"{user_opts.app_label}.view_{user_opts.model_name}"
+    change_users = f"{user_opts.app_label}.change_{user_opts.model_name}"
+    user: Any = request.user
+    return bool(
+        modeladmin.has_view_permission(request)
+        and (user.has_perm(view_users) or user.has_perm(change_users))
+    )
+
+
 def reassign_view(modeladmin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
-    if not can_reassign(request.user):
+    if not (can_reassign(request.user) and _may_see_users(modeladmin, request)):
         raise PermissionDenied
     account = modeladmin.get_object(request, unquote(object_id))
     if account is None:
@@ -550,6 +563,16 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         """``change`` allows the actions; no field of an account is edited by hand."""
         return obj is None and super().has_change_permission(request)
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """``delete`` allows the "Disconnect" action only: an account is never deleted
+        here (that would skip Stripe's deauthorization, the signal and the audit trail)."""
+        return obj is None and super().has_delete_permission(request)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletion is "Disconnect"
+        return actions
+
     def get_urls(self) -> list[URLPattern]:
         opts = self.model._meta
         return [
@@ -569,7 +592,10 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         # The object tools offer "Reassign" to those allowed to.
-        extra = {**(extra_context or {}), "can_reassign": can_reassign(request.user)}
+        extra = {
+            **(extra_context or {}),
+            "can_reassign": can_reassign(request.user) and _may_see_users(self, request),
+        }
         return super().change_view(request, object_id, form_url, extra)
 
     # Columns -------------------------------------------------------------------

@@ -89,6 +89,24 @@ def _failed(
 
 _CONNECT_TEMPLATE = "django_stripe_express/connect.html"
 
+_DASHBOARD_TEMPLATE = "django_stripe_express/dashboard.html"
+
+
+def show_dashboard(request: HttpRequest) -> HttpResponse:
+    """``dashboard``'s GET: a page whose button (a POST) opens the dashboard.
+
+    A login link is made only for a POST from this site: a GET (another site's
+    ``<img>``, a prefetch) must not make one.
+    """
+    return TemplateResponse(
+        request,
+        _DASHBOARD_TEMPLATE,
+        {
+            "account": user_account(request),
+            "next_url": safe_next_url(request, request.GET.get("next")),
+        },
+    )
+
 
 def show(request: HttpRequest) -> HttpResponse:
     """The status page (overridable template), whatever the account's state."""

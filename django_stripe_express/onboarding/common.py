@@ -14,16 +14,20 @@ includes the app's URLs has).
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 import stripe
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import BaseCache, caches
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from stripe.oauth_error import OAuthError
 
 from ..conf import app_settings
@@ -52,6 +56,60 @@ def user_account(request: HttpRequest) -> ExpressAccount | None:
 
 
 logger = logging.getLogger("django_stripe_express.onboarding")
+
+
+# -- what one user may spend of the platform's Stripe quota ---------------------------
+# Stripe's rate limit is the key's, shared by every user (and by the platform's
+# payments if it uses the same key): each request that may call Stripe in a
+# user's name is counted per user, in Django's cache, in fixed windows.
+
+
+def quota_cache() -> BaseCache:
+    """The cache that counts requests and keeps unused Account Links (``USER_RATE_CACHE``)."""
+    return caches[app_settings.USER_RATE_CACHE]
+
+
+def over_quota(request: HttpRequest) -> int | None:
+    """Count one request that may call Stripe for the user; None while within
+    ``USER_RATE_LIMIT``, else the seconds until the window ends (``Retry-After``)."""
+    limit = app_settings.USER_RATE_LIMIT
+    if limit <= 0:
+        return None
+    window = max(1, app_settings.USER_RATE_WINDOW)
+    now = time.time()
+    start = int(now // window) * window
+    key = f"django-stripe-express:quota:{user_pk(request)}:{start}"
+    cache = quota_cache()
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr: this request opens the window
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    if count <= limit:
+        return None
+    return max(1, math.ceil(start + window - now))
+
+
+_THROTTLED_TEMPLATE = "django_stripe_express/throttled.html"
+
+
+def throttled(request: HttpRequest, wait: int, *, as_json: bool = False) -> HttpResponse:
+    """429 with ``Retry-After``: JSON for the script's endpoint, a page otherwise."""
+    text = gettext(
+        "Too many requests to Stripe from your account. Please wait %(seconds)d seconds "
+        "and try again."
+    ) % {"seconds": wait}
+    logger.warning("User %s is over USER_RATE_LIMIT; refused for %ds", user_pk(request), wait)
+    response: HttpResponse
+    if as_json:
+        response = JsonResponse({"error": text}, status=429)
+    else:
+        response = TemplateResponse(
+            request, _THROTTLED_TEMPLATE, {"message": text, "retry_after": wait}, status=429
+        )
+    response["Retry-After"] = str(wait)
+    return response
 
 Outcome = ConnectAttempt.Outcome
 

@@ -52,6 +52,7 @@ from .common import (
     failure_url,
     log_failure,
     prefill_for,
+    quota_cache,
     report_stripe_error,
     requested_next,
     success_url,
@@ -287,6 +288,35 @@ def create_link(request: HttpRequest, account: ExpressAccount) -> str:
     )
 
 
+#: Seconds an Account Link made for the user is given again instead of a new
+#: one (a double click, a second tab): well within Stripe's expiry (minutes).
+#: Kept in the cache, never in the database: the URL onboards the account.
+_LINK_REUSE_SECONDS = 60
+
+
+def _link_key(account: ExpressAccount) -> str:
+    return f"django-stripe-express:link:{account.pk}:{account.stripe_id}"
+
+
+def link_for(request: HttpRequest, account: ExpressAccount, *, reuse: bool = True) -> str:
+    """An onboarding link's URL: the one made moments ago if ``reuse`` and it is
+    still unused as far as the app knows, else a new one (`create_link`)."""
+    cache = quota_cache()
+    key = _link_key(account)
+    if reuse:
+        cached = cache.get(key)
+        if isinstance(cached, str):
+            return cached
+    url = create_link(request, account)
+    cache.set(key, url, timeout=_LINK_REUSE_SECONDS)
+    return url
+
+
+def forget_link(account: ExpressAccount) -> None:
+    """The user came back from (or Stripe refused) the last link: never give it again."""
+    quota_cache().delete(_link_key(account))
+
+
 def _needs_update_link(account: ExpressAccount) -> bool:
     """A v2 user who finished onboarding but owes something gets a link, not the dashboard.
 
@@ -314,7 +344,7 @@ def start(request: HttpRequest) -> HttpResponse:
         return started
     attempt, connected = started
     try:
-        url = create_link(request, connected)
+        url = link_for(request, connected)
     except stripe.StripeError as exc:
         # The account is kept: the next visit only needs a new link.
         attempt.account = connected
@@ -327,18 +357,22 @@ def start(request: HttpRequest) -> HttpResponse:
 def refresh(request: HttpRequest) -> HttpResponse:
     """``onboarding_refresh``: the link expired or was used; make a new one.
 
-    A GET, so it never creates an account: without a connected one the user
-    goes to ``connect``'s page, whose button starts onboarding (a POST).
+    It never creates an account: without a connected one the user goes to
+    ``connect``'s page, whose button starts onboarding (a POST). Never the
+    link given last: Stripe sends the user here because it is spent.
     """
-    return send_to_link(request, user_account(request))
+    account = user_account(request)
+    if account is not None:
+        forget_link(account)
+    return send_to_link(request, account)
 
 
 def send_to_link(request: HttpRequest, account: ExpressAccount | None) -> HttpResponse:
-    """Redirect to a new Account Link for `account` (the request's user's, as read)."""
+    """Redirect to an Account Link for `account` (the request's user's, as read)."""
     if account is None or not account.is_connected:
         return redirect("stripe_express:connect")
     try:
-        url = create_link(request, account)
+        url = link_for(request, account)
     except stripe.StripeError as exc:
         report_stripe_error(request, exc, account, doing="account link")
         return redirect(failure_url(_latest_next(request)))
@@ -355,6 +389,7 @@ def finish(request: HttpRequest) -> HttpResponse:
     account = user_account(request)
     if account is None or not account.is_connected:
         return redirect("stripe_express:connect")
+    forget_link(account)  # used: the next visit needs a new one
     try:
         data = retrieve_account(account.stripe_id, account.accounts_api)
     except stripe.StripeError as exc:
@@ -474,14 +509,17 @@ def error(status: int, message: str) -> JsonResponse:
 
 
 def _requested_components(request: HttpRequest) -> list[str] | JsonResponse:
-    """The components the page asked for (all enabled ones if it named none)."""
+    """The components the page shows (its script names them): the session grants
+    those only, never every enabled one."""
     enabled = components.enabled()
     asked = [n.strip() for n in request.POST.get("components", "").split(",") if n.strip()]
+    if not asked:
+        return error(400, _("Name the components this page shows."))
     for name in asked:
         if name not in enabled:
             return error(400, _("The component “%(name)s” is not enabled on this site.")
                          % {"name": name[:100]})
-    return asked or list(enabled)
+    return list(dict.fromkeys(asked))
 
 
 def answer(request: HttpRequest) -> JsonResponse:

@@ -28,7 +28,7 @@ from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, to_locale
 
 from .. import accounts as requirements
@@ -82,7 +82,7 @@ def _refuse(name: str) -> SafeString:
     if settings.DEBUG:
         raise template.TemplateSyntaxError(message)
     logger.warning("%s Rendering nothing.", message)
-    return mark_safe("")
+    return SafeString()
 
 
 def _render_component(
@@ -99,7 +99,7 @@ def _render_component(
     if not components.is_enabled(name):
         return _refuse(name)
     if not has_account:
-        return mark_safe("")
+        return SafeString()
     key = publishable_key()
     if key is None:
         message = "stripe_express_component needs STRIPE_EXPRESS['PUBLISHABLE_KEY'] (pk_...)."
@@ -114,6 +114,8 @@ def _render_component(
         "element_name": components.element_name(name),
         "on_exit": on_exit,
         "fallback_url": fallback_url or _default_fallback(name),
+        # The app's own fallbacks make a link at Stripe: a POST (see fallback_link.html).
+        "fallback_post": not fallback_url,
         "onboarding": name == components.ONBOARDING,
         # Without a usable key nothing can load: the fallback shows at once.
         "unavailable": key is None,

@@ -144,6 +144,15 @@ def _trigger(
         return Response.json(404, {"error": f"No such account in the fake: {acct}"})
     if url is not None and not re.match(r"https?://[^/\s]+/\S*", url):
         return Response.json(400, {"error": "url must be the webhook's full http(s) URL"})
+    forwarder = state.forwarder
+    configured = forwarder.url if forwarder is not None else None
+    if url is not None and url != configured:
+        # Signed events go only where the developer pointed the fake (--forward-to):
+        # a request to this page cannot make it post to any other address.
+        return Response.json(400, {
+            "error": "url must be the --forward-to target; start the fake with "
+                     "--forward-to URL to send events there.",
+        })
     try:
         event, sent_to = trigger(state, type_, account=acct, capability=capability, url=url)
     except FakeStripeError as exc:

@@ -242,8 +242,21 @@ def _appearance_css(raw: str) -> str:
     return ":root{" + ";".join(rules) + "}" if rules else ""
 
 
+def _script_json(value: Any) -> str:
+    """JSON that cannot end the ``<script>`` it is in (``</script>``, ``<!--``)."""
+    return (
+        json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+        .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    )
+
+
+#: A postMessage target: an origin (scheme, host, port) or "*".
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+
+
 def _page(body: str, script: str, target: str, appearance: str = "") -> str:
-    target_js = json.dumps(target or "*")
+    # The host page's origin, as the form carried it: anything else is no origin.
+    target_js = _script_json(target if target and _ORIGIN.fullmatch(target) else "*")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<style>{_BASE_CSS}{_appearance_css(appearance)}</style></head><body>{body}"
@@ -252,7 +265,7 @@ def _page(body: str, script: str, target: str, appearance: str = "") -> str:
 
 
 def _post_message(message: dict[str, Any]) -> str:
-    payload = json.dumps({"source": "fake-connect", **message})
+    payload = _script_json({"source": "fake-connect", **message})
     return f"parent.postMessage({payload},TARGET);"
 
 

@@ -273,7 +273,40 @@ def dispatch(state: _State, routes: _Routes, request: RecordedRequest) -> Respon
             release(state, claim)
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _loopback_name(netloc: str) -> bool:
+    host = urlsplit("//" + netloc).hostname or ""
+    return host.lower() in _LOOPBACK_HOSTS
+
+
+def _foreign(request: RecordedRequest) -> Response | None:
+    """Refuse what only another site could send.
+
+    The fake listens on this machine: a ``Host`` that is not a loopback name is
+    DNS rebinding (a page of another site reading the fake as its own); a
+    browser POST whose ``Origin`` is not this machine, or that the browser
+    calls ``cross-site``, is another site's form (the control page's buttons,
+    ``/fake/trigger``). Tools (curl, the stripe library, the trigger command)
+    send neither header.
+    """
+    host = request.header("host")
+    if host and not _loopback_name(host):
+        return Response.json(403, {"error": "The fake Stripe answers loopback hosts only."})
+    if request.method == "POST":
+        origin = request.header("origin")
+        if origin and (origin == "null" or not _loopback_name(urlsplit(origin).netloc)):
+            return Response.json(403, {"error": "Cross-site requests are refused."})
+        if request.header("sec-fetch-site") == "cross-site":
+            return Response.json(403, {"error": "Cross-site requests are refused."})
+    return None
+
+
 def _before_endpoint(state: _State, request: RecordedRequest) -> Response | _Claim | None:
+    foreign = _foreign(request)
+    if foreign is not None:
+        return foreign
     failure = state.take_failure(request.method, request.path, saved=False)
     if failure is not None and failure.body is not None:
         return Response.json(failure.status, failure.body)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
-from ..accounts import may_need_repair, rfc3339, storable_json
+from ..accounts import may_need_repair, not_objects, rfc3339, storable_json
 from ..accounts.v2 import is_closed
 from ..conf import app_settings
 from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent
@@ -92,6 +93,23 @@ def _envelope_str(value: Any) -> bool:
     )
 
 
+#: Stripe's ids: a type prefix and letters, digits or underscores. Only ids of
+#: this shape reach a Stripe URL or a log line (``.``, ``..``, ``/`` or a line
+#: break in an id would reach another endpoint, or forge a log line).
+_EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
+
+_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9_]{1,250}")
+
+
+def is_account_id(value: Any) -> bool:
+    """Whether `value` is shaped like a Stripe account id (``acct_...``)."""
+    return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
+
+
+def _event_id(value: Any) -> bool:
+    return isinstance(value, str) and _EVENT_ID.fullmatch(value) is not None
+
+
 def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
     event_id, type_, created = data.get("id"), data.get("type"), data.get("created")
     body = data.get("data")
@@ -100,11 +118,11 @@ def _snapshot(data: dict[str, Any], repaired: int) -> StripeEvent:
     problems = [
         name
         for name, ok in (
-            ("id", _envelope_str(event_id)),
+            ("id", _event_id(event_id)),
             ("type", _envelope_str(type_)),
             ("created", isinstance(created, int) and not isinstance(created, bool)),
             ("data.object", isinstance(obj, dict)),
-            ("account", account is None or account == "" or _envelope_str(account)),
+            ("account", account is None or account == "" or is_account_id(account)),
         )
         if not ok
     ]
@@ -141,14 +159,18 @@ def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
     when = rfc3339(data.get("created"))
     related = data.get("related_object")
     related_id = related.get("id") if isinstance(related, dict) else None
+    # Only an account's id is an account; other related objects (a person...)
+    # are recorded with no account.
+    about_account = isinstance(related, dict) and related.get("type") == _V2_ACCOUNT
     problems = [
         name
         for name, ok in (
-            ("id", _envelope_str(event_id)),
+            ("id", _event_id(event_id)),
             ("type", _envelope_str(type_)),
             ("created", when is not None),
             ("livemode", isinstance(data.get("livemode"), bool)),
             ("related_object", related is None or _envelope_str(related_id)),
+            ("related_object.id", not about_account or is_account_id(related_id)),
         )
         if not ok
     ]
@@ -157,9 +179,6 @@ def _thin(data: dict[str, Any], repaired: int) -> StripeEvent:
     assert isinstance(event_id, str)
     assert isinstance(type_, str)
     assert when is not None
-    # Only an account's id is an account; other related objects (a person...)
-    # are recorded with no account.
-    about_account = isinstance(related, dict) and related.get("type") == _V2_ACCOUNT
     return StripeEvent(
         id=event_id,
         type=type_,
@@ -251,17 +270,29 @@ def is_duplicate(stored_status: str | None) -> bool:
     return stored_status in _DONE
 
 
-def target(event: StripeEvent) -> str | Ignore:
-    """The id of the account `event` may change, or why it changes none.
-
-    Decided from the event alone, before anything is read.
-    """
+def screen(event: StripeEvent) -> Ignore | None:
+    """Why `event` changes nothing whatever it is about (its mode, its type): decided
+    from the envelope alone, before any call to Stripe (even the event's own fetch)."""
     if event.livemode != app_settings.livemode:
         mode = "live" if event.livemode else "test"
         return Ignore(f"{mode}-mode event, other mode configured")
     if event.type not in _HANDLERS:
         return Ignore(f"unhandled type {event.type}")
+    return None
+
+
+def target(event: StripeEvent) -> str | Ignore:
+    """The id of the account `event` may change, or why it changes none.
+
+    Decided from the event alone, before anything is read.
+    """
+    screened = screen(event)
+    if screened is not None:
+        return screened
     named = _object_account(event)
+    if named and not is_account_id(named):
+        # Never a Stripe URL nor a log line: the reason does not repeat it.
+        return Ignore("data.object names no account id (acct_...)")
     if named and event.account and named != event.account:
         # Stripe sends a connected account's events with that account on top;
         # an object about another account is not one to apply.
@@ -333,6 +364,24 @@ def decide(
     return _HANDLERS[event.type](account, event, event.object if data is None else data)
 
 
+#: How far ahead of this server's clock an event's ``created`` may be and still
+#: mark the account (clock skew); beyond it, see `_mark`.
+_FUTURE_LIMIT = datetime.timedelta(minutes=5)
+
+
+def _mark(event: StripeEvent) -> tuple[datetime.datetime, str]:
+    """The time `event` marks the account with, and a note when it is not ``created``.
+
+    An event dated far in the future (a wrong clock, a bug, a leaked secret)
+    would otherwise make every later event stale until that date: it is
+    ordered as received now.
+    """
+    now = timezone.now()
+    if event.created > now + _FUTURE_LIMIT:
+        return now, "created in the future: ordered as received now"
+    return event.created, ""
+
+
 def _is_stale(account: ExpressAccount, event: StripeEvent) -> bool:
     """Whether a newer ``account.updated`` (or thin event) than `event` was already applied."""
     mark = account.last_event_created
@@ -358,10 +407,17 @@ def account_updated(
 
 def _apply(account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]) -> str:
     """Copy the account ``data`` and mark it with ``event``; the note to record
-    (the fields Stripe sent that do not fit their column)."""
+    (the fields Stripe sent that do not fit their column, objects that are not
+    objects, a mark clamped to now)."""
     dropped = account.apply(data)
-    account.last_event_created = event.created
-    return f"not stored (too long): {', '.join(dropped)}" if dropped else ""
+    account.last_event_created, clamped = _mark(event)
+    notes = [f"not stored (too long): {', '.join(dropped)}"] if dropped else []
+    odd = not_objects(data)
+    if odd:
+        notes.append(f"not an object, read as empty: {', '.join(odd)}")
+    if clamped:
+        notes.append(clamped)
+    return "; ".join(notes)
 
 
 def capability_updated(
@@ -379,9 +435,12 @@ def capability_updated(
     if event.created_ts < mark:
         return Ignore(_STALE)
     account.capabilities = {**(account.capabilities or {}), name: status}
-    marks[name] = event.created_ts
+    mark_at, note = _mark(event)
+    marks[name] = int(mark_at.timestamp())
     account.capability_event_created = marks
-    return Change(("capabilities", "capability_event_created", "status", "updated_at"))
+    return Change(
+        ("capabilities", "capability_event_created", "status", "updated_at"), note=note
+    )
 
 
 def account_deauthorized(

@@ -260,9 +260,19 @@ def _send_event(
 def process_fetched(event: StripeEvent, alias: str) -> Answer:
     """Record and apply `event` with the account as Stripe has it now (see the module)."""
     if handlers.needs_event_fetch(event):
-        if handlers.is_duplicate(stored_status(event, alias)):
+        # Mode and type first: another mode's event is not found at Stripe with
+        # this key (a 404 that would fail forever), and is not ours to apply.
+        if handlers.screen(event) is not None:
+            return apply_locked(event, None, alias)  # records it as ignored
+        status = stored_status(event, alias)
+        if handlers.is_duplicate(status):
             return _DUPLICATE
-        event = _with_account_from_event(event)
+        found = _with_account_from_event(event)
+        if found is None:
+            with transaction.atomic(using=alias):
+                return ignore(event, "the event is not found at Stripe (404)",
+                              status is not None, alias)
+        event = found
     target = handlers.target(event)
     if isinstance(target, handlers.Ignore):
         return apply_locked(event, None, alias)  # records it as ignored
@@ -284,16 +294,23 @@ def process_fetched(event: StripeEvent, alias: str) -> Answer:
     return apply_locked(event, data, alias)
 
 
-def _with_account_from_event(event: StripeEvent) -> StripeEvent:
-    """`event` with the account its full event names (one call to Stripe)."""
+def _with_account_from_event(event: StripeEvent) -> StripeEvent | None:
+    """`event` with the account its full event names (one call to Stripe); None
+    when Stripe has no such event (404: retrying would never find it)."""
     try:
         full: Any = get_client().v2.core.events.retrieve(event.id)
     except stripe.StripeError as exc:
+        if getattr(exc, "http_status", None) == 404:
+            logger.warning("Webhook %s %s: Stripe has no such event (404); ignored",
+                           event.type, event.id)
+            return None
         log_configuration_error(exc, f"webhook {event.type} {event.id}")
         raise
     data = as_dict(getattr(full, "data", None))
     account = data.get("account_id")
-    return dataclasses.replace(event, account=account if isinstance(account, str) else "")
+    # Only an id of an account's shape reaches a Stripe URL or a log line.
+    named = str(account) if handlers.is_account_id(account) else ""
+    return dataclasses.replace(event, account=named)
 
 
 def _fetch_account(event: StripeEvent, stripe_id: str) -> dict[str, Any] | handlers.Gone:
@@ -376,9 +393,17 @@ def process_event(event: StripeEvent | WebhookEvent) -> Answer:
     admin, or a queued one in the task): its payload is processed as if Stripe
     had delivered it again.
     """
-    if isinstance(event, WebhookEvent):
-        event = event_from_dict(event.payload)
     alias = database_alias()
+    if isinstance(event, WebhookEvent):
+        stored = event
+        try:
+            event = event_from_dict(stored.payload)
+        except handlers.InvalidWebhook as exc:
+            return _refuse_stored(stored, exc.log_detail or exc.reason, alias)
+        if event.id != stored.stripe_id:
+            # Processed, it would be recorded under another id and this row
+            # stay "received" for ever; a row is only ever its own event.
+            return _refuse_stored(stored, "the payload's id is not the row's", alias)
     try:
         if handlers.needs_fetch(event):
             return process_fetched(event, alias)
@@ -387,6 +412,17 @@ def process_event(event: StripeEvent | WebhookEvent) -> Answer:
         return _DUPLICATE
     except Exception as exc:
         return _failed(event, exc, alias)
+
+
+def _refuse_stored(stored: WebhookEvent, why: str, alias: str) -> Answer:
+    """A stored row whose payload is not its own event: marked failed (staff see
+    why in its detail), never left waiting; answered as a failure."""
+    logger.error("Webhook event %s refused: %s", stored.stripe_id, why)
+    WebhookEvent.objects.using(alias).filter(pk=stored.pk).update(
+        status=Status.FAILED, detail=f"refused: {why}"[:_DETAIL_MAX], attempts=F("attempts") + 1,
+        processed_at=timezone.now(),
+    )
+    return FAILED
 
 
 def _failed(event: StripeEvent, exc: Exception, alias: str) -> Answer:

@@ -15,20 +15,21 @@ DEMO_USERS = [
 
 class Command(BaseCommand):
     help = (
-        "Create the example platform's demo users (password: 'demo'). The staff "
-        "user 'support' (a superuser) exists only in the offline demo."
+        "Create the example platform's demo users (password: 'demo'), only in the "
+        "offline demo with DEBUG on; elsewhere deactivate them."
     )
 
     def handle(self, *args: object, **options: object) -> None:
         User = get_user_model()
-        # A superuser whose password is in the README must never sit next to a
-        # real Stripe account.
-        offline = getattr(settings, "STRIPE_OFFLINE", False)
+        # Users whose password is in the README (one a superuser) exist only in
+        # the offline demo with DEBUG on: never next to real keys or on a site.
+        if not (getattr(settings, "STRIPE_OFFLINE", False) and settings.DEBUG):
+            for username, *_rest in DEMO_USERS:
+                self._retire(User, username)
+            self.stdout.write("No demo users: they exist only offline with DEBUG on.")
+            return
         made = []
         for username, first, last, staff in DEMO_USERS:
-            if staff and not offline:
-                self._retire(User, username)
-                continue
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={"first_name": first, "last_name": last,
@@ -42,11 +43,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users: {', '.join(made)}; password 'demo'.")
 
     def _retire(self, User: Any, username: str) -> None:
-        retired = User.objects.filter(username=username, is_active=True).update(
-            is_active=False, is_staff=False, is_superuser=False
-        )
-        if retired:
+        """Deactivate a demo user that still has the published password."""
+        for user in User.objects.filter(username=username, is_active=True):
+            if not user.check_password("demo"):
+                continue  # someone made it theirs: leave it
+            user.is_active = user.is_staff = user.is_superuser = False
+            user.set_unusable_password()
+            user.save()
             self.stdout.write(
-                f"Deactivated the offline demo's staff user '{username}': "
-                "Stripe is not the fake here."
+                f"Deactivated the demo user '{username}' (password 'demo'): demo users "
+                "exist only offline with DEBUG on."
             )
