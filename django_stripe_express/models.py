@@ -683,8 +683,30 @@ class Transfer(models.Model):
         self._new_key()
         self._save("key_generation", "key_used_at", "destination")
 
+    def add_reversed(self, amount_reversed: int) -> int:
+        """Stripe's ``amount_reversed`` (never more than the amount); what it adds."""
+        total = min(amount_reversed, self.amount)
+        added = total - self.amount_reversed
+        self.amount_reversed = total
+        self._save("amount_reversed")
+        return added
+
+    @property
+    def can_retry(self) -> bool:
+        """Staff may send it again: Stripe refused it, or it waits for funds (its
+        key was already renewed when Stripe answered)."""
+        return self.status in (self.Status.FAILED, self.Status.WAITING_FOR_FUNDS)
+
+    @property
+    def can_cancel(self) -> bool:
+        """Nothing can have reached Stripe with its current key: never a transfer
+        whose outcome is unknown, nor one sent."""
+        return self.status in (
+            self.Status.HELD, self.Status.WAITING_FOR_FUNDS, self.Status.FAILED
+        ) or (self.status == self.Status.PENDING and self.key_used_at is None)
+
     def retry(self) -> None:
-        """Staff send a failed transfer again (with a new key, see `fail`)."""
+        """Send it again (with a new key, see `fail`)."""
         self.status = self.Status.PENDING
         self._save("status")
 

@@ -128,14 +128,17 @@ def test_reversals_return_the_funds_and_build_transfer_reversed(
 ) -> None:
     fake_stripe.add_funds(1000)
     made = create(fake_stripe_client, acct, 1000)
-    reversal = fake_stripe_client.v1.transfers.reversals.create(made.id, {"amount": 300})  # type: ignore[attr-defined]
+    reversal = fake_stripe_client.v1.transfers.reversals.create(  # type: ignore[attr-defined]
+        made.id, {"amount": 300}, {"idempotency_key": "rev-1"})
     assert problems(reversal, stripe.TransferReversal) == []
-    rest = fake_stripe_client.v1.transfers.reversals.create(made.id)  # type: ignore[attr-defined]
+    rest = fake_stripe_client.v1.transfers.reversals.create(  # type: ignore[attr-defined]
+        made.id, {}, {"idempotency_key": "rev-2"})
     assert rest.amount == 700
     transfer = fake_stripe_client.v1.transfers.retrieve(made.id)  # type: ignore[attr-defined]
     assert (transfer.amount_reversed, transfer.reversed) == (1000, True)
     assert fake_stripe.balance("usd")["available"] == 1000
     with pytest.raises(stripe.InvalidRequestError):
-        fake_stripe_client.v1.transfers.reversals.create(made.id, {"amount": 1})  # type: ignore[attr-defined]
+        fake_stripe_client.v1.transfers.reversals.create(  # type: ignore[attr-defined]
+            made.id, {"amount": 1}, {"idempotency_key": "rev-3"})
     types = [e["type"] for e in fake_stripe.events.values()]
     assert types == ["transfer.created", "transfer.reversed", "transfer.reversed"]

@@ -151,3 +151,25 @@ def test_the_command_prints_progress_and_fails_while_something_stays_pending(
     call_command("stripe_express_transfers")
     assert "-> sent tr_" in capsys.readouterr().out
     assert len(fake_stripe.transfers_made()) == 1
+
+
+def test_reversals_from_the_dashboard_keep_amount_reversed_once(
+    fake_stripe, fake_stripe_client, client, db, capture_signal
+):
+    reversed_ = capture_signal(signals.transfer_reversed)
+    payee = payable_account(fake_stripe)
+    fake_stripe.add_funds(10_000)
+    transfer = pay_committed(payee.user, 1000, "usd", "rev")
+    # Staff reverse part of it in the Dashboard, twice; Stripe sends the events.
+    for amount, key in ((300, "d-1"), (200, "d-2")):
+        fake_stripe_client.v1.transfers.reversals.create(
+            transfer.stripe_id, {"amount": amount}, {"idempotency_key": key})
+    events = [e for e in fake_stripe.events.values() if e["type"] == "transfer.reversed"]
+    # Delivered late and out of order, one of them twice.
+    for event in (events[1], events[0], events[1]):
+        assert fake_stripe.deliver(client, event).status_code == 200
+
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 500
+    assert [r["amount"] for r in reversed_] == [500]  # the newest said 500 in all
+    assert WebhookEvent.objects.filter(status="ignored").count() == 2

@@ -261,6 +261,31 @@ def send_now(transfer: Transfer) -> Transfer | None:
     return send(transfer.pk)
 
 
+def retry(transfer_id: int) -> bool:
+    """Staff: send a failed (or waiting) transfer again, under its lock; whether
+    it was one. It is sent after commit, as `pay` sends."""
+    return _change(transfer_id, "can_retry", "retry", send_after=True)
+
+
+def cancel(transfer_id: int) -> bool:
+    """Staff: cancel a transfer that cannot have reached Stripe, under its lock;
+    whether it could be canceled."""
+    return _change(transfer_id, "can_cancel", "cancel", send_after=False)
+
+
+def _change(transfer_id: int, allowed: str, method: str, *, send_after: bool) -> bool:
+    alias = database_alias()
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().filter(
+            pk=transfer_id).first()
+        if transfer is None or not getattr(transfer, allowed):
+            return False
+        getattr(transfer, method)()
+        if send_after:
+            after_commit(alias, [transfer.pk])
+    return True
+
+
 def _sent_after_commit(ids: list[int]) -> list[int]:
     after_commit(database_alias(), ids)
     return ids
@@ -298,12 +323,48 @@ def _account_changed(sender: Any, account: ExpressAccount, source: str = "",
 
 
 def _webhook_event(sender: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
-    """The platform's ``balance.available``: transfers waiting for funds go again."""
-    platform = not data.get("account")  # the platform's own balance, not a user's
-    if data.get("type") == "balance.available" and platform and (
-        bool(data.get("livemode")) == app_settings.livemode
-    ):
+    """The platform's events: ``balance.available`` sends the transfers waiting
+    for funds again; ``transfer.reversed`` / ``transfer.updated`` keep
+    ``amount_reversed`` (reversals made from the Dashboard too)."""
+    platform = not data.get("account")  # the platform's own events, not a user's
+    if not platform or bool(data.get("livemode")) != app_settings.livemode:
+        return
+    kind = data.get("type")
+    if kind == "balance.available":
         release_waiting(app_settings.livemode)
+    elif kind in ("transfer.reversed", "transfer.updated"):
+        body = data.get("data")
+        obj = body.get("object") if isinstance(body, Mapping) else None
+        if isinstance(obj, Mapping):
+            record_reversed(obj.get("id"), obj.get("amount_reversed"))
+
+
+def record_reversed(stripe_id: Any, amount_reversed: Any) -> Transfer | None:
+    """Stripe says transfer ``stripe_id`` has ``amount_reversed`` reversed: stored
+    when it is more than known (events arrive in any order; reversals only
+    add up), with `signals.transfer_reversed` for the difference."""
+    if not isinstance(stripe_id, str) or not stripe_id:
+        return None
+    if not isinstance(amount_reversed, int) or isinstance(amount_reversed, bool):
+        return None
+    alias = database_alias()
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().filter(
+            stripe_id=stripe_id, livemode=app_settings.livemode
+        ).first()
+        if transfer is None or amount_reversed <= transfer.amount_reversed:
+            return transfer
+        added = transfer.add_reversed(amount_reversed)
+        transaction.on_commit(
+            functools.partial(
+                signals.notify, signals.transfer_reversed, f"transfer {transfer.reference}",
+                sender=Transfer, transfer=transfer, amount=added,
+            ),
+            using=alias,
+        )
+    logger.info("Transfer %s: %d reversed (%d in all)", transfer.reference, added,
+                transfer.amount_reversed)
+    return transfer
 
 
 def connect_receivers() -> None:

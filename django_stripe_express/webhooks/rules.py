@@ -276,6 +276,8 @@ def target(event: StripeEvent) -> str | Ignore:
 _PLATFORM_EVENTS = {
     "balance.available": "platform balance available: transfers waiting for funds are sent "
     "again (payments)",
+    "transfer.reversed": "platform transfer event: its amount reversed is kept (payments)",
+    "transfer.updated": "platform transfer event: its amount reversed is kept (payments)",
 }
 
 #: Where the object of each handled type names its account (deauthorization
