@@ -275,7 +275,7 @@ _PAYMENTS_PROCESSING = _Processing(
     "PAYMENTS_PROCESSING", _payments_task, "the transfers' task",
     "transfers are still sent inside the request that pays",
     "transfers stay 'pending' until the stripe_express_transfers command sends them",
-    ("E031", "E032", "W017", "W018"),
+    ("E034", "E035", "W022", "W023"),
 )
 
 
