@@ -9,3 +9,6 @@ class StripeExpressConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .payments import connect_receivers
+
+        connect_receivers()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -253,13 +254,58 @@ def _tasks_framework() -> ModuleType | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Processing:
+    """A ``"inline"`` / ``"task"`` setting: its name, its task, its words and check ids."""
+
+    setting: str
+    task: Callable[[], Any]  # imports the task (only when the setting says "task")
+    what: str  # what the task does, for the messages
+    immediate: str  # what the ImmediateBackend means for it
+    dummy: str  # what the DummyBackend means for it
+    ids: tuple[str, str, str, str]  # bad mode, no framework or backend, immediate, dummy
+
+
+def _webhook_task() -> Any:
+    from .webhooks.tasks import process_webhook_event
+
+    return process_webhook_event
+
+
+def _payments_task() -> Any:
+    from .payments.tasks import send_transfer
+
+    return send_transfer
+
+
+_WEBHOOK_PROCESSING = _Processing(
+    "WEBHOOK_PROCESSING", _webhook_task, "the webhook's task",
+    "events are still applied inside the webhook's request",
+    "events stay 'received'", ("E022", "E023", "W012", "W013"),
+)
+
+_PAYMENTS_PROCESSING = _Processing(
+    "PAYMENTS_PROCESSING", _payments_task, "the transfers' task",
+    "transfers are still sent inside the request that pays",
+    "transfers stay 'pending' until the stripe_express_transfers command sends them",
+    ("E034", "E035", "W022", "W023"),
+)
+
+
 def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    mode = raw.get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE)
+    yield from _check_processing(raw, _WEBHOOK_PROCESSING)
+    yield from _check_processing(raw, _PAYMENTS_PROCESSING)
+
+
+def _check_processing(raw: dict[str, Any], kind: _Processing) -> Iterable[CheckMessage]:
+    bad_mode, no_backend, immediate, dummy = kind.ids
+    name = _setting_name(kind.setting)
+    mode = raw.get(kind.setting, WEBHOOK_PROCESSING_INLINE)
     if mode not in WEBHOOK_PROCESSING_CHOICES:
         yield Error(
-            f"{_setting_name('WEBHOOK_PROCESSING')} is {mode!r}, which is not a processing mode.",
+            f"{name} is {mode!r}, which is not a processing mode.",
             hint=f"Use one of {', '.join(repr(c) for c in WEBHOOK_PROCESSING_CHOICES)}.",
-            id=ID.format("E022"),
+            id=ID.format(bad_mode),
         )
         return
     if mode != WEBHOOK_PROCESSING_TASK:
@@ -267,43 +313,40 @@ def _check_webhook_processing(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     framework = _tasks_framework()
     if framework is None:
         yield Error(
-            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', which needs Django's Tasks "
+            f"{name} is 'task', which needs Django's Tasks "
             "framework: Django 6.0 or later, or its backport.",
             hint='Below Django 6.0: pip install "django-stripe-express[tasks]" (django-tasks); '
-            'or use WEBHOOK_PROCESSING = "inline".',
-            id=ID.format("E023"),
+            f'or use {kind.setting} = "inline".',
+            id=ID.format(no_backend),
         )
         return
     try:
         backend = framework.task_backends["default"]
-        from .webhooks.tasks import process_webhook_event
-
-        backend.validate_task(process_webhook_event)
+        backend.validate_task(kind.task())
     except Exception as exc:  # the framework's own errors name what is wrong
         yield Error(
-            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
-            f"cannot run the webhook's task ({type(exc).__name__}: {exc}).",
+            f"{name} is 'task', but the default task backend "
+            f"cannot run {kind.what} ({type(exc).__name__}: {exc}).",
             hint="Configure TASKS['default'] with a backend that accepts it (queue "
             "'default'), e.g. django_tasks_db.DatabaseBackend.",
-            id=ID.format("E023"),
+            id=ID.format(no_backend),
         )
         return
-    kind = type(backend).__name__
-    if kind == "ImmediateBackend":
+    backend_kind = type(backend).__name__
+    if backend_kind == "ImmediateBackend":
         yield Warning(
-            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
-            "the ImmediateBackend (Django's default when TASKS is not set): events are "
-            "still applied inside the webhook's request.",
+            f"{name} is 'task', but the default task backend is "
+            f"the ImmediateBackend (Django's default when TASKS is not set): {kind.immediate}.",
             hint="Set TASKS['default'] to a backend with a worker (e.g. "
             "django_tasks_db.DatabaseBackend and its db_worker command).",
-            id=ID.format("W012"),
+            id=ID.format(immediate),
         )
-    elif kind == "DummyBackend":
+    elif backend_kind == "DummyBackend":
         yield Warning(
-            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend is "
-            "the DummyBackend, which never runs tasks: events stay 'received'.",
+            f"{name} is 'task', but the default task backend is "
+            f"the DummyBackend, which never runs tasks: {kind.dummy}.",
             hint="Use a backend with a worker outside of tests.",
-            id=ID.format("W013"),
+            id=ID.format(dummy),
         )
 
 

@@ -258,6 +258,14 @@ class Settings:
         """``"inline"`` (in the request) or ``"task"`` (Django's Tasks framework)."""
         return str(self._get("WEBHOOK_PROCESSING", WEBHOOK_PROCESSING_INLINE))
 
+    # Payments ---------------------------------------------------------------------
+
+    @property
+    def PAYMENTS_PROCESSING(self) -> str:
+        """Where transfers are sent after commit: ``"inline"`` (in the caller's
+        process) or ``"task"`` (Django's Tasks framework, on the platform's workers)."""
+        return str(self._get("PAYMENTS_PROCESSING", WEBHOOK_PROCESSING_INLINE))
+
     @property
     def WEBHOOK_REFETCH_ACCOUNT(self) -> bool:
         """Re-read the account from Stripe instead of trusting the event payload."""

@@ -7,6 +7,7 @@ needs to show and decide things, kept fresh by the flows and the webhooks.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -198,6 +199,11 @@ class ExpressAccount(models.Model):
 
     def derive_status(self) -> str:
         return accounts_api(self.accounts_api).derive_status(self)
+
+    @property
+    def can_receive_transfers(self) -> bool:
+        """Whether Stripe accepts a transfer to this account now (its API's rule)."""
+        return accounts_api(self.accounts_api).can_receive_transfers(self)
 
     @property
     def is_v2(self) -> bool:
@@ -509,6 +515,204 @@ class AccountReassignment(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class Transfer(models.Model):
+    """One obligation of the platform to pay a user, named by the platform's ``reference``.
+
+    The row is written before Stripe is called, and its state says what is
+    known (see `payments` for the sending protocol). The obligation is the
+    user's: ``account`` and ``destination`` say where it was (or is being)
+    sent, and a user who reconnects with a new account is paid there.
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Held until the account can receive transfers")
+        PENDING = "pending", _("Pending")
+        WAITING_FOR_FUNDS = "waiting_for_funds", _("Waiting for the platform's funds")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    # A deleted user keeps the ledger: the row is evidence of money moved.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+        related_name="stripe_express_transfers", verbose_name=_("user"),
+    )
+    account = models.ForeignKey(
+        ExpressAccount, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="transfers", verbose_name=_("Express account"),
+    )
+    # The platform's name for the obligation, unique per mode: the same
+    # reference never pays twice, whoever it names (see `payments.pay`).
+    reference = models.CharField(_("reference"), max_length=255)
+    livemode = models.BooleanField(_("live mode"), default=False)
+    amount = models.PositiveBigIntegerField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.PENDING
+    )
+    # The Stripe account the current key sends to, fixed once the key is used:
+    # a retry with the same key must send exactly the same request.
+    destination = models.CharField(_("destination account"), max_length=255, blank=True)
+    stripe_id = models.CharField(_("Stripe transfer id"), max_length=255, blank=True)
+    amount_reversed = models.PositiveBigIntegerField(_("amount reversed"), default=0)
+    source_transaction = models.CharField(_("source transaction"), max_length=255, blank=True)
+    transfer_group = models.CharField(_("transfer group"), max_length=255, blank=True)
+    description = models.CharField(_("description"), max_length=1000, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
+    failure_message = models.TextField(_("failure message"), blank=True)
+
+    # The idempotency key comes from the row: ``key_token`` (random, so that a
+    # database restored or reset never reuses a key Stripe still remembers)
+    # and ``key_generation``, raised only when Stripe answered that nothing
+    # was transferred. ``key_used_at``: when a request with the current key
+    # may first have reached Stripe (None: never), so that after Stripe's
+    # 24 hours the app asks Stripe before sending again.
+    key_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
+    key_used_at = models.DateTimeField(_("key first used at"), null=True, blank=True,
+                                       editable=False)
+    tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "livemode"], name="stripe_express_one_transfer_per_ref",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="stripe_express_tr_status"),
+            models.Index(fields=["user", "status"], name="stripe_express_tr_user"),
+            models.Index(fields=["stripe_id"], name="stripe_express_tr_stripe_id"),
+        ]
+        permissions = [
+            ("retry_transfer", _("Can send a failed or waiting transfer again")),
+            ("cancel_transfer", _("Can cancel a transfer not yet sent")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount} {self.currency} ({self.get_status_display()})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key of the current request to Stripe: the same until Stripe answers
+        that nothing was transferred."""
+        return f"django-stripe-express:transfer:{self.key_token}:{self.key_generation}"
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """A request with the current key may have reached Stripe, its answer unknown."""
+        return self.status == self.Status.PENDING and self.key_used_at is not None
+
+    # -- state changes: each says what is known, saved with what it changes ------
+
+    def _save(self, *fields: str) -> None:
+        self.save(update_fields=[*fields, "updated_at"])
+
+    def hold(self, account: ExpressAccount | None) -> None:
+        """The user's account cannot receive transfers (or there is none): held."""
+        self.status = self.Status.HELD
+        self.account = account
+        self._save("status", "account")
+
+    def release(self) -> None:
+        """Held or waiting, now to be sent (the account or the funds are ready)."""
+        self.status = self.Status.PENDING
+        self._save("status")
+
+    def start_sending(self, account: ExpressAccount | None) -> None:
+        """Fix where the current key sends, before the request leaves: from here a
+        retry reuses the key with the same parameters until Stripe answers (a
+        retry passes no account: the one fixed stays)."""
+        if self.key_used_at is None and account is not None:
+            self.key_used_at = timezone.now()
+            self.account = account
+            self.destination = account.stripe_id
+        self.tries += 1
+        self._save("key_used_at", "account", "destination", "tries")
+
+    def mark_sent(self, stripe_id: str) -> None:
+        self.status = self.Status.SENT
+        self.stripe_id = stripe_id
+        self.sent_at = timezone.now()
+        self.failure_code = self.failure_message = ""
+        self._save("status", "stripe_id", "sent_at", "failure_code", "failure_message")
+
+    def _new_key(self) -> None:
+        # Stripe answered that nothing was transferred, and replays that answer
+        # for 24 hours under the same key: the next request needs a new one.
+        self.key_generation += 1
+        self.key_used_at = None
+        self.destination = ""
+
+    def wait_for_funds(self, code: str, message: str) -> None:
+        self._new_key()
+        self.status = self.Status.WAITING_FOR_FUNDS
+        self.failure_code, self.failure_message = code[:255], message
+        self._save("status", "key_generation", "key_used_at", "destination", "failure_code",
+                   "failure_message")
+
+    def fail(self, code: str, message: str) -> None:
+        self._new_key()
+        self.status = self.Status.FAILED
+        self.failure_code, self.failure_message = code[:255], message
+        self._save("status", "key_generation", "key_used_at", "destination", "failure_code",
+                   "failure_message")
+
+    def hold_after_refusal(self, code: str, message: str) -> None:
+        """Stripe refused the destination (gone, not allowed to receive): nothing was
+        sent; held until the user's account can receive transfers."""
+        self._new_key()
+        self.status = self.Status.HELD
+        self.failure_code, self.failure_message = code[:255], message
+        self._save("status", "key_generation", "key_used_at", "destination", "failure_code",
+                   "failure_message")
+
+    def found_nothing_at_stripe(self) -> None:
+        """Stripe's key window is over and Stripe has no transfer for the reference:
+        the next request is a new one."""
+        self._new_key()
+        self._save("key_generation", "key_used_at", "destination")
+
+    def add_reversed(self, amount_reversed: int) -> int:
+        """Stripe's ``amount_reversed`` (never more than the amount); what it adds."""
+        total = min(amount_reversed, self.amount)
+        added = total - self.amount_reversed
+        self.amount_reversed = total
+        self._save("amount_reversed")
+        return added
+
+    @property
+    def can_retry(self) -> bool:
+        """Staff may send it again: Stripe refused it, or it waits for funds (its
+        key was already renewed when Stripe answered)."""
+        return self.status in (self.Status.FAILED, self.Status.WAITING_FOR_FUNDS)
+
+    @property
+    def can_cancel(self) -> bool:
+        """Nothing can have reached Stripe with its current key: never a transfer
+        whose outcome is unknown, nor one sent."""
+        return self.status in (
+            self.Status.HELD, self.Status.WAITING_FOR_FUNDS, self.Status.FAILED
+        ) or (self.status == self.Status.PENDING and self.key_used_at is None)
+
+    def retry(self) -> None:
+        """Send it again (with a new key, see `fail`)."""
+        self.status = self.Status.PENDING
+        self._save("status")
+
+    def cancel(self) -> None:
+        self.status = self.Status.CANCELED
+        self._save("status")
 
 
 def database_alias() -> str:

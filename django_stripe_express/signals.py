@@ -1,7 +1,8 @@
 """Signals: how the host project reacts to what happens to its users' accounts.
 
 Every signal is sent with ``sender=ExpressAccount`` (``WebhookEvent`` for
-``webhook_event``), so receivers can connect with ``sender=`` to be explicit.
+``webhook_event``, ``Transfer`` for the ``transfer_*`` ones), so receivers can
+connect with ``sender=`` to be explicit.
 """
 
 import logging
@@ -47,6 +48,27 @@ account_reassigned = Signal()
 #: account with ``WEBHOOK_REFETCH_ACCOUNT``; None when nothing was read),
 #: ``applied`` (bool: whether this app changed anything for it).
 webhook_event = Signal()
+
+
+#: A transfer reached the user's account at Stripe (``payments.pay``, a
+#: retry, the command). Arguments: ``transfer`` (Transfer, with its ``stripe_id``).
+#: Sent with ``sender=Transfer``, once per transfer.
+transfer_sent = Signal()
+
+#: Stripe refused a transfer for good (its ``failure_code`` and
+#: ``failure_message`` say why); staff may send it again.
+#: Arguments: ``transfer``. Sent with ``sender=Transfer``.
+transfer_failed = Signal()
+
+#: A transfer waits for the user's account to be able to receive it
+#: (onboarding, restricted, disabled, disconnected, or no account yet): it is
+#: sent when the account can. Arguments: ``transfer``. Sent with ``sender=Transfer``.
+transfer_held = Signal()
+
+#: Part or all of a sent transfer was reversed (by the app or from the
+#: Dashboard). Arguments: ``transfer``, ``amount`` (this reversal's, in the
+#: smallest unit). Sent with ``sender=Transfer``.
+transfer_reversed = Signal()
 
 
 def notify(signal: Signal, about: str, **kwargs: Any) -> None:

@@ -121,6 +121,8 @@ class Failure:
     check: str | int | None = None
     #: The exception's class, for staff when Stripe said nothing.
     exception: str = ""
+    #: Stripe's HTTP status (None: no answer).
+    http_status: int | None = None
 
     @property
     def user_message(self) -> str | None:
@@ -135,6 +137,20 @@ class Failure:
         return self.kind in (_RATE_LIMITED, UNREACHABLE, KEY_IN_USE)
 
     @property
+    def retry_with_same_key(self) -> bool:
+        """Whether the request may have done its work at Stripe although it failed
+        here (no answer, a server error Stripe saves for the key, the key busy or
+        refused): a request that moves money is then repeated with the SAME
+        idempotency key, never a new one. Refused credentials and rate limits
+        did nothing, and a retry with the same key is as safe."""
+        return (
+            self.retryable
+            or self.kind == CREDENTIALS
+            or (self.http_status or 0) >= 500
+            or self.code == "idempotency_error"
+        )
+
+    @property
     def staff_text(self) -> str:
         """A short, secret-free description for staff (the admin's messages)."""
         if self.kind == UNREACHABLE:
@@ -146,8 +162,9 @@ class Failure:
 def failure(exc: BaseException) -> Failure:
     """What `exc`, raised by a Stripe call, means (see `_ladder`)."""
     meaning = _ladder(exc)
+    status = getattr(exc, "http_status", None)
     return Failure(meaning.kind, meaning.code, meaning.description, meaning.check,
-                   type(exc).__name__)
+                   type(exc).__name__, status if isinstance(status, int) else None)
 
 
 def _ladder(exc: BaseException) -> Failure:

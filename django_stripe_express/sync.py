@@ -29,6 +29,7 @@ from .accounts import as_dict
 from .accounts.v2 import is_closed
 from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from .models import UPDATE_FIELDS, ExpressAccount, database_alias, retrieve_account, stripe_values
+from .payments import release_held_for
 from .signals import account_updated, notify
 from .stripe_api import failure, get_client, is_gone
 
@@ -182,6 +183,8 @@ def _apply_page(
         _close_if_closed(account, data_by_id[account.stripe_id])
     for account, change in to_notify:
         _notify(account, change, source)
+    # Accounts that can now receive transfers: their users' held transfers go.
+    release_held_for(account for account, _change in to_notify)
 
 
 def sync_accounts(

@@ -436,3 +436,29 @@ def test_the_app_registers_its_checks_when_django_starts():
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)},
     )
     assert done.stdout.strip() == "['django_stripe_express.checks']"
+
+
+@pytest.mark.parametrize(
+    ("tasks", "expected_id", "words"),
+    [
+        (task_backend("django_tasks_db.DatabaseBackend"), None, ""),
+        (task_backend(f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"), "W022",
+         "request that pays"),
+        (task_backend(f"{TASKS_PACKAGE}.backends.dummy.DummyBackend"), "W023",
+         "stripe_express_transfers"),
+        ({"other": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, "E035", "transfers' task"),
+    ],
+)
+def test_task_payments_need_a_backend_with_a_worker(settings, tasks, expected_id, words):
+    settings.STRIPE_EXPRESS = {**VALID, "PAYMENTS_PROCESSING": "task"}
+    settings.TASKS = tasks
+    output = run_check()
+    assert ids(output) == ({f"django_stripe_express.{expected_id}"} if expected_id else set())
+    assert words in output
+
+
+def test_an_unknown_payments_processing_mode(settings):
+    settings.STRIPE_EXPRESS = {**VALID, "PAYMENTS_PROCESSING": "celery"}
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E034"}
+    assert "PAYMENTS_PROCESSING" in output

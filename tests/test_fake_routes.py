@@ -50,6 +50,8 @@ def test_the_routes_the_app_calls_are_served() -> None:
         ("GET", "/v2/core/accounts/{acct}"),  # retrieve (v2)
         ("POST", "/v2/core/account_links"),  # onboarding.account_links (v2)
         ("GET", "/v2/core/events/{event_id}"),  # webhooks.fetched
+        ("POST", "/v1/transfers"),  # payments.transfers: send
+        ("GET", "/v1/transfers"),  # payments.transfers: reconcile after the key window
         ("GET", "/express/oauth/authorize"),  # onboarding.oauth: authorize_url
         ("POST", "/oauth/token"),  # onboarding.oauth
         ("POST", "/oauth/deauthorize"),  # disconnect

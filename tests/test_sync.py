@@ -149,9 +149,10 @@ class TestSyncAllAccounts:
         known = known_accounts(fake_stripe, 100)
         for row in known:
             fake_stripe.complete_onboarding(row.stripe_id)
-        # One page: a SELECT, the bulk UPDATE (batched by the backend) and the
-        # transaction's savepoint statements.
-        with django_assert_max_num_queries(6):
+        # One page: a SELECT, the bulk UPDATE (batched by the backend), the
+        # transaction's savepoint statements, and one SELECT of the held
+        # transfers of the accounts that can now receive them.
+        with django_assert_max_num_queries(7):
             result = sync_accounts()
         assert result.updated == 100
 

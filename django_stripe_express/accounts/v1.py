@@ -173,6 +173,18 @@ def derive_status(account: Any) -> str:
     return AccountStatus.ENABLED
 
 
+def can_receive_transfers(account: Any) -> bool:
+    """Whether Stripe accepts a transfer to the stored v1 ``account`` now: connected,
+    and its ``transfers`` capability active (a row that never stored capabilities,
+    such as an old OAuth connection, reads ``payouts_enabled``)."""
+    if not account.is_connected:
+        return False
+    capabilities = account.capabilities if isinstance(account.capabilities, dict) else {}
+    if "transfers" in capabilities:
+        return bool(capabilities["transfers"] == "active")
+    return bool(account.payouts_enabled)
+
+
 # Who the requirement is about: stripped before matching, so that
 # `representative.verification.document` and `person_1AbC.verification.document`
 # read like the individual's. Stripe's person ids are `person_` + letters/digits.

@@ -430,6 +430,13 @@ def _is_disabled(capabilities: Mapping[str, str], codes: list[str]) -> bool:
     )
 
 
+def can_receive_transfers(account: Any) -> bool:
+    """Whether Stripe accepts a transfer to the stored v2 ``account`` now: not
+    closed or disconnected, and ``stripe_balance.stripe_transfers`` active."""
+    capabilities = account.capabilities if isinstance(account.capabilities, dict) else {}
+    return bool(account.is_connected and capabilities.get(TRANSFERS) == "active")
+
+
 def derive_status(account: Any) -> str:
     """The status of a stored v2 ``account``, most serious state first (the
     table above): a user sees the one thing that matters now."""

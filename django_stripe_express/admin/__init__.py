@@ -1,6 +1,6 @@
 """Admin screens for support staff: accounts (`accounts`), onboarding attempts,
 webhook events (the payload shown readably, a failed one processed again on
-request) and account reassignments (the audit trail).
+request), account reassignments (the audit trail) and the transfers ledger.
 
 Attempts, events and reassignments are records: visible, never edited by
 hand. Importing this package registers every screen with the default admin site.
@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import AccountReassignment, ConnectAttempt, WebhookEvent
+from .. import payments
+from ..models import AccountReassignment, ConnectAttempt, Transfer, WebhookEvent
 from .accounts import ExpressAccountAdmin
 
 
@@ -165,6 +169,125 @@ class AccountReassignmentAdmin(RecordAdmin):
               "by")
 
 
+# -- the transfers ledger (payments) ---------------------------------------------------
+# Every row is evidence of money moved or owed, so nothing is edited by hand.
+# "Send again" (a failed or waiting transfer, with a new idempotency key) and
+# "Cancel" (only what cannot have reached Stripe) each need their own
+# permission (``retry_transfer``, ``cancel_transfer``) and a confirmation page,
+# and act under the row's lock (`payments.retry`, `payments.cancel`).
+
+_CONFIRMATION = "admin/django_stripe_express/transfer/action_confirmation.html"
+
+#: Shown on the detail page, in this order; nothing is editable.
+_FIELDS = (
+    "reference", "user", "account", "destination", "amount", "currency", "status",
+    "stripe_id", "amount_reversed", "failure_code", "failure_message",
+    "source_transaction", "transfer_group", "description", "metadata", "livemode",
+    "key_generation", "key_used_at", "tries", "created_at", "sent_at", "updated_at",
+)
+
+
+@admin.register(Transfer)
+class TransferAdmin(admin.ModelAdmin):
+    list_display = ("reference", "user", "amount", "currency", "status", "stripe_id",
+                    "amount_reversed", "created_at")
+    list_filter = ("status", "currency", "livemode", "account")
+    list_select_related = ("user",)
+    search_fields = ("reference", "stripe_id", "destination")
+    date_hierarchy = "created_at"
+    fields = _FIELDS
+    readonly_fields = _FIELDS
+    actions = ["retry_transfers", "cancel_transfers"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # a ledger: money moved stays on record
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("django_stripe_express.retry_transfer"))
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("django_stripe_express.cancel_transfer"))
+
+    @admin.action(description=_("Send again (failed or waiting for funds)"),
+                  permissions=["retry"])
+    def retry_transfers(
+        self, request: HttpRequest, queryset: QuerySet[Transfer]
+    ) -> HttpResponse | None:
+        return _confirmed(
+            self, request, queryset, action="retry_transfers", allowed="can_retry",
+            change=payments.retry,
+            title=gettext("Send transfers again"),
+            explanation=gettext(
+                "These transfers will be sent again, each with a new idempotency key: "
+                "Stripe refused the previous request, so nothing was transferred."
+            ),
+            confirm=gettext("Yes, send again"),
+            done=gettext("%(count)d transfer(s) will be sent again."),
+            skipped=gettext("%(reference)s cannot be sent again (%(status)s)."),
+        )
+
+    @admin.action(description=_("Cancel (not sent)"), permissions=["cancel"])
+    def cancel_transfers(
+        self, request: HttpRequest, queryset: QuerySet[Transfer]
+    ) -> HttpResponse | None:
+        return _confirmed(
+            self, request, queryset, action="cancel_transfers", allowed="can_cancel",
+            change=payments.cancel,
+            title=gettext("Cancel transfers"),
+            explanation=gettext(
+                "These transfers will be canceled and never sent. A transfer that may "
+                "already have reached Stripe (sent, or its outcome unknown) cannot be."
+            ),
+            confirm=gettext("Yes, cancel them"),
+            done=gettext("%(count)d transfer(s) canceled."),
+            skipped=gettext("%(reference)s cannot be canceled (%(status)s)."),
+        )
+
+
+def _confirmed(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Transfer], *, action: str,
+    allowed: str, change: Any, title: str, explanation: str, confirm: str, done: str,
+    skipped: str,
+) -> HttpResponse | None:
+    """The confirmation page; on the confirming POST, `change` each transfer."""
+    transfers = list(queryset.select_related("user"))
+    if request.POST.get("post") != "yes":
+        rows = [
+            {"transfer": t, "note": gettext("will be done") if getattr(t, allowed)
+             else gettext("nothing will be done")}
+            for t in transfers
+        ]
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title, "explanation": explanation, "confirm": confirm,
+            "action": action, "opts": modeladmin.model._meta, "rows": rows,
+            "queryset": transfers, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": modeladmin.media,
+        }
+        request.current_app = modeladmin.admin_site.name
+        return TemplateResponse(request, _CONFIRMATION, context)
+    count = 0
+    for transfer in transfers:
+        if change(transfer.pk):
+            count += 1
+        else:
+            modeladmin.message_user(
+                request, skipped % {"reference": transfer.reference,
+                                    "status": transfer.get_status_display()},
+                messages.WARNING,
+            )
+    if count:
+        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+    return None
+
+
 __all__ = [
-    "AccountReassignmentAdmin", "ConnectAttemptAdmin", "ExpressAccountAdmin", "WebhookEventAdmin"
+    "AccountReassignmentAdmin", "ConnectAttemptAdmin", "ExpressAccountAdmin", "TransferAdmin",
+    "WebhookEventAdmin",
 ]

@@ -50,7 +50,7 @@ from ..accounts.v2 import (
     resolution_text,
 )
 from ..conf import app_settings
-from ..models import STRIPE_FIELDS, ExpressAccount
+from ..models import STRIPE_FIELDS, ExpressAccount, Transfer
 from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
 from ..stripe_api import log_configuration_error
 from ..sync import describe_error, refresh_account
@@ -472,8 +472,27 @@ def reassign_view(modeladmin: Any, request: HttpRequest, object_id: str) -> Http
     return TemplateResponse(request, template, context)
 
 
+class TransferInline(admin.TabularInline):
+    """The account's transfers, newest first, on its page."""
+
+    model = Transfer
+    fields = ("reference", "amount", "currency", "status", "stripe_id", "amount_reversed",
+              "created_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-created_at",)
+    verbose_name_plural = _("Transfers sent (or to be sent) to this account")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(ExpressAccount)
 class ExpressAccountAdmin(admin.ModelAdmin):
+    inlines = [TransferInline]
     list_display = (
         "stripe_id",
         "user",

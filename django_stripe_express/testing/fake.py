@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..conf import _FAKE_CLIENT_ID, _FAKE_WEBHOOK_SECRET
-from . import api, api_v2, control, forwarding, hosted, oauth, objects, objects_v2
+from . import api, api_v2, control, forwarding, hosted, oauth, objects, objects_v2, transfers
 from .hosted import _SCRIPT_PATH
 from .server import _FakeStripeServer, _Routes
 from .state import PUBLISHABLE_KEY, FakeStripeError, RecordedRequest, _Plan, _SessionGrant, _State
@@ -29,7 +29,9 @@ __all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "ROUTES", "SECRET_KEY", "WEBHOOK_SECR
 
 #: Every route the fake serves: what the app calls and docs/testing.md lists
 #: (tests/test_fake_routes.py holds the two equal).
-ROUTES: _Routes = api.ROUTES + api_v2.ROUTES + oauth.ROUTES + hosted.ROUTES + control.ROUTES
+ROUTES: _Routes = (
+    api.ROUTES + api_v2.ROUTES + transfers.ROUTES + oauth.ROUTES + hosted.ROUTES + control.ROUTES
+)
 
 
 class FakeStripe(_State):
@@ -244,6 +246,45 @@ class FakeStripe(_State):
             self.delays.append(
                 _Plan(endpoint, times, delay=seconds, executing=executing, answer=answer)
             )
+
+    def drop_after_commit(self, endpoint: str, times: int = 1) -> None:
+        """Run the next ``times`` requests to ``endpoint`` (as `fail_next` names it),
+        then close the connection without the answer: Stripe did the work (and saved
+        its answer for the idempotency key), the client sees a dropped connection."""
+        with self.lock:
+            self.drops.append(_Plan(endpoint, times))
+
+    def forget_idempotency_keys(self) -> None:
+        """Stripe pruned every saved key ("24 hours later"): a key used again is new."""
+        with self.lock:
+            self.idempotency.clear()
+
+    # -- the platform's money ------------------------------------------------------
+
+    def add_funds(self, amount: int, currency: str = "usd", *, pending: bool = False) -> None:
+        """Add ``amount`` to the platform's available (or pending) balance."""
+        with self.lock:
+            funds = transfers.balance_of(self, currency.lower())
+            funds["pending" if pending else "available"] += amount
+
+    def make_funds_available(self, currency: str | None = None) -> dict[str, Any]:
+        """Pending funds become available; the ``balance.available`` event (kept,
+        forwarded when forwarding) is returned to deliver it yourself."""
+        with self.lock:
+            return transfers.make_funds_available(self, currency)
+
+    def balance(self, currency: str = "usd") -> dict[str, int]:
+        """The platform's ``available`` and ``pending`` amounts in ``currency``."""
+        with self.lock:
+            return dict(transfers.balance_of(self, currency.lower()))
+
+    def transfers_made(self, **filters: Any) -> list[dict[str, Any]]:
+        """The transfers made, oldest first (those whose fields equal ``filters``)."""
+        with self.lock:
+            return [
+                copy.deepcopy(t) for t in self.transfers.values()
+                if all(t.get(k) == v for k, v in filters.items())
+            ]
 
     @contextlib.contextmanager
     def _refusing(self, previous: bool) -> Iterator[None]:

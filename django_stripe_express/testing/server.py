@@ -225,6 +225,11 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay.delay)
         response = dispatch(state, self.server.routes, request)
+        if state.take_drop(request.method, request.path):
+            # Stripe did the work and saved the answer; the answer is lost on the way.
+            self.close_connection = True
+            logger.debug("fake Stripe: answer to %s %s dropped", request.method, request.path)
+            return
         # A slow network back: Stripe has answered, the answer arrives late.
         late = state.take_delay(request.method, request.path, executing=False, answer=True)
         if late:

@@ -241,6 +241,13 @@ class _State:
     balances: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: account id -> payouts, newest first, each a dict in Stripe's payout shape.
     payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: The platform's balance: currency -> {"available": cents, "pending": cents}.
+    platform_balance: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Transfers to connected accounts by id, in creation order.
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Planned dropped answers: the endpoint runs (and its answer is saved for
+    #: the idempotency key), then the connection closes without the answer.
+    drops: list[_Plan] = field(default_factory=list)
     #: The `forwarding._Forwarder` that watches this state (set by `fake.FakeStripe`).
     forwarder: Any = None
 
@@ -267,6 +274,7 @@ class _State:
                 "accounts", "codes", "refresh_tokens", "links", "idempotency", "in_flight",
                 "request_log", "failures", "delays", "events", "thin_events",
                 "authorization_log", "deauthorized", "sessions", "balances", "payouts",
+                "platform_balance", "transfers", "drops",
             ):
                 getattr(self, name).clear()
             self.refusing = False
@@ -286,6 +294,10 @@ class _State:
     def take_failure(self, method: str, path: str, *, saved: bool) -> _Plan | None:
         with self.lock:
             return self._take(self.failures, method, path, saved=saved)
+
+    def take_drop(self, method: str, path: str) -> _Plan | None:
+        with self.lock:
+            return self._take(self.drops, method, path)
 
     def take_delay(
         self, method: str, path: str, *, executing: bool, answer: bool = False

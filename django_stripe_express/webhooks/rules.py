@@ -276,6 +276,8 @@ def screen(event: StripeEvent) -> Ignore | None:
     if event.livemode != app_settings.livemode:
         mode = "live" if event.livemode else "test"
         return Ignore(f"{mode}-mode event, other mode configured")
+    if event.type in _PLATFORM_EVENTS:
+        return Ignore(_PLATFORM_EVENTS[event.type])
     if event.type not in _HANDLERS:
         return Ignore(f"unhandled type {event.type}")
     return None
@@ -300,6 +302,15 @@ def target(event: StripeEvent) -> str | Ignore:
             f"account mismatch: data.object is {named}, the event is {event.account}'s"
         )
     return named or event.account or Ignore("no account in event")
+
+#: The platform's own events (no ``account``) that the app acts on through the
+#: `webhook_event` signal rather than on an account: recorded with these words.
+_PLATFORM_EVENTS = {
+    "balance.available": "platform balance available: transfers waiting for funds are sent "
+    "again (payments)",
+    "transfer.reversed": "platform transfer event: its amount reversed is kept (payments)",
+    "transfer.updated": "platform transfer event: its amount reversed is kept (payments)",
+}
 
 #: Where the object of each handled type names its account (deauthorization
 #: events carry an Application: the envelope's ``account`` is the only one).

@@ -1,0 +1,249 @@
+"""Sending a transfer: the protocol that makes a reference one transfer at most.
+
+1. In a short transaction, the row is locked. Unless it is ``pending`` nothing
+   is done. A fresh row is checked against the user's account (held, with no
+   call to Stripe, when it cannot receive transfers) and its destination and
+   ``key_used_at`` are written: from that commit on, the request may reach
+   Stripe, and every later attempt sends the same parameters with the same
+   idempotency key (`Transfer.idempotency_key`).
+2. Stripe is called with no transaction open and no lock held.
+3. In another short transaction, the answer is recorded: ``sent`` with the
+   transfer's id; ``waiting_for_funds`` (``balance_insufficient``), ``failed``
+   or ``held`` (the destination refused) with a NEW key, because Stripe said
+   nothing was transferred and replays that answer under the old key; and for
+   an unknown outcome (no answer, a server error, the key busy) nothing: the
+   row stays pending with its key, and the next attempt (a task retried, the
+   ``stripe_express_transfers`` command) gets Stripe's first answer again.
+
+A worker killed between steps 2 and 3 leaves the row pending with its key:
+the retry is answered with the transfer Stripe made. Stripe keeps keys for at
+least 24 hours after their first use; ``key_used_at`` is written before the
+first use, so while it is younger than `KEY_WINDOW` the key is still known.
+After that, the app first asks Stripe for a transfer carrying the reference
+(`_find_at_stripe`: ``transfer_group`` and metadata), records it when found, and
+only then sends with a new key.
+
+Signals (`signals.transfer_sent` ...) are sent once the state they announce
+is committed, by the attempt that changed it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from .. import signals
+from ..models import ExpressAccount, Transfer, database_alias
+from ..stripe_api import GONE, failure, get_client, log_configuration_error
+
+logger = logging.getLogger("django_stripe_express.payments")
+
+#: The metadata key that carries the reference on every transfer the app makes:
+#: how the app finds a transfer at Stripe once idempotency keys have expired.
+REFERENCE_KEY = "django_stripe_express_reference"
+
+#: How long after its first use an idempotency key is surely still known to
+#: Stripe (which keeps them at least 24 hours); an hour less for clocks.
+KEY_WINDOW = datetime.timedelta(hours=23)
+
+#: Stripe's codes for a destination that cannot take this transfer now: the
+#: transfer is held until the user's account can receive it.
+_DESTINATION_REFUSED = ("insufficient_capabilities_for_transfer", "account_invalid")
+
+_BALANCE_INSUFFICIENT = "balance_insufficient"
+
+Status = Transfer.Status
+
+
+# -- sending ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Request:
+    """One request to Stripe, read from the locked row."""
+
+    params: dict[str, Any]
+    key: str
+    generation: int
+    #: The key's window is over: ask Stripe before sending.
+    reconcile: bool
+
+
+def send(transfer_id: int) -> Transfer | None:
+    """Send the transfer if it is pending (see the module); the row afterwards.
+
+    Safe to call any number of times, concurrently included: a transfer that
+    is not pending is left alone, and every request for one generation of the
+    row carries the same idempotency key.
+    """
+    alias = database_alias()
+    for _ in range(2):  # a second pass only after a reconciliation found nothing
+        transfer, request = _claim(alias, transfer_id)
+        if request is None:
+            return transfer
+        if request.reconcile:
+            if not _reconcile(alias, transfer_id, request):
+                return _reload(alias, transfer_id)
+            continue
+        _call(alias, transfer_id, request)
+        return _reload(alias, transfer_id)
+    return _reload(alias, transfer_id)
+
+
+def _reload(alias: str, transfer_id: int) -> Transfer | None:
+    return Transfer.objects.using(alias).filter(pk=transfer_id).first()
+
+
+def _claim(alias: str, transfer_id: int) -> tuple[Transfer | None, _Request | None]:
+    """Step 1: lock, decide, fix the request; the request to make, if any."""
+    with transaction.atomic(using=alias):
+        rows = Transfer.objects.using(alias).select_for_update()
+        transfer = rows.filter(pk=transfer_id).first()
+        if transfer is None or transfer.status != Status.PENDING:
+            return transfer, None
+        if transfer.key_used_at is not None:
+            # A request with this key may have reached Stripe: the same again.
+            if timezone.now() - transfer.key_used_at >= KEY_WINDOW:
+                return transfer, _request(transfer, reconcile=True)
+            transfer.start_sending(None)
+            return transfer, _request(transfer)
+        account = payable_account(transfer, alias)
+        if account is None or not account.can_receive_transfers:
+            transfer.hold(account)
+            _signal_on_commit(alias, signals.transfer_held, transfer)
+            logger.info("Transfer %s held: the user's account cannot receive transfers",
+                        transfer.reference)
+            return transfer, None
+        transfer.start_sending(account)
+        return transfer, _request(transfer)
+
+
+def payable_account(transfer: Transfer, alias: str) -> ExpressAccount | None:
+    """The user's connected account in the transfer's mode (None if none)."""
+    if transfer.user_id is None:
+        return None
+    accounts = ExpressAccount.objects.using(alias).for_user(transfer.user_id, transfer.livemode)
+    return accounts.connected().first()
+
+
+def _request(transfer: Transfer, *, reconcile: bool = False) -> _Request:
+    params: dict[str, Any] = {
+        "amount": transfer.amount,
+        "currency": transfer.currency,
+        "destination": transfer.destination,
+        "transfer_group": transfer.transfer_group or transfer.reference,
+        "metadata": {**transfer.metadata, REFERENCE_KEY: transfer.reference},
+    }
+    if transfer.source_transaction:
+        params["source_transaction"] = transfer.source_transaction
+    if transfer.description:
+        params["description"] = transfer.description
+    return _Request(params, transfer.idempotency_key, transfer.key_generation, reconcile)
+
+
+def _call(alias: str, transfer_id: int, request: _Request) -> None:
+    """Steps 2 and 3: call Stripe (no transaction open), then record its answer."""
+    try:
+        created: Any = get_client().v1.transfers.create(
+            request.params,  # type: ignore[arg-type]
+            {"idempotency_key": request.key},
+        )
+    except stripe.StripeError as exc:
+        _record_failure(alias, transfer_id, request, exc)
+        return
+    _record_sent(alias, transfer_id, str(created.id))
+
+
+def _record_sent(alias: str, transfer_id: int, stripe_id: str) -> None:
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().get(pk=transfer_id)
+        if transfer.status == Status.SENT:
+            if transfer.stripe_id != stripe_id:  # cannot happen: one key, one transfer
+                logger.critical("Transfer %s: Stripe made %s and %s", transfer.reference,
+                                transfer.stripe_id, stripe_id)
+            return
+        # Stripe made it: that is recorded whatever the row said meanwhile.
+        transfer.mark_sent(stripe_id)
+        _signal_on_commit(alias, signals.transfer_sent, transfer)
+    logger.info("Transfer %s sent: %s", transfer.reference, stripe_id)
+
+
+def _record_failure(
+    alias: str, transfer_id: int, request: _Request, exc: stripe.StripeError
+) -> None:
+    meaning = failure(exc)
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().get(pk=transfer_id)
+        if transfer.status != Status.PENDING or transfer.key_generation != request.generation:
+            return  # another attempt recorded this generation's answer
+        if meaning.retry_with_same_key:
+            log_configuration_error(exc, f"transfer {transfer.reference}", transfer.destination)
+            logger.warning(
+                "Transfer %s: outcome unknown (%s%s); it stays pending and is retried "
+                "with the same idempotency key", transfer.reference, meaning.exception,
+                f" {meaning.code}" if meaning.code else "",
+            )
+            return
+        message = meaning.description or meaning.exception
+        if meaning.code == _BALANCE_INSUFFICIENT:
+            transfer.wait_for_funds(meaning.code, message)
+            logger.info("Transfer %s waits for the platform's funds", transfer.reference)
+            return
+        if meaning.kind == GONE or meaning.code in _DESTINATION_REFUSED:
+            transfer.hold_after_refusal(meaning.code, message)
+            _signal_on_commit(alias, signals.transfer_held, transfer)
+            logger.warning("Transfer %s held: Stripe refused the destination %s (%s)",
+                           transfer.reference, request.params["destination"], meaning.code)
+            return
+        transfer.fail(meaning.code, message)
+        _signal_on_commit(alias, signals.transfer_failed, transfer)
+    logger.warning("Transfer %s failed: %s", transfer.reference, meaning.code or meaning.exception)
+
+
+def _reconcile(alias: str, transfer_id: int, request: _Request) -> bool:
+    """The key's window is over: record the transfer Stripe has for the reference,
+    or clear the row for a new key. Whether to send now (nothing was found)."""
+    reference = request.params["metadata"][REFERENCE_KEY]
+    try:
+        found = _find_at_stripe(request.params["transfer_group"], reference)
+    except stripe.StripeError as exc:
+        logger.warning("Transfer %s: cannot ask Stripe whether it was made (%s); it stays "
+                       "pending", reference, type(exc).__name__)
+        return False
+    if found is not None:
+        _record_sent(alias, transfer_id, found)
+        return False
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().get(pk=transfer_id)
+        if transfer.status != Status.PENDING or transfer.key_generation != request.generation:
+            return False
+        transfer.found_nothing_at_stripe()
+    logger.info("Transfer %s: Stripe has none for the reference; sent with a new key",
+                reference)
+    return True
+
+
+def _find_at_stripe(transfer_group: str, reference: str) -> str | None:
+    """The id of the transfer Stripe made for ``reference``, if any."""
+    listed = get_client().v1.transfers.list({"transfer_group": transfer_group, "limit": 100})
+    for transfer in listed.auto_paging_iter():
+        metadata = transfer.to_dict().get("metadata") or {}
+        if metadata.get(REFERENCE_KEY) == reference:
+            return str(transfer.id)
+    return None
+
+
+def _signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
+    transaction.on_commit(
+        functools.partial(
+            signals.notify, signal, f"transfer {transfer.reference}",
+            sender=Transfer, transfer=transfer,
+        ),
+        using=alias,
+    )

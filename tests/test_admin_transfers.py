@@ -1,0 +1,113 @@
+"""The transfers ledger in the admin: read-only, filters and search, the inline on
+the account, and the guarded "Send again" / "Cancel" actions."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from django_stripe_express.models import Transfer
+
+from .admin_support import action_names, messages_of, staff_client
+from .payments_support import payable_account, transfer_posts
+
+CHANGELIST = "admin:django_stripe_express_transfer_changelist"
+Status = Transfer.Status
+pytestmark = pytest.mark.django_db
+
+
+def post_action(client, action: str, transfers, **extra):
+    data = {"action": action, "_selected_action": [t.pk for t in transfers], **extra}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse(CHANGELIST), data, follow=True)
+
+
+@pytest.fixture
+def ledger(fake_stripe):
+    payee = payable_account(fake_stripe)
+    rows = {
+        status: Transfer.objects.create(
+            user=payee.user, account=payee, reference=f"ref:{status}", amount=100,
+            currency="usd" if status != Status.HELD else "eur", status=status,
+            stripe_id="tr_sent123" if status == Status.SENT else "",
+        )
+        for status in Status.values
+    }
+    return payee, rows
+
+
+def test_view_only_staff_see_the_ledger_and_no_action_or_edit(ledger):
+    client = staff_client("view_transfer")
+    response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == len(Status.values)
+    assert action_names(response) == []
+    _payee, rows = ledger
+    detail = client.get(
+        reverse("admin:django_stripe_express_transfer_change", args=[rows[Status.SENT].pk]))
+    assert detail.status_code == 200
+    assert b'name="amount"' not in detail.content  # nothing editable
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("status__exact=failed", {"ref:failed"}), ("currency__exact=eur", {"ref:held"}),
+     ("q=tr_sent123", {"ref:sent"}), ("q=ref:canceled", {"ref:canceled"})],
+)
+def test_filters_and_search(ledger, query, expected):
+    response = staff_client("view_transfer").get(f"{reverse(CHANGELIST)}?{query}")
+    assert {t.reference for t in response.context["cl"].result_list} == expected
+
+
+def test_the_account_page_lists_its_transfers(ledger):
+    payee, _rows = ledger
+    client = staff_client("view_expressaccount", "view_transfer")
+    page = client.get(
+        reverse("admin:django_stripe_express_expressaccount_change", args=[payee.pk]))
+    assert page.status_code == 200
+    assert "ref:sent" in page.content.decode()
+
+
+def test_each_action_needs_its_own_permission(ledger):
+    assert action_names(staff_client("view_transfer", "retry_transfer").get(
+        reverse(CHANGELIST))) == ["retry_transfers"]
+    assert action_names(staff_client("view_transfer", "cancel_transfer").get(
+        reverse(CHANGELIST))) == ["cancel_transfers"]
+    _payee, rows = ledger
+    client = staff_client("view_transfer", "cancel_transfer")
+    post_action(client, "retry_transfers", [rows[Status.FAILED]], post="yes")
+    assert Transfer.objects.get(pk=rows[Status.FAILED].pk).status == Status.FAILED
+
+
+def test_send_again_is_confirmed_then_sent_with_a_new_key(fake_stripe, ledger):
+    fake_stripe.add_funds(1000)
+    _payee, rows = ledger
+    failed = rows[Status.FAILED]
+    client = staff_client("view_transfer", "retry_transfer")
+
+    page = post_action(client, "retry_transfers", [failed, rows[Status.SENT]])
+    assert page.templates[0].name.endswith("action_confirmation.html")
+    assert transfer_posts(fake_stripe) == []
+
+    response = post_action(client, "retry_transfers", [failed, rows[Status.SENT]], post="yes")
+
+    assert "1 transfer(s) will be sent again." in messages_of(response)
+    assert any("ref:sent cannot be sent again" in m for m in messages_of(response))
+    failed.refresh_from_db()
+    assert failed.status == Status.SENT
+    assert len(fake_stripe.transfers_made()) == 1
+
+
+def test_cancel_refuses_what_may_have_reached_stripe(fake_stripe, ledger):
+    _payee, rows = ledger
+    unknown = rows[Status.PENDING]
+    Transfer.objects.filter(pk=unknown.pk).update(key_used_at=timezone.now())
+    client = staff_client("view_transfer", "cancel_transfer")
+
+    response = post_action(client, "cancel_transfers", [rows[Status.HELD], unknown], post="yes")
+
+    assert "1 transfer(s) canceled." in messages_of(response)
+    assert Transfer.objects.get(pk=rows[Status.HELD].pk).status == Status.CANCELED
+    assert Transfer.objects.get(pk=unknown.pk).status == Status.PENDING

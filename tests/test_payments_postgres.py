@@ -1,0 +1,135 @@
+"""Concurrent pay() and send() on PostgreSQL (real row locks and unique indexes).
+
+Each thread has its own connection and its own transaction, released together
+by a barrier: a double submit from two web workers, a task and the command
+sending the same row. Skipped on SQLite (see conftest).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from django_stripe_express import payments, signals
+from django_stripe_express.models import Transfer
+
+from .payments_support import payable_account, transfer_posts
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+THREADS = 8
+
+
+@pytest.fixture
+def sent_signals():
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def on_sent(sender: Any, transfer: Transfer, **kwargs: Any) -> None:
+        with lock:
+            counts[transfer.reference] += 1
+
+    signals.transfer_sent.connect(on_sent, weak=False)
+    yield counts
+    signals.transfer_sent.disconnect(on_sent)
+
+
+def all_at_once(work: Any, threads: int = THREADS) -> list[Any]:
+    barrier = threading.Barrier(threads)
+
+    def run(index: int) -> Any:
+        barrier.wait()
+        try:
+            return work(index)
+        except Exception as exc:  # the answer of that thread
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(run, range(threads)))
+
+
+def test_concurrent_pay_with_one_reference_makes_one_row_and_one_transfer(
+    fake_stripe, sent_signals
+):
+    fake_stripe.add_funds(100_000)
+    payee = payable_account(fake_stripe)
+
+    def pay(_: int) -> int:
+        with transaction.atomic():
+            return payments.pay(payee.user, 2500, "usd", "order:9").pk
+
+    answers = all_at_once(pay)
+
+    assert len(set(answers)) == 1, answers  # every caller got the same row
+    transfer = Transfer.objects.get()
+    assert transfer.status == Transfer.Status.SENT
+    assert len(fake_stripe.transfers_made()) == 1
+    assert sent_signals == {"order:9": 1}
+    # Every caller's commit handed it over; all but one found it sent or in flight.
+    assert len({p.header("Idempotency-Key") for p in transfer_posts(fake_stripe)}) == 1
+
+
+def test_concurrent_pay_with_a_conflicting_amount_is_refused_without_a_call(fake_stripe):
+    fake_stripe.add_funds(100_000)
+    payee = payable_account(fake_stripe)
+
+    def pay(index: int) -> int:
+        with transaction.atomic():
+            return payments.pay(payee.user, 100 + index, "usd", "order:10").pk
+
+    answers = all_at_once(pay)
+
+    conflicts = [a for a in answers if isinstance(a, payments.ReferenceConflict)]
+    assert len(conflicts) == THREADS - 1
+    assert Transfer.objects.count() == 1
+    made = fake_stripe.transfers_made()
+    assert [t["amount"] for t in made] == [Transfer.objects.get().amount]
+
+
+def test_concurrent_sends_of_one_row_make_one_transfer(fake_stripe, sent_signals):
+    fake_stripe.add_funds(100_000)
+    payee = payable_account(fake_stripe)
+    transfer = Transfer.objects.create(user=payee.user, reference="order:11", amount=700,
+                                       currency="usd")
+    # Stripe is slow: every sender is in flight at once with the row's key.
+    fake_stripe.delay_next("POST /v1/transfers", 0.3, executing=True)
+
+    answers = all_at_once(lambda _: payments.send(transfer.pk))
+
+    assert not [a for a in answers if isinstance(a, Exception)]
+    transfer.refresh_from_db()
+    assert transfer.status == Transfer.Status.SENT
+    assert len(fake_stripe.transfers_made()) == 1
+    assert sent_signals == {"order:11": 1}
+    keys = {p.header("Idempotency-Key") for p in transfer_posts(fake_stripe)}
+    assert keys == {transfer.idempotency_key}
+
+
+def test_many_references_from_many_threads_each_paid_once(fake_stripe, sent_signals):
+    fake_stripe.add_funds(10_000_000)
+    payees = [payable_account(fake_stripe) for _ in range(4)]
+    # 10 % of the answers lost after Stripe made the transfer.
+    fake_stripe.drop_after_commit("POST /v1/transfers", times=6)
+    calls = [(payees[i % 50 % 4], f"batch:{i % 50}") for i in range(60)]  # 10 repeated
+
+    def pay(index: int) -> None:
+        for payee, reference in calls[index::THREADS]:
+            with transaction.atomic():
+                payments.pay(payee.user, 100, "usd", reference)
+
+    assert all(a is None for a in all_at_once(pay))
+    # What was left pending (lost answers) is sent by the command.
+    call_command("stripe_express_transfers")
+
+    assert set(Transfer.objects.values_list("status", flat=True)) == {"sent"}
+    made = fake_stripe.transfers_made()
+    references = [t["metadata"][payments.REFERENCE_KEY] for t in made]
+    assert sorted(references) == sorted({r for _, r in calls})
+    assert all(count == 1 for count in sent_signals.values())
