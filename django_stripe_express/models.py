@@ -15,12 +15,14 @@ import stripe
 from django.conf import settings
 from django.db import models, router
 from django.db.models import CharField
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from stripe.oauth_error import OAuthError
 
+from . import signals
 from .accounts import (
     AccountsApi,
     AccountStatus,
@@ -42,7 +44,7 @@ from .conf import (
     ONBOARDING_OAUTH,
     app_settings,
 )
-from .signals import account_deauthorized, notify
+from .signals import account_deauthorized
 from .stripe_api import get_client, is_gone
 
 logger = logging.getLogger("django_stripe_express.accounts")
@@ -802,3 +804,22 @@ def retrieve_account(
     call); raises `stripe.StripeError`. The flows, the webhooks, the admin's
     refresh and the sync command all read through here."""
     return accounts_api(api).retrieve(client or get_client(), stripe_id, context)
+
+
+_signals_logger = logging.getLogger("django_stripe_express.signals")
+
+
+def notify(signal: Signal, about: str, **kwargs: Any) -> None:
+    """Send `signal` about a change already stored, logging receivers' errors.
+
+    Every signal of this app goes out this way. A receiver's bug cannot undo
+    what is stored; raising it would only turn a finished onboarding into a
+    500 for the user, a webhook into a redelivery, or stop a sync half-way.
+    `about` says what the signal was for, in the log line.
+    """
+    for receiver, response in signal.send_robust(**kwargs):
+        if isinstance(response, Exception):
+            name = next((n for n, v in vars(signals).items() if v is signal), "signal")
+            _signals_logger.error(
+                "%s receiver %r failed for %s", name, receiver, about, exc_info=response,
+            )

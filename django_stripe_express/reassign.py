@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from .models import AccountReassignment, ExpressAccount, database_alias
-from .signals import account_reassigned, notify
+from .models import AccountReassignment, ExpressAccount, database_alias, notify
+from .signals import account_reassigned
 
 logger = logging.getLogger("django_stripe_express.accounts")
 

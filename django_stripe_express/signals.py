@@ -2,15 +2,12 @@
 
 Every signal is sent with ``sender=ExpressAccount`` (``WebhookEvent`` for
 ``webhook_event``, ``Transfer`` for the ``transfer_*`` ones), so receivers can
-connect with ``sender=`` to be explicit.
+connect with ``sender=`` to be explicit. The app sends each of them after the
+change it announces is stored, through `models.notify`: a receiver that raises
+is logged (logger ``django_stripe_express.signals``) and cannot undo the change.
 """
 
-import logging
-from typing import Any
-
 from django.dispatch import Signal
-
-logger = logging.getLogger(__name__)
 
 #: A user finished connecting (either flow) and the account is stored.
 #: Arguments: ``account`` (ExpressAccount), ``user``, ``request`` (or None),
@@ -69,26 +66,3 @@ transfer_held = Signal()
 #: Dashboard). Arguments: ``transfer``, ``amount`` (this reversal's, in the
 #: smallest unit). Sent with ``sender=Transfer``.
 transfer_reversed = Signal()
-
-
-def notify(signal: Signal, about: str, **kwargs: Any) -> None:
-    """Send `signal` about a change already stored, logging receivers' errors.
-
-    Every signal of this app goes out this way. A receiver's bug cannot undo
-    what is stored; raising it would only turn a finished onboarding into a
-    500 for the user, a webhook into a redelivery, or stop a sync half-way.
-    `about` says what the signal was for, in the log line.
-    """
-    for receiver, response in signal.send_robust(**kwargs):
-        if isinstance(response, Exception):
-            logger.error(
-                "%s receiver %r failed for %s", _name(signal), receiver, about,
-                exc_info=response,
-            )
-
-
-def _name(signal: Signal) -> str:
-    for name, value in globals().items():
-        if value is signal:
-            return name
-    return "signal"

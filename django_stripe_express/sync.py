@@ -28,9 +28,16 @@ from django.utils import timezone
 from .accounts import as_dict
 from .accounts.v2 import is_closed
 from .conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
-from .models import UPDATE_FIELDS, ExpressAccount, database_alias, retrieve_account, stripe_values
+from .models import (
+    UPDATE_FIELDS,
+    ExpressAccount,
+    database_alias,
+    notify,
+    retrieve_account,
+    stripe_values,
+)
 from .payments import release_held_for
-from .signals import account_updated, notify
+from .signals import account_updated
 from .stripe_api import failure, get_client, is_gone
 
 #: Stripe's largest page: the command makes one call per 100 accounts.

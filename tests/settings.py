@@ -67,7 +67,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STRIPE_EXPRESS = {
     "SECRET_KEY": "sk_test_unused",
     "CLIENT_ID": "ca_unused",
-    "WEBHOOK_SECRETS": ["whsec_unusedUnusedUnusedUnusedUnused0"],
+    "WEBHOOK_SECRETS": ["whsec_unusedUnusedUnusedUnusedUnused00000"],
     "API_BASE": "http://127.0.0.1:9",
     "CONNECT_BASE": "http://127.0.0.1:9",
     "MAX_NETWORK_RETRIES": 0,

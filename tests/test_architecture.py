@@ -482,9 +482,7 @@ def test_walk_thin_event_account_updated(db, client, fake_stripe, walk):
     assert w.on_commit  # the signals, sent after the commit, ran inside the walk
     account.refresh_from_db()
     assert account.status == ExpressAccount.Status.ENABLED
-    # 10: payments/ looks for the user's held transfers once an account can
-    # receive transfers (`payments._account_changed`, on `account_updated`).
-    w.check(10)
+    w.check(9)
 
 
 def test_walk_button_for_an_enabled_account(db, walk):

@@ -364,7 +364,8 @@ def test_every_route_answers_in_stripe_s_types(
         "fees": {"payer": "application_express"}, "losses": {"payments": "application"},
         "stripe_dashboard": {"type": "express"}, "requirement_collection": "stripe"}}),
         stripe.Account)
-    v1_ids = list(account_states(fake).values())
+    states = account_states(fake)
+    v1_ids = list(states.values())
     v2_ids = v2_account_states(fake)
     for acct in v1_ids + v2_ids:
         account = typed(client.v1.accounts.retrieve(acct), stripe.Account)
@@ -426,6 +427,27 @@ def test_every_route_answers_in_stripe_s_types(
     typed(token, stripe.OAuth.OAuthToken)
     typed(client.oauth.deauthorize({"stripe_user_id": token["stripe_user_id"]}),
           stripe.OAuth.OAuthDeauthorization)
+
+    # Money: the platform's balance, transfers (created, read, listed), reversals,
+    # and the error a short balance answers.
+    fake.add_funds(5000, "usd")
+    fake.add_funds(700, "usd", pending=True)
+    typed(client.v1.balance.retrieve(), stripe.Balance)
+    transfer = typed(client.v1.transfers.create(
+        {"amount": 1200, "currency": "usd", "destination": states["enabled"], "transfer_group": "order:1",
+         "metadata": {"django_stripe_express_reference": "order:1"}},
+        {"idempotency_key": "walk-transfer-1"}), stripe.Transfer)
+    typed(client.v1.transfers.retrieve(transfer.id), stripe.Transfer)
+    for listed in client.v1.transfers.list({"transfer_group": "order:1"}).data:
+        typed(listed, stripe.Transfer)
+    typed(client.v1.transfers.reversals.create(transfer.id, {"amount": 200}),
+          stripe.TransferReversal)
+    with pytest.raises(stripe.StripeError) as short:
+        client.v1.transfers.create(
+            {"amount": 10**9, "currency": "usd", "destination": states["enabled"]},
+            {"idempotency_key": "walk-transfer-2"})
+    assert short.value.error is not None
+    typed(short.value.error, stripe.ErrorObject)
 
     # Errors: v1 (typed ErrorObject), v2 (the v2 error body), on each route.
     for name, call in error_calls(fake, client).items():

@@ -1,4 +1,4 @@
-"""Every signal goes out through `signals.notify`: a receiver's bug is logged,
+"""Every signal goes out through `models.notify`: a receiver's bug is logged,
 and never turns what the app already stored into an error for the user."""
 
 from __future__ import annotations

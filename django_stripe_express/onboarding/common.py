@@ -31,8 +31,8 @@ from django.utils.translation import gettext, gettext_lazy
 from stripe.oauth_error import OAuthError
 
 from ..conf import app_settings
-from ..models import ConnectAttempt, ExpressAccount
-from ..signals import connect_failed, notify
+from ..models import ConnectAttempt, ExpressAccount, notify
+from ..signals import connect_failed
 from ..stripe_api import (
     CREDENTIALS,
     GONE,

@@ -35,9 +35,10 @@ from ..models import (
     candidate_hashes,
     database_alias,
     hash_state,
+    notify,
     retrieve_account,
 )
-from ..signals import account_connected, connect_failed, notify
+from ..signals import account_connected, connect_failed
 from ..stripe_api import get_client, log_configuration_error
 from .common import (
     fail_attempt,

@@ -41,9 +41,10 @@ from ..models import (
     ExpressAccount,
     accounts_api,
     database_alias,
+    notify,
     retrieve_account,
 )
-from ..signals import account_connected, account_updated, notify
+from ..signals import account_connected, account_updated
 from ..stripe_api import get_client, is_gone
 from .common import (
     fail,

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
-from ..models import ExpressAccount, Transfer, database_alias
+from ..models import ExpressAccount, Transfer, database_alias, notify
 from . import transfers
 from .transfers import REFERENCE_KEY, send
 
@@ -357,7 +357,7 @@ def record_reversed(stripe_id: Any, amount_reversed: Any) -> Transfer | None:
         added = transfer.add_reversed(amount_reversed)
         transaction.on_commit(
             functools.partial(
-                signals.notify, signals.transfer_reversed, f"transfer {transfer.reference}",
+                notify, signals.transfer_reversed, f"transfer {transfer.reference}",
                 sender=Transfer, transfer=transfer, amount=added,
             ),
             using=alias,

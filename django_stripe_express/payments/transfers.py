@@ -41,7 +41,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from .. import signals
-from ..models import ExpressAccount, Transfer, database_alias
+from ..models import ExpressAccount, Transfer, database_alias, notify
 from ..stripe_api import GONE, failure, get_client, log_configuration_error
 
 logger = logging.getLogger("django_stripe_express.payments")
@@ -242,7 +242,7 @@ def _find_at_stripe(transfer_group: str, reference: str) -> str | None:
 def _signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
     transaction.on_commit(
         functools.partial(
-            signals.notify, signal, f"transfer {transfer.reference}",
+            notify, signal, f"transfer {transfer.reference}",
             sender=Transfer, transfer=transfer,
         ),
         using=alias,

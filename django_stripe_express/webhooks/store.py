@@ -29,7 +29,7 @@ from django.utils import timezone
 from .. import signals
 from ..accounts import as_dict, storable_text
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
-from ..models import ExpressAccount, WebhookEvent, database_alias, retrieve_account
+from ..models import ExpressAccount, WebhookEvent, database_alias, notify, retrieve_account
 from ..stripe_api import GONE, failure, get_client, log_configuration_error
 from . import rules as handlers
 from .rules import StripeEvent, event_from_dict
@@ -232,12 +232,12 @@ def _send_applied(
 ) -> None:
     about = f"webhook {event.type} {event.id}"
     if deauthorized:
-        signals.notify(
+        notify(
             signals.account_deauthorized, about,
             sender=ExpressAccount, account=account, event=saved, request=None,
         )
     else:
-        signals.notify(
+        notify(
             signals.account_updated, about,
             sender=ExpressAccount, account=account, previous_status=previous_status,
             source="webhook", event=saved,
@@ -248,7 +248,7 @@ def _send_applied(
 def _send_event(
     saved: WebhookEvent, event: StripeEvent, fetched: dict[str, Any] | None, *, applied: bool
 ) -> None:
-    signals.notify(
+    notify(
         signals.webhook_event, f"webhook {event.type} {event.id}",
         sender=WebhookEvent, event=saved, data=event.raw, fetched=fetched, applied=applied,
     )
