@@ -35,6 +35,7 @@ from .conf import (
     ACCOUNTS_V2,
     COMPONENTS,
     DEFAULT_EMBEDDED_COMPONENTS,
+    DEFAULT_ONBOARDING,
     ONBOARDING_CHOICES,
     ONBOARDING_EMBEDDED,
     ONBOARDING_OAUTH,
@@ -122,11 +123,12 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    onboarding = raw.get("ONBOARDING", ONBOARDING_OAUTH)
+    onboarding = raw.get("ONBOARDING", DEFAULT_ONBOARDING)
     if onboarding not in ONBOARDING_CHOICES:
         yield Error(
             f"{_setting_name('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
-            hint=f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
+            hint=_did_you_mean(onboarding, ONBOARDING_CHOICES)
+            + f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
             id=ID.format("E003"),
         )
         return
@@ -138,7 +140,8 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             f"OAuth onboarding needs {_setting_name('CLIENT_ID')} set to your platform's "
             "client id (ca_...).",
             hint="Find it in the Stripe dashboard under Connect > Settings > OAuth; "
-            "or use ONBOARDING='account_links', which needs no client id.",
+            "or remove ONBOARDING to use Account Links ('account_links', the default), "
+            "which needs no client id.",
             id=ID.format("E004"),
         )
 
@@ -159,7 +162,7 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if (
         api == ACCOUNTS_V2
         # Account Links and embedded onboarding create the accounts (OAuth: v1 only).
-        and raw.get("ONBOARDING", ONBOARDING_OAUTH) != ONBOARDING_OAUTH
+        and raw.get("ONBOARDING", DEFAULT_ONBOARDING) != ONBOARDING_OAUTH
         and isinstance(key, str)
         and key.startswith("rk_")
     ):
@@ -408,13 +411,28 @@ def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _check_unknown_keys(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    unknown = sorted(set(raw) - known_keys())
+    unknown = sorted(set(raw) - known_keys(), key=str)
     if unknown:
+        guesses = [
+            f"{guess!r} instead of {key!r}"
+            for key in unknown
+            for guess in difflib.get_close_matches(str(key).upper(), sorted(known_keys()), n=1)
+        ]
         yield Warning(
-            f"settings.{SETTING_NAME} has keys this app does not read: {', '.join(unknown)}.",
-            hint="Check their spelling against the documented settings.",
+            f"settings.{SETTING_NAME} has keys this app does not read: "
+            f"{', '.join(str(key) for key in unknown)}.",
+            hint=(f"Did you mean {', '.join(guesses)}? " if guesses else "")
+            + "Check their spelling against the documented settings (docs/settings.md).",
             id=ID.format("W004"),
         )
+
+
+def _did_you_mean(value: Any, choices: Iterable[str]) -> str:
+    """``"Did you mean 'x'? "`` for the choice closest to ``value``, or ``""``."""
+    if not isinstance(value, str):
+        return ""
+    guesses = difflib.get_close_matches(value.strip().lower(), list(choices), n=1, cutoff=0.6)
+    return f"Did you mean {guesses[0]!r}? " if guesses else ""
 
 
 def _check_installed_apps() -> Iterable[CheckMessage]:

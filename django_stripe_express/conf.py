@@ -25,6 +25,9 @@ ONBOARDING_EMBEDDED = "embedded"
 
 ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED)
 
+#: What a new platform can use: Stripe closed Express OAuth to new platforms.
+DEFAULT_ONBOARDING = ONBOARDING_ACCOUNT_LINKS
+
 #: Stripe's Connect.js, the script behind the embedded components.
 STRIPE_CONNECT_JS_URL = "https://connect-js.stripe.com/v1.0/connect.js"
 
@@ -140,7 +143,9 @@ class Settings:
 
     @property
     def ONBOARDING(self) -> str:
-        return str(self._get("ONBOARDING", ONBOARDING_OAUTH))
+        """The flow ``connect`` starts: Account Links by default, as Stripe closed
+        Express OAuth to new platforms (``"oauth"`` for those that have it)."""
+        return str(self._get("ONBOARDING", DEFAULT_ONBOARDING))
 
     @property
     def ACCOUNTS_API(self) -> str:

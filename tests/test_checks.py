@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "replica"])
 
 VALID = {
     "SECRET_KEY": "sk_test_abc",
+    # OAuth: the flow that reads the most settings (the default is Account Links).
+    "ONBOARDING": "oauth",
     "CLIENT_ID": "ca_abc",
     "WEBHOOK_SECRETS": ["whsec_abc"],
 }
@@ -53,8 +55,10 @@ def test_valid_configuration_reports_nothing(settings):
         ({"SECRET_KEY": "hello"}, "E002", "restricted key"),
         ({"SECRET_KEY": "pk_test_abc"}, "E002", "publishable key"),
         ({"ONBOARDING": "magic"}, "E003", "'oauth', 'account_links'"),
-        ({"CLIENT_ID": ""}, "E004", "Connect > Settings"),
-        ({"CLIENT_ID": "abc"}, "E004", "account_links"),
+        ({"ONBOARDING": "acount_links"}, "E003", "Did you mean 'account_links'?"),
+        ({"ONBOARDING": "Embeded"}, "E003", "Did you mean 'embedded'?"),
+        ({"ONBOARDING": "oauth", "CLIENT_ID": ""}, "E004", "Connect > Settings"),
+        ({"ONBOARDING": "oauth", "CLIENT_ID": "abc"}, "E004", "account_links"),
         ({"WEBHOOK_SECRETS": ["sk_test_oops"]}, "E005", "signing secret"),
         ({"SUGGESTED_CAPABILITIES": "transfers"}, "E006", '["transfers"]'),
         ({"BUSINESS_TYPE": "llc"}, "E007", "individual"),
@@ -85,6 +89,8 @@ def test_valid_configuration_reports_nothing(settings):
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
+        ({"SECRET_KEYS": "typo"}, "W004", "Did you mean 'SECRET_KEY' instead of 'SECRET_KEYS'?"),
+        ({"webhook_secret": ["whsec_a"]}, "W004", "'WEBHOOK_SECRETS' instead of"),
         # deployment_checks: configurations that work, dangerously.
         ({"SECRET_KEY": "sk_live_abc", "API_BASE": "http://api.stripe.com"}, "E014", "production"),
         ({"SECRET_KEY": "sk_live_abc", "API_BASE": "https://api.stripe.com.evil.example"},
@@ -146,6 +152,15 @@ def test_account_links_needs_no_client_id(settings):
     assert ids(run_check()) == set()
 
 
+def test_the_default_flow_needs_no_client_id(settings):
+    # A new platform cannot get Express OAuth: the default is Account Links.
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_abc", "WEBHOOK_SECRETS": ["whsec_abc"]}
+    assert ids(run_check()) == set()
+    # ... and the restricted key that Account Links' v2 accounts cannot use is named.
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "rk_test_abc", "WEBHOOK_SECRETS": ["whsec_abc"]}
+    assert ids(run_check()) == {"django_stripe_express.E026"}
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -154,7 +169,7 @@ def test_account_links_needs_no_client_id(settings):
         {"RESPONSIBILITIES": {"fees_collector": "application", "losses_collector": "stripe"}},
         # A restricted key is fine for v1, and for OAuth (Stripe creates those accounts).
         {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "account_links", "ACCOUNTS_API": "v1"},
-        {"SECRET_KEY": "rk_test_abc"},
+        {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "oauth"},
     ],
 )
 def test_valid_accounts_settings(settings, changes):

@@ -18,7 +18,7 @@ def test_settings_are_read_at_access_time(settings):
 
 def test_defaults(settings):
     settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x"}
-    assert app_settings.ONBOARDING == "oauth"
+    assert app_settings.ONBOARDING == "account_links"
     assert app_settings.WEBHOOK_SECRETS == []
     assert app_settings.WEBHOOK_TOLERANCE == 300
     assert app_settings.SUGGESTED_CAPABILITIES == ["transfers"]
@@ -53,7 +53,7 @@ def test_absent_dict_behaves_as_empty(settings):
     del settings.STRIPE_EXPRESS
     with pytest.raises(MissingSetting):
         _ = app_settings.SECRET_KEY
-    assert app_settings.ONBOARDING == "oauth"
+    assert app_settings.ONBOARDING == "account_links"
 
 
 def test_single_webhook_secret_string_is_accepted(settings):
