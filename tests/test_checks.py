@@ -379,3 +379,48 @@ def test_the_app_registers_its_checks_when_django_starts():
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)},
     )
     assert done.stdout.strip() == "['django_stripe_express.checks']"
+
+
+# -- silent failures ------------------------------------------------------------------
+
+
+def test_the_request_context_processor_missing_is_named(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    engine = {**settings.TEMPLATES[0], "OPTIONS": {"context_processors": [
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]}}
+    settings.TEMPLATES = [engine]
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W035"}
+    assert "CSRF token" in output
+    assert "'django.template.context_processors.request'" in output
+
+
+def test_connect_js_left_at_stripes_with_a_local_fake(settings):
+    fake = {**VALID, "API_BASE": "http://127.0.0.1:12111", "PUBLISHABLE_KEY": "pk_test_abc"}
+    settings.STRIPE_EXPRESS = fake
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W036"}
+    assert "http://127.0.0.1:12111/connect-js/v1.0/connect.js" in output
+    # With the stand-in, or with Stripe itself, nothing to say.
+    settings.STRIPE_EXPRESS = {
+        **fake, "CONNECT_JS_URL": "http://127.0.0.1:12111/connect-js/v1.0/connect.js"
+    }
+    assert ids(run_check()) == set()
+    settings.STRIPE_EXPRESS = {**VALID, "PUBLISHABLE_KEY": "pk_test_abc"}
+    assert ids(run_check()) == set()
+    # No publishable key and no embedded onboarding: no component loads Connect.js.
+    settings.STRIPE_EXPRESS = {**VALID, "API_BASE": "http://127.0.0.1:12111"}
+    assert ids(run_check()) == set()
+
+
+def test_task_mode_with_a_backend_whose_app_is_not_installed(settings):
+    # django_tasks_db's backend without its app: no table, every webhook a 500.
+    # Its own check says so only when the backport's app is installed.
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
+    settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_tasks_db"]
+    output = run_check()
+    assert "django_stripe_express.E035" in ids(output)
+    assert "django_tasks_db" in output

@@ -3,15 +3,20 @@ page, nothing (or the button) without an account, never a secret in the page."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from django.template import TemplateSyntaxError
 
 from .factories import ExpressAccountFactory, UserFactory
 from .templatetag_support import render as render_tag
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +68,15 @@ def test_renders_a_placeholder_and_the_loader(embedded_settings):
         "locale": "en-US",
     }
     assert len(config["csrfToken"]) == 64
-    # The fallback, hidden until Connect.js fails, links to the Express dashboard.
-    assert re.search(r"data-stripe-express-fallback hidden>", html)
+    # The fallback, waiting for the script (which hides it until Connect.js
+    # fails), links to the Express dashboard; without the script, the loader's
+    # constant style shows it after 8 seconds (its hash is in docs/embedded.md).
+    assert re.search(r"data-stripe-express-fallback data-stripe-express-wait>", html)
+    (style,) = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert "[data-stripe-express-fallback][data-stripe-express-wait]" in style
+    assert "0s 8s both" in style
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in (ROOT / "docs" / "embedded.md").read_text()
     assert 'href="/stripe/dashboard/"' in html
     # No inline script: only the JSON block (data) and a static file.
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
