@@ -143,9 +143,15 @@ def test_a_component_that_is_not_enabled_is_an_error_while_developing(
     message = str(raised.value)
     assert "'balances' is not enabled" in message
     assert "EMBEDDED_COMPONENTS" in message
-    # A name that is no component at all, too; even for a user without an account.
-    with pytest.raises(TemplateSyntaxError, match="'payout' is not enabled"):
+    # A name that is no component at all is a typo, not a setting to add (that
+    # would fail check E030); even for a user without an account.
+    with pytest.raises(TemplateSyntaxError) as raised:
         render('{% stripe_express_component "payout" %}', UserFactory())
+    message = str(raised.value)
+    assert "'payout' is not a component; did you mean 'payouts'?" in message
+    assert "EMBEDDED_COMPONENTS" not in message
+    with pytest.raises(TemplateSyntaxError, match="'wallet' is not a component. Components: "):
+        render('{% stripe_express_component "wallet" %}', UserFactory())
 
 
 def test_and_renders_nothing_in_production(embedded_settings, settings, caplog):
