@@ -150,7 +150,7 @@ def test_a_component_that_is_not_enabled_is_an_error_while_developing(
     message = str(raised.value)
     assert "'payout' is not a component; did you mean 'payouts'?" in message
     assert "EMBEDDED_COMPONENTS" not in message
-    with pytest.raises(TemplateSyntaxError, match="'wallet' is not a component. Components: "):
+    with pytest.raises(TemplateSyntaxError, match=r"'wallet' is not a component\. Components: "):
         render('{% stripe_express_component "wallet" %}', UserFactory())
 
 
