@@ -68,3 +68,17 @@ def test_task_mode_runs_the_task_during_a_test(project_in_task_mode, client, fak
 
 def test_inline_mode_keeps_the_projects_tasks(settings, fake_stripe):
     assert not getattr(settings, "TASKS", None)
+
+
+def test_no_test_reads_files_outside_the_repository():
+    # Every install has stripe's typed classes; nobody has ../shared.
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    outside = ('"shared" / "stripe"', "../shared", '"shared" /')
+    offenders = [
+        f"{path.name}: {marker}"
+        for path in here.parent.rglob("*.py") if path != here
+        for marker in outside if marker in path.read_text()
+    ]
+    assert offenders == []
