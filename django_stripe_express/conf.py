@@ -262,12 +262,16 @@ class Settings:
 
     @property
     def MAX_NETWORK_RETRIES(self) -> int:
-        return int(self._get("MAX_NETWORK_RETRIES", 2))
+        """Retries after a timeout, a 409 or a 5xx (same idempotency key). One:
+        a blip is retried, a hung Stripe costs the user two TIMEOUTs, not three."""
+        return int(self._get("MAX_NETWORK_RETRIES", 1))
 
     @property
     def TIMEOUT(self) -> float:
-        """Seconds to wait for Stripe before giving up (the library's default is 80)."""
-        return float(self._get("TIMEOUT", 30))
+        """Seconds to wait for each try (the library's default is 80). Stripe
+        answers in about a second; with one retry a hung Stripe makes the user
+        wait about 20 s, a time people wait for, not the 91 s of 30 s x 3."""
+        return float(self._get("TIMEOUT", 10))
 
     @property
     def STRIPE_VERSION(self) -> str | None:

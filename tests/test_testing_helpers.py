@@ -82,3 +82,16 @@ def test_no_test_reads_files_outside_the_repository():
         for marker in outside if marker in path.read_text()
     ]
     assert offenders == []
+
+
+def test_the_platforms_own_calls_use_the_apps_client(fake_stripe):
+    # docs/settings.md shows host code the public way to the configured client.
+    from pathlib import Path
+
+    from django_stripe_express.stripe_api import get_client
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "settings.md").read_text()
+    assert "from django_stripe_express.stripe_api import get_client" in doc
+    account = fake_stripe.connected_account(UserFactory())
+    # The same keys, timeouts and fake as the app's own calls.
+    assert get_client().v1.accounts.retrieve(account.stripe_id).id == account.stripe_id
