@@ -262,16 +262,18 @@ class Settings:
 
     @property
     def MAX_NETWORK_RETRIES(self) -> int:
-        """Retries after a timeout, a 409 or a 5xx (same idempotency key). One:
-        a blip is retried, a hung Stripe costs the user two TIMEOUTs, not three."""
-        return int(self._get("MAX_NETWORK_RETRIES", 1))
+        """Retries after a timeout, a 409 or a 5xx (same idempotency key). Two:
+        a second tab's 409 (key in use) and a creation slower than TIMEOUT
+        end in the one account without an error for the user; TIMEOUT bounds
+        what a hung Stripe costs."""
+        return int(self._get("MAX_NETWORK_RETRIES", 2))
 
     @property
     def TIMEOUT(self) -> float:
         """Seconds to wait for each try (the library's default is 80). Stripe
-        answers in about a second; with one retry a hung Stripe makes the user
-        wait about 20 s, a time people wait for, not the 91 s of 30 s x 3."""
-        return float(self._get("TIMEOUT", 10))
+        answers in about a second; with two retries a hung Stripe makes the
+        user wait about 25 s (3 x 8 s and the backoff), not 91 s (3 x 30 s)."""
+        return float(self._get("TIMEOUT", 8))
 
     @property
     def STRIPE_VERSION(self) -> str | None:

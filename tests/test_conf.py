@@ -25,9 +25,9 @@ def test_defaults(settings):
     assert app_settings.ASSERT_CAPABILITIES is False
     assert app_settings.API_BASE == "https://api.stripe.com"
     assert app_settings.CONNECT_BASE == "https://connect.stripe.com"
-    # A hung Stripe: 2 tries of 10 s (about 20 s), not 3 of 30 s (91 s).
-    assert app_settings.MAX_NETWORK_RETRIES == 1
-    assert app_settings.TIMEOUT == 10
+    # A hung Stripe: 3 tries of 8 s (about 25 s), not 3 of 30 s (91 s).
+    assert app_settings.MAX_NETWORK_RETRIES == 2
+    assert app_settings.TIMEOUT == 8
     assert app_settings.REDIRECT_URI is None
     assert app_settings.PREFILL == "django_stripe_express.onboarding.common.default_prefill"
     assert app_settings.livemode is False
