@@ -106,7 +106,7 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         # Never echo the key itself: check output ends up in CI logs.
         hint = "Use a secret key (sk_...) or a restricted key (rk_...) from the Stripe dashboard."
         if isinstance(key, str) and key.startswith("pk_"):
-            hint = "That is a publishable key (pk_...); " + hint
+            hint = "That is a publishable key (pk_...): u" + hint[1:]
         yield Error(
             f"{_setting_name('SECRET_KEY')} is not a Stripe secret key.",
             hint=hint,

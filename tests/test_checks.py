@@ -54,6 +54,7 @@ def test_valid_configuration_reports_nothing(settings):
         ({"SECRET_KEY": ""}, "E001", "sk_test_"),
         ({"SECRET_KEY": "hello"}, "E002", "restricted key"),
         ({"SECRET_KEY": "pk_test_abc"}, "E002", "publishable key"),
+        ({"SECRET_KEY": "pk_test_abc"}, "E002", "(pk_...): use a secret key (sk_...)"),
         ({"ONBOARDING": "magic"}, "E003", "'oauth', 'account_links'"),
         ({"ONBOARDING": "acount_links"}, "E003", "Did you mean 'account_links'?"),
         ({"ONBOARDING": "Embeded"}, "E003", "Did you mean 'embedded'?"),
