@@ -934,5 +934,5 @@ def _check_task_backend_ready(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             "delivery would fail while queueing its event.",
             hint="; ".join(str(p.hint) for p in errors if p.hint)
             or "Fix the TASKS['default'] backend's configuration.",
-            id=ID.format("E035"),
+            id=ID.format("E036"),
         )

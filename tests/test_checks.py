@@ -423,5 +423,5 @@ def test_task_mode_with_a_backend_whose_app_is_not_installed(settings):
     settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
     settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_tasks_db"]
     output = run_check()
-    assert "django_stripe_express.E035" in ids(output)
+    assert "django_stripe_express.E036" in ids(output)
     assert "django_tasks_db" in output
