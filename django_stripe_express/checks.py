@@ -36,6 +36,7 @@ from .conf import (
     ACCOUNTS_V2,
     COMPONENTS,
     DEFAULT_EMBEDDED_COMPONENTS,
+    DEFAULT_ONBOARDING,
     ONBOARDING_CHOICES,
     ONBOARDING_EMBEDDED,
     ONBOARDING_OAUTH,
@@ -108,7 +109,7 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         # Never echo the key itself: check output ends up in CI logs.
         hint = "Use a secret key (sk_...) or a restricted key (rk_...) from the Stripe dashboard."
         if isinstance(key, str) and key.startswith("pk_"):
-            hint = "That is a publishable key (pk_...); " + hint
+            hint = "That is a publishable key (pk_...): u" + hint[1:]
         yield Error(
             f"{_setting_name('SECRET_KEY')} is not a Stripe secret key.",
             hint=hint,
@@ -125,11 +126,12 @@ def _check_secret_key(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    onboarding = raw.get("ONBOARDING", ONBOARDING_OAUTH)
+    onboarding = raw.get("ONBOARDING", DEFAULT_ONBOARDING)
     if onboarding not in ONBOARDING_CHOICES:
         yield Error(
             f"{_setting_name('ONBOARDING')} is {onboarding!r}, which is not a known flow.",
-            hint=f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
+            hint=_did_you_mean(onboarding, ONBOARDING_CHOICES)
+            + f"Use one of {', '.join(repr(c) for c in ONBOARDING_CHOICES)}.",
             id=ID.format("E003"),
         )
         return
@@ -141,7 +143,8 @@ def _check_onboarding(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             f"OAuth onboarding needs {_setting_name('CLIENT_ID')} set to your platform's "
             "client id (ca_...).",
             hint="Find it in the Stripe dashboard under Connect > Settings > OAuth; "
-            "or use ONBOARDING='account_links', which needs no client id.",
+            "or remove ONBOARDING to use Account Links ('account_links', the default), "
+            "which needs no client id.",
             id=ID.format("E004"),
         )
 
@@ -162,7 +165,7 @@ def _check_accounts_api(raw: dict[str, Any]) -> Iterable[CheckMessage]:
     if (
         api == ACCOUNTS_V2
         # Account Links and embedded onboarding create the accounts (OAuth: v1 only).
-        and raw.get("ONBOARDING", ONBOARDING_OAUTH) != ONBOARDING_OAUTH
+        and raw.get("ONBOARDING", DEFAULT_ONBOARDING) != ONBOARDING_OAUTH
         and isinstance(key, str)
         and key.startswith("rk_")
     ):
@@ -464,13 +467,28 @@ def _check_urls(raw: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _check_unknown_keys(raw: dict[str, Any]) -> Iterable[CheckMessage]:
-    unknown = sorted(set(raw) - known_keys())
+    unknown = sorted(set(raw) - known_keys(), key=str)
     if unknown:
+        guesses = [
+            f"{guess!r} instead of {key!r}"
+            for key in unknown
+            for guess in difflib.get_close_matches(str(key).upper(), sorted(known_keys()), n=1)
+        ]
         yield Warning(
-            f"settings.{SETTING_NAME} has keys this app does not read: {', '.join(unknown)}.",
-            hint="Check their spelling against the documented settings.",
+            f"settings.{SETTING_NAME} has keys this app does not read: "
+            f"{', '.join(str(key) for key in unknown)}.",
+            hint=(f"Did you mean {', '.join(guesses)}? " if guesses else "")
+            + "Check their spelling against the documented settings (docs/settings.md).",
             id=ID.format("W004"),
         )
+
+
+def _did_you_mean(value: Any, choices: Iterable[str]) -> str:
+    """``"Did you mean 'x'? "`` for the choice closest to ``value``, or ``""``."""
+    if not isinstance(value, str):
+        return ""
+    guesses = difflib.get_close_matches(value.strip().lower(), list(choices), n=1, cutoff=0.6)
+    return f"Did you mean {guesses[0]!r}? " if guesses else ""
 
 
 def _check_installed_apps() -> Iterable[CheckMessage]:
@@ -986,3 +1004,91 @@ def _check(key: str, value: Any) -> CheckMessage | None:
         '("dashboard", "payouts:settings"); or remove it to use the app\'s status page.',
         id=ID.format("W016"),
     )
+
+
+# Silent failures: configurations where nothing errors, the page just does
+# not work (a 403 with no message, a component that never loads, a task that
+# never runs). Ids from 35 up, apart from the settings' own series.
+
+_REQUEST_PROCESSOR = "django.template.context_processors.request"
+
+_DJANGO_TEMPLATES = "django.template.backends.django.DjangoTemplates"
+
+
+@register(Tags.templates, Tags.compatibility)
+def _check_silent_failures(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    raw = configured()
+    return [
+        *_check_request_processor(),
+        *([] if raw is None else _check_connect_js_with_fake(raw)),
+        *([] if raw is None else _check_task_backend_ready(raw)),
+    ]
+
+
+def _check_request_processor() -> Iterable[CheckMessage]:
+    engines = [
+        engine for engine in getattr(settings, "TEMPLATES", None) or []
+        if isinstance(engine, dict) and engine.get("BACKEND") == _DJANGO_TEMPLATES
+    ]
+    if not engines:
+        return  # no Django template engine: the tags are not used (Django says so elsewhere)
+    if any(
+        _REQUEST_PROCESSOR in ((engine.get("OPTIONS") or {}).get("context_processors") or [])
+        for engine in engines
+    ):
+        return
+    yield Warning(
+        f"{_REQUEST_PROCESSOR} is not in TEMPLATES' context_processors: "
+        "{% stripe_express_button %} renders its form without a CSRF token, so "
+        "\"Connect with Stripe\" answers 403, and embedded components get no "
+        "Account Session (403).",
+        hint=f"Add {_REQUEST_PROCESSOR!r} to TEMPLATES[0]['OPTIONS']['context_processors'] "
+        "(a new project has it).",
+        id=ID.format("W035"),
+    )
+
+
+def _check_connect_js_with_fake(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    api_base = raw.get("API_BASE")
+    if not api_base or not _is_loopback(urlsplit(str(api_base)).hostname):
+        return
+    if raw.get("CONNECT_JS_URL", STRIPE_CONNECT_JS_URL) != STRIPE_CONNECT_JS_URL:
+        return
+    if not raw.get("PUBLISHABLE_KEY") and raw.get("ONBOARDING") != ONBOARDING_EMBEDDED:
+        return  # no component can show: nothing loads Connect.js
+    base = str(api_base).rstrip("/")
+    yield Warning(
+        f"{_setting_name('API_BASE')} points at a Stripe on this machine (a fake) while "
+        f"{_setting_name('CONNECT_JS_URL')} is Stripe's Connect.js: Stripe's script "
+        "refuses the fake's Account Sessions, so every embedded component shows its "
+        "fallback instead.",
+        hint=f"Set CONNECT_JS_URL to the fake's stand-in, {base}/connect-js/v1.0/connect.js "
+        "(python -m django_stripe_express.testing prints it), wherever you set API_BASE.",
+        id=ID.format("W036"),
+    )
+
+
+def _check_task_backend_ready(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    """The backend's own checks (e.g. django_tasks_db not installed: no table to
+    queue into, every webhook a 500), which the backport only runs when
+    ``django_tasks`` itself is in INSTALLED_APPS."""
+    if raw.get("WEBHOOK_PROCESSING") != WEBHOOK_PROCESSING_TASK:
+        return
+    framework = _tasks_framework()
+    if framework is None:
+        return  # E023
+    try:
+        backend = framework.task_backends["default"]
+        problems = list(backend.check())
+    except Exception:  # E023 reports a backend that cannot be loaded
+        return
+    errors = [p for p in problems if p.is_serious()]
+    if errors:
+        yield Error(
+            f"{_setting_name('WEBHOOK_PROCESSING')} is 'task', but the default task backend "
+            f"is not ready: {'; '.join(str(p.msg) for p in errors)}. Each webhook "
+            "delivery would fail while queueing its event.",
+            hint="; ".join(str(p.hint) for p in errors if p.hint)
+            or "Fix the TASKS['default'] backend's configuration.",
+            id=ID.format("E036"),
+        )

@@ -25,6 +25,9 @@ ONBOARDING_EMBEDDED = "embedded"
 
 ONBOARDING_CHOICES = (ONBOARDING_OAUTH, ONBOARDING_ACCOUNT_LINKS, ONBOARDING_EMBEDDED)
 
+#: What a new platform can use: Stripe closed Express OAuth to new platforms.
+DEFAULT_ONBOARDING = ONBOARDING_ACCOUNT_LINKS
+
 #: Stripe's Connect.js, the script behind the embedded components.
 STRIPE_CONNECT_JS_URL = "https://connect-js.stripe.com/v1.0/connect.js"
 
@@ -140,7 +143,9 @@ class Settings:
 
     @property
     def ONBOARDING(self) -> str:
-        return str(self._get("ONBOARDING", ONBOARDING_OAUTH))
+        """The flow ``connect`` starts: Account Links by default, as Stripe closed
+        Express OAuth to new platforms (``"oauth"`` for those that have it)."""
+        return str(self._get("ONBOARDING", DEFAULT_ONBOARDING))
 
     @property
     def ACCOUNTS_API(self) -> str:
@@ -283,12 +288,18 @@ class Settings:
 
     @property
     def MAX_NETWORK_RETRIES(self) -> int:
+        """Retries after a timeout, a 409 or a 5xx (same idempotency key). Two:
+        a second tab's 409 (key in use) and a creation slower than TIMEOUT
+        end in the one account without an error for the user; TIMEOUT bounds
+        what a hung Stripe costs."""
         return int(self._get("MAX_NETWORK_RETRIES", 2))
 
     @property
     def TIMEOUT(self) -> float:
-        """Seconds to wait for Stripe before giving up (the library's default is 80)."""
-        return float(self._get("TIMEOUT", 30))
+        """Seconds to wait for each try (the library's default is 80). Stripe
+        answers in about a second; with two retries a hung Stripe makes the
+        user wait about 25 s (3 x 8 s and the backoff), not 91 s (3 x 30 s)."""
+        return float(self._get("TIMEOUT", 8))
 
     @property
     def STRIPE_VERSION(self) -> str | None:

@@ -66,6 +66,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # can reach the real Stripe: the hosts below refuse connections.
 STRIPE_EXPRESS = {
     "SECRET_KEY": "sk_test_unused",
+    # Many tests drive the OAuth flow through `connect`; the app's default is
+    # Account Links (tests of the default remove this key).
+    "ONBOARDING": "oauth",
     "CLIENT_ID": "ca_unused",
     "WEBHOOK_SECRETS": ["whsec_unusedUnusedUnusedUnusedUnused00000"],
     "API_BASE": "http://127.0.0.1:9",

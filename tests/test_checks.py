@@ -23,6 +23,8 @@ REAL_SECRET = "whsec_" + "a1B2" * 8
 
 VALID = {
     "SECRET_KEY": "sk_test_abc",
+    # OAuth: the flow that reads the most settings (the default is Account Links).
+    "ONBOARDING": "oauth",
     "CLIENT_ID": "ca_abc",
     "WEBHOOK_SECRETS": [REAL_SECRET],
 }
@@ -55,9 +57,12 @@ def test_valid_configuration_reports_nothing(settings):
         ({"SECRET_KEY": ""}, "E001", "sk_test_"),
         ({"SECRET_KEY": "hello"}, "E002", "restricted key"),
         ({"SECRET_KEY": "pk_test_abc"}, "E002", "publishable key"),
+        ({"SECRET_KEY": "pk_test_abc"}, "E002", "(pk_...): use a secret key (sk_...)"),
         ({"ONBOARDING": "magic"}, "E003", "'oauth', 'account_links'"),
-        ({"CLIENT_ID": ""}, "E004", "Connect > Settings"),
-        ({"CLIENT_ID": "abc"}, "E004", "account_links"),
+        ({"ONBOARDING": "acount_links"}, "E003", "Did you mean 'account_links'?"),
+        ({"ONBOARDING": "Embeded"}, "E003", "Did you mean 'embedded'?"),
+        ({"ONBOARDING": "oauth", "CLIENT_ID": ""}, "E004", "Connect > Settings"),
+        ({"ONBOARDING": "oauth", "CLIENT_ID": "abc"}, "E004", "account_links"),
         ({"WEBHOOK_SECRETS": ["sk_test_oops"]}, "E005", "signing secret"),
         ({"SUGGESTED_CAPABILITIES": "transfers"}, "E006", '["transfers"]'),
         ({"BUSINESS_TYPE": "llc"}, "E007", "individual"),
@@ -88,6 +93,8 @@ def test_valid_configuration_reports_nothing(settings):
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
+        ({"SECRET_KEYS": "typo"}, "W004", "Did you mean 'SECRET_KEY' instead of 'SECRET_KEYS'?"),
+        ({"webhook_secret": ["whsec_a"]}, "W004", "'WEBHOOK_SECRETS' instead of"),
         # deployment_checks: configurations that work, dangerously.
         ({"SECRET_KEY": "sk_live_abc", "API_BASE": "http://api.stripe.com"}, "E014", "production"),
         ({"SECRET_KEY": "sk_live_abc", "API_BASE": "https://api.stripe.com.evil.example"},
@@ -149,6 +156,15 @@ def test_account_links_needs_no_client_id(settings):
     assert ids(run_check()) == set()
 
 
+def test_the_default_flow_needs_no_client_id(settings):
+    # A new platform cannot get Express OAuth: the default is Account Links.
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_abc", "WEBHOOK_SECRETS": [REAL_SECRET]}
+    assert ids(run_check()) == set()
+    # ... and the restricted key that Account Links' v2 accounts cannot use is named.
+    settings.STRIPE_EXPRESS = {"SECRET_KEY": "rk_test_abc", "WEBHOOK_SECRETS": [REAL_SECRET]}
+    assert ids(run_check()) == {"django_stripe_express.E026"}
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -157,7 +173,7 @@ def test_account_links_needs_no_client_id(settings):
                               "losses_collector": "application"}},
         # A restricted key is fine for v1, and for OAuth (Stripe creates those accounts).
         {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "account_links", "ACCOUNTS_API": "v1"},
-        {"SECRET_KEY": "rk_test_abc"},
+        {"SECRET_KEY": "rk_test_abc", "ONBOARDING": "oauth"},
     ],
 )
 def test_valid_accounts_settings(settings, changes):
@@ -462,3 +478,48 @@ def test_an_unknown_payments_processing_mode(settings):
     output = run_check()
     assert ids(output) == {"django_stripe_express.E034"}
     assert "PAYMENTS_PROCESSING" in output
+
+
+# -- silent failures ------------------------------------------------------------------
+
+
+def test_the_request_context_processor_missing_is_named(settings):
+    settings.STRIPE_EXPRESS = dict(VALID)
+    engine = {**settings.TEMPLATES[0], "OPTIONS": {"context_processors": [
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]}}
+    settings.TEMPLATES = [engine]
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W035"}
+    assert "CSRF token" in output
+    assert "'django.template.context_processors.request'" in output
+
+
+def test_connect_js_left_at_stripes_with_a_local_fake(settings):
+    fake = {**VALID, "API_BASE": "http://127.0.0.1:12111", "PUBLISHABLE_KEY": "pk_test_abc"}
+    settings.STRIPE_EXPRESS = fake
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.W036"}
+    assert "http://127.0.0.1:12111/connect-js/v1.0/connect.js" in output
+    # With the stand-in, or with Stripe itself, nothing to say.
+    settings.STRIPE_EXPRESS = {
+        **fake, "CONNECT_JS_URL": "http://127.0.0.1:12111/connect-js/v1.0/connect.js"
+    }
+    assert ids(run_check()) == set()
+    settings.STRIPE_EXPRESS = {**VALID, "PUBLISHABLE_KEY": "pk_test_abc"}
+    assert ids(run_check()) == set()
+    # No publishable key and no embedded onboarding: no component loads Connect.js.
+    settings.STRIPE_EXPRESS = {**VALID, "API_BASE": "http://127.0.0.1:12111"}
+    assert ids(run_check()) == set()
+
+
+def test_task_mode_with_a_backend_whose_app_is_not_installed(settings):
+    # django_tasks_db's backend without its app: no table, every webhook a 500.
+    # Its own check says so only when the backport's app is installed.
+    settings.STRIPE_EXPRESS = {**VALID, "WEBHOOK_PROCESSING": "task"}
+    settings.TASKS = task_backend("django_tasks_db.DatabaseBackend")
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_tasks_db"]
+    output = run_check()
+    assert "django_stripe_express.E036" in ids(output)
+    assert "django_tasks_db" in output

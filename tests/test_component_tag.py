@@ -3,15 +3,20 @@ page, nothing (or the button) without an account, never a secret in the page."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from django.template import TemplateSyntaxError
 
 from .factories import ExpressAccountFactory, UserFactory
 from .templatetag_support import render as render_tag
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +68,15 @@ def test_renders_a_placeholder_and_the_loader(embedded_settings):
         "locale": "en-US",
     }
     assert len(config["csrfToken"]) == 64
-    # The fallback, hidden until Connect.js fails, links to the Express dashboard.
-    assert re.search(r"data-stripe-express-fallback hidden>", html)
+    # The fallback, waiting for the script (which hides it until Connect.js
+    # fails), links to the Express dashboard; without the script, the loader's
+    # constant style shows it after 8 seconds (its hash is in docs/embedded.md).
+    assert re.search(r"data-stripe-express-fallback data-stripe-express-wait>", html)
+    (style,) = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert "[data-stripe-express-fallback][data-stripe-express-wait]" in style
+    assert "0s 8s both" in style
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in (ROOT / "docs" / "embedded.md").read_text()
     assert 'method="post" action="/stripe/dashboard/"' in html
     # No inline script: only the JSON block (data) and a static file.
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
@@ -131,9 +143,15 @@ def test_a_component_that_is_not_enabled_is_an_error_while_developing(
     message = str(raised.value)
     assert "'balances' is not enabled" in message
     assert "EMBEDDED_COMPONENTS" in message
-    # A name that is no component at all, too; even for a user without an account.
-    with pytest.raises(TemplateSyntaxError, match="'payout' is not enabled"):
+    # A name that is no component at all is a typo, not a setting to add (that
+    # would fail check E030); even for a user without an account.
+    with pytest.raises(TemplateSyntaxError) as raised:
         render('{% stripe_express_component "payout" %}', UserFactory())
+    message = str(raised.value)
+    assert "'payout' is not a component; did you mean 'payouts'?" in message
+    assert "EMBEDDED_COMPONENTS" not in message
+    with pytest.raises(TemplateSyntaxError, match=r"'wallet' is not a component\. Components: "):
+        render('{% stripe_express_component "wallet" %}', UserFactory())
 
 
 def test_and_renders_nothing_in_production(embedded_settings, settings, caplog):

@@ -18,14 +18,16 @@ def test_settings_are_read_at_access_time(settings):
 
 def test_defaults(settings):
     settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x"}
-    assert app_settings.ONBOARDING == "oauth"
+    assert app_settings.ONBOARDING == "account_links"
     assert app_settings.WEBHOOK_SECRETS == []
     assert app_settings.WEBHOOK_TOLERANCE == 300
     assert app_settings.SUGGESTED_CAPABILITIES == ["transfers"]
     assert app_settings.ASSERT_CAPABILITIES is False
     assert app_settings.API_BASE == "https://api.stripe.com"
     assert app_settings.CONNECT_BASE == "https://connect.stripe.com"
+    # A hung Stripe: 3 tries of 8 s (about 25 s), not 3 of 30 s (91 s).
     assert app_settings.MAX_NETWORK_RETRIES == 2
+    assert app_settings.TIMEOUT == 8
     assert app_settings.REDIRECT_URI is None
     assert app_settings.PREFILL == "django_stripe_express.onboarding.common.default_prefill"
     assert app_settings.livemode is False
@@ -53,7 +55,7 @@ def test_absent_dict_behaves_as_empty(settings):
     del settings.STRIPE_EXPRESS
     with pytest.raises(MissingSetting):
         _ = app_settings.SECRET_KEY
-    assert app_settings.ONBOARDING == "oauth"
+    assert app_settings.ONBOARDING == "account_links"
 
 
 def test_single_webhook_secret_string_is_accepted(settings):

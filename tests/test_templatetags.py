@@ -48,9 +48,17 @@ def test_not_connected_shows_the_connect_with_stripe_button(user):
         '<form class="stripe-express__form" method="post" '
         'action="/stripe/connect/?next=%2Fdashboard%2F">'
     ) in page.html
-    assert '<button type="submit" class="stripe-express__connect">' in page.html
+    # Once clicked it says that Stripe is being asked (button.js, a static file).
+    assert (
+        '<button type="submit" class="stripe-express__connect" '
+        'data-stripe-express-busy="Contacting Stripe…">'
+    ) in page.html
     assert "#635bff" in page.html.lower()
-    assert "<script" not in page.html
+    # No inline script: only the static file, once per page.
+    assert page.html.count("<script") == 1
+    assert (
+        '<script src="/static/django_stripe_express/button.js" defer></script>'
+    ) in page.html
     assert "<img" not in page.html
 
 

@@ -17,6 +17,7 @@ come from the account itself (its API's reasons table), never from here.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
@@ -74,11 +75,23 @@ def _loader_config(request: HttpRequest | None) -> dict[str, Any]:
 
 
 def _refuse(name: str) -> SafeString:
-    """A name that is not enabled: an error while developing, nothing in production."""
-    message = (
-        f"stripe_express_component: {name!r} is not enabled. Add it to "
-        f"STRIPE_EXPRESS['EMBEDDED_COMPONENTS'] (components: {', '.join(components.COMPONENTS)})."
-    )
+    """A name that is not enabled: an error while developing, nothing in production.
+
+    A name that is no component at all is a typo, not a setting to change:
+    adding it to ``EMBEDDED_COMPONENTS`` would only fail check E030.
+    """
+    if name in components.COMPONENTS:
+        message = (
+            f"stripe_express_component: {name!r} is not enabled. Add it to "
+            "STRIPE_EXPRESS['EMBEDDED_COMPONENTS']."
+        )
+    else:
+        guesses = difflib.get_close_matches(str(name).lower(), list(components.COMPONENTS), n=1)
+        message = (
+            f"stripe_express_component: {name!r} is not a component"
+            + (f"; did you mean {guesses[0]!r}?" if guesses else ".")
+            + f" Components: {', '.join(components.COMPONENTS)}."
+        )
     if settings.DEBUG:
         raise template.TemplateSyntaxError(message)
     logger.warning("%s Rendering nothing.", message)

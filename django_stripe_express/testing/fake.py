@@ -303,6 +303,38 @@ class FakeStripe(_State):
         self.refusing = refuse
         return self._refusing(previous)
 
+    # -- the app's side ----------------------------------------------------------
+
+    def connected_account(
+        self, user: Any, *, onboarded: bool = True, accounts_api: str = "v2"
+    ) -> Any:
+        """A user connected as the default flow (Account Links) leaves them, in one line.
+
+        Creates the account here (Accounts v2 unless ``accounts_api="v1"``),
+        finishes its onboarding (unless ``onboarded=False``), and stores the
+        user's `ExpressAccount` read through the app, as the flow does on the
+        user's return. Returns the saved row. Django and the app's settings
+        pointed at this fake are needed (the ``fake_stripe`` fixture).
+        """
+        # Imported here: the fake itself runs without Django (a demo server).
+        from ..conf import app_settings
+        from ..models import ExpressAccount, Flow, retrieve_account
+
+        email = getattr(user, "email", None) or None
+        if accounts_api == "v2":
+            data = self.create_v2_account(contact_email=email, recipient=True)
+        else:
+            data = self.create_account(email=email)
+        if onboarded:
+            self.complete_onboarding(data["id"])
+        account = ExpressAccount(
+            user=user, livemode=app_settings.livemode, stripe_id=data["id"],
+            accounts_api=accounts_api, connected_via=Flow.ACCOUNT_LINKS,
+        )
+        account.apply(retrieve_account(data["id"], accounts_api))
+        account.save()
+        return account
+
     # -- webhooks --------------------------------------------------------------
 
     def signed(

@@ -49,6 +49,36 @@ def _enable_database(request: pytest.FixtureRequest) -> None:
         return
 
 
+def _immediate_backend() -> str | None:
+    """Dotted path of the Tasks framework's ImmediateBackend, None without one."""
+    from importlib.util import find_spec
+
+    for package in ("django.tasks", "django_tasks"):
+        try:
+            if find_spec(package) is not None:
+                return f"{package}.backends.immediate.ImmediateBackend"
+        except ImportError:  # django.tasks' parent is there, the module is not
+            continue
+    return None
+
+
+def _run_tasks_now(settings: Any) -> None:
+    """In task mode, the default task backend runs each task when it is queued.
+
+    No worker runs during a test: with the project's backend (a database
+    queue...) a delivered event would stay *received* and the test would see
+    nothing. A test of the queue itself sets ``settings.TASKS`` again.
+    """
+    if settings.STRIPE_EXPRESS.get("WEBHOOK_PROCESSING") != "task":
+        return
+    backend = _immediate_backend()
+    if backend is None:
+        return  # check E023 says what is missing
+    tasks = dict(getattr(settings, "TASKS", None) or {})
+    tasks["default"] = {"BACKEND": backend}
+    settings.TASKS = tasks
+
+
 @pytest.fixture
 def fake_stripe(
     fake_stripe_server: FakeStripe, request: pytest.FixtureRequest
@@ -56,13 +86,16 @@ def fake_stripe(
     """The session's fake with fresh state; Django's ``STRIPE_EXPRESS`` points at it.
 
     Its keys are merged into the project's ``STRIPE_EXPRESS`` (every other key
-    stays), and the test gets database access (pytest-django's ``db``).
+    stays), and the test gets database access (pytest-django's ``db``). With
+    ``WEBHOOK_PROCESSING = "task"`` the default task backend becomes the
+    ImmediateBackend, so that `FakeStripe.deliver` applies the event at once.
     """
     fake_stripe_server.reset()
     settings = _django_settings(request)
     if settings is not None:
         current = getattr(settings, "STRIPE_EXPRESS", None) or {}
         settings.STRIPE_EXPRESS = {**current, **fake_stripe_server.settings()}
+        _run_tasks_now(settings)
         _enable_database(request)
     yield fake_stripe_server
     fake_stripe_server.reset()

@@ -6,7 +6,7 @@ file beside manage.py) to use Stripe's test mode instead:
 
     STRIPE_SECRET_KEY=sk_test_...  STRIPE_CLIENT_ID=ca_...  STRIPE_WEBHOOK_SECRETS=whsec_...
 
-STRIPE_ONBOARDING chooses the flow: oauth (the default), account_links, or
+STRIPE_ONBOARDING chooses the flow: account_links (the default), oauth, or
 embedded (Stripe's onboarding component on this site's pages; with real keys
 it needs STRIPE_PUBLISHABLE_KEY=pk_test_... too).
 

@@ -186,6 +186,29 @@ def test_connect_js_unreachable_offers_the_hosted_flow(
     assert embedded_server.account_of("carol")[1] == "enabled"
 
 
+def test_static_files_not_served_still_end_in_the_fallback(
+    new_embedded_page, embedded_server, fake
+):
+    # No collectstatic, no static serving: the app's script and stylesheet are
+    # 404. The markup's own timed style shows the fallback instead of
+    # "Loading from Stripe..." forever.
+    page = new_embedded_page()
+    log_in_as(page, embedded_server, "Carol")
+    page.route(re.compile(r".*/static/django_stripe_express/.*"),
+               lambda route: route.fulfill(status=404, body="Not found"))
+    stripe_card(page).get_by_role("button", name="Connect with Stripe").click()
+
+    expect(page).to_have_url(f"{embedded_server.url}/stripe/onboarding/")
+    alert = page.get_by_role("alert")
+    expect(alert).not_to_be_visible()  # the script may still be on its way
+    expect(alert).to_be_visible(timeout=15_000)
+    expect(alert).to_contain_text("Stripe's onboarding form could not be loaded on this page.")
+    expect(page.get_by_text("Loading from Stripe")).not_to_be_visible()
+    screenshot(page, "24-embedded-static-not-served")
+    alert.get_by_role("link", name="Continue on Stripe's website instead").click()
+    expect(page).to_have_url(re.compile(re.escape(fake.url) + "/setup/e/"))
+
+
 def test_a_wrong_publishable_key_says_so_instead_of_a_blank_page(
     new_embedded_page, embedded_server, fake, monkeypatch
 ):

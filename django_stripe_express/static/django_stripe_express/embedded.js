@@ -25,6 +25,18 @@
     return;
   }
 
+  // The script runs: it decides from now on when the fallback shows (the
+  // markup's timed reveal is only for a page where this file never loads).
+  placeholders.forEach(function (placeholder) {
+    var waiting = placeholder.querySelectorAll("[data-stripe-express-wait]");
+    Array.prototype.forEach.call(waiting, function (element) {
+      element.removeAttribute("data-stripe-express-wait");
+      if (element.hasAttribute("data-stripe-express-fallback")) {
+        element.hidden = true;
+      }
+    });
+  });
+
   function showFallback(placeholder, reason) {
     var loading = placeholder.querySelector("[data-stripe-express-loading]");
     var mount = placeholder.querySelector("[data-stripe-express-mount]");
