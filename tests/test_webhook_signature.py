@@ -8,8 +8,8 @@ import pytest
 import stripe
 
 from django_stripe_express.testing import signature_header
-from django_stripe_express.webhooks import InvalidWebhook, verify_signature
-from django_stripe_express.webhooks.receive import parse_header
+from django_stripe_express.webhooks.receive import parse_header, verify_signature
+from django_stripe_express.webhooks.rules import InvalidWebhook
 
 SECRET = "whsec_test_signature"
 BODY = '{"id": "evt_1", "object": "event"}'

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django_stripe_express import signals
 from django_stripe_express.models import ExpressAccount, WebhookEvent
 from django_stripe_express.testing import objects_v2
-from django_stripe_express.webhooks import process_event
+from django_stripe_express.webhooks.store import process_event
 
 from .account_links_support import INCLUDE
 from .factories import ExpressAccountFactory, UserFactory

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_stripe_express import signals
 from django_stripe_express.models import ExpressAccount, WebhookEvent
 from django_stripe_express.testing import signature_header
-from django_stripe_express.webhooks import process_event
+from django_stripe_express.webhooks.store import process_event
 
 from .factories import ExpressAccountFactory, WebhookEventFactory
 

@@ -122,7 +122,7 @@ class WebhookEventAdmin(RecordAdmin):
 
     @admin.action(description=_("Process failed events again"), permissions=["reprocess"])
     def process_again(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
-        from ..webhooks import process_event
+        from ..webhooks.store import process_event
 
         retryable = (WebhookEvent.Status.FAILED, WebhookEvent.Status.RECEIVED)
         failed = list(queryset.filter(status__in=retryable))
