@@ -561,6 +561,9 @@ class Transfer(models.Model):
     amount_reversed = models.PositiveBigIntegerField(_("amount reversed"), default=0)
     source_transaction = models.CharField(_("source transaction"), max_length=255, blank=True)
     transfer_group = models.CharField(_("transfer group"), max_length=255, blank=True)
+    # A transfer Stripe made for a destination charge: the PaymentIntent it came
+    # from (blank for the app's own transfers), so that `payments.refund` finds it.
+    payment_intent = models.CharField(_("PaymentIntent"), max_length=255, blank=True)
     description = models.CharField(_("description"), max_length=1000, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
@@ -685,6 +688,14 @@ class Transfer(models.Model):
         self._new_key()
         self._save("key_generation", "key_used_at", "destination")
 
+    def reversed_at_least(self, total: int) -> int:
+        """``total`` is known reversed (Stripe's ``amount_reversed``, or the app's
+        own reversals that Stripe made): stored when it is more than known, since
+        reversals only add up and their news arrives in any order. What it adds."""
+        if total <= self.amount_reversed:
+            return 0
+        return self.add_reversed(total)
+
     def add_reversed(self, amount_reversed: int) -> int:
         """Stripe's ``amount_reversed`` (never more than the amount); what it adds."""
         total = min(amount_reversed, self.amount)
@@ -715,6 +726,93 @@ class Transfer(models.Model):
     def cancel(self) -> None:
         self.status = self.Status.CANCELED
         self._save("status")
+
+
+class TransferReversal(models.Model):
+    """A reversal of a sent transfer, or a refund of the destination charge that
+    made it, asked of Stripe by the app: written before Stripe is called, its
+    idempotency key from the row (see `payments.reverse` and `payments.refund`).
+
+    ``reference`` names it per transfer and kind: the same reference again is
+    the same reversal (or refund), never a second one.
+    """
+
+    class Kind(models.TextChoices):
+        REVERSAL = "reversal", _("Reversal")
+        REFUND = "refund", _("Refund of the destination charge")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="reversals",
+        verbose_name=_("transfer"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=255)
+    # The reversal's amount; a refund's is of the charge (Stripe reverses the
+    # transfer in proportion), None for all the charge has left.
+    amount = models.PositiveBigIntegerField(_("amount"), null=True, blank=True)
+    refund_application_fee = models.BooleanField(_("refund the application fee"),
+                                                 default=False)
+    reverse_transfer = models.BooleanField(_("reverse the transfer"), default=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    stripe_id = models.CharField(_("Stripe id"), max_length=255, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
+    failure_message = models.TextField(_("failure message"), blank=True)
+    # As `Transfer`'s: a random token and a generation raised only when Stripe
+    # answered that nothing was done.
+    key_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
+    tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer reversal")
+        verbose_name_plural = _("transfer reversals")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "kind", "reference"],
+                name="stripe_express_one_reversal_per_ref",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}: {self.amount} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"django-stripe-express:{self.kind}:{self.key_token}:{self.key_generation}"
+
+    def start_sending(self) -> None:
+        self.tries += 1
+        self.save(update_fields=["tries"])
+
+    def mark_done(self, stripe_id: str) -> None:
+        self.status = self.Status.DONE
+        self.stripe_id = stripe_id
+        self.done_at = timezone.now()
+        self.failure_code = self.failure_message = ""
+        self.save(update_fields=["status", "stripe_id", "done_at", "failure_code",
+                                 "failure_message"])
+
+    def fail(self, code: str, message: str) -> None:
+        """Stripe refused it: nothing was done, and Stripe replays that answer under
+        this key, so a retry needs a new one."""
+        self.status = self.Status.FAILED
+        self.key_generation += 1
+        self.failure_code, self.failure_message = code[:255], message
+        self.save(update_fields=["status", "key_generation", "failure_code", "failure_message"])
+
+    def retry(self) -> None:
+        self.status = self.Status.PENDING
+        self.save(update_fields=["status"])
 
 
 def database_alias() -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,19 +25,23 @@ from django.utils import timezone
 
 from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
-from ..models import ExpressAccount, Transfer, database_alias, notify
+from ..models import ExpressAccount, Transfer, TransferReversal, database_alias
 from . import transfers
-from .transfers import REFERENCE_KEY, send
+from .transfers import REFERENCE_KEY, record_reversed, send, send_reversal
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidPayment",
     "NotPayable",
+    "NotReversible",
     "PaymentError",
     "ReferenceConflict",
     "pay",
+    "record_reversed",
+    "reverse",
     "send",
+    "send_reversal",
 ]
 
 _CURRENCY = re.compile(r"[a-z]{3}")
@@ -54,6 +59,10 @@ class InvalidPayment(PaymentError, ValueError):
 
 class NotPayable(PaymentError):
     """The user has no account that can receive transfers."""
+
+
+class NotReversible(PaymentError):
+    """The transfer was not sent, or the reversal asks for more than is left."""
 
 
 class ReferenceConflict(PaymentError):
@@ -164,6 +173,111 @@ def _existing(
             transfer,
         )
     return transfer
+
+
+# -- reversals -------------------------------------------------------------------------
+#: The reference of "reverse all that is left" when the caller names none: asking
+#: twice is one reversal.
+_REST = "rest"
+
+
+def reverse(
+    transfer: Transfer,
+    amount: int | None = None,
+    *,
+    refund_application_fee: bool = False,
+    reference: str | None = None,
+) -> TransferReversal:
+    """Reverse ``amount`` of a sent transfer (None: all that is left).
+
+    The reversal is a `TransferReversal` row written in the caller's transaction
+    and asked of Stripe after commit, its idempotency key from the row. A
+    ``reference`` names it: the same reference again returns that reversal
+    (asked again if Stripe refused it), never a second one. Without one, each
+    partial call is a new reversal; "all that is left" is one. `NotReversible`
+    for a transfer not sent or an amount more than is left (reversals asked
+    and not yet refused count); `ReferenceConflict` for a reference used with
+    another amount. The row afterwards (``done``, ``failed`` with Stripe's
+    code, or ``pending`` while Stripe's answer is unknown or after commit).
+    """
+    if amount is not None and (
+        not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
+    ):
+        raise InvalidPayment(
+            f"amount must be a positive integer in the currency's smallest unit, not {amount!r}."
+        )
+    if reference is not None and (
+        not isinstance(reference, str) or not reference.strip() or len(reference) > 255
+    ):
+        raise InvalidPayment("reference must be a non-empty string of at most 255 characters.")
+    name = reference or (_REST if amount is None else uuid.uuid4().hex)
+    alias = database_alias()
+    with transaction.atomic(using=alias):
+        locked = Transfer.objects.using(alias).select_for_update().filter(
+            pk=transfer.pk).first()
+        if locked is None or locked.status != Status.SENT or not locked.stripe_id:
+            raise NotReversible(
+                f"transfer {transfer.reference!r} was not sent; there is nothing to reverse.")
+        rows = TransferReversal.objects.using(alias).filter(transfer=locked)
+        existing = rows.filter(kind=TransferReversal.Kind.REVERSAL, reference=name).first()
+        if existing is not None and amount is not None and existing.amount != amount:
+            raise ReferenceConflict(
+                f"reversal {name!r} of transfer {locked.reference!r} is of "
+                f"{existing.amount}, not {amount}; nothing was reversed.", locked)
+        if existing is not None and existing.status != TransferReversal.Status.FAILED:
+            row = existing
+        else:
+            row = _new_reversal(locked, rows, existing, name, amount, refund_application_fee)
+        transaction.on_commit(functools.partial(_send_reversal, row.pk), using=alias)
+    return TransferReversal.objects.using(alias).get(pk=row.pk)
+
+
+def _new_reversal(
+    locked: Transfer, rows: Any, existing: TransferReversal | None, name: str,
+    amount: int | None, refund_application_fee: bool,
+) -> TransferReversal:
+    """A reversal to ask, checked against what is left: a new row, or the failed
+    ``existing`` one asked again (its key was renewed when Stripe refused)."""
+    others = rows if existing is None else rows.exclude(pk=existing.pk)
+    left = locked.amount - _reserved(locked, others)
+    wanted = left if amount is None else amount
+    if wanted <= 0 or wanted > left:
+        raise NotReversible(
+            f"transfer {locked.reference!r} has {max(left, 0)} {locked.currency} left "
+            f"to reverse; {wanted} was asked. Nothing was reversed.")
+    if existing is not None:
+        existing.amount = wanted
+        existing.save(update_fields=["amount"])
+        existing.retry()
+        return existing
+    row: TransferReversal = rows.create(
+        transfer=locked, kind=TransferReversal.Kind.REVERSAL, reference=name,
+        amount=wanted, refund_application_fee=refund_application_fee,
+    )
+    return row
+
+
+def _reserved(transfer: Transfer, reversals: Any) -> int:
+    """What is reversed or being reversed: Stripe's total (or the app's reversals
+    done, if more), and the reversals asked whose answer is not known yet."""
+    done = pending = 0
+    for status, amount in reversals.filter(kind=TransferReversal.Kind.REVERSAL).values_list(
+            "status", "amount"):
+        if status == TransferReversal.Status.DONE:
+            done += amount or 0
+        elif status == TransferReversal.Status.PENDING:
+            pending += amount or 0
+    return max(transfer.amount_reversed, done) + pending
+
+
+def _send_reversal(reversal_id: int) -> None:
+    # After commit nothing may raise into the caller: what is not answered stays
+    # pending, and asking again (the same reference) sends it with its key.
+    try:
+        send_reversal(reversal_id)
+    except Exception as exc:
+        logger.error("Reversal %s not sent (%s); it stays pending", reversal_id,
+                     type(exc).__name__)
 
 
 # -- after commit: inline, or on the platform's task workers ----------------------------
@@ -337,34 +451,6 @@ def _webhook_event(sender: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
         obj = body.get("object") if isinstance(body, Mapping) else None
         if isinstance(obj, Mapping):
             record_reversed(obj.get("id"), obj.get("amount_reversed"))
-
-
-def record_reversed(stripe_id: Any, amount_reversed: Any) -> Transfer | None:
-    """Stripe says transfer ``stripe_id`` has ``amount_reversed`` reversed: stored
-    when it is more than known (events arrive in any order; reversals only
-    add up), with `signals.transfer_reversed` for the difference."""
-    if not isinstance(stripe_id, str) or not stripe_id:
-        return None
-    if not isinstance(amount_reversed, int) or isinstance(amount_reversed, bool):
-        return None
-    alias = database_alias()
-    with transaction.atomic(using=alias):
-        transfer = Transfer.objects.using(alias).select_for_update().filter(
-            stripe_id=stripe_id, livemode=app_settings.livemode
-        ).first()
-        if transfer is None or amount_reversed <= transfer.amount_reversed:
-            return transfer
-        added = transfer.add_reversed(amount_reversed)
-        transaction.on_commit(
-            functools.partial(
-                notify, signals.transfer_reversed, f"transfer {transfer.reference}",
-                sender=Transfer, transfer=transfer, amount=added,
-            ),
-            using=alias,
-        )
-    logger.info("Transfer %s: %d reversed (%d in all)", transfer.reference, added,
-                transfer.amount_reversed)
-    return transfer
 
 
 def connect_receivers() -> None:
