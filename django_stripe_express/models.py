@@ -208,6 +208,11 @@ class ExpressAccount(models.Model):
         return accounts_api(self.accounts_api).can_receive_transfers(self)
 
     @property
+    def can_accept_card_payments(self) -> bool:
+        """Whether the account can be a charge's merchant (``on_behalf_of``) now."""
+        return accounts_api(self.accounts_api).can_accept_card_payments(self)
+
+    @property
     def is_v2(self) -> bool:
         return self.accounts_api == self.AccountsApi.V2
 
@@ -687,6 +692,17 @@ class Transfer(models.Model):
         the next request is a new one."""
         self._new_key()
         self._save("key_generation", "key_used_at", "destination")
+
+    def learn_stripe_ids(self, stripe_id: str, source_transaction: str) -> None:
+        """A destination charge's transfer: the ids a later event tells (the
+        charge's event names the transfer; the PaymentIntent's may not)."""
+        fields = [name for name, value in (("stripe_id", stripe_id),
+                                           ("source_transaction", source_transaction))
+                  if value and not getattr(self, name)]
+        for name in fields:
+            setattr(self, name, stripe_id if name == "stripe_id" else source_transaction)
+        if fields:
+            self._save(*fields)
 
     def reversed_at_least(self, total: int) -> int:
         """``total`` is known reversed (Stripe's ``amount_reversed``, or the app's

@@ -120,7 +120,8 @@ def test_a_refusal_fails_the_reversal_and_asking_again_uses_a_new_key(fake_strip
 
     assert (again.pk, again.status) == (row.pk, Reversal.DONE)
     keys = [p.header("Idempotency-Key") for p in reversal_posts(fake_stripe, sent)]
-    assert len(keys) == 2 and keys[0] != keys[1]
+    assert len(keys) == 2
+    assert keys[0] != keys[1]
 
 
 def test_amount_reversed_stays_exact_with_events_late_twice_and_out_of_order(

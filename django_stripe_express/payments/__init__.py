@@ -33,12 +33,16 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidPayment",
+    "NoCardPayments",
     "NotPayable",
+    "NotRefundable",
     "NotReversible",
     "PaymentError",
     "ReferenceConflict",
+    "destination_charge_params",
     "pay",
     "record_reversed",
+    "refund",
     "reverse",
     "send",
     "send_reversal",
@@ -59,6 +63,15 @@ class InvalidPayment(PaymentError, ValueError):
 
 class NotPayable(PaymentError):
     """The user has no account that can receive transfers."""
+
+
+class NoCardPayments(NotPayable):
+    """``on_behalf_of`` for a user whose account cannot be a charge's merchant
+    (no active ``card_payments`` capability)."""
+
+
+class NotRefundable(PaymentError):
+    """No destination charge to the platform's users is recorded for the payment."""
 
 
 class NotReversible(PaymentError):
@@ -280,6 +293,174 @@ def _send_reversal(reversal_id: int) -> None:
                      type(exc).__name__)
 
 
+# -- destination charges ----------------------------------------------------------------
+def destination_charge_params(
+    user: Any,
+    amount: int,
+    currency: str,
+    *,
+    application_fee_amount: int | None = None,
+    on_behalf_of: bool = False,
+    transfer_group: str | None = None,
+) -> dict[str, Any]:
+    """The parameters that make a payment of ``amount`` a destination charge to
+    ``user``: pass them to ``payment_intents.create`` with your ``amount`` and
+    ``currency``, or as a Checkout Session's ``payment_intent_data``.
+
+    `NotPayable` when the user has no account that can receive transfers now,
+    `NoCardPayments` for ``on_behalf_of`` when the account cannot be the
+    merchant of record, `InvalidPayment` for values Stripe would refuse (a fee
+    more than the amount). The transfer Stripe makes is recorded as the user's
+    `Transfer` when the payment's event arrives (see `record_destination_charge`).
+    """
+    values = _validated(user, amount, currency, "destination charge", None)
+    if application_fee_amount is not None and (
+        not isinstance(application_fee_amount, int) or isinstance(application_fee_amount, bool)
+        or not 0 <= application_fee_amount <= amount
+    ):
+        raise InvalidPayment(
+            "application_fee_amount must be an integer between 0 and the amount, "
+            f"not {application_fee_amount!r}.")
+    account = ExpressAccount.objects.using(database_alias()).for_user(
+        user.pk, app_settings.livemode).connected().first()
+    if account is None or not account.can_receive_transfers:
+        raise NotPayable(
+            f"user {user.pk} has no Stripe account that can receive transfers now.")
+    if on_behalf_of and not account.can_accept_card_payments:
+        raise NoCardPayments(
+            f"account {account.stripe_id} cannot accept card payments (card_payments is not "
+            "active): it cannot be the charge's merchant (on_behalf_of).")
+    params: dict[str, Any] = {"transfer_data": {"destination": account.stripe_id}}
+    if application_fee_amount is not None:
+        params["application_fee_amount"] = application_fee_amount
+    if on_behalf_of:
+        params["on_behalf_of"] = account.stripe_id
+    if transfer_group:
+        params["transfer_group"] = transfer_group
+    logger.debug("Destination charge of %d %s to %s", amount, values["currency"],
+                 account.stripe_id)
+    return params
+
+
+def destination_reference(payment_intent: str, charge: str = "") -> str:
+    """The ledger's reference of the transfer Stripe made for a destination charge."""
+    return f"payment_intent:{payment_intent}" if payment_intent else f"charge:{charge}"
+
+
+def record_destination_charge(obj: Mapping[str, Any]) -> Transfer | None:
+    """A succeeded PaymentIntent or charge (Stripe's object, from its event) with
+    ``transfer_data``: its transfer recorded once as a `Transfer` of the user who
+    owns the destination, ``sent``. Both events of one payment name the same
+    row (the reference comes from the PaymentIntent); the charge's fills in the
+    transfer's id. None when it is not a destination charge to a known account."""
+    data = obj.get("transfer_data")
+    destination = data.get("destination") if isinstance(data, Mapping) else None
+    if not isinstance(destination, str) or not destination:
+        return None
+    is_charge = obj.get("object") == "charge"
+    charge_id = _id_of(obj.get("id") if is_charge else obj.get("latest_charge"))
+    intent_id = _id_of(obj.get("payment_intent") if is_charge else obj.get("id"))
+    amount = obj.get("amount" if is_charge else "amount_received")
+    fee = obj.get("application_fee_amount") or 0
+    transfer_amount = data.get("amount") if isinstance(data, Mapping) else None
+    if not isinstance(transfer_amount, int):
+        transfer_amount = amount - fee if isinstance(amount, int) and isinstance(fee, int) else 0
+    transfer_id = _id_of(obj.get("transfer")) if is_charge else ""
+    alias = database_alias()
+    livemode = app_settings.livemode
+    account = ExpressAccount.objects.using(alias).filter(
+        stripe_id=destination, livemode=livemode).first()
+    if account is None or transfer_amount <= 0 or not (intent_id or charge_id):
+        logger.warning("Destination charge %s to %s not recorded: %s", intent_id or charge_id,
+                       destination, "unknown account" if account is None else "no amount")
+        return None
+    reference = destination_reference(intent_id, charge_id)
+    with transaction.atomic(using=alias):
+        transfer = _insert(
+            alias, user_id=account.user_id, account=account, reference=reference,
+            livemode=livemode, amount=transfer_amount,
+            currency=str(obj.get("currency") or "").lower()[:3], status=Status.SENT,
+            destination=destination, stripe_id=transfer_id, payment_intent=intent_id,
+            source_transaction=charge_id, transfer_group=str(obj.get("transfer_group") or ""),
+            sent_at=timezone.now(),
+        )
+        if transfer is not None:
+            transfers.signal_on_commit(alias, signals.transfer_sent, transfer)
+            logger.info("Destination charge %s recorded as transfer %s", reference,
+                        transfer_id or "(id to come)")
+            return transfer
+        transfer = Transfer.objects.using(alias).select_for_update().get(
+            reference=reference, livemode=livemode)
+        if transfer.destination != destination:
+            logger.error("Destination charge %s: reference already names another transfer",
+                         reference)
+            return transfer
+        transfer.learn_stripe_ids(transfer_id, charge_id)
+    return transfer
+
+
+def _id_of(value: Any) -> str:
+    """A Stripe id, given as itself or as its expanded object."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def refund(
+    payment_intent: Any,
+    amount: int | None = None,
+    *,
+    reverse_transfer: bool = True,
+    refund_application_fee: bool = True,
+    reference: str | None = None,
+) -> TransferReversal:
+    """Refund a destination charge (its PaymentIntent or id): ``amount`` of it, or
+    all it has left (None). With ``reverse_transfer`` Stripe takes the user's
+    share back in proportion (their transfer's ``amount_reversed`` follows),
+    with ``refund_application_fee`` the platform's fee too.
+
+    As `reverse`: a row first (kind ``refund``, on the payment's `Transfer`),
+    asked of Stripe after commit with the row's key; the same ``reference``
+    is the same refund (without one, a refund of all that is left is one).
+    `NotRefundable` when no destination charge is recorded for the payment.
+    """
+    intent_id = _id_of(payment_intent) or str(getattr(payment_intent, "id", "") or "")
+    if amount is not None and (
+        not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
+    ):
+        raise InvalidPayment(
+            f"amount must be a positive integer in the currency's smallest unit, not {amount!r}.")
+    if reference is not None and (
+        not isinstance(reference, str) or not reference.strip() or len(reference) > 255
+    ):
+        raise InvalidPayment("reference must be a non-empty string of at most 255 characters.")
+    name = reference or (_REST if amount is None else uuid.uuid4().hex)
+    alias = database_alias()
+    with transaction.atomic(using=alias):
+        locked = Transfer.objects.using(alias).select_for_update().filter(
+            payment_intent=intent_id, livemode=app_settings.livemode).first() if intent_id else None
+        if locked is None:
+            raise NotRefundable(
+                f"no destination charge is recorded for {intent_id or payment_intent!r} "
+                "(its payment_intent.succeeded or charge.succeeded event has not arrived).")
+        rows = TransferReversal.objects.using(alias).filter(transfer=locked)
+        row = rows.filter(kind=TransferReversal.Kind.REFUND, reference=name).first()
+        if row is not None and amount is not None and row.amount != amount:
+            raise ReferenceConflict(
+                f"refund {name!r} of {intent_id} is of {row.amount}, not {amount}; "
+                "nothing was refunded.", locked)
+        if row is None:
+            row = rows.create(
+                transfer=locked, kind=TransferReversal.Kind.REFUND, reference=name,
+                amount=amount, reverse_transfer=reverse_transfer,
+                refund_application_fee=refund_application_fee,
+            )
+        elif row.status == TransferReversal.Status.FAILED:
+            row.retry()
+        transaction.on_commit(functools.partial(_send_reversal, row.pk), using=alias)
+    return TransferReversal.objects.using(alias).get(pk=row.pk)
+
+
 # -- after commit: inline, or on the platform's task workers ----------------------------
 def after_commit(alias: str, transfer_ids: Iterable[int]) -> None:
     """Send these transfers once the current transaction commits (at once in autocommit)."""
@@ -439,18 +620,28 @@ def _account_changed(sender: Any, account: ExpressAccount, source: str = "",
 def _webhook_event(sender: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
     """The platform's events: ``balance.available`` sends the transfers waiting
     for funds again; ``transfer.reversed`` / ``transfer.updated`` keep
-    ``amount_reversed`` (reversals made from the Dashboard too)."""
+    ``amount_reversed`` (reversals made from the Dashboard too), as does
+    ``charge.refunded`` (a refund that reversed a destination charge's transfer);
+    ``payment_intent.succeeded`` / ``charge.succeeded`` record a destination
+    charge's transfer in the ledger."""
     platform = not data.get("account")  # the platform's own events, not a user's
     if not platform or bool(data.get("livemode")) != app_settings.livemode:
         return
     kind = data.get("type")
+    body = data.get("data")
+    obj = body.get("object") if isinstance(body, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return
     if kind == "balance.available":
         release_waiting(app_settings.livemode)
+    elif kind in ("payment_intent.succeeded", "charge.succeeded"):
+        record_destination_charge(obj)
+    elif kind == "charge.refunded" and obj.get("transfer"):
+        # Stripe reversed the destination charge's transfer in proportion: its
+        # total is read back (the transfer.reversed event says it too).
+        transfers.refresh_reversed(_id_of(obj.get("transfer")))
     elif kind in ("transfer.reversed", "transfer.updated"):
-        body = data.get("data")
-        obj = body.get("object") if isinstance(body, Mapping) else None
-        if isinstance(obj, Mapping):
-            record_reversed(obj.get("id"), obj.get("amount_reversed"))
+        record_reversed(obj.get("id"), obj.get("amount_reversed"))
 
 
 def connect_receivers() -> None:

@@ -124,7 +124,7 @@ def _claim(alias: str, transfer_id: int) -> tuple[Transfer | None, _Request | No
         account = payable_account(transfer, alias)
         if account is None or not account.can_receive_transfers:
             transfer.hold(account)
-            _signal_on_commit(alias, signals.transfer_held, transfer)
+            signal_on_commit(alias, signals.transfer_held, transfer)
             logger.info("Transfer %s held: the user's account cannot receive transfers",
                         transfer.reference)
             return transfer, None
@@ -178,7 +178,7 @@ def _record_sent(alias: str, transfer_id: int, stripe_id: str) -> None:
             return
         # Stripe made it: that is recorded whatever the row said meanwhile.
         transfer.mark_sent(stripe_id)
-        _signal_on_commit(alias, signals.transfer_sent, transfer)
+        signal_on_commit(alias, signals.transfer_sent, transfer)
     logger.info("Transfer %s sent: %s", transfer.reference, stripe_id)
 
 
@@ -205,12 +205,12 @@ def _record_failure(
             return
         if meaning.kind == GONE or meaning.code in _DESTINATION_REFUSED:
             transfer.hold_after_refusal(meaning.code, message)
-            _signal_on_commit(alias, signals.transfer_held, transfer)
+            signal_on_commit(alias, signals.transfer_held, transfer)
             logger.warning("Transfer %s held: Stripe refused the destination %s (%s)",
                            transfer.reference, request.params["destination"], meaning.code)
             return
         transfer.fail(meaning.code, message)
-        _signal_on_commit(alias, signals.transfer_failed, transfer)
+        signal_on_commit(alias, signals.transfer_failed, transfer)
     logger.warning("Transfer %s failed: %s", transfer.reference, meaning.code or meaning.exception)
 
 
@@ -247,7 +247,7 @@ def _find_at_stripe(transfer_group: str, reference: str) -> str | None:
     return None
 
 
-def _signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
+def signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
     transaction.on_commit(
         functools.partial(
             notify, signal, f"transfer {transfer.reference}",
@@ -302,7 +302,7 @@ def send_reversal(reversal_id: int) -> TransferReversal | None:
         return _reload_reversal(alias, reversal_id)
     _record_reversal_done(alias, row, str(made.id))
     if refund and row.reverse_transfer:
-        _refresh_reversed(transfer.stripe_id)
+        refresh_reversed(transfer.stripe_id)
     return _reload_reversal(alias, reversal_id)
 
 
@@ -348,7 +348,7 @@ def _record_reversal_failure(
                    meaning.code or meaning.exception)
 
 
-def _refresh_reversed(stripe_id: str) -> None:
+def refresh_reversed(stripe_id: str) -> None:
     """Stripe reversed part of transfer ``stripe_id`` for a refund, in proportion:
     its ``amount_reversed`` is read back (the events say it too, later)."""
     if not stripe_id:
