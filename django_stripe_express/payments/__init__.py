@@ -41,6 +41,7 @@ __all__ = [
     "ReferenceConflict",
     "destination_charge_params",
     "pay",
+    "record_destination_charge",
     "record_reversed",
     "refund",
     "reverse",
