@@ -111,3 +111,20 @@ def test_cancel_refuses_what_may_have_reached_stripe(fake_stripe, ledger):
     assert "1 transfer(s) canceled." in messages_of(response)
     assert Transfer.objects.get(pk=rows[Status.HELD].pk).status == Status.CANCELED
     assert Transfer.objects.get(pk=unknown.pk).status == Status.PENDING
+
+
+def test_the_detail_page_lists_the_transfers_reversals_and_refunds(ledger):
+    _payee, rows = ledger
+    sent = rows[Status.SENT]
+    sent.reversals.create(kind="reversal", reference="return:77", amount=40, status="done",
+                          stripe_id="trr_seen123")
+    sent.reversals.create(kind="refund", reference="rest", amount=None, status="failed",
+                          failure_code="charge_already_refunded")
+    client = staff_client("view_transfer")
+    detail = client.get(reverse("admin:django_stripe_express_transfer_change", args=[sent.pk]))
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert "return:77" in body
+    assert "trr_seen123" in body
+    assert "charge_already_refunded" in body
+    assert "Refund of the destination charge" in body

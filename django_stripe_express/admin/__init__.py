@@ -24,7 +24,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import payments
-from ..models import AccountReassignment, ConnectAttempt, Transfer, WebhookEvent
+from ..models import (
+    AccountReassignment,
+    ConnectAttempt,
+    Transfer,
+    TransferReversal,
+    WebhookEvent,
+)
 from .accounts import ExpressAccountAdmin
 
 
@@ -182,9 +188,31 @@ _CONFIRMATION = "admin/django_stripe_express/transfer/action_confirmation.html"
 _FIELDS = (
     "reference", "user", "account", "destination", "amount", "currency", "status",
     "stripe_id", "amount_reversed", "failure_code", "failure_message",
-    "source_transaction", "transfer_group", "description", "metadata", "livemode",
+    "source_transaction", "transfer_group", "payment_intent", "description", "metadata",
+    "livemode",
     "key_generation", "key_used_at", "tries", "created_at", "sent_at", "updated_at",
 )
+
+
+class TransferReversalInline(admin.TabularInline):
+    """The transfer's reversals and refunds asked by the app, read-only."""
+
+    model = TransferReversal
+    fields = readonly_fields = ("kind", "reference", "amount", "status", "stripe_id",
+                                "failure_code", "refund_application_fee", "created_at",
+                                "done_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Part of the transfer's record: who may see the transfer sees them.
+        return bool(request.user.has_perm("django_stripe_express.view_transfer"))
 
 
 @admin.register(Transfer)
@@ -197,6 +225,7 @@ class TransferAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = _FIELDS
     readonly_fields = _FIELDS
+    inlines = [TransferReversalInline]
     actions = ["retry_transfers", "cancel_transfers"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
