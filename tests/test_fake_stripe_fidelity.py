@@ -485,6 +485,10 @@ def test_every_route_answers_in_stripe_s_types(
     typed(client.v1.refunds.create({"payment_intent": intent.id, "amount": 500,
                                     "reverse_transfer": True, "refund_application_fee": True}),
           stripe.Refund)
+    for refund in client.v1.refunds.list({"payment_intent": intent.id}).data:
+        typed(refund, stripe.Refund)
+    for reversal in client.v1.transfers.reversals.list(fake.transfers_made()[-1]["id"]).data:
+        typed(reversal, stripe.TransferReversal)
     with pytest.raises(stripe.StripeError) as short:
         client.v1.transfers.create(
             {"amount": 10**9, "currency": "usd", "destination": states["enabled"]},

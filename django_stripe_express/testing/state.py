@@ -248,6 +248,7 @@ class _State:
     #: PaymentIntents and their charges by id (destination charges), in creation order.
     payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Planned dropped answers: the endpoint runs (and its answer is saved for
     #: the idempotency key), then the connection closes without the answer.
     drops: list[_Plan] = field(default_factory=list)
@@ -277,7 +278,8 @@ class _State:
                 "accounts", "codes", "refresh_tokens", "links", "idempotency", "in_flight",
                 "request_log", "failures", "delays", "events", "thin_events",
                 "authorization_log", "deauthorized", "sessions", "balances", "payouts",
-                "platform_balance", "transfers", "payment_intents", "charges", "drops",
+                "platform_balance", "transfers", "payment_intents", "charges", "refunds",
+                "drops",
             ):
                 getattr(self, name).clear()
             self.refusing = False

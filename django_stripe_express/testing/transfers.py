@@ -400,8 +400,45 @@ def _create_refund(state: _State, request: RecordedRequest) -> Response:
         "status": "succeeded",
         "transfer_reversal": reversal["id"] if reversal else None,
     }
+    state.refunds[refund_id] = refund
     _event(state, "charge.refunded", charge)
     return Response.json(200, copy.deepcopy(refund))
+
+
+def _page(items: list[dict[str, Any]], query: dict[str, Any], url: str) -> Response:
+    """A page of ``items`` (newest first) after ``starting_after``, up to ``limit``."""
+    limit = _limit(query.get("limit"))
+    if isinstance(limit, Response):
+        return limit
+    ids = [i["id"] for i in items]
+    start = 0
+    after = query.get("starting_after")
+    if after:
+        if after not in ids:
+            return api_error(400, f"No such object: '{after}'", code="resource_missing",
+                             param="starting_after")
+        start = ids.index(after) + 1
+    page = items[start:start + limit]
+    return Response.json(200, objects._list_object(copy.deepcopy(page), url,
+                                                   start + limit < len(items)))
+
+
+@_validated(P.RefundListParams)
+def _list_refunds(state: _State, request: RecordedRequest) -> Response:
+    listed = list(reversed(state.refunds.values()))
+    for name in ("payment_intent", "charge"):
+        if request.query.get(name):
+            listed = [r for r in listed if r[name] == request.query[name]]
+    return _page(listed, request.query, "/v1/refunds")
+
+
+@_validated(P.TransferListReversalsParams)
+def _list_reversals(state: _State, request: RecordedRequest, transfer: str) -> Response:
+    found = state.transfers.get(transfer)
+    if found is None:
+        return _no_such_transfer(transfer)
+    return _page(found["reversals"]["data"], request.query,
+                 f"/v1/transfers/{transfer}/reversals")
 
 
 @_validated(P.BalanceRetrieveParams)
@@ -452,4 +489,6 @@ ROUTES: _Routes = [
     ("POST", re.compile(r"/v1/payment_intents"), _create_payment_intent),
     ("GET", re.compile(r"/v1/payment_intents/(?P<intent>[^/]+)"), _retrieve_payment_intent),
     ("POST", re.compile(r"/v1/refunds"), _create_refund),
+    ("GET", re.compile(r"/v1/refunds"), _list_refunds),
+    ("GET", re.compile(rf"/v1/transfers/{_TRANSFER}/reversals"), _list_reversals),
 ]
