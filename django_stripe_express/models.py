@@ -784,6 +784,10 @@ class TransferReversal(models.Model):
     # answered that nothing was done.
     key_token = models.UUIDField(default=uuid.uuid4, editable=False)
     key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
+    # When a request with the current key may first have reached Stripe (None:
+    # never): past Stripe's 24 hours the app asks Stripe before asking again.
+    key_used_at = models.DateTimeField(_("key first used at"), null=True, blank=True,
+                                       editable=False)
     tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
@@ -807,8 +811,18 @@ class TransferReversal(models.Model):
         return f"django-stripe-express:{self.kind}:{self.key_token}:{self.key_generation}"
 
     def start_sending(self) -> None:
+        """The request leaves with the current key (its first use is remembered)."""
+        if self.key_used_at is None:
+            self.key_used_at = timezone.now()
         self.tries += 1
-        self.save(update_fields=["tries"])
+        self.save(update_fields=["key_used_at", "tries"])
+
+    def found_nothing_at_stripe(self) -> None:
+        """Stripe's key window is over and Stripe has nothing for the reference:
+        the next request is a new one."""
+        self.key_generation += 1
+        self.key_used_at = None
+        self.save(update_fields=["key_generation", "key_used_at"])
 
     def mark_done(self, stripe_id: str) -> None:
         self.status = self.Status.DONE
@@ -823,8 +837,10 @@ class TransferReversal(models.Model):
         this key, so a retry needs a new one."""
         self.status = self.Status.FAILED
         self.key_generation += 1
+        self.key_used_at = None
         self.failure_code, self.failure_message = code[:255], message
-        self.save(update_fields=["status", "key_generation", "failure_code", "failure_message"])
+        self.save(update_fields=["status", "key_generation", "key_used_at", "failure_code",
+                                 "failure_message"])
 
     def retry(self) -> None:
         self.status = self.Status.PENDING

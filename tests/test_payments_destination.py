@@ -3,10 +3,12 @@ the user's ledger, and refunds (``reverse_transfer``) kept in step."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.test import TestCase
+from django.utils import timezone
 
 from django_stripe_express import payments, signals
 from django_stripe_express.models import ExpressAccount, Transfer, TransferReversal, WebhookEvent
@@ -237,3 +239,22 @@ def test_a_destination_charges_transfer_can_be_reversed(
     transfer.refresh_from_db()
     assert transfer.amount_reversed == 700
     assert fake_stripe.transfers_made()[0]["amount_reversed"] == 700
+
+
+def test_a_refund_past_its_key_window_is_looked_up_before_asking_again(
+    fake_stripe, fake_stripe_client, client, payee
+):
+    intent, transfer = recorded(fake_stripe, fake_stripe_client, client, payee)
+    fake_stripe.drop_after_commit("POST /v1/refunds")
+    row = refund_committed(intent.id, 600, reference="late")
+    fake_stripe.forget_idempotency_keys()
+    TransferReversal.objects.filter(pk=row.pk).update(
+        key_used_at=timezone.now() - datetime.timedelta(hours=25))
+
+    again = refund_committed(intent.id, 600, reference="late")
+
+    assert again.status == "done"
+    assert len(fake_stripe.requests_to("/v1/refunds", "POST")) == 1
+    assert fake_stripe.charges_made()[0]["amount_refunded"] == 600
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 510

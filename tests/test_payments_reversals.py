@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.core.management import call_command
 from django.test import TestCase
+from django.utils import timezone
 
 from django_stripe_express import payments, signals
 from django_stripe_express.models import Transfer, TransferReversal
@@ -143,3 +147,61 @@ def test_amount_reversed_stays_exact_with_events_late_twice_and_out_of_order(
     # The app's next reversal sees Stripe's total.
     with pytest.raises(payments.NotReversible, match="600 usd left"):
         reverse_committed(sent, 601)
+
+
+def a_day_later(fake_stripe, row: TransferReversal) -> None:
+    """Stripe forgot the keys; the row's key is past its window."""
+    fake_stripe.forget_idempotency_keys()
+    TransferReversal.objects.filter(pk=row.pk).update(
+        key_used_at=timezone.now() - datetime.timedelta(hours=25))
+
+
+def test_after_the_key_window_stripe_is_asked_first_and_nothing_is_reversed_twice(
+    fake_stripe, sent
+):
+    fake_stripe.drop_after_commit(f"POST /v1/transfers/{sent.stripe_id}/reversals")
+    row = reverse_committed(sent, 250, reference="lost")
+    a_day_later(fake_stripe, row)
+
+    again = reverse_committed(sent, 250, reference="lost")
+
+    made = fake_stripe.transfers_made()[0]
+    assert (again.status, again.stripe_id) == (Reversal.DONE, made["reversals"]["data"][0]["id"])
+    assert made["amount_reversed"] == 250
+    assert len(reversal_posts(fake_stripe, sent)) == 1  # found by listing, not asked again
+    assert fake_stripe.requests_to(f"/v1/transfers/{sent.stripe_id}/reversals", "GET")
+
+
+def test_after_the_key_window_with_nothing_at_stripe_it_is_asked_with_a_new_key(
+    fake_stripe, sent
+):
+    fake_stripe.fail_next(f"POST /v1/transfers/{sent.stripe_id}/reversals", status=500)
+    row = reverse_committed(sent, 250, reference="five-hundred")
+    assert row.status == Reversal.PENDING
+    a_day_later(fake_stripe, row)
+
+    again = reverse_committed(sent, 250, reference="five-hundred")
+
+    assert again.status == Reversal.DONE
+    keys = [p.header("Idempotency-Key") for p in reversal_posts(fake_stripe, sent)]
+    assert keys == [row.idempotency_key, again.idempotency_key]
+    assert keys[0] != keys[1]
+    assert fake_stripe.transfers_made()[0]["amount_reversed"] == 250
+
+
+def test_the_command_asks_pending_reversals_again(fake_stripe, sent, capsys):
+    fake_stripe.drop_after_commit(f"POST /v1/transfers/{sent.stripe_id}/reversals")
+    row = reverse_committed(sent, 100, reference="cmd")
+    call_command("stripe_express_transfers", "--dry-run")
+    assert "reversal cmd of order:9 (100): would ask again with the same key" in (
+        capsys.readouterr().out)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("stripe_express_transfers")
+
+    assert "-> done trr_" in capsys.readouterr().out
+    row.refresh_from_db()
+    assert row.status == Reversal.DONE
+    assert fake_stripe.transfers_made()[0]["amount_reversed"] == 100
+    sent.refresh_from_db()
+    assert sent.amount_reversed == 100

@@ -549,6 +549,24 @@ def _action(transfer: Transfer) -> str:
     return "reconcile" if expired else "retry"
 
 
+def pending_reversals(livemode: bool | None = None) -> list[TransferReversal]:
+    """Reversals and refunds whose answer is unknown (lost, or never asked: the
+    process died after commit), oldest first: the command asks them again."""
+    mode = app_settings.livemode if livemode is None else livemode
+    return list(TransferReversal.objects.using(database_alias()).filter(
+        status=TransferReversal.Status.PENDING, transfer__livemode=mode,
+    ).select_related("transfer").order_by("created_at", "pk"))
+
+
+def reversal_action(row: TransferReversal) -> str:
+    """What the command does for a pending reversal or refund, in its words."""
+    if row.key_used_at is None:
+        return "ask Stripe"
+    if timezone.now() - row.key_used_at >= transfers.KEY_WINDOW:
+        return "ask Stripe whether it was made (key window over), then ask if not"
+    return "ask again with the same key (outcome unknown)"
+
+
 def send_now(transfer: Transfer) -> Transfer | None:
     """Send one outstanding transfer in this process (the command's work): a held
     or waiting one is released first, under its lock."""

@@ -262,6 +262,23 @@ def send_reversal(reversal_id: int) -> TransferReversal | None:
     """Ask Stripe for the reversal (or refund) ``reversal_id`` if it is pending; the
     row afterwards. Safe to repeat: one key per generation of the row."""
     alias = database_alias()
+    for _ in range(2):  # a second pass only after a reconciliation found nothing
+        claimed = _claim_reversal(alias, reversal_id)
+        if claimed is None:
+            return _reload_reversal(alias, reversal_id)
+        transfer, row, reconcile = claimed
+        if not reconcile:
+            return _ask_reversal(alias, transfer, row)
+        if not _reconcile_reversal(alias, transfer, row):
+            return _reload_reversal(alias, reversal_id)
+    return _reload_reversal(alias, reversal_id)
+
+
+def _claim_reversal(
+    alias: str, reversal_id: int
+) -> tuple[Transfer, TransferReversal, bool] | None:
+    """Lock (transfer first), and say whether the pending row is to be asked now
+    (False) or first looked up at Stripe (True: its key's window is over)."""
     with transaction.atomic(using=alias):
         row = TransferReversal.objects.using(alias).filter(pk=reversal_id).first()
         if row is None:
@@ -269,22 +286,67 @@ def send_reversal(reversal_id: int) -> TransferReversal | None:
         transfer = Transfer.objects.using(alias).select_for_update().get(pk=row.transfer_id)
         row = TransferReversal.objects.using(alias).select_for_update().get(pk=reversal_id)
         if row.status != TransferReversal.Status.PENDING:
-            return row
+            return None
+        if row.key_used_at is not None and timezone.now() - row.key_used_at >= KEY_WINDOW:
+            return transfer, row, True
         row.start_sending()
-        key, generation = row.idempotency_key, row.key_generation
-        metadata = {REFERENCE_KEY: row.reference}
-        refund = row.kind == TransferReversal.Kind.REFUND
-        params: dict[str, Any]
+    return transfer, row, False
+
+
+def _reconcile_reversal(alias: str, transfer: Transfer, row: TransferReversal) -> bool:
+    """The key's window is over: record what Stripe has for the row's reference,
+    or give the row a new key. Whether to ask now (nothing was found)."""
+    refund = row.kind == TransferReversal.Kind.REFUND
+    client = get_client()
+    try:
         if refund:
-            params = {"payment_intent": transfer.payment_intent,
-                      "reverse_transfer": row.reverse_transfer,
-                      "refund_application_fee": row.refund_application_fee,
-                      "metadata": metadata}
+            listed: Any = client.v1.refunds.list(
+                {"payment_intent": transfer.payment_intent, "limit": 100})
         else:
-            params = {"refund_application_fee": row.refund_application_fee,
-                      "metadata": metadata}
-        if row.amount is not None:
-            params["amount"] = row.amount
+            listed = client.v1.transfers.reversals.list(transfer.stripe_id, {"limit": 100})
+        found = next((str(made.id) for made in listed.auto_paging_iter()
+                      if (made.to_dict().get("metadata") or {}).get(REFERENCE_KEY)
+                      == row.reference), None)
+    except stripe.StripeError as exc:
+        logger.warning("%s %s: cannot ask Stripe whether it was made (%s); it stays pending",
+                       row.kind, row.reference, type(exc).__name__)
+        return False
+    if found is not None:
+        _record_reversal_done(alias, row, found)
+        if refund and row.reverse_transfer:
+            refresh_reversed(transfer.stripe_id)
+        return False
+    with transaction.atomic(using=alias):
+        Transfer.objects.using(alias).select_for_update().get(pk=row.transfer_id)
+        locked = TransferReversal.objects.using(alias).select_for_update().get(pk=row.pk)
+        if (locked.status != TransferReversal.Status.PENDING
+                or locked.key_generation != row.key_generation):
+            return False
+        locked.found_nothing_at_stripe()
+    logger.info("%s %s: Stripe has none for the reference; asked with a new key",
+                row.kind, row.reference)
+    return True
+
+
+def _ask_reversal(
+    alias: str, transfer: Transfer, row: TransferReversal
+) -> TransferReversal | None:
+    """Call Stripe for the claimed row (no transaction open), record the answer."""
+    reversal_id = row.pk
+    key, generation = row.idempotency_key, row.key_generation
+    metadata = {REFERENCE_KEY: row.reference}
+    refund = row.kind == TransferReversal.Kind.REFUND
+    params: dict[str, Any]
+    if refund:
+        params = {"payment_intent": transfer.payment_intent,
+                  "reverse_transfer": row.reverse_transfer,
+                  "refund_application_fee": row.refund_application_fee,
+                  "metadata": metadata}
+    else:
+        params = {"refund_application_fee": row.refund_application_fee,
+                  "metadata": metadata}
+    if row.amount is not None:
+        params["amount"] = row.amount
     client = get_client()
     try:
         if refund:
