@@ -607,6 +607,7 @@ class Transfer(models.Model):
         permissions = [
             ("retry_transfer", _("Can send a failed or waiting transfer again")),
             ("cancel_transfer", _("Can cancel a transfer not yet sent")),
+            ("reverse_transfer", _("Can reverse what is left of a sent transfer")),
         ]
 
     def __str__(self) -> str:
@@ -733,6 +734,12 @@ class Transfer(models.Model):
         return self.status in (
             self.Status.HELD, self.Status.WAITING_FOR_FUNDS, self.Status.FAILED
         ) or (self.status == self.Status.PENDING and self.key_used_at is None)
+
+    @property
+    def can_reverse(self) -> bool:
+        """Sent, and not all reversed as far as the app knows."""
+        return (self.status == self.Status.SENT and bool(self.stripe_id)
+                and self.amount_reversed < self.amount)
 
     def retry(self) -> None:
         """Send it again (with a new key, see `fail`)."""

@@ -226,7 +226,7 @@ class TransferAdmin(admin.ModelAdmin):
     fields = _FIELDS
     readonly_fields = _FIELDS
     inlines = [TransferReversalInline]
-    actions = ["retry_transfers", "cancel_transfers"]
+    actions = ["retry_transfers", "cancel_transfers", "reverse_transfers"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -242,6 +242,26 @@ class TransferAdmin(admin.ModelAdmin):
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("django_stripe_express.cancel_transfer"))
+
+    def has_reverse_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("django_stripe_express.reverse_transfer"))
+
+    @admin.action(description=_("Reverse what is left (sent)"), permissions=["reverse"])
+    def reverse_transfers(
+        self, request: HttpRequest, queryset: QuerySet[Transfer]
+    ) -> HttpResponse | None:
+        return _confirmed(
+            self, request, queryset, action="reverse_transfers", allowed="can_reverse",
+            change=_reverse_rest,
+            title=gettext("Reverse transfers"),
+            explanation=gettext(
+                "What is left of each of these transfers will be taken back from the "
+                "user's Stripe account (payments.reverse: once, however often it is asked)."
+            ),
+            confirm=gettext("Yes, reverse them"),
+            done=gettext("%(count)d transfer(s) will be reversed."),
+            skipped=gettext("%(reference)s cannot be reversed (%(status)s)."),
+        )
 
     @admin.action(description=_("Send again (failed or waiting for funds)"),
                   permissions=["retry"])
@@ -277,6 +297,19 @@ class TransferAdmin(admin.ModelAdmin):
             done=gettext("%(count)d transfer(s) canceled."),
             skipped=gettext("%(reference)s cannot be canceled (%(status)s)."),
         )
+
+
+def _reverse_rest(transfer_id: int) -> bool:
+    """Staff: reverse all that is left of a sent transfer (`payments.reverse`, its
+    "rest" reversal); whether it could be asked."""
+    transfer = Transfer.objects.filter(pk=transfer_id).first()
+    if transfer is None or not transfer.can_reverse:
+        return False
+    try:
+        payments.reverse(transfer)
+    except payments.PaymentError:
+        return False
+    return True
 
 
 def _confirmed(

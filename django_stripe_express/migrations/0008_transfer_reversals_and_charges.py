@@ -14,6 +14,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name='transfer',
+            options={'ordering': ['-created_at', '-pk'], 'permissions': [('retry_transfer', 'Can send a failed or waiting transfer again'), ('cancel_transfer', 'Can cancel a transfer not yet sent'), ('reverse_transfer', 'Can reverse what is left of a sent transfer')], 'verbose_name': 'transfer', 'verbose_name_plural': 'transfers'},
+        ),
         migrations.AddField(
             model_name='transfer',
             name='payment_intent',
