@@ -482,6 +482,9 @@ def test_every_route_answers_in_stripe_s_types(
                 "payment_intent": stripe.PaymentIntent}[event["data"]["object"]["object"]]
         typed(client.v1.events.retrieve(event["id"]).data.object, kind)
     typed(client.v1.payment_intents.retrieve(intent.id), stripe.PaymentIntent)
+    expanded = typed(client.v1.payment_intents.retrieve(intent.id, {"expand": ["latest_charge"]}),
+                     stripe.PaymentIntent)
+    assert isinstance(expanded.latest_charge, stripe.Charge)
     typed(client.v1.refunds.create({"payment_intent": intent.id, "amount": 500,
                                     "reverse_transfer": True, "refund_application_fee": True}),
           stripe.Refund)

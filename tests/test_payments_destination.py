@@ -224,10 +224,42 @@ def test_a_lost_refund_answer_is_asked_again_with_the_same_key(
     assert fake_stripe.charges_made()[0]["amount_refunded"] == 500
 
 
-def test_a_payment_not_recorded_cannot_be_refunded(fake_stripe, db):
+def test_a_payment_stripe_does_not_know_cannot_be_refunded(fake_stripe, db):
     with pytest.raises(payments.NotRefundable, match="pi_unknown"):
         payments.refund("pi_unknown")
     assert fake_stripe.requests_to("/v1/refunds", "POST") == []
+    assert Transfer.objects.count() == 0
+
+
+def test_a_payment_not_a_destination_charge_cannot_be_refunded(
+    fake_stripe, fake_stripe_client, db
+):
+    plain = fake_stripe_client.v1.payment_intents.create({"amount": 500, "currency": "usd"})
+    fake_stripe.succeed_payment_intent(plain.id)
+    with pytest.raises(payments.NotRefundable, match="not a succeeded destination charge"):
+        payments.refund(plain.id)
+    assert fake_stripe.requests_to("/v1/refunds", "POST") == []
+
+
+def test_a_refund_before_the_payments_event_reads_the_payment_from_stripe(
+    fake_stripe, fake_stripe_client, client, payee
+):
+    intent, events = paid(fake_stripe, fake_stripe_client, payee)
+
+    row = refund_committed(intent.id, 1000)
+
+    transfer = Transfer.objects.get()
+    made = fake_stripe.transfers_made()[0]
+    assert (transfer.payment_intent, transfer.stripe_id, transfer.amount) == (
+        intent.id, made["id"], 1700)
+    assert row.status == "done"
+    assert transfer.reversals.get() == row
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 850
+    # The events arrive afterwards: the same row.
+    for event in events.values():
+        assert fake_stripe.deliver(client, event).status_code == 200
+    assert Transfer.objects.count() == 1
 
 
 def test_a_destination_charges_transfer_can_be_reversed(

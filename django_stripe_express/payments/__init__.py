@@ -20,12 +20,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from ..models import ExpressAccount, Transfer, TransferReversal, database_alias
+from ..stripe_api import get_client
 from . import transfers
 from .transfers import REFERENCE_KEY, record_reversed, send, send_reversal
 
@@ -356,7 +358,7 @@ def record_destination_charge(obj: Mapping[str, Any]) -> Transfer | None:
     transfer's id. None when it is not a destination charge to a known account."""
     data = obj.get("transfer_data")
     destination = data.get("destination") if isinstance(data, Mapping) else None
-    if not isinstance(destination, str) or not destination:
+    if not isinstance(destination, str) or not destination or obj.get("status") != "succeeded":
         return None
     is_charge = obj.get("object") == "charge"
     charge_id = _id_of(obj.get("id") if is_charge else obj.get("latest_charge"))
@@ -366,7 +368,9 @@ def record_destination_charge(obj: Mapping[str, Any]) -> Transfer | None:
     transfer_amount = data.get("amount") if isinstance(data, Mapping) else None
     if not isinstance(transfer_amount, int):
         transfer_amount = amount - fee if isinstance(amount, int) and isinstance(fee, int) else 0
-    transfer_id = _id_of(obj.get("transfer")) if is_charge else ""
+    # The PaymentIntent names its transfer only when its charge is expanded.
+    charge = obj if is_charge else obj.get("latest_charge")
+    transfer_id = _id_of(charge.get("transfer")) if isinstance(charge, Mapping) else ""
     alias = database_alias()
     livemode = app_settings.livemode
     account = ExpressAccount.objects.using(alias).filter(
@@ -407,6 +411,19 @@ def _id_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _record_from_stripe(intent_id: str) -> None:
+    """Record the destination charge of PaymentIntent ``intent_id`` from Stripe (a
+    refund asked before the payment's event arrived); nothing if it is none."""
+    try:
+        intent = get_client().v1.payment_intents.retrieve(
+            intent_id, {"expand": ["latest_charge"]})
+    except stripe.StripeError as exc:
+        raise NotRefundable(
+            f"cannot read {intent_id} from Stripe ({type(exc).__name__}); nothing was "
+            "refunded.") from exc
+    record_destination_charge(intent.to_dict())
+
+
 def refund(
     payment_intent: Any,
     amount: int | None = None,
@@ -423,7 +440,9 @@ def refund(
     As `reverse`: a row first (kind ``refund``, on the payment's `Transfer`),
     asked of Stripe after commit with the row's key; the same ``reference``
     is the same refund (without one, a refund of all that is left is one).
-    `NotRefundable` when no destination charge is recorded for the payment.
+    A payment whose event has not arrived yet is read from Stripe and recorded
+    first. `NotRefundable` when it is not a succeeded destination charge to a
+    user the platform knows.
     """
     intent_id = _id_of(payment_intent) or str(getattr(payment_intent, "id", "") or "")
     if amount is not None and (
@@ -437,13 +456,16 @@ def refund(
         raise InvalidPayment("reference must be a non-empty string of at most 255 characters.")
     name = reference or (_REST if amount is None else uuid.uuid4().hex)
     alias = database_alias()
+    payment = Transfer.objects.using(alias).filter(payment_intent=intent_id,
+                                                    livemode=app_settings.livemode)
+    if intent_id and not payment.exists():
+        _record_from_stripe(intent_id)
     with transaction.atomic(using=alias):
-        locked = Transfer.objects.using(alias).select_for_update().filter(
-            payment_intent=intent_id, livemode=app_settings.livemode).first() if intent_id else None
+        locked = payment.select_for_update().first() if intent_id else None
         if locked is None:
             raise NotRefundable(
                 f"no destination charge is recorded for {intent_id or payment_intent!r} "
-                "(its payment_intent.succeeded or charge.succeeded event has not arrived).")
+                "(not a succeeded destination charge to an account the platform knows).")
         rows = TransferReversal.objects.using(alias).filter(transfer=locked)
         row = rows.filter(kind=TransferReversal.Kind.REFUND, reference=name).first()
         if row is not None and amount is not None and row.amount != amount:

@@ -282,7 +282,10 @@ def _retrieve_payment_intent(state: _State, request: RecordedRequest, intent: st
     if found is None:
         return api_error(404, f"No such payment_intent: '{intent}'", code="resource_missing",
                          param="intent")
-    return Response.json(200, copy.deepcopy(found))
+    answer = copy.deepcopy(found)
+    if "latest_charge" in (request.query.get("expand") or []) and answer["latest_charge"]:
+        answer["latest_charge"] = copy.deepcopy(state.charges[answer["latest_charge"]])
+    return Response.json(200, answer)
 
 
 def succeed_payment_intent(state: _State, intent_id: str) -> list[dict[str, Any]]:
