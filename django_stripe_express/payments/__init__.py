@@ -290,7 +290,12 @@ def _send_reversal(reversal_id: int) -> None:
     # After commit nothing may raise into the caller: what is not answered stays
     # pending, and asking again (the same reference) sends it with its key.
     try:
-        send_reversal(reversal_id)
+        if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
+            from .tasks import send_reversal_task  # task mode only, as `_dispatch`
+
+            send_reversal_task.enqueue(reversal_id)
+        else:
+            send_reversal(reversal_id)
     except Exception as exc:
         logger.error("Reversal %s not sent (%s); it stays pending", reversal_id,
                      type(exc).__name__)
