@@ -208,6 +208,11 @@ class ExpressAccount(models.Model):
         return accounts_api(self.accounts_api).can_receive_transfers(self)
 
     @property
+    def can_accept_card_payments(self) -> bool:
+        """Whether the account can be a charge's merchant (``on_behalf_of``) now."""
+        return accounts_api(self.accounts_api).can_accept_card_payments(self)
+
+    @property
     def is_v2(self) -> bool:
         return self.accounts_api == self.AccountsApi.V2
 
@@ -561,6 +566,9 @@ class Transfer(models.Model):
     amount_reversed = models.PositiveBigIntegerField(_("amount reversed"), default=0)
     source_transaction = models.CharField(_("source transaction"), max_length=255, blank=True)
     transfer_group = models.CharField(_("transfer group"), max_length=255, blank=True)
+    # A transfer Stripe made for a destination charge: the PaymentIntent it came
+    # from (blank for the app's own transfers), so that `payments.refund` finds it.
+    payment_intent = models.CharField(_("PaymentIntent"), max_length=255, blank=True)
     description = models.CharField(_("description"), max_length=1000, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
@@ -599,6 +607,7 @@ class Transfer(models.Model):
         permissions = [
             ("retry_transfer", _("Can send a failed or waiting transfer again")),
             ("cancel_transfer", _("Can cancel a transfer not yet sent")),
+            ("reverse_transfer", _("Can reverse what is left of a sent transfer")),
         ]
 
     def __str__(self) -> str:
@@ -685,6 +694,25 @@ class Transfer(models.Model):
         self._new_key()
         self._save("key_generation", "key_used_at", "destination")
 
+    def learn_stripe_ids(self, stripe_id: str, source_transaction: str) -> None:
+        """A destination charge's transfer: the ids a later event tells (the
+        charge's event names the transfer; the PaymentIntent's may not)."""
+        fields = [name for name, value in (("stripe_id", stripe_id),
+                                           ("source_transaction", source_transaction))
+                  if value and not getattr(self, name)]
+        for name in fields:
+            setattr(self, name, stripe_id if name == "stripe_id" else source_transaction)
+        if fields:
+            self._save(*fields)
+
+    def reversed_at_least(self, total: int) -> int:
+        """``total`` is known reversed (Stripe's ``amount_reversed``, or the app's
+        own reversals that Stripe made): stored when it is more than known, since
+        reversals only add up and their news arrives in any order. What it adds."""
+        if total <= self.amount_reversed:
+            return 0
+        return self.add_reversed(total)
+
     def add_reversed(self, amount_reversed: int) -> int:
         """Stripe's ``amount_reversed`` (never more than the amount); what it adds."""
         total = min(amount_reversed, self.amount)
@@ -707,6 +735,12 @@ class Transfer(models.Model):
             self.Status.HELD, self.Status.WAITING_FOR_FUNDS, self.Status.FAILED
         ) or (self.status == self.Status.PENDING and self.key_used_at is None)
 
+    @property
+    def can_reverse(self) -> bool:
+        """Sent, and not all reversed as far as the app knows."""
+        return (self.status == self.Status.SENT and bool(self.stripe_id)
+                and self.amount_reversed < self.amount)
+
     def retry(self) -> None:
         """Send it again (with a new key, see `fail`)."""
         self.status = self.Status.PENDING
@@ -715,6 +749,109 @@ class Transfer(models.Model):
     def cancel(self) -> None:
         self.status = self.Status.CANCELED
         self._save("status")
+
+
+class TransferReversal(models.Model):
+    """A reversal of a sent transfer, or a refund of the destination charge that
+    made it, asked of Stripe by the app: written before Stripe is called, its
+    idempotency key from the row (see `payments.reverse` and `payments.refund`).
+
+    ``reference`` names it per transfer and kind: the same reference again is
+    the same reversal (or refund), never a second one.
+    """
+
+    class Kind(models.TextChoices):
+        REVERSAL = "reversal", _("Reversal")
+        REFUND = "refund", _("Refund of the destination charge")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="reversals",
+        verbose_name=_("transfer"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=255)
+    # The reversal's amount; a refund's is of the charge (Stripe reverses the
+    # transfer in proportion), None for all the charge has left.
+    amount = models.PositiveBigIntegerField(_("amount"), null=True, blank=True)
+    refund_application_fee = models.BooleanField(_("refund the application fee"),
+                                                 default=False)
+    reverse_transfer = models.BooleanField(_("reverse the transfer"), default=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    stripe_id = models.CharField(_("Stripe id"), max_length=255, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
+    failure_message = models.TextField(_("failure message"), blank=True)
+    # As `Transfer`'s: a random token and a generation raised only when Stripe
+    # answered that nothing was done.
+    key_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
+    # When a request with the current key may first have reached Stripe (None:
+    # never): past Stripe's 24 hours the app asks Stripe before asking again.
+    key_used_at = models.DateTimeField(_("key first used at"), null=True, blank=True,
+                                       editable=False)
+    tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer reversal")
+        verbose_name_plural = _("transfer reversals")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "kind", "reference"],
+                name="stripe_express_one_reversal_per_ref",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}: {self.amount} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"django-stripe-express:{self.kind}:{self.key_token}:{self.key_generation}"
+
+    def start_sending(self) -> None:
+        """The request leaves with the current key (its first use is remembered)."""
+        if self.key_used_at is None:
+            self.key_used_at = timezone.now()
+        self.tries += 1
+        self.save(update_fields=["key_used_at", "tries"])
+
+    def found_nothing_at_stripe(self) -> None:
+        """Stripe's key window is over and Stripe has nothing for the reference:
+        the next request is a new one."""
+        self.key_generation += 1
+        self.key_used_at = None
+        self.save(update_fields=["key_generation", "key_used_at"])
+
+    def mark_done(self, stripe_id: str) -> None:
+        self.status = self.Status.DONE
+        self.stripe_id = stripe_id
+        self.done_at = timezone.now()
+        self.failure_code = self.failure_message = ""
+        self.save(update_fields=["status", "stripe_id", "done_at", "failure_code",
+                                 "failure_message"])
+
+    def fail(self, code: str, message: str) -> None:
+        """Stripe refused it: nothing was done, and Stripe replays that answer under
+        this key, so a retry needs a new one."""
+        self.status = self.Status.FAILED
+        self.key_generation += 1
+        self.key_used_at = None
+        self.failure_code, self.failure_message = code[:255], message
+        self.save(update_fields=["status", "key_generation", "key_used_at", "failure_code",
+                                 "failure_message"])
+
+    def retry(self) -> None:
+        self.status = self.Status.PENDING
+        self.save(update_fields=["status"])
 
 
 def database_alias() -> str:

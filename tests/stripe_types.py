@@ -29,7 +29,12 @@ class _Names(dict):  # type: ignore[type-arg]
         try:
             return getattr(stripe, name)
         except AttributeError:
-            raise KeyError(name) from None
+            pass
+        # stripe's modules import some classes under an alias for type checking
+        # only (``from stripe._card import Card as CardResource``).
+        if name.endswith("Resource") and hasattr(stripe, name[: -len("Resource")]):
+            return getattr(stripe, name[: -len("Resource")])
+        raise KeyError(name)
 
 
 def hints(cls: type) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
+from django_stripe_express import payments
 from django_stripe_express.models import Transfer
 
 from .admin_support import action_names, messages_of, staff_client
@@ -111,3 +112,50 @@ def test_cancel_refuses_what_may_have_reached_stripe(fake_stripe, ledger):
     assert "1 transfer(s) canceled." in messages_of(response)
     assert Transfer.objects.get(pk=rows[Status.HELD].pk).status == Status.CANCELED
     assert Transfer.objects.get(pk=unknown.pk).status == Status.PENDING
+
+
+def test_the_detail_page_lists_the_transfers_reversals_and_refunds(ledger):
+    _payee, rows = ledger
+    sent = rows[Status.SENT]
+    sent.reversals.create(kind="reversal", reference="return:77", amount=40, status="done",
+                          stripe_id="trr_seen123")
+    sent.reversals.create(kind="refund", reference="rest", amount=None, status="failed",
+                          failure_code="charge_already_refunded")
+    client = staff_client("view_transfer")
+    detail = client.get(reverse("admin:django_stripe_express_transfer_change", args=[sent.pk]))
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert "return:77" in body
+    assert "trr_seen123" in body
+    assert "charge_already_refunded" in body
+    assert "Refund of the destination charge" in body
+
+
+def test_reverse_needs_its_permission_is_confirmed_and_reverses_the_rest_once(
+    fake_stripe, db
+):
+    fake_stripe.add_funds(10_000)
+    payee = payable_account(fake_stripe)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        payments.pay(payee.user, 900, "usd", "to-reverse")
+    sent = Transfer.objects.get(reference="to-reverse")
+    held = Transfer.objects.create(user=payee.user, reference="held", amount=5,
+                                   currency="usd", status=Status.HELD)
+    assert "reverse_transfers" not in action_names(
+        staff_client("view_transfer", "retry_transfer").get(reverse(CHANGELIST)))
+    client = staff_client("view_transfer", "reverse_transfer")
+    assert action_names(client.get(reverse(CHANGELIST))) == ["reverse_transfers"]
+
+    page = post_action(client, "reverse_transfers", [sent, held])
+    assert page.templates[0].name.endswith("action_confirmation.html")
+    assert fake_stripe.transfers_made()[0]["amount_reversed"] == 0
+
+    response = post_action(client, "reverse_transfers", [sent, held], post="yes")
+    post_action(client, "reverse_transfers", [sent], post="yes")  # twice: still once
+
+    assert "1 transfer(s) will be reversed." in messages_of(response)
+    assert any("held cannot be reversed" in m for m in messages_of(response))
+    assert fake_stripe.transfers_made()[0]["amount_reversed"] == 900
+    sent.refresh_from_db()
+    assert sent.amount_reversed == 900
+    assert sent.reversals.get().reference == "rest"

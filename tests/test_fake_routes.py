@@ -52,6 +52,11 @@ def test_the_routes_the_app_calls_are_served() -> None:
         ("GET", "/v2/core/events/{event_id}"),  # webhooks.fetched
         ("POST", "/v1/transfers"),  # payments.transfers: send
         ("GET", "/v1/transfers"),  # payments.transfers: reconcile after the key window
+        ("GET", "/v1/transfers/{transfer}"),  # payments.transfers: reversed by a refund
+        ("POST", "/v1/transfers/{transfer}/reversals"),  # payments.reverse
+        ("POST", "/v1/refunds"),  # payments.refund
+        ("GET", "/v1/refunds"),  # payments.transfers: a refund after the key window
+        ("GET", "/v1/transfers/{transfer}/reversals"),  # a reversal after the key window
         ("GET", "/express/oauth/authorize"),  # onboarding.oauth: authorize_url
         ("POST", "/oauth/token"),  # onboarding.oauth
         ("POST", "/oauth/deauthorize"),  # disconnect

@@ -470,6 +470,28 @@ def test_every_route_answers_in_stripe_s_types(
         typed(listed, stripe.Transfer)
     typed(client.v1.transfers.reversals.create(transfer.id, {"amount": 200}),
           stripe.TransferReversal)
+    # Destination charges: a PaymentIntent with transfer_data, paid, then refunded
+    # with the transfer reversed; the events in their types.
+    intent = typed(client.v1.payment_intents.create(
+        {"amount": 2000, "currency": "usd", "application_fee_amount": 200,
+         "transfer_data": {"destination": states["enabled"]}, "transfer_group": "order:2",
+         "on_behalf_of": states["enabled"]}), stripe.PaymentIntent)
+    paid = fake.succeed_payment_intent(intent.id)
+    for event in paid:
+        kind = {"transfer": stripe.Transfer, "charge": stripe.Charge,
+                "payment_intent": stripe.PaymentIntent}[event["data"]["object"]["object"]]
+        typed(client.v1.events.retrieve(event["id"]).data.object, kind)
+    typed(client.v1.payment_intents.retrieve(intent.id), stripe.PaymentIntent)
+    expanded = typed(client.v1.payment_intents.retrieve(intent.id, {"expand": ["latest_charge"]}),
+                     stripe.PaymentIntent)
+    assert isinstance(expanded.latest_charge, stripe.Charge)
+    typed(client.v1.refunds.create({"payment_intent": intent.id, "amount": 500,
+                                    "reverse_transfer": True, "refund_application_fee": True}),
+          stripe.Refund)
+    for refund in client.v1.refunds.list({"payment_intent": intent.id}).data:
+        typed(refund, stripe.Refund)
+    for reversal in client.v1.transfers.reversals.list(fake.transfers_made()[-1]["id"]).data:
+        typed(reversal, stripe.TransferReversal)
     with pytest.raises(stripe.StripeError) as short:
         client.v1.transfers.create(
             {"amount": 10**9, "currency": "usd", "destination": states["enabled"]},

@@ -133,3 +133,57 @@ def test_many_references_from_many_threads_each_paid_once(fake_stripe, sent_sign
     references = [t["metadata"][payments.REFERENCE_KEY] for t in made]
     assert sorted(references) == sorted({r for _, r in calls})
     assert all(count == 1 for count in sent_signals.values())
+
+
+def reversed_at_stripe(fake_stripe) -> int:
+    return sum(t["amount_reversed"] for t in fake_stripe.transfers_made())
+
+
+def test_concurrent_reversals_with_one_reference_reverse_once(fake_stripe, fake_stripe_client):
+    fake_stripe.add_funds(100_000)
+    payee = payable_account(fake_stripe)
+    transfer = payments.pay(payee.user, 1000, "usd", "order:12")
+    fake_stripe.delay_next(f"POST /v1/transfers/{Transfer.objects.get().stripe_id}/reversals",
+                           0.3, executing=True)
+
+    def reverse(_: int) -> int:
+        return payments.reverse(transfer, 300, reference="return:12").pk
+
+    answers = all_at_once(reverse)
+
+    assert len(set(answers)) == 1, answers
+    assert reversed_at_stripe(fake_stripe) == 300
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 300
+
+
+def test_concurrent_reversals_never_reverse_more_than_the_transfer(fake_stripe):
+    fake_stripe.add_funds(100_000)
+    payee = payable_account(fake_stripe)
+    transfer = payments.pay(payee.user, 1000, "usd", "order:13")
+
+    answers = all_at_once(lambda index: payments.reverse(transfer, 300).amount)
+
+    refused = [a for a in answers if isinstance(a, payments.NotReversible)]
+    assert (len(refused), len(answers) - len(refused)) == (THREADS - 3, 3), answers
+    assert reversed_at_stripe(fake_stripe) == 900
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 900
+
+
+def test_concurrent_events_of_one_destination_charge_record_one_row(
+    fake_stripe, fake_stripe_client, sent_signals
+):
+    payee = payable_account(fake_stripe)
+    params = payments.destination_charge_params(payee.user, 1000, "usd",
+                                                application_fee_amount=100)
+    intent = fake_stripe_client.v1.payment_intents.create(
+        {"amount": 1000, "currency": "usd", **params})
+    objects = [e["data"]["object"] for e in fake_stripe.succeed_payment_intent(intent.id)
+               if e["type"] != "transfer.created"]
+
+    all_at_once(lambda index: payments.record_destination_charge(objects[index % 2]))
+
+    transfer = Transfer.objects.get()
+    assert (transfer.amount, transfer.stripe_id) == (900, fake_stripe.transfers_made()[0]["id"])
+    assert sent_signals == {f"payment_intent:{intent.id}": 1}

@@ -90,3 +90,29 @@ def test_the_task_retried_after_a_lost_answer_makes_one_transfer(
     assert len(fake_stripe.transfers_made()) == 1
     keys = {p.header("Idempotency-Key") for p in transfer_posts(fake_stripe)}
     assert keys == {transfer.idempotency_key}
+
+
+def test_reversals_and_refunds_are_asked_by_the_worker_once(settings, task_mode, fake_stripe):
+    settings.TASKS = DATABASE
+    payee = payable_account(fake_stripe)
+    transfer = payments.pay(payee.user, 1500, "usd", "task:4")
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, interval=0,
+                 verbosity=0)
+    transfer.refresh_from_db()
+
+    with transaction.atomic():
+        row = payments.reverse(transfer, 500, reference="task-return")
+    again = payments.reverse(transfer, 500, reference="task-return")  # before the worker
+
+    assert (row.status, again.pk) == ("pending", row.pk)
+    reversals = f"/v1/transfers/{transfer.stripe_id}/reversals"
+    assert fake_stripe.requests_to(reversals, "POST") == []
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, interval=0,
+                 verbosity=0)
+
+    row.refresh_from_db()
+    assert row.status == "done"
+    assert fake_stripe.transfers_made()[0]["amount_reversed"] == 500
+    assert len(fake_stripe.requests_to(reversals, "POST")) == 1
+    transfer.refresh_from_db()
+    assert transfer.amount_reversed == 500

@@ -185,6 +185,18 @@ def can_receive_transfers(account: Any) -> bool:
     return bool(account.payouts_enabled)
 
 
+def can_accept_card_payments(account: Any) -> bool:
+    """Whether the stored v1 ``account`` can be the merchant of record of a charge
+    (``on_behalf_of``): connected, and its ``card_payments`` capability active
+    (a row without capabilities reads ``charges_enabled``)."""
+    if not account.is_connected:
+        return False
+    capabilities = account.capabilities if isinstance(account.capabilities, dict) else {}
+    if capabilities:
+        return bool(capabilities.get("card_payments") == "active")
+    return bool(account.charges_enabled)
+
+
 # Who the requirement is about: stripped before matching, so that
 # `representative.verification.document` and `person_1AbC.verification.document`
 # read like the individual's. Stripe's person ids are `person_` + letters/digits.

@@ -437,6 +437,13 @@ def can_receive_transfers(account: Any) -> bool:
     return bool(account.is_connected and capabilities.get(TRANSFERS) == "active")
 
 
+def can_accept_card_payments(account: Any) -> bool:
+    """Whether the stored v2 ``account`` can be the merchant of record of a charge
+    (``on_behalf_of``): connected, and its merchant ``card_payments`` active."""
+    capabilities = account.capabilities if isinstance(account.capabilities, dict) else {}
+    return bool(account.is_connected and capabilities.get(CARD_PAYMENTS) == "active")
+
+
 def derive_status(account: Any) -> str:
     """The status of a stored v2 ``account``, most serious state first (the
     table above): a user sees the one thing that matters now."""

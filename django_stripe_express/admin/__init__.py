@@ -24,7 +24,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import payments
-from ..models import AccountReassignment, ConnectAttempt, Transfer, WebhookEvent
+from ..models import (
+    AccountReassignment,
+    ConnectAttempt,
+    Transfer,
+    TransferReversal,
+    WebhookEvent,
+)
 from .accounts import ExpressAccountAdmin
 
 
@@ -182,9 +188,31 @@ _CONFIRMATION = "admin/django_stripe_express/transfer/action_confirmation.html"
 _FIELDS = (
     "reference", "user", "account", "destination", "amount", "currency", "status",
     "stripe_id", "amount_reversed", "failure_code", "failure_message",
-    "source_transaction", "transfer_group", "description", "metadata", "livemode",
+    "source_transaction", "transfer_group", "payment_intent", "description", "metadata",
+    "livemode",
     "key_generation", "key_used_at", "tries", "created_at", "sent_at", "updated_at",
 )
+
+
+class TransferReversalInline(admin.TabularInline):
+    """The transfer's reversals and refunds asked by the app, read-only."""
+
+    model = TransferReversal
+    fields = readonly_fields = ("kind", "reference", "amount", "status", "stripe_id",
+                                "failure_code", "refund_application_fee", "created_at",
+                                "done_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Part of the transfer's record: who may see the transfer sees them.
+        return bool(request.user.has_perm("django_stripe_express.view_transfer"))
 
 
 @admin.register(Transfer)
@@ -197,7 +225,8 @@ class TransferAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = _FIELDS
     readonly_fields = _FIELDS
-    actions = ["retry_transfers", "cancel_transfers"]
+    inlines = [TransferReversalInline]
+    actions = ["retry_transfers", "cancel_transfers", "reverse_transfers"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -213,6 +242,26 @@ class TransferAdmin(admin.ModelAdmin):
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("django_stripe_express.cancel_transfer"))
+
+    def has_reverse_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("django_stripe_express.reverse_transfer"))
+
+    @admin.action(description=_("Reverse what is left (sent)"), permissions=["reverse"])
+    def reverse_transfers(
+        self, request: HttpRequest, queryset: QuerySet[Transfer]
+    ) -> HttpResponse | None:
+        return _confirmed(
+            self, request, queryset, action="reverse_transfers", allowed="can_reverse",
+            change=_reverse_rest,
+            title=gettext("Reverse transfers"),
+            explanation=gettext(
+                "What is left of each of these transfers will be taken back from the "
+                "user's Stripe account (payments.reverse: once, however often it is asked)."
+            ),
+            confirm=gettext("Yes, reverse them"),
+            done=gettext("%(count)d transfer(s) will be reversed."),
+            skipped=gettext("%(reference)s cannot be reversed (%(status)s)."),
+        )
 
     @admin.action(description=_("Send again (failed or waiting for funds)"),
                   permissions=["retry"])
@@ -248,6 +297,19 @@ class TransferAdmin(admin.ModelAdmin):
             done=gettext("%(count)d transfer(s) canceled."),
             skipped=gettext("%(reference)s cannot be canceled (%(status)s)."),
         )
+
+
+def _reverse_rest(transfer_id: int) -> bool:
+    """Staff: reverse all that is left of a sent transfer (`payments.reverse`, its
+    "rest" reversal); whether it could be asked."""
+    transfer = Transfer.objects.filter(pk=transfer_id).first()
+    if transfer is None or not transfer.can_reverse:
+        return False
+    try:
+        payments.reverse(transfer)
+    except payments.PaymentError:
+        return False
+    return True
 
 
 def _confirmed(

@@ -16,27 +16,39 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
-from ..models import ExpressAccount, Transfer, database_alias, notify
+from ..models import ExpressAccount, Transfer, TransferReversal, database_alias
+from ..stripe_api import get_client
 from . import transfers
-from .transfers import REFERENCE_KEY, send
+from .transfers import REFERENCE_KEY, record_reversed, send, send_reversal
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidPayment",
+    "NoCardPayments",
     "NotPayable",
+    "NotRefundable",
+    "NotReversible",
     "PaymentError",
     "ReferenceConflict",
+    "destination_charge_params",
     "pay",
+    "record_destination_charge",
+    "record_reversed",
+    "refund",
+    "reverse",
     "send",
+    "send_reversal",
 ]
 
 _CURRENCY = re.compile(r"[a-z]{3}")
@@ -54,6 +66,19 @@ class InvalidPayment(PaymentError, ValueError):
 
 class NotPayable(PaymentError):
     """The user has no account that can receive transfers."""
+
+
+class NoCardPayments(NotPayable):
+    """``on_behalf_of`` for a user whose account cannot be a charge's merchant
+    (no active ``card_payments`` capability)."""
+
+
+class NotRefundable(PaymentError):
+    """No destination charge to the platform's users is recorded for the payment."""
+
+
+class NotReversible(PaymentError):
+    """The transfer was not sent, or the reversal asks for more than is left."""
 
 
 class ReferenceConflict(PaymentError):
@@ -166,6 +191,304 @@ def _existing(
     return transfer
 
 
+# -- reversals -------------------------------------------------------------------------
+#: The reference of "reverse all that is left" when the caller names none: asking
+#: twice is one reversal.
+_REST = "rest"
+
+
+def reverse(
+    transfer: Transfer,
+    amount: int | None = None,
+    *,
+    refund_application_fee: bool = False,
+    reference: str | None = None,
+) -> TransferReversal:
+    """Reverse ``amount`` of a sent transfer (None: all that is left).
+
+    The reversal is a `TransferReversal` row written in the caller's transaction
+    and asked of Stripe after commit, its idempotency key from the row. A
+    ``reference`` names it: the same reference again returns that reversal
+    (asked again if Stripe refused it), never a second one. Without one, each
+    partial call is a new reversal; "all that is left" is one. `NotReversible`
+    for a transfer not sent or an amount more than is left (reversals asked
+    and not yet refused count); `ReferenceConflict` for a reference used with
+    another amount. The row afterwards (``done``, ``failed`` with Stripe's
+    code, or ``pending`` while Stripe's answer is unknown or after commit).
+    """
+    if amount is not None and (
+        not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
+    ):
+        raise InvalidPayment(
+            f"amount must be a positive integer in the currency's smallest unit, not {amount!r}."
+        )
+    if reference is not None and (
+        not isinstance(reference, str) or not reference.strip() or len(reference) > 255
+    ):
+        raise InvalidPayment("reference must be a non-empty string of at most 255 characters.")
+    name = reference or (_REST if amount is None else uuid.uuid4().hex)
+    alias = database_alias()
+    with transaction.atomic(using=alias):
+        locked = Transfer.objects.using(alias).select_for_update().filter(
+            pk=transfer.pk).first()
+        if locked is None or locked.status != Status.SENT or not locked.stripe_id:
+            raise NotReversible(
+                f"transfer {transfer.reference!r} was not sent; there is nothing to reverse.")
+        rows = TransferReversal.objects.using(alias).filter(transfer=locked)
+        existing = rows.filter(kind=TransferReversal.Kind.REVERSAL, reference=name).first()
+        if existing is not None and amount is not None and existing.amount != amount:
+            raise ReferenceConflict(
+                f"reversal {name!r} of transfer {locked.reference!r} is of "
+                f"{existing.amount}, not {amount}; nothing was reversed.", locked)
+        if existing is not None and existing.status != TransferReversal.Status.FAILED:
+            row = existing
+        else:
+            row = _new_reversal(locked, rows, existing, name, amount, refund_application_fee)
+        transaction.on_commit(functools.partial(_send_reversal, row.pk), using=alias)
+    return TransferReversal.objects.using(alias).get(pk=row.pk)
+
+
+def _new_reversal(
+    locked: Transfer, rows: Any, existing: TransferReversal | None, name: str,
+    amount: int | None, refund_application_fee: bool,
+) -> TransferReversal:
+    """A reversal to ask, checked against what is left: a new row, or the failed
+    ``existing`` one asked again (its key was renewed when Stripe refused)."""
+    others = rows if existing is None else rows.exclude(pk=existing.pk)
+    left = locked.amount - _reserved(locked, others)
+    wanted = left if amount is None else amount
+    if wanted <= 0 or wanted > left:
+        raise NotReversible(
+            f"transfer {locked.reference!r} has {max(left, 0)} {locked.currency} left "
+            f"to reverse; {wanted} was asked. Nothing was reversed.")
+    if existing is not None:
+        existing.amount = wanted
+        existing.save(update_fields=["amount"])
+        existing.retry()
+        return existing
+    row: TransferReversal = rows.create(
+        transfer=locked, kind=TransferReversal.Kind.REVERSAL, reference=name,
+        amount=wanted, refund_application_fee=refund_application_fee,
+    )
+    return row
+
+
+def _reserved(transfer: Transfer, reversals: Any) -> int:
+    """What is reversed or being reversed: Stripe's total (or the app's reversals
+    done, if more), and the reversals asked whose answer is not known yet."""
+    done = pending = 0
+    for status, amount in reversals.filter(kind=TransferReversal.Kind.REVERSAL).values_list(
+            "status", "amount"):
+        if status == TransferReversal.Status.DONE:
+            done += amount or 0
+        elif status == TransferReversal.Status.PENDING:
+            pending += amount or 0
+    return max(transfer.amount_reversed, done) + pending
+
+
+def _send_reversal(reversal_id: int) -> None:
+    # After commit nothing may raise into the caller: what is not answered stays
+    # pending, and asking again (the same reference) sends it with its key.
+    try:
+        if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
+            from .tasks import send_reversal_task  # task mode only, as `_dispatch`
+
+            send_reversal_task.enqueue(reversal_id)
+        else:
+            send_reversal(reversal_id)
+    except Exception as exc:
+        logger.error("Reversal %s not sent (%s); it stays pending", reversal_id,
+                     type(exc).__name__)
+
+
+# -- destination charges ----------------------------------------------------------------
+def destination_charge_params(
+    user: Any,
+    amount: int,
+    currency: str,
+    *,
+    application_fee_amount: int | None = None,
+    on_behalf_of: bool = False,
+    transfer_group: str | None = None,
+) -> dict[str, Any]:
+    """The parameters that make a payment of ``amount`` a destination charge to
+    ``user``: pass them to ``payment_intents.create`` with your ``amount`` and
+    ``currency``, or as a Checkout Session's ``payment_intent_data``.
+
+    `NotPayable` when the user has no account that can receive transfers now,
+    `NoCardPayments` for ``on_behalf_of`` when the account cannot be the
+    merchant of record, `InvalidPayment` for values Stripe would refuse (a fee
+    more than the amount). The transfer Stripe makes is recorded as the user's
+    `Transfer` when the payment's event arrives (see `record_destination_charge`).
+    """
+    values = _validated(user, amount, currency, "destination charge", None)
+    if application_fee_amount is not None and (
+        not isinstance(application_fee_amount, int) or isinstance(application_fee_amount, bool)
+        or not 0 <= application_fee_amount <= amount
+    ):
+        raise InvalidPayment(
+            "application_fee_amount must be an integer between 0 and the amount, "
+            f"not {application_fee_amount!r}.")
+    account = ExpressAccount.objects.using(database_alias()).for_user(
+        user.pk, app_settings.livemode).connected().first()
+    if account is None or not account.can_receive_transfers:
+        raise NotPayable(
+            f"user {user.pk} has no Stripe account that can receive transfers now.")
+    if on_behalf_of and not account.can_accept_card_payments:
+        raise NoCardPayments(
+            f"account {account.stripe_id} cannot accept card payments (card_payments is not "
+            "active): it cannot be the charge's merchant (on_behalf_of).")
+    params: dict[str, Any] = {"transfer_data": {"destination": account.stripe_id}}
+    if application_fee_amount is not None:
+        params["application_fee_amount"] = application_fee_amount
+    if on_behalf_of:
+        params["on_behalf_of"] = account.stripe_id
+    if transfer_group:
+        params["transfer_group"] = transfer_group
+    logger.debug("Destination charge of %d %s to %s", amount, values["currency"],
+                 account.stripe_id)
+    return params
+
+
+def destination_reference(payment_intent: str, charge: str = "") -> str:
+    """The ledger's reference of the transfer Stripe made for a destination charge."""
+    return f"payment_intent:{payment_intent}" if payment_intent else f"charge:{charge}"
+
+
+def record_destination_charge(obj: Mapping[str, Any]) -> Transfer | None:
+    """A succeeded PaymentIntent or charge (Stripe's object, from its event) with
+    ``transfer_data``: its transfer recorded once as a `Transfer` of the user who
+    owns the destination, ``sent``. Both events of one payment name the same
+    row (the reference comes from the PaymentIntent); the charge's fills in the
+    transfer's id. None when it is not a destination charge to a known account."""
+    data = obj.get("transfer_data")
+    destination = data.get("destination") if isinstance(data, Mapping) else None
+    if not isinstance(destination, str) or not destination or obj.get("status") != "succeeded":
+        return None
+    is_charge = obj.get("object") == "charge"
+    charge_id = _id_of(obj.get("id") if is_charge else obj.get("latest_charge"))
+    intent_id = _id_of(obj.get("payment_intent") if is_charge else obj.get("id"))
+    amount = obj.get("amount" if is_charge else "amount_received")
+    fee = obj.get("application_fee_amount") or 0
+    transfer_amount = data.get("amount") if isinstance(data, Mapping) else None
+    if not isinstance(transfer_amount, int):
+        transfer_amount = amount - fee if isinstance(amount, int) and isinstance(fee, int) else 0
+    # The PaymentIntent names its transfer only when its charge is expanded.
+    charge = obj if is_charge else obj.get("latest_charge")
+    transfer_id = _id_of(charge.get("transfer")) if isinstance(charge, Mapping) else ""
+    alias = database_alias()
+    livemode = app_settings.livemode
+    account = ExpressAccount.objects.using(alias).filter(
+        stripe_id=destination, livemode=livemode).first()
+    if account is None or transfer_amount <= 0 or not (intent_id or charge_id):
+        logger.warning("Destination charge %s to %s not recorded: %s", intent_id or charge_id,
+                       destination, "unknown account" if account is None else "no amount")
+        return None
+    reference = destination_reference(intent_id, charge_id)
+    with transaction.atomic(using=alias):
+        transfer = _insert(
+            alias, user_id=account.user_id, account=account, reference=reference,
+            livemode=livemode, amount=transfer_amount,
+            currency=str(obj.get("currency") or "").lower()[:3], status=Status.SENT,
+            destination=destination, stripe_id=transfer_id, payment_intent=intent_id,
+            source_transaction=charge_id, transfer_group=str(obj.get("transfer_group") or ""),
+            sent_at=timezone.now(),
+        )
+        if transfer is not None:
+            transfers.signal_on_commit(alias, signals.transfer_sent, transfer)
+            logger.info("Destination charge %s recorded as transfer %s", reference,
+                        transfer_id or "(id to come)")
+            return transfer
+        transfer = Transfer.objects.using(alias).select_for_update().get(
+            reference=reference, livemode=livemode)
+        if transfer.destination != destination:
+            logger.error("Destination charge %s: reference already names another transfer",
+                         reference)
+            return transfer
+        transfer.learn_stripe_ids(transfer_id, charge_id)
+    return transfer
+
+
+def _id_of(value: Any) -> str:
+    """A Stripe id, given as itself or as its expanded object."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _record_from_stripe(intent_id: str) -> None:
+    """Record the destination charge of PaymentIntent ``intent_id`` from Stripe (a
+    refund asked before the payment's event arrived); nothing if it is none."""
+    try:
+        intent = get_client().v1.payment_intents.retrieve(
+            intent_id, {"expand": ["latest_charge"]})
+    except stripe.StripeError as exc:
+        raise NotRefundable(
+            f"cannot read {intent_id} from Stripe ({type(exc).__name__}); nothing was "
+            "refunded.") from exc
+    record_destination_charge(intent.to_dict())
+
+
+def refund(
+    payment_intent: Any,
+    amount: int | None = None,
+    *,
+    reverse_transfer: bool = True,
+    refund_application_fee: bool = True,
+    reference: str | None = None,
+) -> TransferReversal:
+    """Refund a destination charge (its PaymentIntent or id): ``amount`` of it, or
+    all it has left (None). With ``reverse_transfer`` Stripe takes the user's
+    share back in proportion (their transfer's ``amount_reversed`` follows),
+    with ``refund_application_fee`` the platform's fee too.
+
+    As `reverse`: a row first (kind ``refund``, on the payment's `Transfer`),
+    asked of Stripe after commit with the row's key; the same ``reference``
+    is the same refund (without one, a refund of all that is left is one).
+    A payment whose event has not arrived yet is read from Stripe and recorded
+    first. `NotRefundable` when it is not a succeeded destination charge to a
+    user the platform knows.
+    """
+    intent_id = _id_of(payment_intent) or str(getattr(payment_intent, "id", "") or "")
+    if amount is not None and (
+        not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
+    ):
+        raise InvalidPayment(
+            f"amount must be a positive integer in the currency's smallest unit, not {amount!r}.")
+    if reference is not None and (
+        not isinstance(reference, str) or not reference.strip() or len(reference) > 255
+    ):
+        raise InvalidPayment("reference must be a non-empty string of at most 255 characters.")
+    name = reference or (_REST if amount is None else uuid.uuid4().hex)
+    alias = database_alias()
+    payment = Transfer.objects.using(alias).filter(payment_intent=intent_id,
+                                                    livemode=app_settings.livemode)
+    if intent_id and not payment.exists():
+        _record_from_stripe(intent_id)
+    with transaction.atomic(using=alias):
+        locked = payment.select_for_update().first() if intent_id else None
+        if locked is None:
+            raise NotRefundable(
+                f"no destination charge is recorded for {intent_id or payment_intent!r} "
+                "(not a succeeded destination charge to an account the platform knows).")
+        rows = TransferReversal.objects.using(alias).filter(transfer=locked)
+        row = rows.filter(kind=TransferReversal.Kind.REFUND, reference=name).first()
+        if row is not None and amount is not None and row.amount != amount:
+            raise ReferenceConflict(
+                f"refund {name!r} of {intent_id} is of {row.amount}, not {amount}; "
+                "nothing was refunded.", locked)
+        if row is None:
+            row = rows.create(
+                transfer=locked, kind=TransferReversal.Kind.REFUND, reference=name,
+                amount=amount, reverse_transfer=reverse_transfer,
+                refund_application_fee=refund_application_fee,
+            )
+        elif row.status == TransferReversal.Status.FAILED:
+            row.retry()
+        transaction.on_commit(functools.partial(_send_reversal, row.pk), using=alias)
+    return TransferReversal.objects.using(alias).get(pk=row.pk)
+
+
 # -- after commit: inline, or on the platform's task workers ----------------------------
 def after_commit(alias: str, transfer_ids: Iterable[int]) -> None:
     """Send these transfers once the current transaction commits (at once in autocommit)."""
@@ -253,6 +576,24 @@ def _action(transfer: Transfer) -> str:
     return "reconcile" if expired else "retry"
 
 
+def pending_reversals(livemode: bool | None = None) -> list[TransferReversal]:
+    """Reversals and refunds whose answer is unknown (lost, or never asked: the
+    process died after commit), oldest first: the command asks them again."""
+    mode = app_settings.livemode if livemode is None else livemode
+    return list(TransferReversal.objects.using(database_alias()).filter(
+        status=TransferReversal.Status.PENDING, transfer__livemode=mode,
+    ).select_related("transfer").order_by("created_at", "pk"))
+
+
+def reversal_action(row: TransferReversal) -> str:
+    """What the command does for a pending reversal or refund, in its words."""
+    if row.key_used_at is None:
+        return "ask Stripe"
+    if timezone.now() - row.key_used_at >= transfers.KEY_WINDOW:
+        return "ask Stripe whether it was made (key window over), then ask if not"
+    return "ask again with the same key (outcome unknown)"
+
+
 def send_now(transfer: Transfer) -> Transfer | None:
     """Send one outstanding transfer in this process (the command's work): a held
     or waiting one is released first, under its lock."""
@@ -325,46 +666,28 @@ def _account_changed(sender: Any, account: ExpressAccount, source: str = "",
 def _webhook_event(sender: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
     """The platform's events: ``balance.available`` sends the transfers waiting
     for funds again; ``transfer.reversed`` / ``transfer.updated`` keep
-    ``amount_reversed`` (reversals made from the Dashboard too)."""
+    ``amount_reversed`` (reversals made from the Dashboard too), as does
+    ``charge.refunded`` (a refund that reversed a destination charge's transfer);
+    ``payment_intent.succeeded`` / ``charge.succeeded`` record a destination
+    charge's transfer in the ledger."""
     platform = not data.get("account")  # the platform's own events, not a user's
     if not platform or bool(data.get("livemode")) != app_settings.livemode:
         return
     kind = data.get("type")
+    body = data.get("data")
+    obj = body.get("object") if isinstance(body, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return
     if kind == "balance.available":
         release_waiting(app_settings.livemode)
+    elif kind in ("payment_intent.succeeded", "charge.succeeded"):
+        record_destination_charge(obj)
+    elif kind == "charge.refunded" and obj.get("transfer"):
+        # Stripe reversed the destination charge's transfer in proportion: its
+        # total is read back (the transfer.reversed event says it too).
+        transfers.refresh_reversed(_id_of(obj.get("transfer")))
     elif kind in ("transfer.reversed", "transfer.updated"):
-        body = data.get("data")
-        obj = body.get("object") if isinstance(body, Mapping) else None
-        if isinstance(obj, Mapping):
-            record_reversed(obj.get("id"), obj.get("amount_reversed"))
-
-
-def record_reversed(stripe_id: Any, amount_reversed: Any) -> Transfer | None:
-    """Stripe says transfer ``stripe_id`` has ``amount_reversed`` reversed: stored
-    when it is more than known (events arrive in any order; reversals only
-    add up), with `signals.transfer_reversed` for the difference."""
-    if not isinstance(stripe_id, str) or not stripe_id:
-        return None
-    if not isinstance(amount_reversed, int) or isinstance(amount_reversed, bool):
-        return None
-    alias = database_alias()
-    with transaction.atomic(using=alias):
-        transfer = Transfer.objects.using(alias).select_for_update().filter(
-            stripe_id=stripe_id, livemode=app_settings.livemode
-        ).first()
-        if transfer is None or amount_reversed <= transfer.amount_reversed:
-            return transfer
-        added = transfer.add_reversed(amount_reversed)
-        transaction.on_commit(
-            functools.partial(
-                notify, signals.transfer_reversed, f"transfer {transfer.reference}",
-                sender=Transfer, transfer=transfer, amount=added,
-            ),
-            using=alias,
-        )
-    logger.info("Transfer %s: %d reversed (%d in all)", transfer.reference, added,
-                transfer.amount_reversed)
-    return transfer
+        record_reversed(obj.get("id"), obj.get("amount_reversed"))
 
 
 def connect_receivers() -> None:

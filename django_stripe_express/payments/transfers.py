@@ -1,4 +1,6 @@
-"""Sending a transfer: the protocol that makes a reference one transfer at most.
+"""What moves money: transfers, reversals and refunds, each sent at most once.
+
+A transfer:
 
 1. In a short transaction, the row is locked. Unless it is ``pending`` nothing
    is done. A fresh row is checked against the user's account (held, with no
@@ -25,6 +27,11 @@ only then sends with a new key.
 
 Signals (`signals.transfer_sent` ...) are sent once the state they announce
 is committed, by the attempt that changed it.
+
+A reversal or a refund (`send_reversal`) follows the same protocol on its own
+`TransferReversal` row, written before Stripe is called: its key comes from
+the row, an unknown outcome keeps the row pending with its key, a refusal
+fails it with a new key. Locks are always taken transfer first, then reversal.
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from .. import signals
-from ..models import ExpressAccount, Transfer, database_alias, notify
+from ..conf import app_settings
+from ..models import ExpressAccount, Transfer, TransferReversal, database_alias, notify
 from ..stripe_api import GONE, failure, get_client, log_configuration_error
 
 logger = logging.getLogger("django_stripe_express.payments")
@@ -116,7 +124,7 @@ def _claim(alias: str, transfer_id: int) -> tuple[Transfer | None, _Request | No
         account = payable_account(transfer, alias)
         if account is None or not account.can_receive_transfers:
             transfer.hold(account)
-            _signal_on_commit(alias, signals.transfer_held, transfer)
+            signal_on_commit(alias, signals.transfer_held, transfer)
             logger.info("Transfer %s held: the user's account cannot receive transfers",
                         transfer.reference)
             return transfer, None
@@ -170,7 +178,7 @@ def _record_sent(alias: str, transfer_id: int, stripe_id: str) -> None:
             return
         # Stripe made it: that is recorded whatever the row said meanwhile.
         transfer.mark_sent(stripe_id)
-        _signal_on_commit(alias, signals.transfer_sent, transfer)
+        signal_on_commit(alias, signals.transfer_sent, transfer)
     logger.info("Transfer %s sent: %s", transfer.reference, stripe_id)
 
 
@@ -197,12 +205,12 @@ def _record_failure(
             return
         if meaning.kind == GONE or meaning.code in _DESTINATION_REFUSED:
             transfer.hold_after_refusal(meaning.code, message)
-            _signal_on_commit(alias, signals.transfer_held, transfer)
+            signal_on_commit(alias, signals.transfer_held, transfer)
             logger.warning("Transfer %s held: Stripe refused the destination %s (%s)",
                            transfer.reference, request.params["destination"], meaning.code)
             return
         transfer.fail(meaning.code, message)
-        _signal_on_commit(alias, signals.transfer_failed, transfer)
+        signal_on_commit(alias, signals.transfer_failed, transfer)
     logger.warning("Transfer %s failed: %s", transfer.reference, meaning.code or meaning.exception)
 
 
@@ -239,7 +247,7 @@ def _find_at_stripe(transfer_group: str, reference: str) -> str | None:
     return None
 
 
-def _signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
+def signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
     transaction.on_commit(
         functools.partial(
             notify, signal, f"transfer {transfer.reference}",
@@ -247,3 +255,205 @@ def _signal_on_commit(alias: str, signal: Signal, transfer: Transfer) -> None:
         ),
         using=alias,
     )
+
+
+# -- reversals and refunds ----------------------------------------------------------
+def send_reversal(reversal_id: int) -> TransferReversal | None:
+    """Ask Stripe for the reversal (or refund) ``reversal_id`` if it is pending; the
+    row afterwards. Safe to repeat: one key per generation of the row."""
+    alias = database_alias()
+    for _ in range(2):  # a second pass only after a reconciliation found nothing
+        claimed = _claim_reversal(alias, reversal_id)
+        if claimed is None:
+            return _reload_reversal(alias, reversal_id)
+        transfer, row, reconcile = claimed
+        if not reconcile:
+            return _ask_reversal(alias, transfer, row)
+        if not _reconcile_reversal(alias, transfer, row):
+            return _reload_reversal(alias, reversal_id)
+    return _reload_reversal(alias, reversal_id)
+
+
+def _claim_reversal(
+    alias: str, reversal_id: int
+) -> tuple[Transfer, TransferReversal, bool] | None:
+    """Lock (transfer first), and say whether the pending row is to be asked now
+    (False) or first looked up at Stripe (True: its key's window is over)."""
+    with transaction.atomic(using=alias):
+        row = TransferReversal.objects.using(alias).filter(pk=reversal_id).first()
+        if row is None:
+            return None
+        transfer = Transfer.objects.using(alias).select_for_update().get(pk=row.transfer_id)
+        row = TransferReversal.objects.using(alias).select_for_update().get(pk=reversal_id)
+        if row.status != TransferReversal.Status.PENDING:
+            return None
+        if row.key_used_at is not None and timezone.now() - row.key_used_at >= KEY_WINDOW:
+            return transfer, row, True
+        row.start_sending()
+    return transfer, row, False
+
+
+def _reconcile_reversal(alias: str, transfer: Transfer, row: TransferReversal) -> bool:
+    """The key's window is over: record what Stripe has for the row's reference,
+    or give the row a new key. Whether to ask now (nothing was found)."""
+    refund = row.kind == TransferReversal.Kind.REFUND
+    client = get_client()
+    try:
+        if refund:
+            listed: Any = client.v1.refunds.list(
+                {"payment_intent": transfer.payment_intent, "limit": 100})
+        else:
+            listed = client.v1.transfers.reversals.list(transfer.stripe_id, {"limit": 100})
+        found = next((str(made.id) for made in listed.auto_paging_iter()
+                      if (made.to_dict().get("metadata") or {}).get(REFERENCE_KEY)
+                      == row.reference), None)
+    except stripe.StripeError as exc:
+        logger.warning("%s %s: cannot ask Stripe whether it was made (%s); it stays pending",
+                       row.kind, row.reference, type(exc).__name__)
+        return False
+    if found is not None:
+        _record_reversal_done(alias, row, found)
+        if refund and row.reverse_transfer:
+            refresh_reversed(transfer.stripe_id)
+        return False
+    with transaction.atomic(using=alias):
+        Transfer.objects.using(alias).select_for_update().get(pk=row.transfer_id)
+        locked = TransferReversal.objects.using(alias).select_for_update().get(pk=row.pk)
+        if (locked.status != TransferReversal.Status.PENDING
+                or locked.key_generation != row.key_generation):
+            return False
+        locked.found_nothing_at_stripe()
+    logger.info("%s %s: Stripe has none for the reference; asked with a new key",
+                row.kind, row.reference)
+    return True
+
+
+def _ask_reversal(
+    alias: str, transfer: Transfer, row: TransferReversal
+) -> TransferReversal | None:
+    """Call Stripe for the claimed row (no transaction open), record the answer."""
+    reversal_id = row.pk
+    key, generation = row.idempotency_key, row.key_generation
+    metadata = {REFERENCE_KEY: row.reference}
+    refund = row.kind == TransferReversal.Kind.REFUND
+    params: dict[str, Any]
+    if refund:
+        params = {"payment_intent": transfer.payment_intent,
+                  "reverse_transfer": row.reverse_transfer,
+                  "refund_application_fee": row.refund_application_fee,
+                  "metadata": metadata}
+    else:
+        params = {"refund_application_fee": row.refund_application_fee,
+                  "metadata": metadata}
+    if row.amount is not None:
+        params["amount"] = row.amount
+    client = get_client()
+    try:
+        if refund:
+            made: Any = client.v1.refunds.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": key},
+            )
+        else:
+            made = client.v1.transfers.reversals.create(
+                transfer.stripe_id, params,  # type: ignore[arg-type]
+                {"idempotency_key": key},
+            )
+    except stripe.StripeError as exc:
+        _record_reversal_failure(alias, row, generation, exc)
+        return _reload_reversal(alias, reversal_id)
+    _record_reversal_done(alias, row, str(made.id))
+    if refund and row.reverse_transfer:
+        refresh_reversed(transfer.stripe_id)
+    return _reload_reversal(alias, reversal_id)
+
+
+def _reload_reversal(alias: str, reversal_id: int) -> TransferReversal | None:
+    return TransferReversal.objects.using(alias).filter(pk=reversal_id).first()
+
+
+def _record_reversal_done(alias: str, row: TransferReversal, stripe_id: str) -> None:
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().get(pk=row.transfer_id)
+        locked = TransferReversal.objects.using(alias).select_for_update().get(pk=row.pk)
+        if locked.status == TransferReversal.Status.DONE:
+            return
+        locked.mark_done(stripe_id)
+        if locked.kind == TransferReversal.Kind.REVERSAL:
+            # The app's own reversals are reversed for sure; Stripe's total (from
+            # its events) may say more, never less.
+            done = transfer.reversals.filter(
+                kind=TransferReversal.Kind.REVERSAL, status=TransferReversal.Status.DONE
+            ).values_list("amount", flat=True)
+            note_reversed(alias, transfer, sum(a or 0 for a in done))
+    logger.info("Transfer %s: %s %s done: %s", transfer.reference, locked.kind,
+                locked.reference, stripe_id)
+
+
+def _record_reversal_failure(
+    alias: str, row: TransferReversal, generation: int, exc: stripe.StripeError
+) -> None:
+    meaning = failure(exc)
+    with transaction.atomic(using=alias):
+        Transfer.objects.using(alias).select_for_update().get(pk=row.transfer_id)
+        locked = TransferReversal.objects.using(alias).select_for_update().get(pk=row.pk)
+        if (locked.status != TransferReversal.Status.PENDING
+                or locked.key_generation != generation):
+            return
+        if meaning.retry_with_same_key:
+            logger.warning("%s %s: outcome unknown (%s); it stays pending and is asked "
+                           "again with the same idempotency key", locked.kind,
+                           locked.reference, meaning.exception)
+            return
+        locked.fail(meaning.code, meaning.description or meaning.exception)
+    logger.warning("%s %s failed: %s", locked.kind, locked.reference,
+                   meaning.code or meaning.exception)
+
+
+def refresh_reversed(stripe_id: str) -> None:
+    """Stripe reversed part of transfer ``stripe_id`` for a refund, in proportion:
+    its ``amount_reversed`` is read back (the events say it too, later)."""
+    if not stripe_id:
+        return
+    try:
+        found = get_client().v1.transfers.retrieve(stripe_id)
+    except stripe.StripeError as exc:
+        logger.warning("Transfer %s: cannot read its reversals (%s); the transfer.reversed "
+                       "event will tell", stripe_id, type(exc).__name__)
+        return
+    record_reversed(stripe_id, found.amount_reversed)
+
+
+def record_reversed(stripe_id: Any, amount_reversed: Any) -> Transfer | None:
+    """Stripe says transfer ``stripe_id`` has ``amount_reversed`` reversed: stored
+    when it is more than known (events arrive in any order; reversals only
+    add up), with `signals.transfer_reversed` for the difference."""
+    if not isinstance(stripe_id, str) or not stripe_id:
+        return None
+    if not isinstance(amount_reversed, int) or isinstance(amount_reversed, bool):
+        return None
+    alias = database_alias()
+    with transaction.atomic(using=alias):
+        transfer = Transfer.objects.using(alias).select_for_update().filter(
+            stripe_id=stripe_id, livemode=app_settings.livemode
+        ).first()
+        if transfer is not None:
+            note_reversed(alias, transfer, amount_reversed)
+    return transfer
+
+
+def note_reversed(alias: str, transfer: Transfer, total: int) -> int:
+    """The locked ``transfer`` is known to have ``total`` reversed: stored if more,
+    `signals.transfer_reversed` after commit for what it adds; what it adds."""
+    added = transfer.reversed_at_least(total)
+    if added:
+        transaction.on_commit(
+            functools.partial(
+                notify, signals.transfer_reversed, f"transfer {transfer.reference}",
+                sender=Transfer, transfer=transfer, amount=added,
+            ),
+            using=alias,
+        )
+        logger.info("Transfer %s: %d reversed (%d in all)", transfer.reference, added,
+                    transfer.amount_reversed)
+    return added

@@ -278,6 +278,20 @@ class FakeStripe(_State):
         with self.lock:
             return dict(transfers.balance_of(self, currency.lower()))
 
+    def succeed_payment_intent(self, intent_id: str) -> list[dict[str, Any]]:
+        """The customer pays PaymentIntent ``intent_id`` (made with
+        ``POST /v1/payment_intents``): its charge, and with ``transfer_data`` the
+        destination's transfer. Returns the events (``transfer.created``,
+        ``charge.succeeded``, ``payment_intent.succeeded``), kept and forwarded
+        when forwarding, to deliver with `deliver`."""
+        with self.lock:
+            return transfers.succeed_payment_intent(self, intent_id)
+
+    def charges_made(self) -> list[dict[str, Any]]:
+        """The charges made, oldest first."""
+        with self.lock:
+            return [copy.deepcopy(c) for c in self.charges.values()]
+
     def transfers_made(self, **filters: Any) -> list[dict[str, Any]]:
         """The transfers made, oldest first (those whose fields equal ``filters``)."""
         with self.lock:

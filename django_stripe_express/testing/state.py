@@ -245,6 +245,10 @@ class _State:
     platform_balance: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Transfers to connected accounts by id, in creation order.
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: PaymentIntents and their charges by id (destination charges), in creation order.
+    payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Planned dropped answers: the endpoint runs (and its answer is saved for
     #: the idempotency key), then the connection closes without the answer.
     drops: list[_Plan] = field(default_factory=list)
@@ -274,7 +278,8 @@ class _State:
                 "accounts", "codes", "refresh_tokens", "links", "idempotency", "in_flight",
                 "request_log", "failures", "delays", "events", "thin_events",
                 "authorization_log", "deauthorized", "sessions", "balances", "payouts",
-                "platform_balance", "transfers", "drops",
+                "platform_balance", "transfers", "payment_intents", "charges", "refunds",
+                "drops",
             ):
                 getattr(self, name).clear()
             self.refusing = False

@@ -1,4 +1,5 @@
-"""The platform's money: its balance, transfers to connected accounts, reversals.
+"""The platform's money: its balance, transfers to connected accounts, reversals,
+destination charges (minimal PaymentIntents with ``transfer_data``) and refunds.
 
 ``POST /v1/transfers`` moves ``amount`` from the platform's *available*
 balance in ``currency`` to the destination, as Stripe does for a transfer
@@ -16,6 +17,15 @@ Each transfer and reversal is also an event (``transfer.created``,
 answers the platform's balance; `FakeStripe.add_funds` and
 `FakeStripe.make_funds_available` change it (the latter sends
 ``balance.available``).
+
+``POST /v1/payment_intents`` makes a PaymentIntent waiting for its payment
+method; `FakeStripe.succeed_payment_intent` pays it as a customer would: the
+charge, and with ``transfer_data`` the transfer to the destination (the amount
+less ``application_fee_amount``, or ``transfer_data.amount``), with the events
+``transfer.created``, ``charge.succeeded`` and ``payment_intent.succeeded``.
+``POST /v1/refunds`` refunds a charge (by ``payment_intent`` or ``charge``);
+``reverse_transfer`` reverses the destination's transfer in proportion
+(``transfer.reversed``), then ``charge.refunded``.
 """
 
 from __future__ import annotations
@@ -179,6 +189,14 @@ def _create_reversal(state: _State, request: RecordedRequest, transfer: str) -> 
             f"for {amount}.",
             code="parameter_invalid_integer" if amount < 1 else None, param="amount",
         )
+    reversal = _reverse(state, found, amount, dict(request.form.get("metadata") or {}))
+    return Response.json(200, copy.deepcopy(reversal))
+
+
+def _reverse(state: _State, found: dict[str, Any], amount: int, metadata: dict[str, Any],
+             source_refund: str | None = None) -> dict[str, Any]:
+    """Reverse ``amount`` of the transfer ``found``: the reversal, and its event."""
+    transfer = found["id"]
     reversal = {
         "id": objects._random_id("trr_", 24),
         "object": "transfer_reversal",
@@ -187,8 +205,8 @@ def _create_reversal(state: _State, request: RecordedRequest, transfer: str) -> 
         "created": objects.now(),
         "currency": found["currency"],
         "destination_payment_refund": objects._random_id("pyr_", 24),
-        "metadata": dict(request.form.get("metadata") or {}),
-        "source_refund": None,
+        "metadata": metadata,
+        "source_refund": source_refund,
         "transfer": transfer,
     }
     found["amount_reversed"] += amount
@@ -196,7 +214,234 @@ def _create_reversal(state: _State, request: RecordedRequest, transfer: str) -> 
     found["reversals"]["data"].insert(0, reversal)
     balance_of(state, found["currency"])["available"] += amount
     _event(state, "transfer.reversed", found)
-    return Response.json(200, copy.deepcopy(reversal))
+    return reversal
+
+
+def _flag(value: Any, default: bool) -> bool:
+    """A boolean form parameter (``true`` / ``false``)."""
+    return default if value is None else str(value).lower() == "true"
+
+
+@_validated(P.PaymentIntentCreateParams)
+def _create_payment_intent(state: _State, request: RecordedRequest) -> Response:
+    params = request.form
+    try:
+        amount = int(params["amount"])
+    except (KeyError, ValueError):
+        return api_error(400, "Missing required param: amount.", code="parameter_missing",
+                         param="amount")
+    currency = str(params.get("currency") or "").lower()
+    if amount < 1 or not re.fullmatch(r"[a-z]{3}", currency):
+        return api_error(400, "Invalid amount or currency.", code="parameter_invalid_integer",
+                         param="amount" if amount < 1 else "currency")
+    transfer_data = params.get("transfer_data") or None
+    fee = params.get("application_fee_amount")
+    if transfer_data is not None:
+        destination = str(transfer_data.get("destination") or "")
+        if destination not in state.accounts or destination in state.deauthorized:
+            return api_error(400, f"No such destination: '{destination}'",
+                             code="resource_missing", param="transfer_data[destination]")
+        if "amount" in transfer_data:
+            transfer_data = {**transfer_data, "amount": int(transfer_data["amount"])}
+        transfer_data = {"amount": None, **transfer_data}
+    elif fee is not None:
+        return api_error(400, "Can only apply an application_fee_amount when the "
+                         "PaymentIntent is attempting a direct payment (using an OAuth key or "
+                         "Stripe-Account header) or destination payment (using "
+                         "`transfer_data[destination]`).", param="application_fee_amount")
+    intent_id = objects._random_id("pi_", 24)
+    intent = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": 0,
+        "application_fee_amount": int(fee) if fee is not None else None,
+        "capture_method": "automatic",
+        "client_secret": f"{intent_id}_secret_{objects._random_id('', 24)}",
+        "confirmation_method": "automatic",
+        "created": objects.now(),
+        "currency": currency,
+        "description": params.get("description") or None,
+        "latest_charge": None,
+        "livemode": False,
+        "metadata": dict(params.get("metadata") or {}),
+        "on_behalf_of": params.get("on_behalf_of") or None,
+        "payment_method_types": ["card"],
+        "status": "requires_payment_method",
+        "transfer_data": transfer_data,
+        "transfer_group": params.get("transfer_group") or None,
+    }
+    state.payment_intents[intent_id] = intent
+    return Response.json(200, copy.deepcopy(intent))
+
+
+@_validated(P.PaymentIntentRetrieveParams)
+def _retrieve_payment_intent(state: _State, request: RecordedRequest, intent: str) -> Response:
+    found = state.payment_intents.get(intent)
+    if found is None:
+        return api_error(404, f"No such payment_intent: '{intent}'", code="resource_missing",
+                         param="intent")
+    answer = copy.deepcopy(found)
+    if "latest_charge" in (request.query.get("expand") or []) and answer["latest_charge"]:
+        answer["latest_charge"] = copy.deepcopy(state.charges[answer["latest_charge"]])
+    return Response.json(200, answer)
+
+
+def succeed_payment_intent(state: _State, intent_id: str) -> list[dict[str, Any]]:
+    """The customer pays PaymentIntent ``intent_id``: its charge, and for a destination
+    charge the transfer (the platform keeps the fee, pending). The events made
+    (``transfer.created``, ``charge.succeeded``, ``payment_intent.succeeded``),
+    kept and forwarded. Call with the state's lock held."""
+    intent = state.payment_intents[intent_id]
+    if intent["status"] == "succeeded":
+        raise ValueError(f"{intent_id} has already succeeded")
+    charge_id = objects._random_id("ch_", 24)
+    fee = intent["application_fee_amount"]
+    charge = {
+        "id": charge_id,
+        "object": "charge",
+        "amount": intent["amount"],
+        "amount_captured": intent["amount"],
+        "amount_refunded": 0,
+        "application_fee": objects._random_id("fee_", 24) if fee else None,
+        "application_fee_amount": fee,
+        "balance_transaction": objects._random_id("txn_", 24),
+        "billing_details": {"address": None, "email": None, "name": None, "phone": None,
+                            "tax_id": None},
+        "captured": True,
+        "created": objects.now(),
+        "currency": intent["currency"],
+        "description": intent["description"],
+        "disputed": False,
+        "livemode": False,
+        "metadata": dict(intent["metadata"]),
+        "on_behalf_of": intent["on_behalf_of"],
+        "paid": True,
+        "payment_intent": intent_id,
+        "refunded": False,
+        "status": "succeeded",
+        "transfer": None,
+        "transfer_data": copy.deepcopy(intent["transfer_data"]),
+        "transfer_group": intent["transfer_group"],
+    }
+    events = []
+    data = intent["transfer_data"]
+    funds = balance_of(state, intent["currency"])
+    if data:
+        share = data["amount"] if data["amount"] is not None else intent["amount"] - (fee or 0)
+        transfer = transfer_object(
+            {"amount": share, "currency": intent["currency"], "source_transaction": charge_id,
+             "transfer_group": intent["transfer_group"]}, data["destination"])
+        state.transfers[transfer["id"]] = transfer
+        charge["transfer"] = transfer["id"]
+        funds["pending"] += intent["amount"] - share
+        events.append(_event(state, "transfer.created", transfer))
+    else:
+        funds["pending"] += intent["amount"]
+    state.charges[charge_id] = charge
+    intent.update(status="succeeded", amount_received=intent["amount"],
+                  latest_charge=charge_id)
+    events.append(_event(state, "charge.succeeded", charge))
+    events.append(_event(state, "payment_intent.succeeded", intent))
+    return events
+
+
+@_validated(P.RefundCreateParams)
+def _create_refund(state: _State, request: RecordedRequest) -> Response:
+    params = request.form
+    charge_id = str(params.get("charge") or "")
+    intent_id = str(params.get("payment_intent") or "")
+    if intent_id:
+        intent = state.payment_intents.get(intent_id)
+        if intent is None:
+            return api_error(400, f"No such payment_intent: '{intent_id}'",
+                             code="resource_missing", param="payment_intent")
+        charge_id = intent["latest_charge"] or ""
+        if not charge_id:
+            return api_error(400, f"This PaymentIntent ({intent_id}) does not have a "
+                             "successful charge to refund.", param="payment_intent")
+    charge = state.charges.get(charge_id)
+    if charge is None:
+        return api_error(400, f"No such charge: '{charge_id}'", code="resource_missing",
+                         param="charge")
+    left = charge["amount"] - charge["amount_refunded"]
+    if left <= 0:
+        return api_error(400, f"Charge {charge_id} has already been refunded.",
+                         code="charge_already_refunded")
+    try:
+        amount = int(params.get("amount", left))
+    except ValueError:
+        return api_error(400, "Invalid integer", code="parameter_invalid_integer",
+                         param="amount")
+    if amount < 1 or amount > left:
+        return api_error(400, f"Refund amount ({amount}) is greater than unrefunded amount "
+                         f"on charge ({left})", param="amount")
+    refund_id = objects._random_id("re_", 24)
+    reversal = None
+    transfer = state.transfers.get(charge["transfer"] or "")
+    if transfer is not None and _flag(params.get("reverse_transfer"), False):
+        # In proportion to the refund, as Stripe reverses it, never more than is left.
+        share = transfer["amount"] * amount // charge["amount"]
+        share = min(share, transfer["amount"] - transfer["amount_reversed"])
+        if share > 0:
+            reversal = _reverse(state, transfer, share, {}, source_refund=refund_id)
+    charge["amount_refunded"] += amount
+    charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+    balance_of(state, charge["currency"])["available"] -= amount
+    refund = {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": objects._random_id("txn_", 24),
+        "charge": charge_id,
+        "created": objects.now(),
+        "currency": charge["currency"],
+        "metadata": dict(params.get("metadata") or {}),
+        "payment_intent": charge["payment_intent"],
+        "reason": params.get("reason") or None,
+        "status": "succeeded",
+        "transfer_reversal": reversal["id"] if reversal else None,
+    }
+    state.refunds[refund_id] = refund
+    _event(state, "charge.refunded", charge)
+    return Response.json(200, copy.deepcopy(refund))
+
+
+def _page(items: list[dict[str, Any]], query: dict[str, Any], url: str) -> Response:
+    """A page of ``items`` (newest first) after ``starting_after``, up to ``limit``."""
+    limit = _limit(query.get("limit"))
+    if isinstance(limit, Response):
+        return limit
+    ids = [i["id"] for i in items]
+    start = 0
+    after = query.get("starting_after")
+    if after:
+        if after not in ids:
+            return api_error(400, f"No such object: '{after}'", code="resource_missing",
+                             param="starting_after")
+        start = ids.index(after) + 1
+    page = items[start:start + limit]
+    return Response.json(200, objects._list_object(copy.deepcopy(page), url,
+                                                   start + limit < len(items)))
+
+
+@_validated(P.RefundListParams)
+def _list_refunds(state: _State, request: RecordedRequest) -> Response:
+    listed = list(reversed(state.refunds.values()))
+    for name in ("payment_intent", "charge"):
+        if request.query.get(name):
+            listed = [r for r in listed if r[name] == request.query[name]]
+    return _page(listed, request.query, "/v1/refunds")
+
+
+@_validated(P.TransferListReversalsParams)
+def _list_reversals(state: _State, request: RecordedRequest, transfer: str) -> Response:
+    found = state.transfers.get(transfer)
+    if found is None:
+        return _no_such_transfer(transfer)
+    return _page(found["reversals"]["data"], request.query,
+                 f"/v1/transfers/{transfer}/reversals")
 
 
 @_validated(P.BalanceRetrieveParams)
@@ -244,4 +489,9 @@ ROUTES: _Routes = [
     ("GET", re.compile(rf"/v1/transfers/{_TRANSFER}"), _retrieve_transfer),
     ("POST", re.compile(rf"/v1/transfers/{_TRANSFER}/reversals"), _create_reversal),
     ("GET", re.compile(r"/v1/balance"), _retrieve_balance),
+    ("POST", re.compile(r"/v1/payment_intents"), _create_payment_intent),
+    ("GET", re.compile(r"/v1/payment_intents/(?P<intent>[^/]+)"), _retrieve_payment_intent),
+    ("POST", re.compile(r"/v1/refunds"), _create_refund),
+    ("GET", re.compile(r"/v1/refunds"), _list_refunds),
+    ("GET", re.compile(rf"/v1/transfers/{_TRANSFER}/reversals"), _list_reversals),
 ]

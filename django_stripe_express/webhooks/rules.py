@@ -310,6 +310,12 @@ _PLATFORM_EVENTS = {
     "again (payments)",
     "transfer.reversed": "platform transfer event: its amount reversed is kept (payments)",
     "transfer.updated": "platform transfer event: its amount reversed is kept (payments)",
+    "payment_intent.succeeded": "platform payment: a destination charge's transfer is "
+    "recorded (payments)",
+    "charge.succeeded": "platform charge: a destination charge's transfer is recorded "
+    "(payments)",
+    "charge.refunded": "platform refund: the destination charge's transfer's amount "
+    "reversed is kept (payments)",
 }
 
 #: Where the object of each handled type names its account (deauthorization

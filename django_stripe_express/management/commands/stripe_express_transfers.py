@@ -4,7 +4,8 @@ The safety net under `payments.pay`: transfers still pending (a worker that
 died, a task never run, Stripe unreachable), waiting for the platform's funds,
 or held for an account that can now receive them are sent in this process;
 those whose outcome is unknown are retried with their key, or first looked up
-at Stripe once the key's window is over. One line per transfer, then a
+at Stripe once the key's window is over. Reversals and refunds whose answer
+is unknown are asked again the same way. One line per transfer, then a
 summary; exit status 1 when any transfer is left pending, so cron notices.
 """
 
@@ -45,10 +46,29 @@ class Command(BaseCommand):
             outcomes[status] += 1
             detail = f" {after.stripe_id}" if after is not None and after.stripe_id else ""
             self.stdout.write(f"{head}: {what} -> {status}{detail}")
+        reversals = payments.pending_reversals()
+        for number, row in enumerate(reversals, 1):
+            what = payments.reversal_action(row)
+            head = f"[{number}/{len(reversals)}] {row.kind} {row.reference} of " \
+                   f"{row.transfer.reference} ({row.amount if row.amount is not None else 'rest'})"
+            if dry_run:
+                self.stdout.write(f"{head}: would {what}")
+                continue
+            answered = payments.send_reversal(row.pk)
+            status = answered.status if answered is not None else "missing"
+            outcomes[status] += 1
+            detail = f" {answered.stripe_id}" if answered is not None and answered.stripe_id \
+                else ""
+            self.stdout.write(f"{head}: {what} -> {status}{detail}")
         if dry_run:
             self.stdout.write(f"Dry run: {len(work)} transfer(s) to handle.")
+            if reversals:
+                self.stdout.write(f"Dry run: {len(reversals)} reversal(s) or refund(s) to ask.")
             return
         summary = ", ".join(f"{status} {count}" for status, count in sorted(outcomes.items()))
-        self.stdout.write(f"{len(work)} transfer(s) handled{': ' + summary if summary else ''}.")
+        handled = f"{len(work)} transfer(s)"
+        if reversals:
+            handled += f" and {len(reversals)} reversal(s) or refund(s)"
+        self.stdout.write(f"{handled} handled{': ' + summary if summary else ''}.")
         if outcomes["pending"]:
-            raise CommandError(f"{outcomes['pending']} transfer(s) still pending.")
+            raise CommandError(f"{outcomes['pending']} transfer(s) or reversal(s) still pending.")
