@@ -581,13 +581,16 @@ class _State:
     # -- embedded components ---------------------------------------------------
 
     def set_balance(
-        self, acct_id: str, *, available: int = 0, pending: int = 0, currency: str | None = None
+        self, acct_id: str, *, available: int = 0, pending: int = 0, currency: str | None = None,
+        instant_available: int = 0,
     ) -> None:
-        """What the balances and payouts components show (amounts in cents)."""
+        """The account's balance (smallest unit; may be negative): what
+        ``GET /v1/balance`` for the account and the components show."""
         with self.lock:
             account = self.account(acct_id)
             self.balances[acct_id] = {
                 "available": available, "pending": pending,
+                "instant_available": instant_available,
                 "currency": _currency(account, currency),
             }
 
