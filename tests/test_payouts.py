@@ -12,6 +12,7 @@ from django_stripe_express.models import ExpressAccount, Payout, WebhookEvent
 from django_stripe_express.testing.objects import build_event
 
 from .payments_support import payable_account
+from .templatetag_support import button
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +188,87 @@ def test_payout_events_of_unknown_accounts_and_of_the_platform_are_recorded_only
         assert fake_stripe.deliver(client, event).status_code == 200
         assert WebhookEvent.objects.get(stripe_id=event["id"]).status == "ignored"
     assert not Payout.objects.exists()
+
+
+# -- what the user sees ------------------------------------------------------------
+def failed_payout(fake_stripe, client, code: str) -> ExpressAccount:
+    payee = payable_account(fake_stripe)
+    payout_id = fake_stripe.create_payout(payee.stripe_id, 100)["data"]["object"]["id"]
+    fake_stripe.deliver(client, fake_stripe.settle_payout(payout_id, code))
+    return refreshed(payee)
+
+
+def test_the_button_says_the_payout_failed_why_and_opens_the_dashboard_to_fix_it(
+    fake_stripe, client, django_assert_num_queries, settings
+):
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "EMBEDDED_COMPONENTS": []}
+    user = failed_payout(fake_stripe, client, "invalid_account_number").user
+    with django_assert_num_queries(1):  # the account, as without a failure
+        page = button(user)
+    assert "Your last payout failed" in page.text
+    assert "Your bank says the account number is not valid. Please check it." in page.text
+    assert page.form("Update your bank account") == "/stripe/dashboard/?next=%2Fdashboard%2F"
+    assert 'data-stripe-express-payout="failed"' in page.html
+
+
+def test_with_embedded_components_the_fix_is_the_account_management_component(
+    fake_stripe, client, settings
+):
+    settings.STRIPE_EXPRESS = {
+        **settings.STRIPE_EXPRESS, "PUBLISHABLE_KEY": "pk_test_platform",
+        "EMBEDDED_COMPONENTS": ["account_management"],
+    }
+    account = failed_payout(fake_stripe, client, "account_closed")
+    page = button(account.user)
+    assert "Your bank says this account is closed." in page.text
+    assert 'data-stripe-express-component="account_management"' in page.html
+    assert "Update your bank account" not in page.text
+
+
+def test_an_unknown_code_still_says_the_payout_failed_and_a_fix_clears_it(
+    fake_stripe, client
+):
+    account = failed_payout(fake_stripe, client, "could_not_process")
+    ExpressAccount.objects.filter(pk=account.pk).update(payout_failure_code="brand_new_code")
+    page = button(account.user)
+    assert "Your bank could not receive the payment. Please check your bank details" in page.text
+
+    fake_stripe.deliver(client, later(fake_stripe.update_external_account(account.stripe_id), 5))
+    page = button(account.user)
+    assert "payout failed" not in page.text
+    assert "Payouts are on" in page.text
+
+
+def test_every_failure_code_has_user_and_staff_words():
+    from django_stripe_express.payments import payouts
+    from django_stripe_express.testing.payouts import FAILURE_MESSAGES
+
+    assert set(payouts.FAILURES) == set(FAILURE_MESSAGES)
+    for code, row in payouts.FAILURES.items():
+        assert str(row.user)
+        assert f"({code})" not in str(row.user)  # plain words for the user
+        assert code in str(row.staff)
+
+
+def test_staff_see_the_failure_with_its_code_and_the_payouts_on_the_account_page(
+    fake_stripe, client
+):
+    from django.urls import reverse
+
+    from .admin_support import staff_client
+
+    account = failed_payout(fake_stripe, client, "debit_not_authorized")
+    staff = staff_client("view_expressaccount", "view_payout")
+    url = reverse("admin:django_stripe_express_expressaccount_change", args=[account.pk])
+    html = staff.get(url).content.decode()
+
+    assert "Payout failed" in html
+    assert "<code>debit_not_authorized</code>" in html
+    assert "Debit transactions are not approved on the bank account" in html
+    payout = Payout.objects.get()
+    assert payout.stripe_id in html  # the payouts inline
+    assert "Debit transactions are not approved on the bank account." in html  # Stripe's message
+
+    fake_stripe.deliver(client, later(fake_stripe.update_external_account(account.stripe_id), 5))
+    html = staff.get(url).content.decode()
+    assert "None: the latest payouts went through." in html

@@ -50,7 +50,8 @@ from ..accounts.v2 import (
     resolution_text,
 )
 from ..conf import app_settings
-from ..models import STRIPE_FIELDS, ExpressAccount, Transfer
+from ..models import STRIPE_FIELDS, ExpressAccount, Payout, Transfer
+from ..payments import payouts
 from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
 from ..stripe_api import log_configuration_error
 from ..sync import describe_error, refresh_account
@@ -490,9 +491,26 @@ class TransferInline(admin.TabularInline):
         return False
 
 
+class PayoutInline(admin.TabularInline):
+    """The account's payouts to its bank, newest first, as Stripe's events told them."""
+
+    model = Payout
+    fields = ("stripe_id", "amount", "currency", "status", "failure_code", "failure_message",
+              "arrival_date", "method", "automatic", "created")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-created", "-pk")
+    verbose_name_plural = _("Payouts to the user's bank")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(ExpressAccount)
 class ExpressAccountAdmin(admin.ModelAdmin):
-    inlines = [TransferInline]
+    inlines = [TransferInline, PayoutInline]
     list_display = (
         "stripe_id",
         "user",
@@ -532,6 +550,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "updated_at",
         "last_event_created",
         "reassignments_display",
+        "payout_failure_display",
     )
     fieldsets = (
         (
@@ -560,6 +579,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         (_("Requirements"), {"fields": ("requirements_display",)}),
         (_("Future requirements"), {"fields": ("future_requirements_display",)}),
         (_("Capabilities"), {"fields": ("capabilities_display",)}),
+        (_("Payouts"), {"fields": ("payout_failure_display",)}),
         (_("Reassignments"), {"fields": ("reassignments_display",)}),
         (
             _("Times"),
@@ -659,6 +679,18 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("reassignments"))
     def reassignments_display(self, obj: ExpressAccount) -> str:
         return _reassignments_block(obj)
+
+    @admin.display(description=_("latest payout failure"))
+    def payout_failure_display(self, obj: ExpressAccount) -> str:
+        """The failure the user is shown, with Stripe's code, in staff words."""
+        if obj.payout_failed_at is None:
+            return gettext("None: the latest payouts went through.")
+        return format_html(
+            "<strong>{}</strong> <code>{}</code> ({})<br>{}",
+            gettext("Payout failed"), obj.payout_failure_code or "-",
+            obj.payout_failed_at.isoformat(timespec="seconds"),
+            payouts.failure(obj.payout_failure_code).staff,
+        )
 
     # Actions -------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from .. import conf as components
 from ..accounts import AccountStatus
 from ..conf import PUBLISHABLE_PREFIXES, app_settings
 from ..models import ExpressAccount
+from ..payments import payouts
 
 logger = logging.getLogger("django_stripe_express.templatetags")
 
@@ -264,7 +265,24 @@ def button_context(
     }
     if account is not None:
         context.update(_account_context(account))
+        context.update(_payout_failure_context(account))
     return context
+
+
+_PAYOUT_FAILURE_TEMPLATE = "django_stripe_express/payout_failure.html"
+
+
+def _payout_failure_context(account: ExpressAccount) -> dict[str, Any]:
+    """The latest failed payout, from the account's row (no query): why, in the
+    user's words, and where to fix it (the account management component when
+    it is enabled, otherwise the Express dashboard)."""
+    if account.payout_failed_at is None or not account.is_connected:
+        return {"payout_failure_text": ""}
+    return {
+        "payout_failure_text": str(payouts.failure(account.payout_failure_code).user),
+        "payout_failure_template": _PAYOUT_FAILURE_TEMPLATE,
+        "payout_fix_component": components.is_enabled("account_management"),
+    }
 
 
 @register.simple_tag(takes_context=True)

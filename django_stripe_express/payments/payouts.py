@@ -1,0 +1,121 @@
+"""Paying out: what a failed payout means in words, payout schedules, balances.
+
+A payout moves a user's Stripe balance to their bank. Stripe makes it on the
+account's schedule; the app keeps each one as a `Payout` row from Stripe's
+``payout.*`` events (`webhooks.rules`, `models.record_payout`). A failed
+payout disables the user's bank account at Stripe until they update it: the
+account keeps the failure (``payout_failure_code``) and the user is told why,
+in the words of `FAILURES` (one row per Stripe ``failure_code``), and how to
+fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class PayoutFailure:
+    """One of Stripe's payout ``failure_code``s: words for the user (plain,
+    never blaming, with what to do) and for support staff."""
+
+    user: Promise
+    staff: Promise
+
+
+_UPDATE_BANK = _("Please check your bank details, or add another bank account.")
+
+#: Stripe's payout ``failure_code``s (docs.stripe.com/api/payouts/failures,
+#: stripe 16's ``Payout.failure_code``), one row each.
+FAILURES: dict[str, PayoutFailure] = {
+    "account_closed": PayoutFailure(
+        _("Your bank says this account is closed. Please add another bank account."),
+        _("The bank account has been closed (account_closed): the user must add another."),
+    ),
+    "account_frozen": PayoutFailure(
+        _("Your bank has frozen this account. Please contact your bank, or add another "
+          "bank account."),
+        _("The bank account is frozen (account_frozen)."),
+    ),
+    "bank_account_restricted": PayoutFailure(
+        _("Your bank account does not accept this kind of payment. Please add another "
+          "bank account."),
+        _("The bank account restricts the type or number of payouts "
+          "(bank_account_restricted)."),
+    ),
+    "bank_ownership_changed": PayoutFailure(
+        _("Your bank's branch has changed owner, so the account details changed. Please "
+          "enter your new bank details."),
+        _("The destination bank branch changed ownership (bank_ownership_changed): the "
+          "account details are no longer valid."),
+    ),
+    "could_not_process": PayoutFailure(
+        format_lazy("{} {}", _("Your bank could not process the payment."), _UPDATE_BANK),
+        _("The bank could not process this payout (could_not_process)."),
+    ),
+    "debit_not_authorized": PayoutFailure(
+        _("Your bank account does not allow this payment. Please ask your bank to allow "
+          "it, or add another bank account."),
+        _("Debit transactions are not approved on the bank account "
+          "(debit_not_authorized)."),
+    ),
+    "declined": PayoutFailure(
+        format_lazy("{} {}", _("Your bank declined the payment."), _UPDATE_BANK),
+        _("The bank declined this transfer (declined)."),
+    ),
+    "incorrect_account_holder_address": PayoutFailure(
+        _("Your bank says the account holder's address is not right. Please update it."),
+        _("The bank account holder address on file is incorrect "
+          "(incorrect_account_holder_address)."),
+    ),
+    "incorrect_account_holder_name": PayoutFailure(
+        _("Your bank says the account holder's name is not right. Please update it."),
+        _("The bank account holder name on file is incorrect "
+          "(incorrect_account_holder_name)."),
+    ),
+    "incorrect_account_holder_tax_id": PayoutFailure(
+        _("Your bank says the account holder's tax ID is not right. Please update it."),
+        _("The bank account holder tax ID on file is incorrect "
+          "(incorrect_account_holder_tax_id)."),
+    ),
+    "insufficient_funds": PayoutFailure(
+        _("Your Stripe balance did not cover this payout (refunds or disputes may have "
+          "lowered it). Stripe pays out again once it does."),
+        _("The connected account's Stripe balance did not cover the payout "
+          "(insufficient_funds): negative balance, refunds or disputes."),
+    ),
+    "invalid_account_number": PayoutFailure(
+        _("Your bank says the account number is not valid. Please check it."),
+        _("The routing number seems correct, but the account number is invalid "
+          "(invalid_account_number)."),
+    ),
+    "invalid_currency": PayoutFailure(
+        _("Your bank account cannot receive this currency. Please add a bank account "
+          "in this currency."),
+        _("The bank could not process this payout's currency (invalid_currency)."),
+    ),
+    "no_account": PayoutFailure(
+        _("Your bank could not find this account. Please check your bank details."),
+        _("The bank account details on file are probably incorrect (no_account)."),
+    ),
+    "unsupported_card": PayoutFailure(
+        _("Your bank no longer accepts payouts to this card. Please add a bank account "
+          "or another card."),
+        _("The bank no longer supports payouts to this card (unsupported_card)."),
+    ),
+}
+
+#: A code Stripe adds later, or none at all.
+_UNKNOWN = PayoutFailure(
+    format_lazy("{} {}", _("Your bank could not receive the payment."), _UPDATE_BANK),
+    _("Stripe gave no failure code this app knows; see the payout at Stripe."),
+)
+
+
+def failure(code: str) -> PayoutFailure:
+    """The words for a payout ``failure_code`` (an unknown or empty one too)."""
+    return FAILURES.get(code, _UNKNOWN)
