@@ -52,6 +52,9 @@ def test_the_routes_the_app_calls_are_served() -> None:
         ("GET", "/v2/core/events/{event_id}"),  # webhooks.fetched
         ("POST", "/v1/transfers"),  # payments.transfers: send
         ("GET", "/v1/transfers"),  # payments.transfers: reconcile after the key window
+        ("POST", "/v1/accounts/{acct}"),  # payments.set_payout_schedule (v1)
+        ("POST", "/v1/balance_settings"),  # payouts schedule (v2): creation, set_payout_schedule
+        ("GET", "/v1/balance"),  # payments.balance (Stripe-Account)
         ("GET", "/express/oauth/authorize"),  # onboarding.oauth: authorize_url
         ("POST", "/oauth/token"),  # onboarding.oauth
         ("POST", "/oauth/deauthorize"),  # disconnect

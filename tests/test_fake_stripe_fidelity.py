@@ -494,6 +494,13 @@ def test_every_route_answers_in_stripe_s_types(
         event = typed(client.v1.events.retrieve(kept["id"]), stripe.Event)
         cls = {"payout": stripe.Payout, "bank_account": stripe.BankAccount}
         typed(event.data.object, cls[event.data.object.object])
+    # Payout schedules: a v1 account's settings, Balance Settings (v2).
+    typed(client.v1.accounts.update(payee, {"settings": {"payouts": {"schedule": {
+        "interval": "monthly", "monthly_anchor": 15, "delay_days": 7}}}}), stripe.Account)
+    typed(client.v1.balance_settings.retrieve(options=on_payee), stripe.BalanceSettings)
+    typed(client.v1.balance_settings.update({"payments": {
+        "payouts": {"schedule": {"interval": "weekly", "weekly_payout_days": ["friday"]}},
+        "settlement_timing": {"delay_days_override": 10}}}, on_payee), stripe.BalanceSettings)
 
     # Errors: v1 (typed ErrorObject), v2 (the v2 error body), on each route.
     for name, call in error_calls(fake, client).items():

@@ -26,17 +26,21 @@ from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from ..models import ExpressAccount, Transfer, database_alias, notify
 from . import transfers
+from .payouts import InvalidSchedule, NoPayoutAccount, set_payout_schedule
 from .transfers import REFERENCE_KEY, send
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidPayment",
+    "InvalidSchedule",
+    "NoPayoutAccount",
     "NotPayable",
     "PaymentError",
     "ReferenceConflict",
     "pay",
     "send",
+    "set_payout_schedule",
 ]
 
 _CURRENCY = re.compile(r"[a-z]{3}")

@@ -11,11 +11,20 @@ fix it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from ..accounts import PayoutSchedule, schedule_problems, v1, v2
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
+from ..models import ExpressAccount, database_alias
+from ..stripe_api import get_client
+
+logger = logging.getLogger("django_stripe_express.payments")
 
 
 @dataclass(frozen=True)
@@ -119,3 +128,51 @@ _UNKNOWN = PayoutFailure(
 def failure(code: str) -> PayoutFailure:
     """The words for a payout ``failure_code`` (an unknown or empty one too)."""
     return FAILURES.get(code, _UNKNOWN)
+
+
+# -- payout schedules ------------------------------------------------------------------
+class InvalidSchedule(ValueError):
+    """A payout schedule Stripe would refuse (see `accounts.schedule_problems`)."""
+
+
+class NoPayoutAccount(LookupError):
+    """The user has no connected account in this mode."""
+
+
+def payout_account(user: Any) -> ExpressAccount:
+    """The user's connected account in the configured mode; `NoPayoutAccount` if none."""
+    account = ExpressAccount.objects.using(database_alias()).for_user(user).first()
+    if account is None or not account.is_connected:
+        raise NoPayoutAccount(f"user {getattr(user, 'pk', None)!r} has no connected account.")
+    return account
+
+
+def set_payout_schedule(
+    user: Any, interval: str, *, delay_days: int | str | None = None,
+    anchor: str | int | None = None,
+) -> PayoutSchedule:
+    """Set the user's payout schedule at Stripe: ``interval`` (daily, weekly,
+    monthly, manual), ``delay_days`` (``"minimum"`` or 1-31; None: unchanged),
+    ``anchor`` (a weekday for weekly, a day of the month for monthly).
+
+    v1 accounts through ``settings.payouts.schedule``, v2 accounts through
+    Balance Settings for the connected account. `InvalidSchedule` (nothing
+    sent) for what Stripe would refuse, `NoPayoutAccount` without a connected
+    account; Stripe's own errors propagate (`stripe.StripeError`).
+    """
+    account = payout_account(user)
+    api = account.accounts_api or ACCOUNTS_V1
+    problems = schedule_problems(interval, delay_days, anchor, api=api)
+    if problems:
+        raise InvalidSchedule("; ".join(problems))
+    schedule = PayoutSchedule(interval, delay_days, anchor)
+    client = get_client()
+    params: Any  # the library's TypedDicts
+    if api == ACCOUNTS_V2:
+        params = v2.balance_settings_params(schedule)
+        client.v1.balance_settings.update(params, {"stripe_account": account.stripe_id})
+    else:
+        params = {"settings": {"payouts": {"schedule": v1.schedule_params(schedule)}}}
+        client.v1.accounts.update(account.stripe_id, params)
+    logger.info("Payout schedule of %s set to %s", account.stripe_id, interval)
+    return schedule

@@ -24,7 +24,7 @@ from typing import Any
 import stripe.params as P
 
 from . import objects
-from .api import _limit
+from .api import _INTERVALS, _apply, _limit, _schedule_error
 from .schema import _validated
 from .server import Response, _Routes, api_error
 from .state import FakeStripeError, RecordedRequest, _State
@@ -215,7 +215,106 @@ def _retrieve_payout(state: _State, request: RecordedRequest, payout: str) -> Re
     return api_error(404, f"No such payout: '{payout}'", code="resource_missing", param="id")
 
 
+# -- payout schedules: v1 account settings, v2 Balance Settings ----------------------
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+
+@_validated(P.AccountUpdateParams)
+def _update_account(state: _State, request: RecordedRequest, acct: str) -> Response:
+    """``POST /v1/accounts/{acct}``: the payout schedule (what the app updates), and the
+    parameters account creation takes."""
+    if acct not in state.accounts or state.is_deauthorized(acct):
+        return api_error(403, "The provided key does not have access to account.",
+                         code="account_invalid")
+    account = state.accounts[acct]
+    failed = _apply(account, request.form)
+    if failed:
+        return failed
+    return Response.json(200, copy.deepcopy(account))
+
+
+def balance_settings_object(state: _State, acct_id: str) -> dict[str, Any]:
+    """A connected account's Balance Settings (Accounts v2's payout settings)."""
+    stored = state.balance_settings.setdefault(acct_id, {"schedule": {"interval": "daily"},
+                                                         "delay_days_override": None})
+    return {
+        "object": "balance_settings",
+        "payments": {
+            "debit_negative_balances": True,
+            "payouts": {
+                "minimum_balance_by_currency": None,
+                "schedule": copy.deepcopy(stored["schedule"]),
+                "statement_descriptor": None,
+                "status": "enabled",
+            },
+            "settlement_timing": {
+                "delay_days": stored["delay_days_override"] or 2,
+                "delay_days_override": stored["delay_days_override"],
+            },
+        },
+    }
+
+
+@_validated(P.BalanceSettingsRetrieveParams)
+def _retrieve_balance_settings(state: _State, request: RecordedRequest) -> Response:
+    acct_id = _connected(state, request)
+    if acct_id is None:
+        return _no_account()
+    return Response.json(200, balance_settings_object(state, acct_id))
+
+
+@_validated(P.BalanceSettingsUpdateParams)
+def _update_balance_settings(state: _State, request: RecordedRequest) -> Response:
+    """``payments.payouts.schedule`` (weekdays only for weekly payouts, days 1-31
+    for monthly) and ``payments.settlement_timing.delay_days_override`` (1-31, or
+    ``""``: the country's minimum)."""
+    acct_id = _connected(state, request)
+    if acct_id is None:
+        return _no_account()
+    balance_settings_object(state, acct_id)
+    stored = state.balance_settings[acct_id]
+    payments = request.form.get("payments") or {}
+    param = "payments[payouts][schedule]"
+    given = ((payments.get("payouts") or {}).get("schedule")) or {}
+    if given:
+        interval = given.get("interval", "daily")
+        if interval not in _INTERVALS:
+            return _schedule_error(f"Invalid interval: must be one of {', '.join(_INTERVALS)}",
+                                   f"{param}[interval]")
+        schedule: dict[str, Any] = {"interval": interval}
+        weekly, monthly = given.get("weekly_payout_days"), given.get("monthly_payout_days")
+        if interval == "weekly":
+            if not weekly or any(day not in _WEEKDAYS for day in weekly):
+                return _schedule_error("weekly_payout_days (monday to friday) is required "
+                                       "for a weekly schedule.", f"{param}[weekly_payout_days]")
+            schedule["weekly_payout_days"] = list(weekly)
+        elif interval == "monthly":
+            if not monthly or any(not str(d).isdigit() or not 1 <= int(d) <= 31
+                                  for d in monthly):
+                return _schedule_error("monthly_payout_days (1 to 31) is required for a "
+                                       "monthly schedule.", f"{param}[monthly_payout_days]")
+            schedule["monthly_payout_days"] = [int(d) for d in monthly]
+        elif weekly or monthly:
+            return _schedule_error(f"Payout days are not allowed for a {interval} schedule.",
+                                   param)
+        stored["schedule"] = schedule
+    timing = payments.get("settlement_timing") or {}
+    if "delay_days_override" in timing:
+        delay = timing["delay_days_override"]
+        if delay == "":
+            stored["delay_days_override"] = None
+        elif not str(delay).isdigit() or not 1 <= int(delay) <= 31:
+            return _schedule_error("The maximum value is 31.",
+                                   "payments[settlement_timing][delay_days_override]")
+        else:
+            stored["delay_days_override"] = int(delay)
+    return Response.json(200, balance_settings_object(state, acct_id))
+
+
 ROUTES: _Routes = [
     ("GET", re.compile(r"/v1/payouts"), _list_payouts),
     ("GET", re.compile(r"/v1/payouts/(?P<payout>[^/]+)"), _retrieve_payout),
+    ("POST", re.compile(r"/v1/accounts/(?P<acct>[^/]+)"), _update_account),
+    ("GET", re.compile(r"/v1/balance_settings"), _retrieve_balance_settings),
+    ("POST", re.compile(r"/v1/balance_settings"), _update_balance_settings),
 ]

@@ -239,6 +239,8 @@ class _State:
     sessions: dict[str, _SessionGrant] = field(default_factory=dict)
     #: account id -> {"available": cents, "pending": cents, "currency": "usd"}.
     balances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: account id -> Balance Settings (Accounts v2): {"schedule": ..., "delay_days_override": ...}.
+    balance_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: account id -> payouts, newest first, each a dict in Stripe's payout shape.
     payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: The platform's balance: currency -> {"available": cents, "pending": cents}.
@@ -273,7 +275,8 @@ class _State:
             for name in (
                 "accounts", "codes", "refresh_tokens", "links", "idempotency", "in_flight",
                 "request_log", "failures", "delays", "events", "thin_events",
-                "authorization_log", "deauthorized", "sessions", "balances", "payouts",
+                "authorization_log", "deauthorized", "sessions", "balances", "balance_settings",
+                "payouts",
                 "platform_balance", "transfers", "drops",
             ):
                 getattr(self, name).clear()
