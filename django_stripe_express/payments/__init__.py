@@ -26,7 +26,7 @@ from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from ..models import ExpressAccount, Transfer, database_alias, notify
 from . import transfers
-from .payouts import InvalidSchedule, NoPayoutAccount, set_payout_schedule
+from .payouts import InvalidSchedule, NoPayoutAccount, balance, set_payout_schedule
 from .transfers import REFERENCE_KEY, send
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ __all__ = [
     "NotPayable",
     "PaymentError",
     "ReferenceConflict",
+    "balance",
     "pay",
     "send",
     "set_payout_schedule",

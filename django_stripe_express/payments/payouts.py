@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..accounts import PayoutSchedule, schedule_problems, v1, v2
-from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..models import ExpressAccount, database_alias
 from ..stripe_api import get_client
 
@@ -176,3 +178,81 @@ def set_payout_schedule(
         client.v1.accounts.update(account.stripe_id, params)
     logger.info("Payout schedule of %s set to %s", account.stripe_id, interval)
     return schedule
+
+
+# -- balances -------------------------------------------------------------------------
+#: Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal):
+#: amounts are whole units. ISK, HUF and TWD are two-decimal in the API (Stripe's
+#: "special cases"), as the other currencies are.
+ZERO_DECIMAL = frozenset({
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+    "vuv", "xaf", "xof", "xpf",
+})
+
+#: Stripe's three-decimal currencies (docs.stripe.com/currencies#three-decimal).
+THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
+
+#: What a balance holds per currency, as Stripe names its lists.
+BALANCE_KINDS = ("available", "pending", "instant_available")
+
+
+def decimals(currency: str) -> int:
+    """How many decimals Stripe's smallest unit of ``currency`` has."""
+    code = currency.lower()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+
+
+def to_units(amount: int, currency: str) -> Decimal:
+    """``amount`` in Stripe's smallest unit as a decimal amount of ``currency``
+    (``1234 usd`` -> ``12.34``, ``1234 jpy`` -> ``1234``, ``1234 kwd`` -> ``1.234``)."""
+    return Decimal(amount).scaleb(-decimals(currency))
+
+
+def format_amount(amount: int, currency: str, locale: str) -> str:
+    """``amount`` (smallest unit) formatted for ``locale`` (``"fr_FR"``) with Babel;
+    a negative amount stays negative."""
+    # Loaded with the first balance shown: most requests show none.
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_currency
+
+    # The currency's usual digits for the locale (CLDR), never rounding away what
+    # Stripe counted: HUF in CLDR has none, Stripe's HUF amounts have two.
+    value, code = to_units(amount, currency), currency.upper()
+    try:
+        return str(format_currency(value, code, locale=locale, decimal_quantization=False))
+    except (UnknownLocaleError, ValueError):
+        return str(format_currency(value, code, locale="en", decimal_quantization=False))
+
+
+def _cache_key(account: ExpressAccount) -> str:
+    return f"django_stripe_express:balance:{account.stripe_id}"
+
+
+def balance(user: Any) -> dict[str, dict[str, int]]:
+    """The user's Stripe balance: ``{currency: {"available", "pending",
+    "instant_available"}}`` in the smallest unit (may be negative), read from
+    ``/v1/balance`` for their account and kept ``BALANCE_CACHE_SECONDS`` in
+    Django's cache. `NoPayoutAccount` without a connected account; Stripe's
+    errors propagate (`stripe.StripeError`)."""
+    return account_balance(payout_account(user))
+
+
+def account_balance(account: ExpressAccount) -> dict[str, dict[str, int]]:
+    """`balance` for an account already read (the template tag's, no query)."""
+    key = _cache_key(account)
+    seconds = app_settings.BALANCE_CACHE_SECONDS
+    if seconds > 0:
+        cached = cache.get(key)
+        if cached is not None:
+            return dict(cached)
+    found: Any = get_client().v1.balance.retrieve(options={"stripe_account": account.stripe_id})
+    amounts: dict[str, dict[str, int]] = {}
+    for kind in BALANCE_KINDS:
+        for entry in getattr(found, kind, None) or []:
+            currency, amount = getattr(entry, "currency", None), getattr(entry, "amount", None)
+            if isinstance(currency, str) and isinstance(amount, int):
+                row = amounts.setdefault(currency.lower(), dict.fromkeys(BALANCE_KINDS, 0))
+                row[kind] += amount
+    if seconds > 0:
+        cache.set(key, amounts, seconds)
+    return amounts

@@ -21,6 +21,7 @@ import difflib
 import logging
 from typing import Any
 
+import stripe
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
@@ -360,3 +361,47 @@ def stripe_express_component(
         request, name, has_account=connected, on_exit=on_exit, fallback_url=fallback_url,
         template_name=template,
     )
+
+
+_BALANCE_TEMPLATE = "django_stripe_express/balance.html"
+
+
+@register.simple_tag(takes_context=True)
+def stripe_express_balance(
+    context: template.Context,
+    account: ExpressAccount | None = None,
+    template: str = _BALANCE_TEMPLATE,
+) -> SafeString:
+    """The user's Stripe balance: available, pending and instant-available
+    amounts per currency, formatted for the page's language (Babel), a
+    negative balance shown negative.
+
+    ``{% stripe_express_balance %}`` renders for ``request.user`` (the
+    account is read once per page with the other tags; ``account=`` shows
+    that one, no query); nothing without a connected account. At most one
+    call to Stripe per account per ``BALANCE_CACHE_SECONDS``; when Stripe
+    cannot answer, a short "unavailable" line, never an error page.
+    """
+    request: HttpRequest | None = context.get("request")
+    if account is None:
+        account = account_for_request(request, _user(context))
+    if account is None or not account.is_connected:
+        return SafeString()
+    locale = to_locale(get_language() or "en")
+    rows: list[dict[str, Any]] = []
+    try:
+        amounts = payouts.account_balance(account)
+    except stripe.StripeError as exc:
+        logger.warning("Balance of %s not read from Stripe (%s)", account.stripe_id,
+                       type(exc).__name__)
+        amounts = None
+    for currency, row in sorted((amounts or {}).items()):
+        rows.append({
+            "currency": currency,
+            "negative": row["available"] < 0,
+            **{kind: payouts.format_amount(row[kind], currency, locale)
+               for kind in payouts.BALANCE_KINDS},
+            "has_instant": row["instant_available"] > 0,
+        })
+    ctx = {"account": account, "rows": rows, "unavailable": amounts is None}
+    return render_to_string(template, ctx, request=request)
