@@ -198,10 +198,17 @@ def failed_payout(fake_stripe, client, code: str) -> ExpressAccount:
     return refreshed(payee)
 
 
+@pytest.mark.parametrize("embedded", [
+    {"EMBEDDED_COMPONENTS": []},
+    # The default components, but no publishable key: the component could never
+    # load (and would be an error page with DEBUG on).
+    {"PUBLISHABLE_KEY": ""},
+])
 def test_the_button_says_the_payout_failed_why_and_opens_the_dashboard_to_fix_it(
-    fake_stripe, client, django_assert_num_queries, settings
+    fake_stripe, client, django_assert_num_queries, settings, embedded
 ):
-    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "EMBEDDED_COMPONENTS": []}
+    settings.DEBUG = True
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, **embedded}
     user = failed_payout(fake_stripe, client, "invalid_account_number").user
     with django_assert_num_queries(1):  # the account, as without a failure
         page = button(user)

@@ -276,13 +276,16 @@ _PAYOUT_FAILURE_TEMPLATE = "django_stripe_express/payout_failure.html"
 def _payout_failure_context(account: ExpressAccount) -> dict[str, Any]:
     """The latest failed payout, from the account's row (no query): why, in the
     user's words, and where to fix it (the account management component when
-    it is enabled, otherwise the Express dashboard)."""
+    it is enabled and can load, with a publishable key; otherwise the Express
+    dashboard)."""
     if account.payout_failed_at is None or not account.is_connected:
         return {"payout_failure_text": ""}
     return {
         "payout_failure_text": str(payouts.failure(account.payout_failure_code).user),
         "payout_failure_template": _PAYOUT_FAILURE_TEMPLATE,
-        "payout_fix_component": components.is_enabled("account_management"),
+        "payout_fix_component": (
+            components.is_enabled("account_management") and publishable_key() is not None
+        ),
     }
 
 
