@@ -194,6 +194,9 @@ class ExpressAccount(models.Model):
             # Moves payouts to another person: more than "change" (which only
             # refreshes Stripe's data), see `reassign.reassign_account`.
             ("reassign_expressaccount", _("Can reassign an Express account to another user")),
+            # Changes when the user is paid, at Stripe: its own permission.
+            ("set_payout_schedule_expressaccount",
+             _("Can change the payout schedule of an Express account")),
         ]
 
     def __str__(self) -> str:

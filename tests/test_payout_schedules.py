@@ -186,3 +186,62 @@ def test_call_command_check_names_the_schedule(settings):
                                "PAYOUT_SCHEDULE": {"interval": "weekly"}}
     with pytest.raises(SystemCheckError, match="E041"):
         call_command("check")
+
+
+# -- the admin's action ------------------------------------------------------------
+CHANGELIST = "admin:django_stripe_express_expressaccount_changelist"
+
+
+def schedule_action(client, accounts, **form):
+    data = {"action": "set_payout_schedule", "_selected_action": [a.pk for a in accounts]}
+    if form:
+        data.update(post="yes", **form)
+    return client.post(reverse(CHANGELIST), data, follow=True)
+
+
+def test_the_admin_action_needs_its_own_permission(fake_stripe):
+    from .admin_support import action_names, staff_client
+
+    response = staff_client("view_expressaccount", "change_expressaccount").get(
+        reverse(CHANGELIST))
+    assert "set_payout_schedule" not in action_names(response)
+    allowed = staff_client("view_expressaccount", "set_payout_schedule_expressaccount")
+    assert "set_payout_schedule" in action_names(allowed.get(reverse(CHANGELIST)))
+
+
+def test_the_admin_sets_the_schedule_of_v1_and_v2_accounts(fake_stripe, fake_stripe_client):
+    from .admin_support import messages_of, staff_client
+
+    v1_account = ExpressAccountFactory(accounts_api="v1")
+    v2_account = ExpressAccountFactory(accounts_api="v2")
+    gone = ExpressAccountFactory(disconnected=True)
+    for account in (v1_account, v2_account, gone):
+        fake_stripe.create_account(id=account.stripe_id)
+    staff = staff_client("view_expressaccount", "set_payout_schedule_expressaccount")
+
+    form_page = schedule_action(staff, [v1_account, v2_account, gone])
+    assert "Set the payout schedule" in form_page.content.decode()
+    assert not fake_stripe.requests  # the form first, nothing sent
+
+    done = schedule_action(staff, [v1_account, v2_account, gone], interval="weekly",
+                           delay_days="3", anchor="Tuesday")
+    assert "Payout schedule set to weekly for 2 account(s)." in messages_of(done)
+    assert any("is disconnected" in m for m in messages_of(done))
+    schedule = fake_stripe.account(v1_account.stripe_id)["settings"]["payouts"]["schedule"]
+    assert schedule == {"interval": "weekly", "weekly_anchor": "tuesday", "delay_days": 3}
+    settings_v2 = fake_stripe_client.v1.balance_settings.retrieve(
+        options={"stripe_account": v2_account.stripe_id})
+    assert settings_v2.payments.payouts.schedule.weekly_payout_days == ["tuesday"]
+
+
+def test_the_admin_says_why_a_schedule_is_refused(fake_stripe):
+    from .admin_support import messages_of, staff_client
+
+    account = ExpressAccountFactory(accounts_api="v2")
+    fake_stripe.create_account(id=account.stripe_id)
+    staff = staff_client("view_expressaccount", "set_payout_schedule_expressaccount")
+
+    done = schedule_action(staff, [account], interval="monthly", delay_days="", anchor="")
+    (message,) = messages_of(done)
+    assert "a monthly schedule needs its anchor" in message
+    assert not fake_stripe.requests

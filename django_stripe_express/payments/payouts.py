@@ -162,7 +162,15 @@ def set_payout_schedule(
     sent) for what Stripe would refuse, `NoPayoutAccount` without a connected
     account; Stripe's own errors propagate (`stripe.StripeError`).
     """
-    account = payout_account(user)
+    return set_account_schedule(payout_account(user), interval, delay_days=delay_days,
+                                anchor=anchor)
+
+
+def set_account_schedule(
+    account: ExpressAccount, interval: str, *, delay_days: int | str | None = None,
+    anchor: str | int | None = None,
+) -> PayoutSchedule:
+    """`set_payout_schedule` for an account already read (the admin's action)."""
     api = account.accounts_api or ACCOUNTS_V1
     problems = schedule_problems(interval, delay_days, anchor, api=api)
     if problems:
