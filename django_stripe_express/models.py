@@ -879,7 +879,8 @@ UPDATE_FIELDS = (*STRIPE_FIELDS, "status", "synced_at", "updated_at")
 
 #: All a row holds of its Stripe account: what another account replacing it resets.
 _ACCOUNT_STATE = (
-    *STRIPE_FIELDS, "accounts_api", "synced_at", "last_event_created", "capability_event_created"
+    *STRIPE_FIELDS, "accounts_api", "synced_at", "last_event_created", "capability_event_created",
+    "payout_failure_code", "payout_failed_at",
 )
 
 #: Text fields, each with a column length.
