@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_stripe_express', '0007_transfers'),
+        ('django_stripe_express', '0008_transfer_reversals_and_charges'),
     ]
 
     operations = [
