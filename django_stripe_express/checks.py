@@ -28,6 +28,7 @@ from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from .accounts import MAX_DELAY_DAYS, PAYOUT_INTERVALS, schedule_from_setting, schedule_problems
 from .accounts.v1 import NAMES as CAPABILITY_NAMES
 from .conf import (
     _FAKE_CLIENT_ID,
@@ -88,6 +89,7 @@ def _check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
         *_check_callables(raw),
         *_check_urls(raw),
         *_check_unknown_keys(raw),
+        *_check_payouts(raw),
         *_check_installed_apps(),
         *_check_databases(),
     ]
@@ -480,6 +482,63 @@ def _check_unknown_keys(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             hint=(f"Did you mean {', '.join(guesses)}? " if guesses else "")
             + "Check their spelling against the documented settings (docs/settings.md).",
             id=ID.format("W004"),
+        )
+
+
+_SCHEDULE_KEYS = ("interval", "delay_days", "weekly_anchor", "monthly_anchor")
+
+
+def _check_payouts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    """E040-E043: a payout schedule Stripe would refuse for every new account,
+    and a balance cache that is no duration."""
+    value = raw.get("PAYOUT_SCHEDULE")
+    if value is not None:
+        yield from _check_schedule(value, str(raw.get("ACCOUNTS_API") or ACCOUNTS_V2))
+    seconds = raw.get("BALANCE_CACHE_SECONDS", 60)
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        yield Error(
+            f"{_setting_name('BALANCE_CACHE_SECONDS')} is {seconds!r}, not a number of seconds.",
+            hint="Use a whole number of seconds (0 reads Stripe on every page), e.g. 60.",
+            id=ID.format("E043"),
+        )
+
+
+def _check_schedule(value: Any, api: str) -> Iterable[CheckMessage]:
+    name = _setting_name("PAYOUT_SCHEDULE")
+    interval = value.get("interval") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or set(value) - set(_SCHEDULE_KEYS) or (
+        interval not in PAYOUT_INTERVALS
+    ):
+        yield Error(
+            f"{name} is not a payout schedule: a dict with 'interval' (one of "
+            f"{', '.join(PAYOUT_INTERVALS)}) and only {', '.join(_SCHEDULE_KEYS)}.",
+            hint=_did_you_mean(interval, PAYOUT_INTERVALS) + "Write e.g. "
+            '{"interval": "weekly", "weekly_anchor": "friday", "delay_days": 7}, or remove '
+            "it to keep Stripe's default (daily).",
+            id=ID.format("E040"),
+        )
+        return
+    given = [k for k in ("weekly_anchor", "monthly_anchor") if k in value]
+    wanted = {"weekly": ["weekly_anchor"], "monthly": ["monthly_anchor"]}.get(interval, [])
+    anchor = schedule_from_setting(value).anchor
+    problems = schedule_problems(interval, None, anchor, api=api)
+    if given != wanted or problems:
+        yield Error(
+            f"{name}: " + ("; ".join(problems) or f"a {interval} schedule takes "
+                           f"{' '.join(wanted) or 'no anchor'}, not {', '.join(given)}") + ".",
+            hint="A weekly schedule takes weekly_anchor (a weekday; monday to friday for "
+            "Accounts v2), a monthly one monthly_anchor (1 to 31), daily and manual ones "
+            "neither.",
+            id=ID.format("E041"),
+        )
+    delay = value.get("delay_days")
+    if schedule_problems("manual", delay, None):
+        yield Error(
+            f"{name}: delay_days is {delay!r}; Stripe takes 'minimum' or 1 to "
+            f"{MAX_DELAY_DAYS} days.",
+            hint="Use 'minimum' (the country's lowest, Stripe's default) or a number of days "
+            "Stripe allows for the account's country.",
+            id=ID.format("E042"),
         )
 
 

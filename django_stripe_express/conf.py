@@ -272,6 +272,18 @@ class Settings:
         return str(self._get("PAYMENTS_PROCESSING", WEBHOOK_PROCESSING_INLINE))
 
     @property
+    def PAYOUT_SCHEDULE(self) -> dict[str, Any] | None:
+        """The payout schedule new accounts get (``interval``, ``delay_days``,
+        ``weekly_anchor`` / ``monthly_anchor``); None: Stripe's default."""
+        value = self._get("PAYOUT_SCHEDULE", None)
+        return dict(value) if isinstance(value, dict) else None
+
+    @property
+    def BALANCE_CACHE_SECONDS(self) -> int:
+        """How long a user's balance read from Stripe is kept in Django's cache."""
+        return int(self._get("BALANCE_CACHE_SECONDS", 60))
+
+    @property
     def WEBHOOK_REFETCH_ACCOUNT(self) -> bool:
         """Re-read the account from Stripe instead of trusting the event payload."""
         return bool(self._get("WEBHOOK_REFETCH_ACCOUNT", False))

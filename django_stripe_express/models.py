@@ -164,6 +164,14 @@ class ExpressAccount(models.Model):
     last_event_created = models.DateTimeField(null=True, blank=True, editable=False)
     capability_event_created = models.JSONField(default=dict, blank=True, editable=False)
     synced_at = models.DateTimeField(_("last read from Stripe"), null=True, blank=True)
+    # The user's latest failed payout, kept on the row the button already reads
+    # (no query more per page): Stripe's ``failure_code`` ("" when it gave none)
+    # and the failure event's ``created`` (None: no failure to show). Cleared
+    # by a payout created after it that is paid, or a change of bank account.
+    payout_failure_code = models.CharField(_("payout failure code"), max_length=255,
+                                           blank=True, editable=False)
+    payout_failed_at = models.DateTimeField(_("payout failed at"), null=True, blank=True,
+                                            editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ExpressAccountQuerySet.as_manager()
@@ -186,6 +194,9 @@ class ExpressAccount(models.Model):
             # Moves payouts to another person: more than "change" (which only
             # refreshes Stripe's data), see `reassign.reassign_account`.
             ("reassign_expressaccount", _("Can reassign an Express account to another user")),
+            # Changes when the user is paid, at Stripe: its own permission.
+            ("set_payout_schedule_expressaccount",
+             _("Can change the payout schedule of an Express account")),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +245,13 @@ class ExpressAccount(models.Model):
                 self.stripe_id, ", ".join(dropped),
             )
         return dropped
+
+    def clear_payout_failure(self) -> list[str]:
+        """Forget the failed payout (the bank account works again); the fields to save."""
+        if self.payout_failed_at is None:
+            return []
+        self.payout_failure_code, self.payout_failed_at = "", None
+        return ["payout_failure_code", "payout_failed_at", "updated_at"]
 
     def forget_stripe_account(self) -> None:
         """Back to the model's defaults for everything copied from the row's old
@@ -854,6 +872,119 @@ class TransferReversal(models.Model):
         self.save(update_fields=["status"])
 
 
+class Payout(models.Model):
+    """One payout of a user's Stripe balance to their bank, as Stripe's ``payout.*``
+    events describe it (one row per payout, see `record_payout`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_TRANSIT = "in_transit", _("In transit")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    stripe_id = models.CharField(_("Stripe payout id"), max_length=255, unique=True)
+    account = models.ForeignKey(
+        ExpressAccount, on_delete=models.CASCADE, related_name="payouts",
+        verbose_name=_("Express account"),
+    )
+    livemode = models.BooleanField(_("live mode"), default=False)
+    amount = models.BigIntegerField(_("amount"), default=0)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.PENDING
+    )
+    arrival_date = models.DateTimeField(_("expected arrival"), null=True, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
+    failure_message = models.TextField(_("failure message"), blank=True)
+    method = models.CharField(_("method"), max_length=32, blank=True)
+    automatic = models.BooleanField(_("automatic"), default=True)
+    created = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
+    # `created` of the event last applied: with the status's rank (`RANK`), what
+    # keeps an older event delivered late from undoing a newer one.
+    last_event_created = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        ordering = ["-created", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "status"], name="stripe_express_po_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id}: {self.amount} {self.currency} ({self.get_status_display()})"
+
+    def is_older_than(self, status: str, event_created: Any) -> bool:
+        """Whether this row already knows more than an event saying ``status`` at
+        ``event_created`` (so that event changes nothing)."""
+        mine, theirs = _PAYOUT_RANK.get(self.status, 0), _PAYOUT_RANK.get(status, 0)
+        if mine != theirs:
+            return mine > theirs
+        return self.last_event_created is not None and bool(
+            event_created < self.last_event_created)
+
+
+#: How far along a payout is. Stripe moves a payout forward only; a paid payout
+#: may still fail (the bank returns it days later), so ``failed`` outranks
+#: ``paid``. An event of a lower rank is older news.
+_PAYOUT_RANK: dict[str, int] = {
+    "pending": 0, "in_transit": 1, "paid": 2, "failed": 3, "canceled": 3,
+}
+
+
+def record_payout(
+    account: ExpressAccount, values: Mapping[str, Any], event_created: Any
+) -> tuple[Payout | None, str, list[str]]:
+    """Apply a payout event's ``values`` (see `webhooks.rules`) to its row and to
+    ``account`` (locked by the caller): ``(row, signal, account fields)``.
+
+    The row is None when the event is older than what is stored; ``signal`` is
+    ``"paid"`` or ``"failed"`` when the payout just became so; the fields are
+    those of ``account`` to save (its payout failure set or cleared).
+    """
+    rows = Payout.objects.using(database_alias())
+    payout = rows.filter(stripe_id=values["stripe_id"]).first()
+    if payout is not None and payout.is_older_than(values["status"], event_created):
+        return None, "", []
+    before = payout.status if payout is not None else ""
+    if payout is None:
+        payout = Payout(account=account, stripe_id=values["stripe_id"])
+    for name, value in values.items():
+        setattr(payout, name, value)
+    payout.livemode = account.livemode
+    payout.last_event_created = event_created
+    payout.save()
+    signal = payout.status if payout.status != before and payout.status in (
+        Payout.Status.PAID, Payout.Status.FAILED) else ""
+    return payout, signal, _payout_failure(account, payout, event_created, rows)
+
+
+def _payout_failure(
+    account: ExpressAccount, payout: Payout, event_created: Any, rows: Any
+) -> list[str]:
+    """Set or clear the account's payout failure for this payout's news."""
+    failed_at = account.payout_failed_at
+    if payout.status == Payout.Status.FAILED:
+        if failed_at is not None and event_created < failed_at:
+            return []  # a newer failure is shown
+        later_paid = payout.created is not None and rows.filter(
+            account=account, status=Payout.Status.PAID, created__gt=payout.created
+        ).exists()
+        if later_paid:
+            return []  # a payout made after this one went through: the bank works
+        account.payout_failure_code = payout.failure_code
+        account.payout_failed_at = event_created
+        return ["payout_failure_code", "payout_failed_at", "updated_at"]
+    if (
+        payout.status == Payout.Status.PAID and failed_at is not None
+        and payout.created is not None and payout.created > failed_at
+    ):
+        return account.clear_payout_failure()
+    return []
+
+
 def database_alias() -> str:
     """The database the app writes to, as ``DATABASE_ROUTERS`` decide.
 
@@ -885,7 +1016,8 @@ UPDATE_FIELDS = (*STRIPE_FIELDS, "status", "synced_at", "updated_at")
 
 #: All a row holds of its Stripe account: what another account replacing it resets.
 _ACCOUNT_STATE = (
-    *STRIPE_FIELDS, "accounts_api", "synced_at", "last_event_created", "capability_event_created"
+    *STRIPE_FIELDS, "accounts_api", "synced_at", "last_event_created", "capability_event_created",
+    "payout_failure_code", "payout_failed_at",
 )
 
 #: Text fields, each with a column length.

@@ -66,3 +66,14 @@ transfer_held = Signal()
 #: Dashboard). Arguments: ``transfer``, ``amount`` (this reversal's, in the
 #: smallest unit). Sent with ``sender=Transfer``.
 transfer_reversed = Signal()
+
+#: A user's payout reached their bank (``payout.paid``). Arguments: ``payout``
+#: (Payout), ``account`` (ExpressAccount). Sent with ``sender=Payout``, once
+#: per payout, after the event's transaction commits.
+payout_paid = Signal()
+
+#: A user's payout failed (``payout.failed``: its ``failure_code`` and
+#: ``failure_message`` say why); Stripe disables the bank account until the
+#: user updates it. Arguments: ``payout``, ``account``. Sent with
+#: ``sender=Payout``, once per payout.
+payout_failed = Signal()

@@ -48,7 +48,9 @@ PROJECT = "marketplace"  # `platform` would shadow the standard library module
 STRIPE_ENV = {
     "STRIPE_SECRET_KEY": "sk_test_fresh_install",
     "STRIPE_CLIENT_ID": "ca_fresh_install",
-    "STRIPE_WEBHOOK_SECRETS": "whsec_oldFreshInstall00000000000000000000,whsec_newFreshInstall00000000000000000000",
+    "STRIPE_WEBHOOK_SECRETS": (
+        "whsec_oldFreshInstall00000000000000000000,whsec_newFreshInstall00000000000000000000"
+    ),
 }
 # What `manage.py check` must say before the README's STRIPE_EXPRESS settings.
 EXPECTED_BEFORE = (

@@ -57,6 +57,9 @@ def test_the_routes_the_app_calls_are_served() -> None:
         ("POST", "/v1/refunds"),  # payments.refund
         ("GET", "/v1/refunds"),  # payments.transfers: a refund after the key window
         ("GET", "/v1/transfers/{transfer}/reversals"),  # a reversal after the key window
+        ("POST", "/v1/accounts/{acct}"),  # payments.set_payout_schedule (v1)
+        ("POST", "/v1/balance_settings"),  # payouts schedule (v2): creation, set_payout_schedule
+        ("GET", "/v1/balance"),  # payments.balance (Stripe-Account)
         ("GET", "/express/oauth/authorize"),  # onboarding.oauth: authorize_url
         ("POST", "/oauth/token"),  # onboarding.oauth
         ("POST", "/oauth/deauthorize"),  # disconnect

@@ -274,3 +274,33 @@ def test_the_connect_js_stand_in_never_reflects_origin_into_its_script(fake_stri
     assert answer.status_code == 200
     assert "<script>alert" not in answer.text
     assert answer.text.count("<script>") == 1
+
+
+def test_the_control_page_makes_payouts_fail_with_a_chosen_code_and_forwards_them(
+    forwarding_fake, endpoint
+):
+    fake = forwarding_fake
+    acct = fake.create_account()["id"]
+    assert fake.forwarder.wait(10)
+    endpoint.received.clear()
+    page = requests.get(f"{fake.url}/fake", timeout=5).text
+    assert '<option value="no_account">no_account</option>' in page
+
+    base = f"{fake.url}/fake/accounts/{acct}"
+    nothing = requests.post(f"{base}/payout_paid", allow_redirects=False, timeout=5)
+    assert nothing.status_code == 400
+    assert "No pending payout" in nothing.text
+    for action, form in (("payout", {}), ("payout_failed", {"failure_code": "no_account"}),
+                         ("payout", {}), ("payout_paid", {}), ("bank_account", {})):
+        answer = requests.post(f"{base}/{action}", data=form, allow_redirects=False, timeout=5)
+        assert answer.status_code == 302, action
+    assert fake.forwarder.wait(10)
+
+    assert endpoint.types == ["payout.created", "payout.failed", "payout.created",
+                              "payout.paid", "account.external_account.updated"]
+    failed = [p for p in fake.payouts[acct] if p["status"] == "failed"]
+    assert [p["failure_code"] for p in failed] == ["no_account"]
+    requests.post(f"{base}/payout", timeout=5)  # a pending one: only the code is wrong
+    bad = requests.post(f"{base}/payout_failed", data={"failure_code": "nope"}, timeout=5)
+    assert bad.status_code == 400
+    assert "Unknown failure_code" in bad.text

@@ -499,6 +499,31 @@ def test_every_route_answers_in_stripe_s_types(
     assert short.value.error is not None
     typed(short.value.error, stripe.ErrorObject)
 
+    # A connected account's money: its balance, its payouts and their events, a
+    # bank account changed.
+    payee = states["enabled"]
+    on_payee: Any = {"stripe_account": payee}
+    fake.set_balance(payee, available=900, pending=-50, instant_available=400)
+    typed(client.v1.balance.retrieve(options=on_payee), stripe.Balance)
+    made = fake.create_payout(payee, 300)["data"]["object"]["id"]
+    fake.create_payout(payee, 200, method="instant", automatic=False)
+    events = [fake.settle_payout(made, "account_closed"),
+              fake.update_external_account(payee)]
+    typed(client.v1.payouts.retrieve(made, options=on_payee), stripe.Payout)
+    for listed_payout in client.v1.payouts.list({"limit": 5}, on_payee).data:
+        typed(listed_payout, stripe.Payout)
+    for kept in events:
+        event = typed(client.v1.events.retrieve(kept["id"]), stripe.Event)
+        cls = {"payout": stripe.Payout, "bank_account": stripe.BankAccount}
+        typed(event.data.object, cls[event.data.object.object])
+    # Payout schedules: a v1 account's settings, Balance Settings (v2).
+    typed(client.v1.accounts.update(payee, {"settings": {"payouts": {"schedule": {
+        "interval": "monthly", "monthly_anchor": 15, "delay_days": 7}}}}), stripe.Account)
+    typed(client.v1.balance_settings.retrieve(options=on_payee), stripe.BalanceSettings)
+    typed(client.v1.balance_settings.update({"payments": {
+        "payouts": {"schedule": {"interval": "weekly", "weekly_payout_days": ["friday"]}},
+        "settlement_timing": {"delay_days_override": 10}}}, on_payee), stripe.BalanceSettings)
+
     # Errors: v1 (typed ErrorObject), v2 (the v2 error body), on each route.
     for name, call in error_calls(fake, client).items():
         with pytest.raises(stripe.StripeError) as caught:

@@ -379,14 +379,14 @@ def test_other_types_are_recorded_signalled_and_ignored(
     client, fake_stripe, onboarding_account, received, django_capture_on_commit_callbacks
 ):
     event = fake_stripe.build_event(
-        "payout.paid", account=onboarding_account.stripe_id,
+        "payout.reconciliation_completed", account=onboarding_account.stripe_id,
         data_object={"id": "po_1", "object": "payout", "amount": 1000},
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = deliver(fake_stripe, client, event)
     assert response.status_code == 200
     stored = WebhookEvent.objects.get()
-    assert (stored.type, stored.status) == ("payout.paid", "ignored")
+    assert (stored.type, stored.status) == ("payout.reconciliation_completed", "ignored")
     assert "unhandled" in stored.detail
     assert received == [
         ("webhook_event", {"event": stored, "data": event, "fetched": None, "applied": False})

@@ -27,6 +27,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import app_settings
+
 _REPLACEMENT = "\ufffd"
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -301,3 +303,71 @@ def as_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, stripe.StripeObject):
         return value.to_dict(recursive=True, for_json=True)
     return dict(value)
+
+
+# -- payout schedules (``PAYOUT_SCHEDULE``, `payments.set_payout_schedule`) -----------
+#: Stripe's payout intervals.
+PAYOUT_INTERVALS = ("daily", "weekly", "monthly", "manual")
+
+#: Days of a weekly payout. Balance Settings (Accounts v2) pays out on weekdays only.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+_WEEKEND = ("saturday", "sunday")
+
+#: ``delay_days``: Stripe's ``"minimum"`` (the country's lowest) or days up to 31
+#: (v1 ``settings.payouts.schedule.delay_days``, v2 ``delay_days_override``).
+MAX_DELAY_DAYS = 31
+
+
+@dataclass(frozen=True)
+class PayoutSchedule:
+    """A payout schedule as the app sends it: ``anchor`` is a weekday for a
+    weekly schedule, a day of the month (1-31) for a monthly one, else None."""
+
+    interval: str
+    delay_days: int | str | None = None
+    anchor: str | int | None = None
+
+
+def schedule_problems(
+    interval: Any, delay_days: Any = None, anchor: Any = None, *, api: str = "v1"
+) -> list[str]:
+    """What Stripe would refuse in this schedule, in words ([] when none): the one
+    rule for the setting's checks and `payments.set_payout_schedule`."""
+    if interval not in PAYOUT_INTERVALS:
+        return [f"interval {interval!r} is not one of {', '.join(PAYOUT_INTERVALS)}"]
+    problems = []
+    days = (*WEEKDAYS, *_WEEKEND) if api == "v1" else WEEKDAYS
+    if interval == "weekly" and anchor not in days:
+        problems.append(f"a weekly schedule needs its anchor, one of {', '.join(days)} "
+                        f"(not {anchor!r})")
+    elif interval == "monthly" and not (
+        isinstance(anchor, int) and not isinstance(anchor, bool) and 1 <= anchor <= 31
+    ):
+        problems.append(f"a monthly schedule needs its anchor, a day from 1 to 31 "
+                        f"(not {anchor!r})")
+    elif interval in ("daily", "manual") and anchor is not None:
+        problems.append(f"a {interval} schedule takes no anchor (got {anchor!r})")
+    if delay_days not in (None, "minimum") and not (
+        isinstance(delay_days, int) and not isinstance(delay_days, bool)
+        and 1 <= delay_days <= MAX_DELAY_DAYS
+    ):
+        problems.append(f"delay_days must be 'minimum' or 1 to {MAX_DELAY_DAYS} days "
+                        f"(not {delay_days!r})")
+    return problems
+
+
+def configured_schedule() -> PayoutSchedule | None:
+    """``PAYOUT_SCHEDULE`` as a `PayoutSchedule`; None when not set."""
+    value = app_settings.PAYOUT_SCHEDULE
+    return schedule_from_setting(value) if value is not None else None
+
+
+def schedule_from_setting(value: Mapping[str, Any]) -> PayoutSchedule:
+    """``PAYOUT_SCHEDULE`` (``interval``, ``delay_days``, ``weekly_anchor`` or
+    ``monthly_anchor``) as a `PayoutSchedule` (checked by the system checks)."""
+    interval = value.get("interval")
+    anchor = value.get("weekly_anchor") if interval == "weekly" else (
+        value.get("monthly_anchor") if interval == "monthly"
+        else value.get("weekly_anchor", value.get("monthly_anchor")))
+    return PayoutSchedule(str(interval), value.get("delay_days"), anchor)

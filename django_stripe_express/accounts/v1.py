@@ -26,7 +26,9 @@ from . import (
     UNKNOWN_USER_TEXT,
     USER,
     AccountStatus,
+    PayoutSchedule,
     Reason,
+    configured_schedule,
     dict_or_empty,
 )
 
@@ -316,6 +318,9 @@ def create_params(user: Any, prefill: Mapping[str, str]) -> dict[str, Any]:
         params["email"] = email
     if app_settings.BUSINESS_TYPE:
         params["business_type"] = app_settings.BUSINESS_TYPE
+    schedule = configured_schedule()
+    if schedule is not None:
+        params["settings"] = {"payouts": {"schedule": schedule_params(schedule)}}
     return params
 
 
@@ -340,3 +345,15 @@ def retrieve(client: stripe.StripeClient, stripe_id: str, context: str = "") -> 
     if context:
         return client.v1.accounts.retrieve(stripe_id, None, {"stripe_context": context})
     return client.v1.accounts.retrieve(stripe_id)
+
+
+def schedule_params(schedule: PayoutSchedule) -> dict[str, Any]:
+    """``settings.payouts.schedule`` of ``accounts.create`` / ``accounts.update``."""
+    params: dict[str, Any] = {"interval": schedule.interval}
+    if schedule.delay_days is not None:
+        params["delay_days"] = schedule.delay_days
+    if schedule.interval == "weekly":
+        params["weekly_anchor"] = schedule.anchor
+    elif schedule.interval == "monthly":
+        params["monthly_anchor"] = schedule.anchor
+    return params

@@ -68,6 +68,7 @@ from . import (
     UNKNOWN_USER_TEXT,
     USER,
     AccountStatus,
+    PayoutSchedule,
     Reason,
     _list,
     _timestamp,
@@ -676,3 +677,20 @@ def retrieve(client: stripe.StripeClient, stripe_id: str, context: str = "") -> 
     if context:
         return client.v2.core.accounts.retrieve(stripe_id, params, {"stripe_context": context})
     return client.v2.core.accounts.retrieve(stripe_id, params)
+
+
+def balance_settings_params(schedule: PayoutSchedule) -> dict[str, Any]:
+    """``/v1/balance_settings`` parameters for a v2 account's payout schedule:
+    ``payments.payouts.schedule`` (weekly and monthly days as lists) and the
+    delay as ``payments.settlement_timing.delay_days_override`` (``""``: the
+    country's minimum)."""
+    timing: dict[str, Any] = {"interval": schedule.interval}
+    if schedule.interval == "weekly":
+        timing["weekly_payout_days"] = [schedule.anchor]
+    elif schedule.interval == "monthly":
+        timing["monthly_payout_days"] = [schedule.anchor]
+    payments: dict[str, Any] = {"payouts": {"schedule": timing}}
+    if schedule.delay_days is not None:
+        delay = "" if schedule.delay_days == "minimum" else schedule.delay_days
+        payments["settlement_timing"] = {"delay_days_override": delay}
+    return {"payments": payments}

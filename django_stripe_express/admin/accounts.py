@@ -41,7 +41,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import accounts as requirements
-from ..accounts import AccountStatus, dict_or_empty
+from ..accounts import PAYOUT_INTERVALS, AccountStatus, dict_or_empty
 from ..accounts.v2 import (
     capability_name,
     code_text,
@@ -50,7 +50,8 @@ from ..accounts.v2 import (
     resolution_text,
 )
 from ..conf import app_settings
-from ..models import STRIPE_FIELDS, ExpressAccount, Transfer
+from ..models import STRIPE_FIELDS, ExpressAccount, Payout, Transfer
+from ..payments import payouts
 from ..reassign import ReassignError, can_reassign, describe, reassign_account, refusal
 from ..stripe_api import log_configuration_error
 from ..sync import describe_error, refresh_account
@@ -406,6 +407,76 @@ def disconnect_action(
     return None
 
 
+_SCHEDULE_TEMPLATE = "admin/django_stripe_express/expressaccount/payout_schedule.html"
+
+
+class PayoutScheduleForm(forms.Form):
+    """The schedule staff set for the selected accounts (checked as Stripe would)."""
+
+    interval = forms.ChoiceField(
+        label=_("Interval"), choices=[(i, i) for i in PAYOUT_INTERVALS])
+    delay_days = forms.CharField(
+        label=_("Delay (days)"), required=False,
+        help_text=_("'minimum', or 1 to 31; empty: unchanged."))
+    anchor = forms.CharField(
+        label=_("Anchor"), required=False,
+        help_text=_("A weekday for a weekly schedule, a day of the month for a monthly one."))
+
+    @staticmethod
+    def _read(value: str) -> str | int | None:
+        value = value.strip().lower()
+        if not value:
+            return None
+        return int(value) if value.isdigit() else value
+
+
+def payout_schedule_action(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExpressAccount]
+) -> HttpResponse | None:
+    """The schedule form; on its valid POST, the schedule set at Stripe for each
+    connected account (one message per account that could not be changed)."""
+    accounts = list(queryset.select_related("user"))
+    form = PayoutScheduleForm(request.POST if request.POST.get("post") == "yes" else None)
+    if not form.is_valid():
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": gettext("Set the payout schedule"),
+            "opts": modeladmin.model._meta,
+            "form": form,
+            "queryset": accounts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": modeladmin.media,
+        }
+        request.current_app = modeladmin.admin_site.name
+        return TemplateResponse(request, _SCHEDULE_TEMPLATE, context)
+    interval = form.cleaned_data["interval"]
+    delay, anchor = (PayoutScheduleForm._read(form.cleaned_data[name])
+                     for name in ("delay_days", "anchor"))
+    done = 0
+    for account in accounts:
+        if not account.is_connected:
+            modeladmin.message_user(request, gettext(
+                "Account %(account)s is disconnected: its schedule was not changed.")
+                % {"account": account.stripe_id}, messages.WARNING)
+            continue
+        try:
+            payouts.set_account_schedule(account, interval, delay_days=delay, anchor=anchor)
+        except (payouts.InvalidSchedule, stripe.StripeError, ImproperlyConfigured) as exc:
+            if not isinstance(exc, payouts.InvalidSchedule):
+                log_configuration_error(exc, "the admin's payout schedule", account.stripe_id)
+            error = str(exc) if isinstance(exc, payouts.InvalidSchedule) else describe_error(exc)
+            modeladmin.message_user(request, gettext(
+                "Could not set the payout schedule of %(account)s: %(error)s")
+                % {"account": account.stripe_id, "error": error}, messages.ERROR)
+            continue
+        done += 1
+    if done:
+        modeladmin.message_user(request, gettext(
+            "Payout schedule set to %(interval)s for %(count)d account(s).")
+            % {"interval": interval, "count": done}, messages.SUCCESS)
+    return None
+
+
 _REASSIGN_TEMPLATE = "admin/django_stripe_express/expressaccount/reassign.html"
 _REASSIGN_CONFIRMATION_TEMPLATE = (
     "admin/django_stripe_express/expressaccount/reassign_confirmation.html"
@@ -490,9 +561,26 @@ class TransferInline(admin.TabularInline):
         return False
 
 
+class PayoutInline(admin.TabularInline):
+    """The account's payouts to its bank, newest first, as Stripe's events told them."""
+
+    model = Payout
+    fields = ("stripe_id", "amount", "currency", "status", "failure_code", "failure_message",
+              "arrival_date", "method", "automatic", "created")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-created", "-pk")
+    verbose_name_plural = _("Payouts to the user's bank")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(ExpressAccount)
 class ExpressAccountAdmin(admin.ModelAdmin):
-    inlines = [TransferInline]
+    inlines = [TransferInline, PayoutInline]
     list_display = (
         "stripe_id",
         "user",
@@ -514,7 +602,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     search_fields = ("stripe_id", "email", "user__username", "user__email")
     raw_id_fields = ("user",)
     date_hierarchy = "connected_at"
-    actions = ("refresh_from_stripe", "disconnect_accounts")
+    actions = ("refresh_from_stripe", "disconnect_accounts", "set_payout_schedule")
     readonly_fields = (
         "user",
         "stripe_id",
@@ -532,6 +620,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "updated_at",
         "last_event_created",
         "reassignments_display",
+        "payout_failure_display",
     )
     fieldsets = (
         (
@@ -560,6 +649,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         (_("Requirements"), {"fields": ("requirements_display",)}),
         (_("Future requirements"), {"fields": ("future_requirements_display",)}),
         (_("Capabilities"), {"fields": ("capabilities_display",)}),
+        (_("Payouts"), {"fields": ("payout_failure_display",)}),
         (_("Reassignments"), {"fields": ("reassignments_display",)}),
         (
             _("Times"),
@@ -660,6 +750,18 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def reassignments_display(self, obj: ExpressAccount) -> str:
         return _reassignments_block(obj)
 
+    @admin.display(description=_("latest payout failure"))
+    def payout_failure_display(self, obj: ExpressAccount) -> str:
+        """The failure the user is shown, with Stripe's code, in staff words."""
+        if obj.payout_failed_at is None:
+            return gettext("None: the latest payouts went through.")
+        return format_html(
+            "<strong>{}</strong> <code>{}</code> ({})<br>{}",
+            gettext("Payout failed"), obj.payout_failure_code or "-",
+            obj.payout_failed_at.isoformat(timespec="seconds"),
+            payouts.failure(obj.payout_failure_code).staff,
+        )
+
     # Actions -------------------------------------------------------------------
 
     @admin.action(description=_("Refresh from Stripe"), permissions=["change"])
@@ -698,6 +800,18 @@ class ExpressAccountAdmin(admin.ModelAdmin):
                 gettext("Refreshed %(count)d account(s) from Stripe.") % {"count": refreshed},
                 messages.SUCCESS,
             )
+
+    @admin.action(description=_("Set the payout schedule"),
+                  permissions=["set_payout_schedule"])
+    def set_payout_schedule(
+        self, request: HttpRequest, queryset: QuerySet[ExpressAccount]
+    ) -> HttpResponse | None:
+        return payout_schedule_action(self, request, queryset)
+
+    def has_set_payout_schedule_permission(self, request: HttpRequest) -> bool:
+        opts = self.model._meta
+        user: Any = request.user
+        return bool(user.has_perm(f"{opts.app_label}.set_payout_schedule_expressaccount"))
 
     @admin.action(description=_("Disconnect (deauthorize)"), permissions=["delete"])
     def disconnect_accounts(

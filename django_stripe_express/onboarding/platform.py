@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import conf as components
-from ..accounts import AccountStatus, as_dict
-from ..accounts.v2 import is_closed, lacks_contact_email
+from ..accounts import AccountStatus, as_dict, configured_schedule
+from ..accounts.v2 import balance_settings_params, is_closed, lacks_contact_email
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..models import (
     UPDATE_FIELDS,
@@ -203,7 +203,26 @@ def create_account(
     # which Stripe account this attempt created.
     attempt.stripe_user_id = data.id
     attempt.save(update_fields=["stripe_user_id"])
+    if api == ACCOUNTS_V2:
+        _apply_payout_schedule(client, data.id)
     return _save_account(request, attempt, data, existing, api)
+
+
+def _apply_payout_schedule(client: stripe.StripeClient, stripe_id: str) -> None:
+    """``PAYOUT_SCHEDULE`` for a new v2 account: Balance Settings are a call of
+    their own for the connected account (v1 accounts take it in `create_params`).
+    A refusal leaves Stripe's default schedule and never fails the onboarding:
+    ``payments.set_payout_schedule`` sets it later."""
+    schedule = configured_schedule()
+    if schedule is None:
+        return
+    params: Any = balance_settings_params(schedule)  # the library's TypedDict
+    try:
+        client.v1.balance_settings.update(params, {"stripe_account": stripe_id})
+    except stripe.StripeError as exc:
+        logger.warning("Payout schedule not set for new account %s (%s %s): Stripe's "
+                       "default applies", stripe_id, type(exc).__name__,
+                       getattr(exc, "code", "") or "")
 
 
 def _save_account(

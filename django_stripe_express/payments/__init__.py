@@ -29,18 +29,22 @@ from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from ..models import ExpressAccount, Transfer, TransferReversal, database_alias
 from ..stripe_api import get_client
 from . import transfers
+from .payouts import InvalidSchedule, NoPayoutAccount, balance, set_payout_schedule
 from .transfers import REFERENCE_KEY, record_reversed, send, send_reversal
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidPayment",
+    "InvalidSchedule",
     "NoCardPayments",
+    "NoPayoutAccount",
     "NotPayable",
     "NotRefundable",
     "NotReversible",
     "PaymentError",
     "ReferenceConflict",
+    "balance",
     "destination_charge_params",
     "pay",
     "record_destination_charge",
@@ -49,6 +53,7 @@ __all__ = [
     "reverse",
     "send",
     "send_reversal",
+    "set_payout_schedule",
 ]
 
 _CURRENCY = re.compile(r"[a-z]{3}")

@@ -21,6 +21,7 @@ import difflib
 import logging
 from typing import Any
 
+import stripe
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
@@ -37,6 +38,7 @@ from .. import conf as components
 from ..accounts import AccountStatus
 from ..conf import PUBLISHABLE_PREFIXES, app_settings
 from ..models import ExpressAccount
+from ..payments import payouts
 
 logger = logging.getLogger("django_stripe_express.templatetags")
 
@@ -264,7 +266,27 @@ def button_context(
     }
     if account is not None:
         context.update(_account_context(account))
+        context.update(_payout_failure_context(account))
     return context
+
+
+_PAYOUT_FAILURE_TEMPLATE = "django_stripe_express/payout_failure.html"
+
+
+def _payout_failure_context(account: ExpressAccount) -> dict[str, Any]:
+    """The latest failed payout, from the account's row (no query): why, in the
+    user's words, and where to fix it (the account management component when
+    it is enabled and can load, with a publishable key; otherwise the Express
+    dashboard)."""
+    if account.payout_failed_at is None or not account.is_connected:
+        return {"payout_failure_text": ""}
+    return {
+        "payout_failure_text": str(payouts.failure(account.payout_failure_code).user),
+        "payout_failure_template": _PAYOUT_FAILURE_TEMPLATE,
+        "payout_fix_component": (
+            components.is_enabled("account_management") and publishable_key() is not None
+        ),
+    }
 
 
 @register.simple_tag(takes_context=True)
@@ -342,3 +364,47 @@ def stripe_express_component(
         request, name, has_account=connected, on_exit=on_exit, fallback_url=fallback_url,
         template_name=template,
     )
+
+
+_BALANCE_TEMPLATE = "django_stripe_express/balance.html"
+
+
+@register.simple_tag(takes_context=True)
+def stripe_express_balance(
+    context: template.Context,
+    account: ExpressAccount | None = None,
+    template: str = _BALANCE_TEMPLATE,
+) -> SafeString:
+    """The user's Stripe balance: available, pending and instant-available
+    amounts per currency, formatted for the page's language (Babel), a
+    negative balance shown negative.
+
+    ``{% stripe_express_balance %}`` renders for ``request.user`` (the
+    account is read once per page with the other tags; ``account=`` shows
+    that one, no query); nothing without a connected account. At most one
+    call to Stripe per account per ``BALANCE_CACHE_SECONDS``; when Stripe
+    cannot answer, a short "unavailable" line, never an error page.
+    """
+    request: HttpRequest | None = context.get("request")
+    if account is None:
+        account = account_for_request(request, _user(context))
+    if account is None or not account.is_connected:
+        return SafeString()
+    locale = to_locale(get_language() or "en")
+    rows: list[dict[str, Any]] = []
+    try:
+        amounts = payouts.account_balance(account)
+    except stripe.StripeError as exc:
+        logger.warning("Balance of %s not read from Stripe (%s)", account.stripe_id,
+                       type(exc).__name__)
+        amounts = None
+    for currency, row in sorted((amounts or {}).items()):
+        rows.append({
+            "currency": currency,
+            "negative": row["available"] < 0,
+            **{kind: payouts.format_amount(row[kind], currency, locale)
+               for kind in payouts.BALANCE_KINDS},
+            "has_instant": row["instant_available"] > 0,
+        })
+    ctx = {"account": account, "rows": rows, "unavailable": amounts is None}
+    return render_to_string(template, ctx, request=request)

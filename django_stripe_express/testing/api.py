@@ -116,6 +116,50 @@ def _controller(params: dict[str, Any]) -> dict[str, Any] | Response | None:
     }
 
 
+_INTERVALS = ("daily", "weekly", "monthly", "manual")
+_V1_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _schedule_error(message: str, param: str) -> Response:
+    return api_error(400, message, code="parameter_invalid", param=param)
+
+
+def _v1_schedule(account: dict[str, Any], given: Any) -> Response | None:
+    """Apply ``settings.payouts.schedule`` as Stripe checks it (form values are strings)."""
+    if not isinstance(given, dict):
+        return None
+    param = "settings[payouts][schedule]"
+    schedule = account["settings"]["payouts"]["schedule"]
+    interval = given.get("interval", schedule.get("interval"))
+    if interval not in _INTERVALS:
+        return _schedule_error(f"Invalid interval: must be one of {', '.join(_INTERVALS)}",
+                               f"{param}[interval]")
+    new: dict[str, Any] = {"interval": interval, "delay_days": schedule.get("delay_days", 2)}
+    delay = given.get("delay_days")
+    if delay is not None and delay != "minimum":
+        if not str(delay).isdigit() or not 1 <= int(delay) <= 31:
+            return _schedule_error("delay_days must be 'minimum' or 1 to 31.",
+                                   f"{param}[delay_days]")
+        new["delay_days"] = int(delay)
+    elif delay == "minimum":
+        new["delay_days"] = 2
+    if interval == "weekly":
+        if given.get("weekly_anchor") not in _V1_WEEKDAYS:
+            return _schedule_error("weekly_anchor is required for a weekly schedule.",
+                                   f"{param}[weekly_anchor]")
+        new["weekly_anchor"] = given["weekly_anchor"]
+    elif interval == "monthly":
+        day = str(given.get("monthly_anchor", ""))
+        if not day.isdigit() or not 1 <= int(day) <= 31:
+            return _schedule_error("monthly_anchor is required for a monthly schedule.",
+                                   f"{param}[monthly_anchor]")
+        new["monthly_anchor"] = int(day)
+    elif given.get("weekly_anchor") or given.get("monthly_anchor"):
+        return _schedule_error(f"An anchor is not allowed for a {interval} schedule.", param)
+    account["settings"]["payouts"]["schedule"] = new
+    return None
+
+
 def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
     """Apply create/update params shared by both endpoints to ``account``."""
 
@@ -146,6 +190,14 @@ def _apply(account: dict[str, Any], params: dict[str, Any]) -> Response | None:
             account["capabilities"].setdefault(name, "inactive")
         else:
             account["capabilities"].pop(name, None)
+    settings = params.get("settings")
+    if isinstance(settings, dict) and isinstance(settings.get("payouts"), dict):
+        # The schedule as Stripe checks and answers it (ints, the anchor its interval takes).
+        settings = {**settings, "payouts": dict(settings["payouts"])}
+        refused = _v1_schedule(account, settings["payouts"].pop("schedule", None))
+        if refused is not None:
+            return refused
+        params = {**params, "settings": settings}
     for key in ("business_profile", "settings", "tos_acceptance"):
         if isinstance(params.get(key), dict):
             objects._deep_merge(account[key], params[key])

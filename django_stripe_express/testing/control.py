@@ -17,7 +17,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from . import objects_v2
+from . import objects_v2, payouts
 from .forwarding import _account_kind, trigger
 from .hosted import _layout as layout
 from .server import Response, _Routes
@@ -51,6 +51,49 @@ _TRIGGERED = (
     "v2.core.account[configuration.merchant].capability_status_updated",
     "v2.core.account.closed",
 )
+
+
+def _pending_payout(state: _State, acct: str) -> str:
+    for payout in state.payouts.get(acct, []):  # newest first
+        if payout["status"] == "pending":
+            return str(payout["id"])
+    raise FakeStripeError("No pending payout: make one first.")
+
+
+def _failure_code(form: dict[str, Any]) -> str:
+    code = str(form.get("failure_code") or "account_closed")
+    if code not in payouts.FAILURE_MESSAGES:
+        raise FakeStripeError(f"Unknown failure_code: {code}")
+    return code
+
+
+#: The user's money: a payout (pending), paid or failed with a chosen
+#: ``failure_code``, a new bank account; each forwarded as its Connect event.
+_PAYOUT_ACTIONS: dict[str, tuple[str, Any]] = {
+    "payout": ("Pay out 10.00 (pending)",
+               lambda state, acct, form: payouts.create_payout(state, acct, 1000)),
+    "payout_paid": ("The pending payout arrives",
+                    lambda state, acct, form: payouts.settle_payout(
+                        state, _pending_payout(state, acct))),
+    "payout_failed": ("The pending payout fails",
+                      lambda state, acct, form: payouts.settle_payout(
+                          state, _pending_payout(state, acct), _failure_code(form))),
+    "bank_account": ("The user changes their bank account",
+                     lambda state, acct, form: payouts.external_account_updated(state, acct)),
+}
+
+
+def _payout_buttons(acct: str) -> str:
+    options = "".join(f'<option value="{escape(code)}">{escape(code)}</option>'
+                      for code in payouts.FAILURE_MESSAGES)
+    fail = (
+        f'<form method="post" action="/fake/accounts/{escape(acct)}/payout_failed" '
+        f'style="display:inline"><select name="failure_code">{options}</select> '
+        f'<button type="submit">{escape(_PAYOUT_ACTIONS["payout_failed"][0])}</button></form>'
+    )
+    return " ".join([*(_button(a, _PAYOUT_ACTIONS[a][0], acct)
+                       for a in ("payout", "payout_paid")), fail,
+                     _button("bank_account", _PAYOUT_ACTIONS["bank_account"][0], acct)])
 
 
 def _status(stored: dict[str, Any], gone: bool) -> str:
@@ -103,7 +146,8 @@ def page(state: _State, request: RecordedRequest) -> Response:
             f'<section class="account" data-account="{escape(acct)}"><h2>{escape(acct)}</h2>'
             f"<p>{escape(str(email))} ({kind}) \u00b7 "
             f'<span class="status">{escape(_status(account, gone))}</span></p>'
-            f"<p>{buttons} {send}</p></section>"
+            f"<p>{buttons} {send}</p>"
+            f"<p>{'' if gone else _payout_buttons(acct)}</p></section>"
         )
     history = "".join(
         f"<li>{datetime.fromtimestamp(d.at):%H:%M:%S} {escape(d.type)} {escape(d.event_id)} "
@@ -130,6 +174,11 @@ def act(state: _State, request: RecordedRequest, acct: str, action: str) -> Resp
             return outcome
     elif action in _ACTIONS:
         _ACTIONS[action][1](state, acct)
+    elif action in _PAYOUT_ACTIONS:
+        try:
+            _PAYOUT_ACTIONS[action][1](state, acct, request.form)
+        except FakeStripeError as exc:
+            return Response.html(400, layout("Not possible", f"<p>{escape(str(exc))}</p>"))
     else:
         return Response.html(400, layout("Unknown action", f"<p>{escape(action)}</p>"))
     return Response.redirect("/fake")

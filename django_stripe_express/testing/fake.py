@@ -17,7 +17,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..conf import _FAKE_CLIENT_ID, _FAKE_WEBHOOK_SECRET
-from . import api, api_v2, control, forwarding, hosted, oauth, objects, objects_v2, transfers
+from . import (
+    api,
+    api_v2,
+    control,
+    forwarding,
+    hosted,
+    oauth,
+    objects,
+    objects_v2,
+    payouts,
+    transfers,
+)
 from .hosted import _SCRIPT_PATH
 from .server import _FakeStripeServer, _Routes
 from .state import PUBLISHABLE_KEY, FakeStripeError, RecordedRequest, _Plan, _SessionGrant, _State
@@ -30,7 +41,8 @@ __all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "ROUTES", "SECRET_KEY", "WEBHOOK_SECR
 #: Every route the fake serves: what the app calls and docs/testing.md lists
 #: (tests/test_fake_routes.py holds the two equal).
 ROUTES: _Routes = (
-    api.ROUTES + api_v2.ROUTES + transfers.ROUTES + oauth.ROUTES + hosted.ROUTES + control.ROUTES
+    api.ROUTES + api_v2.ROUTES + transfers.ROUTES + payouts.ROUTES + oauth.ROUTES
+    + hosted.ROUTES + control.ROUTES
 )
 
 
@@ -299,6 +311,29 @@ class FakeStripe(_State):
                 copy.deepcopy(t) for t in self.transfers.values()
                 if all(t.get(k) == v for k, v in filters.items())
             ]
+
+    # -- connected accounts' payouts -------------------------------------------------
+
+    def create_payout(
+        self, acct_id: str, amount: int, currency: str | None = None, *,
+        method: str = "standard", automatic: bool = True,
+    ) -> dict[str, Any]:
+        """A pending payout of the account; returns its ``payout.created`` event
+        (kept, forwarded when forwarding). The payout is ``event["data"]["object"]``."""
+        with self.lock:
+            return payouts.create_payout(self, acct_id, amount, currency, method=method,
+                                         automatic=automatic)
+
+    def settle_payout(self, payout_id: str, failure_code: str | None = None) -> dict[str, Any]:
+        """The payout is paid, or fails with ``failure_code`` (``payouts.FAILURE_MESSAGES``);
+        returns the ``payout.paid`` / ``payout.failed`` event."""
+        with self.lock:
+            return payouts.settle_payout(self, payout_id, failure_code)
+
+    def update_external_account(self, acct_id: str) -> dict[str, Any]:
+        """The user changes their bank account: ``account.external_account.updated``."""
+        with self.lock:
+            return payouts.external_account_updated(self, acct_id)
 
     @contextlib.contextmanager
     def _refusing(self, previous: bool) -> Iterator[None]:

@@ -239,6 +239,8 @@ class _State:
     sessions: dict[str, _SessionGrant] = field(default_factory=dict)
     #: account id -> {"available": cents, "pending": cents, "currency": "usd"}.
     balances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: account id -> Balance Settings (Accounts v2): {"schedule": ..., "delay_days_override": ...}.
+    balance_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: account id -> payouts, newest first, each a dict in Stripe's payout shape.
     payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: The platform's balance: currency -> {"available": cents, "pending": cents}.
@@ -277,9 +279,9 @@ class _State:
             for name in (
                 "accounts", "codes", "refresh_tokens", "links", "idempotency", "in_flight",
                 "request_log", "failures", "delays", "events", "thin_events",
-                "authorization_log", "deauthorized", "sessions", "balances", "payouts",
-                "platform_balance", "transfers", "payment_intents", "charges", "refunds",
-                "drops",
+                "authorization_log", "deauthorized", "sessions", "balances", "balance_settings",
+                "payouts", "platform_balance", "transfers", "payment_intents", "charges",
+                "refunds", "drops",
             ):
                 getattr(self, name).clear()
             self.refusing = False
@@ -586,13 +588,16 @@ class _State:
     # -- embedded components ---------------------------------------------------
 
     def set_balance(
-        self, acct_id: str, *, available: int = 0, pending: int = 0, currency: str | None = None
+        self, acct_id: str, *, available: int = 0, pending: int = 0, currency: str | None = None,
+        instant_available: int = 0,
     ) -> None:
-        """What the balances and payouts components show (amounts in cents)."""
+        """The account's balance (smallest unit; may be negative): what
+        ``GET /v1/balance`` for the account and the components show."""
         with self.lock:
             account = self.account(acct_id)
             self.balances[acct_id] = {
                 "available": available, "pending": pending,
+                "instant_available": instant_available,
                 "currency": _currency(account, currency),
             }
 

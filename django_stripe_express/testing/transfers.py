@@ -39,6 +39,7 @@ import stripe.params as P
 from . import objects
 from .api import _limit
 from .objects_v2 import V2_OBJECT
+from .payouts import account_balance
 from .schema import _validated
 from .server import Response, _Routes, api_error
 from .state import RecordedRequest, _State
@@ -446,6 +447,13 @@ def _list_reversals(state: _State, request: RecordedRequest, transfer: str) -> R
 
 @_validated(P.BalanceRetrieveParams)
 def _retrieve_balance(state: _State, request: RecordedRequest) -> Response:
+    # For a connected account (``Stripe-Account``): that account's balance.
+    acct_id = request.header("Stripe-Account")
+    if acct_id:
+        if acct_id not in state.accounts:
+            return api_error(403, "The provided key does not have access to account.",
+                             code="account_invalid")
+        return Response.json(200, account_balance(state, acct_id))
     return Response.json(200, balance_object(state))
 
 

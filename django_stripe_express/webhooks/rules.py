@@ -25,10 +25,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..accounts import may_need_repair, not_objects, rfc3339, storable_json
+from ..accounts import may_need_repair, not_objects, rfc3339, storable_json, storable_text
 from ..accounts.v2 import is_closed
 from ..conf import app_settings
-from ..models import UPDATE_FIELDS, ExpressAccount, WebhookEvent
+from ..models import UPDATE_FIELDS, ExpressAccount, Payout, WebhookEvent
 
 
 class InvalidWebhook(Exception):
@@ -220,6 +220,9 @@ class Change:
     fields: tuple[str, ...]
     deauthorized: bool = False
     note: str = ""  # recorded as the event's detail (what could not be stored)
+    #: A payout event's values for its `Payout` row (`store` applies them under
+    #: the account's lock, see `models.record_payout`); None for other events.
+    payout: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -320,7 +323,12 @@ _PLATFORM_EVENTS = {
 
 #: Where the object of each handled type names its account (deauthorization
 #: events carry an Application: the envelope's ``account`` is the only one).
-_OBJECT_ACCOUNT_KEY = {"account.updated": "id", "capability.updated": "account"}
+_OBJECT_ACCOUNT_KEY = {
+    "account.updated": "id",
+    "capability.updated": "account",
+    "account.external_account.created": "account",
+    "account.external_account.updated": "account",
+}
 
 
 def _object_account(event: StripeEvent) -> str:
@@ -498,7 +506,103 @@ def _account_gone(account: ExpressAccount, gone: Gone) -> Change | Ignore:
     note = f"the account is out of the platform's reach ({gone.code}): marked disconnected"
     return Change(("deauthorized_at", "status", "updated_at"), deauthorized=True, note=note)
 
+# -- payouts (Connect events: the envelope's ``account`` is the user's) ---------------
+_PAYOUT_ID = re.compile(r"po_[A-Za-z0-9_]{1,250}")
+
+#: Payout event types -> the status their name implies (None: the object's only).
+_PAYOUT_TYPES: dict[str, str | None] = {
+    "payout.created": None,
+    "payout.updated": None,
+    "payout.paid": Payout.Status.PAID,
+    "payout.failed": Payout.Status.FAILED,
+    "payout.canceled": Payout.Status.CANCELED,
+}
+
+_CURRENCY = re.compile(r"[a-z]{3}")
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _stamp(value: Any) -> datetime.datetime | None:
+    seconds = _int(value)
+    if seconds is None:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _text(value: Any, limit: int) -> str:
+    return storable_text(value)[0][:limit] if isinstance(value, str) else ""
+
+
+def payout_values(event: StripeEvent, obj: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The `Payout` row's values in a payout object, and what was missing or odd
+    (recorded as the event's note): a partial object is kept as far as it goes."""
+    odd: list[str] = []
+    status = obj.get("status")
+    if status not in Payout.Status.values:
+        implied = _PAYOUT_TYPES.get(event.type)
+        status = implied or Payout.Status.PENDING
+        odd.append("status")
+    amount = _int(obj.get("amount"))
+    currency = obj.get("currency")
+    if not (isinstance(currency, str) and _CURRENCY.fullmatch(currency)):
+        currency = ""
+    arrival, created = _stamp(obj.get("arrival_date")), _stamp(obj.get("created"))
+    method, automatic = obj.get("method"), obj.get("automatic")
+    for name, ok in (
+        ("amount", amount is not None), ("currency", bool(currency)),
+        ("arrival_date", arrival is not None), ("created", created is not None),
+        ("method", isinstance(method, str)), ("automatic", isinstance(automatic, bool)),
+    ):
+        if not ok:
+            odd.append(name)
+    values = {
+        "stripe_id": obj["id"],
+        "status": status,
+        "amount": amount or 0,
+        "currency": currency,
+        "arrival_date": arrival,
+        "created": created,
+        "failure_code": _text(obj.get("failure_code"), 255),
+        "failure_message": _text(obj.get("failure_message"), 2000),
+        "method": _text(method, 32),
+        "automatic": automatic if isinstance(automatic, bool) else True,
+    }
+    return values, odd
+
+
+def payout_event(
+    account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]
+) -> Change | Ignore:
+    """Keep the payout's row (`models.record_payout` applies it, under the lock)."""
+    if not (isinstance(data.get("id"), str) and _PAYOUT_ID.fullmatch(data["id"])):
+        return Ignore("payout object without a payout id (po_...)")
+    values, odd = payout_values(event, data)
+    note = f"payout object partial, not read: {', '.join(odd)}" if odd else ""
+    return Change((), note=note, payout=values)
+
+
+def external_account_changed(
+    account: ExpressAccount, event: StripeEvent, data: Mapping[str, Any]
+) -> Change | Ignore:
+    """The user changed their bank account: a failed payout is no longer the news."""
+    failed_at = account.payout_failed_at
+    if failed_at is None:
+        return Ignore("no failed payout to clear")
+    if event.created < failed_at:
+        return Ignore(_STALE)
+    return Change(tuple(account.clear_payout_failure()), note="failed payout cleared")
+
+
 _HANDLERS: dict[str, Handler] = {
+    **dict.fromkeys(_PAYOUT_TYPES, payout_event),
+    "account.external_account.created": external_account_changed,
+    "account.external_account.updated": external_account_changed,
     "account.updated": account_updated,
     "capability.updated": capability_updated,
     "account.application.deauthorized": account_deauthorized,

@@ -29,7 +29,15 @@ from django.utils import timezone
 from .. import signals
 from ..accounts import as_dict, storable_text
 from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
-from ..models import ExpressAccount, WebhookEvent, database_alias, notify, retrieve_account
+from ..models import (
+    ExpressAccount,
+    Payout,
+    WebhookEvent,
+    database_alias,
+    notify,
+    record_payout,
+    retrieve_account,
+)
 from ..stripe_api import GONE, failure, get_client, log_configuration_error
 from . import rules as handlers
 from .rules import StripeEvent, event_from_dict
@@ -179,9 +187,25 @@ def apply_locked(event: StripeEvent, data: Data, alias: str) -> Answer:
         if isinstance(decision, handlers.Ignore):
             return ignore(event, decision.reason, retry, alias, data)
         assert account is not None  # decide() ignores an unknown account
-        account.save(update_fields=decision.fields)
+        if decision.payout is not None:
+            # The payout's row is written here, under the account's lock and in
+            # the event's transaction: recorded once, applied in order.
+            payout, news, fields = record_payout(account, decision.payout, event.created)
+            if payout is None:
+                return ignore(event, "stale: the payout's row already has newer news",
+                              retry, alias, data)
+            decision = dataclasses.replace(decision, fields=tuple(fields))
+            _on_commit_payout(payout, news, account, event, alias)
+        if decision.fields:
+            account.save(update_fields=decision.fields)
         saved = record(event, Status.PROCESSED, decision.note, retry, alias)
-        _on_commit_applied(saved, event, account, previous_status, decision, data, alias)
+        if decision.payout is not None and not decision.fields:
+            # The account itself did not change: no `account_updated`.
+            transaction.on_commit(
+                functools.partial(_send_event, saved, event, None, applied=True), using=alias
+            )
+        else:
+            _on_commit_applied(saved, event, account, previous_status, decision, data, alias)
     logger.info("Webhook %s %s applied to %s", event.type, event.id, account.stripe_id)
     return PROCESSED
 
@@ -217,6 +241,24 @@ def _on_commit_applied(
         functools.partial(
             _send_applied, saved, event, account, previous_status, decision.deauthorized,
             _fetched(data),
+        ),
+        using=alias,
+    )
+
+
+def _on_commit_payout(
+    payout: Payout, news: str, account: ExpressAccount, event: StripeEvent, alias: str
+) -> None:
+    """`payout_paid` / `payout_failed` once the transaction commits, when the
+    payout just became so (``news``)."""
+    signal = {Payout.Status.PAID: signals.payout_paid,
+              Payout.Status.FAILED: signals.payout_failed}.get(news)  # type: ignore[call-overload]
+    if signal is None:
+        return
+    transaction.on_commit(
+        functools.partial(
+            notify, signal, f"webhook {event.type} {event.id}",
+            sender=Payout, payout=payout, account=account,
         ),
         using=alias,
     )
