@@ -61,7 +61,9 @@ logger = logging.getLogger("django_stripe_express.onboarding")
 # -- what one user may spend of the platform's Stripe quota ---------------------------
 # Stripe's rate limit is the key's, shared by every user (and by the platform's
 # payments if it uses the same key): each request that may call Stripe in a
-# user's name is counted per user, in Django's cache, in fixed windows.
+# user's name is counted per user, in Django's cache. The window opens with
+# the user's first request and closes ``USER_RATE_WINDOW`` seconds later, so a
+# burst never gets twice the limit by straddling a clock boundary.
 
 
 def quota_cache() -> BaseCache:
@@ -77,18 +79,19 @@ def over_quota(request: HttpRequest) -> int | None:
         return None
     window = max(1, app_settings.USER_RATE_WINDOW)
     now = time.time()
-    start = int(now // window) * window
-    key = f"django-stripe-express:quota:{user_pk(request)}:{start}"
+    key = f"django-stripe-express:quota:{user_pk(request)}"
     cache = quota_cache()
-    cache.add(key, 0, timeout=window + 1)
+    cache.add(f"{key}:opened", now, timeout=window)
+    cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: this request opens the window
-        cache.set(key, 1, timeout=window + 1)
+    except ValueError:  # expired between add and incr: this request opens a window
+        cache.set(key, 1, timeout=window)
         count = 1
     if count <= limit:
         return None
-    return max(1, math.ceil(start + window - now))
+    opened = cache.get(f"{key}:opened", now)
+    return max(1, math.ceil(float(opened) + window - now))
 
 
 _THROTTLED_TEMPLATE = "django_stripe_express/throttled.html"
