@@ -124,6 +124,22 @@ class DisconnectedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeletedUserFilter(admin.SimpleListFilter):
+    """Accounts whose user was deleted (kept with their transfers, see
+    `models.disconnect_deleted_user`): staff find them here."""
+
+    title = _("user")
+    parameter_name = "deleted_user"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Deleted user"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(user__isnull=True)
+        return queryset
+
+
 class ReassignForm(forms.Form):
     user = forms.ModelChoiceField(queryset=get_user_model()._default_manager.none(),
                                   label=_("New user"))
@@ -495,7 +511,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     inlines = [TransferInline]
     list_display = (
         "stripe_id",
-        "user",
+        "owner",
         "mode",
         "status_badge",
         "charges_enabled",
@@ -508,7 +524,8 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_filter = (
-        "status", "livemode", "accounts_api", "country", CapabilityFilter, DisconnectedFilter
+        "status", "livemode", "accounts_api", "country", CapabilityFilter, DisconnectedFilter,
+        DeletedUserFilter,
     )
     list_select_related = ("user",)
     search_fields = ("stripe_id", "email", "user__username", "user__email")
@@ -516,7 +533,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     date_hierarchy = "connected_at"
     actions = ("refresh_from_stripe", "disconnect_accounts")
     readonly_fields = (
-        "user",
+        "owner",
         "stripe_id",
         "mode",
         "accounts_api",
@@ -538,7 +555,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
             None,
             {
                 "fields": (
-                    "user", "stripe_id", "mode", "accounts_api", "status_badge", "dashboard_link"
+                    "owner", "stripe_id", "mode", "accounts_api", "status_badge", "dashboard_link"
                 )
             },
         ),
@@ -618,6 +635,11 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # Columns -------------------------------------------------------------------
+
+    @admin.display(description=_("user"), ordering="user")
+    def owner(self, obj: ExpressAccount) -> str:
+        """The user, or "deleted user" for an account kept after its user was deleted."""
+        return str(obj.user) if obj.user is not None else gettext("deleted user")
 
     @admin.display(description=_("mode"), ordering="livemode")
     def mode(self, obj: ExpressAccount) -> str:
