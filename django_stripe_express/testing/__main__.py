@@ -58,7 +58,9 @@ def serve(argv: list[str]) -> int:
     )
     fake.start()  # listening before the address is printed (``--port 0`` picks any)
     print(f"Fake Stripe listening on {fake.url}")
-    print("Use these in settings.STRIPE_EXPRESS:")
+    print("The README's settings read these; set them where your Django server runs:")
+    print(_environment(fake))
+    print("(or merge these into settings.STRIPE_EXPRESS yourself:)")
     print(json.dumps(fake.settings(), indent=4))
     print(f"Control page (change accounts, see forwarded events): {fake.url}/fake")
     if args.forward_to:
@@ -73,6 +75,21 @@ def serve(argv: list[str]) -> int:
     finally:
         fake.stop()
     return 0
+
+
+def _environment(fake: FakeStripe) -> str:
+    """The environment variables the README's settings read (and docs/embedded.md's
+    for the publishable key), as shell lines: the fake's values, so the project's own
+    settings need no edit to talk to it."""
+    values = fake.settings()
+    lines = [
+        ("FAKE_STRIPE_URL", fake.url, ""),
+        ("STRIPE_SECRET_KEY", values["SECRET_KEY"], ""),
+        ("STRIPE_WEBHOOK_SECRETS", ",".join(values["WEBHOOK_SECRETS"]), ""),
+        ("STRIPE_PUBLISHABLE_KEY", values["PUBLISHABLE_KEY"], "  # embedded onboarding"),
+        ("STRIPE_CLIENT_ID", values["CLIENT_ID"], '  # ONBOARDING = "oauth" only'),
+    ]
+    return "\n".join(f"    export {name}={value}{note}" for name, value, note in lines)
 
 
 def _show_deliveries() -> None:
