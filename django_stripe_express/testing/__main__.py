@@ -151,11 +151,27 @@ def _wait_for(fake_url: str, event_id: str, timeout: float) -> int:
         done = [d for d in answer.get("deliveries", []) if d["done"]]
         if done:
             code = done[-1]["status_code"]
-            print(f"answered {code or done[-1]['error']} after {done[-1]['attempts']} tries")
+            print(f"answered {code or done[-1]['error']} after {done[-1]['attempts']} tries"
+                  + _what_the_app_did(done[-1].get("answer", "")))
             return 0 if code is not None and 200 <= code < 300 else 1
         time.sleep(0.1)
     print(f"no answer within {timeout:g}s (see {fake_url}/fake)", file=sys.stderr)
     return 1
+
+
+def _what_the_app_did(answer: str) -> str:
+    """The app's webhook answers "processed", "ignored: <why>", "queued" or
+    "duplicate" (webhooks/store.py): said in words, other endpoints' text as is."""
+    if answer == "processed":
+        return ": the app processed it"
+    if answer.startswith("ignored"):
+        why = answer.partition(":")[2].strip()
+        return f": the app ignored it ({why})" if why else ": the app ignored it"
+    if answer == "queued":
+        return ": the app queued it for a task worker (WEBHOOK_PROCESSING = \"task\")"
+    if answer == "duplicate":
+        return ": the app had already received it"
+    return f": {answer!r}" if answer else ""
 
 
 if __name__ == "__main__":
