@@ -74,9 +74,9 @@ def reassign_account(
         raise ReassignError(_("Say why the account is reassigned."))
     try:
         with transaction.atomic(using=database_alias()):
-            locked = ExpressAccount.objects.select_for_update().select_related("user").get(
-                pk=account.pk
-            )
+            # No select_related("user"): the user may be NULL (deleted), and
+            # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+            locked = ExpressAccount.objects.select_for_update().get(pk=account.pk)
             why_not = refusal(locked, new_user)
             if why_not:
                 raise ReassignError(why_not)
