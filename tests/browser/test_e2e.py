@@ -81,7 +81,7 @@ def test_connect_with_stripe_and_finish_onboarding_without_javascript(
     expect(page).to_have_url(f"{example_server.url}/")
     expect(page.locator(".messages")).to_contain_text("Your Stripe account is connected.")
     expect(card).to_contain_text(ENABLED)
-    expect(card.get_by_role("link", name="Open Stripe dashboard")).to_be_visible()
+    expect(card.get_by_role("button", name="Open Stripe dashboard")).to_be_visible()
     expect(page.get_by_test_id("account-status")).to_have_text("Enabled")
     screenshot(page, "03-connected")
 
@@ -90,7 +90,7 @@ def test_connect_with_stripe_and_finish_onboarding_without_javascript(
     assert fake.accounts[stripe_id]["details_submitted"] is True
     expect(page.get_by_text(stripe_id)).to_be_visible()
 
-    card.get_by_role("link", name="Open Stripe dashboard").click()
+    card.get_by_role("button", name="Open Stripe dashboard").click()
     expect(page).to_have_title(re.compile("Express dashboard"))
     expect(page.get_by_text(stripe_id)).to_be_visible()
 
@@ -213,7 +213,7 @@ def test_v2_account_links_onboarding_from_start_to_enabled(
     assert len(fake.requests_to("/v2/core/accounts", "POST")) == 1
 
     # The Express dashboard opens through a login link, for a v2 account too.
-    card.get_by_role("link", name="Open Stripe dashboard").click()
+    card.get_by_role("button", name="Open Stripe dashboard").click()
     expect(page).to_have_title(re.compile("Express dashboard"))
     expect(page.get_by_text(stripe_id)).to_be_visible()
 
