@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_stripe_express', '0007_transfers'),
+        ('django_stripe_express', '0009_payouts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
