@@ -233,8 +233,10 @@ def _check_webhook_secrets(raw: dict[str, Any]) -> Iterable[CheckMessage]:
         yield Warning(
             f"{_setting_name('WEBHOOK_SECRETS')} is empty: every webhook delivery will be "
             "refused, so accounts will not stay up to date.",
-            hint="Add the signing secret (whsec_...) of your Connect webhook endpoint, "
-            "and of the platform endpoint if it sends to the same URL.",
+            hint="Add the signing secret (whsec_...) of each endpoint that sends here: the "
+            "event destination for thin events (Accounts v2 accounts are kept current by "
+            "them; it has its own secret), your Connect webhook endpoint (snapshot events), "
+            "and the platform endpoint if it sends to the same URL.",
             id=ID.format("W001"),
         )
         return

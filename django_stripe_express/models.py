@@ -19,6 +19,7 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stripe.oauth_error import OAuthError
 
@@ -105,9 +106,13 @@ class ExpressAccount(models.Model):
         V1 = ACCOUNTS_V1, _("Accounts v1")
         V2 = ACCOUNTS_V2, _("Accounts v2")
 
+    # Deleting the user keeps the row (staff still find the account, its
+    # transfers and its history; see `disconnect_deleted_user`): NULL here
+    # reads "deleted user".
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="stripe_express_accounts",
         verbose_name=_("user"),
     )
@@ -201,7 +206,8 @@ class ExpressAccount(models.Model):
 
     def __str__(self) -> str:
         mode = "live" if self.livemode else "test"
-        return f"{self.stripe_id} ({mode}, {self.get_status_display()}) for {self.user}"
+        owner = self.user if self.user_id is not None else gettext("deleted user")
+        return f"{self.stripe_id} ({mode}, {self.get_status_display()}) for {owner}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.status = self.derive_status()
@@ -1076,6 +1082,34 @@ def retrieve_account(
 
 
 _signals_logger = logging.getLogger("django_stripe_express.signals")
+
+
+def disconnect_deleted_user(sender: Any, instance: Any, using: str, **kwargs: Any) -> None:
+    """``pre_delete`` of the user model: disconnect the user's accounts, keep the rows.
+
+    The rows outlive the user (``user`` becomes NULL, "deleted user" in the
+    admin) because their transfers and history are evidence of money moved.
+    An OAuth connection is deauthorized at Stripe, so the platform stops acting
+    for an account nobody on the platform answers for; an account the platform
+    created is only marked disconnected (it stays the person's at Stripe).
+    Stripe failing must not block deleting a user (a GDPR erasure, say): the
+    account then stays connected, logged, for staff to disconnect in the admin.
+    """
+    accounts = ExpressAccount.objects.using(using).filter(
+        user=instance, deauthorized_at__isnull=True
+    )
+    for account in accounts:
+        try:
+            account.disconnect(via_oauth=account.via_oauth)
+        except (stripe.StripeError, AttributeError) as exc:
+            logger.error(
+                "Deleting user %s: could not disconnect Stripe account %s (%s); it stays "
+                "connected, without a user: disconnect it in the admin",
+                instance.pk, account.stripe_id, type(exc).__name__,
+            )
+        else:
+            logger.info("Deleting user %s: disconnected Stripe account %s",
+                        instance.pk, account.stripe_id)
 
 
 def notify(signal: Signal, about: str, **kwargs: Any) -> None:

@@ -34,8 +34,8 @@ def can_reassign(user: Any) -> bool:
 
 def describe(user: Any) -> str:
     """How staff recognise a user: username, full name, email, id."""
-    if user is None:
-        return "-"
+    if user is None:  # deleted (the account and its history are kept)
+        return _("deleted user")
     parts = [str(user.get_username())]
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
     email = getattr(user, "email", "")
@@ -74,9 +74,9 @@ def reassign_account(
         raise ReassignError(_("Say why the account is reassigned."))
     try:
         with transaction.atomic(using=database_alias()):
-            locked = ExpressAccount.objects.select_for_update().select_related("user").get(
-                pk=account.pk
-            )
+            # No select_related("user"): the user may be NULL (deleted), and
+            # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+            locked = ExpressAccount.objects.select_for_update().get(pk=account.pk)
             why_not = refusal(locked, new_user)
             if why_not:
                 raise ReassignError(why_not)
@@ -99,7 +99,7 @@ def reassign_account(
     # Ids only: names and the reason stay in the record, out of the logs.
     logger.info(
         "Stripe Express account %s reassigned from user %s to user %s by user %s "
-        "(reassignment %s)", locked.stripe_id, previous_user.pk, new_user.pk,
+        "(reassignment %s)", locked.stripe_id, getattr(previous_user, "pk", None), new_user.pk,
         getattr(by, "pk", None), record.pk,
     )
     notify(

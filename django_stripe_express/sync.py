@@ -52,6 +52,8 @@ class AccountChange:
     previous_status: str
     status: str
     fields: list[str]
+    # Which Accounts API the account was read with ("v1" or "v2").
+    accounts_api: str = ACCOUNTS_V1
 
     @property
     def status_changed(self) -> bool:
@@ -127,6 +129,8 @@ class SyncResult:
     pages: int = 0
     changes: list[AccountChange] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # Stored accounts read from Stripe, by Accounts API: {"v1": n, "v2": m}.
+    read: dict[str, int] = field(default_factory=dict)
 
 
 def _apply_page(
@@ -158,6 +162,8 @@ def _apply_page(
         else:
             other_api += 1
     result.seen += len(data_by_id) - other_api
+    if found:
+        result.read[api] = result.read.get(api, 0) + len(found)
     result.unknown += len(data_by_id) - len(found) - other_api
     now = timezone.now()
     to_update: list[ExpressAccount] = []
@@ -172,7 +178,7 @@ def _apply_page(
         previous_status = account.status
         account.apply(data)
         account.updated_at = now  # bulk_update skips auto_now
-        change = AccountChange(stripe_id, previous_status, account.status, changed)
+        change = AccountChange(stripe_id, previous_status, account.status, changed, api)
         result.changes.append(change)
         to_update.append(account)
         to_notify.append((account, change))

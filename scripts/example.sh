@@ -17,7 +17,10 @@ if [ -z "${SKIP_INSTALL:-}" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[example]"
 fi
-py="$(pwd)/$VENV/bin/python"
+case "$VENV" in
+  /*) py="$VENV/bin/python" ;;
+  *) py="$(pwd)/$VENV/bin/python" ;;
+esac
 
 cd example_project
 "$py" manage.py migrate --noinput
@@ -32,7 +35,7 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ] && ! grep -qs '^STRIPE_SECRET_KEY=.' .env; th
   "$py" -m django_stripe_express.testing --port "$fake_port" \
     --forward-to "http://127.0.0.1:${port}/stripe/webhook/" &
   fake_pid=$!
-  trap 'kill "$fake_pid" 2>/dev/null || true' EXIT INT TERM
+  trap 'kill "$fake_pid" 2>/dev/null || true' EXIT
   # Wait until the fake answers, so the first click never meets a refused connection.
   "$py" - "$FAKE_STRIPE_URL" <<'PY'
 import sys, time, urllib.error, urllib.request
@@ -63,4 +66,11 @@ echo "  every button state:           http://127.0.0.1:${port}/demo/states/ (DEB
 if [ -n "$offline" ]; then
   echo "  admin (as support):           http://127.0.0.1:${port}/admin/ (offline demo only)"
 fi
-"$py" manage.py runserver "127.0.0.1:${port}"
+# In the background and waited for: bash runs a trap only once its foreground
+# command ends, so a TERM sent to this script's PID would otherwise leave the
+# server running. Ctrl-C (INT) and TERM stop the server, then the fake (EXIT).
+"$py" manage.py runserver "127.0.0.1:${port}" &
+server_pid=$!
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid"; exit 130' INT
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid"; exit 143' TERM
+wait "$server_pid"

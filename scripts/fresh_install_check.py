@@ -9,11 +9,16 @@
    INSTALLED_APPS and URLs first, and ``manage.py check`` must report the
    missing configuration with the app's ids; then the settings, after which
    ``check`` must report nothing; then ``migrate``.
-4. Run ``fresh_install_driver.py`` in the project: both onboarding flows and a
-   signed webhook against the fake Stripe, and the README's template snippet.
+4. ``collectstatic`` (STATIC_ROOT and a static-serving URL stand in for the
+   deployment's web server), then run ``fresh_install_driver.py`` in the
+   project: the Account Links flow creating a v2 account, a signed thin event,
+   OAuth, and embedded onboarding with the fake's Connect.js stand-in, its
+   static files fetched with DEBUG off; and the README's template snippet.
 5. Install the README's test tools and run its host-project test and the
    first example of docs/testing.md with pytest (the ``fake_stripe`` fixture).
-6. The newcomer's case: an existing project with a custom user model,
+6. Task mode as docs/webhooks.md sets it up (django-tasks-db): a real
+   ``db_worker`` process applies the thin event the webhook only queued.
+7. The newcomer's case: an existing project with a custom user model,
    migrated before the app is added; the README's snippets pasted with no
    environment variable set, so ``check`` must name the missing keys by id
    (not crash on a ``KeyError``); migrate once they are set, drive both flows
@@ -35,12 +40,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 TESTING_DOC = ROOT / "docs" / "testing.md"  # its first example runs too
+WEBHOOKS_DOC = ROOT / "docs" / "webhooks.md"  # its task-mode settings run too
 DIST_NAME = "django-stripe-express"
 PROJECT = "marketplace"  # `platform` would shadow the standard library module
 # The values the README's settings read from the environment; the driver starts
@@ -48,10 +55,23 @@ PROJECT = "marketplace"  # `platform` would shadow the standard library module
 STRIPE_ENV = {
     "STRIPE_SECRET_KEY": "sk_test_fresh_install",
     "STRIPE_CLIENT_ID": "ca_fresh_install",
-    "STRIPE_WEBHOOK_SECRETS": (
-        "whsec_oldFreshInstall00000000000000000000,whsec_newFreshInstall00000000000000000000"
-    ),
+    # Shaped like Stripe's (W021 flags a short or edited one).
+    "STRIPE_WEBHOOK_SECRETS": "whsec_oldFreshInstall0123456789abcdefABCDEF,"
+    "whsec_newFreshInstall0123456789abcdefABCDEF",
 }
+# Deployment as Django's docs describe it: `collectstatic` into STATIC_ROOT, and
+# something serving that folder with DEBUG off. whitenoise is no dependency of
+# the app, so a plain `django.views.static.serve` URL stands in for the web
+# server (nginx, a CDN): the driver checks the pages' static URLs answer with
+# the collected files.
+STATIC_SETTINGS = 'STATIC_ROOT = BASE_DIR / "collected_static"'
+STATIC_URLS = """from django.conf import settings
+from django.urls import re_path
+from django.views.static import serve
+
+urlpatterns += [
+    re_path(r"^static/(?P<path>.*)$", serve, {"document_root": settings.STATIC_ROOT}),
+]"""
 # What `manage.py check` must say before the README's STRIPE_EXPRESS settings.
 EXPECTED_BEFORE = (
     "django_stripe_express.E001",
@@ -67,7 +87,8 @@ from django.db import models
 class User(AbstractUser):
     shop_name = models.CharField(max_length=100, blank=True)
 """
-MARKER = re.compile(r"<!--\s*fresh-install:([\w-]+)\s*-->\s*\n```[\w-]*\n(.*?)\n```", re.S)
+# A block may be indented (in a list item): its text is dedented.
+MARKER = re.compile(r"<!--\s*fresh-install:([\w-]+)\s*-->\s*\n[ ]*```[\w-]*\n(.*?)\n[ ]*```", re.S)
 
 
 def say(text: str) -> None:
@@ -94,8 +115,10 @@ def run(
 
 
 def readme_snippets() -> dict[str, str]:
-    snippets = dict(MARKER.findall(README.read_text()))
-    snippets.update(MARKER.findall(TESTING_DOC.read_text()))
+    snippets = {}
+    for doc in (README, TESTING_DOC, WEBHOOKS_DOC):
+        snippets.update((name, textwrap.dedent(text)) for name, text in MARKER.findall(
+            doc.read_text()))
     needed = {
         "install",
         "installed-apps",
@@ -108,6 +131,7 @@ def readme_snippets() -> dict[str, str]:
         "host-test",
         "docs-test",
         "signal-test",
+        "settings-tasks",
     }
     missing = needed - set(snippets)
     if missing:
@@ -184,6 +208,33 @@ def host_tests(
         sys.exit(f"FAILED: expected the {passed} tests of {', '.join(files)} to pass")
 
 
+def task_mode(site: Path, bin_: Path, wheel: Path, env: dict[str, str],
+              snippets: dict[str, str]) -> None:
+    """docs/webhooks.md's task mode with django-tasks-db: a real ``db_worker``
+    applies the thin event the webhook only queued."""
+    say("task mode: docs/webhooks.md's settings, django-tasks-db and its db_worker")
+    python = str(bin_ / "python")
+    major = int(run([python, "-c", "import django; print(django.VERSION[0])"],
+                    env=env).stdout.strip())
+    # As the docs say: Django 6.0+ has django.tasks; below, the backport (the
+    # app's `tasks` extra) and django-tasks-db's `compat` extra.
+    packages = ["django-tasks-db"] if major >= 6 else [f"{wheel}[tasks]", "django-tasks-db[compat]"]
+    run([python, "-m", "pip", "install", "-q", *packages], env=env)
+    backport = "" if major >= 6 else 'INSTALLED_APPS += ["django_tasks"]\n'
+    (site / PROJECT / "settings_tasks.py").write_text(
+        "from .settings import *  # noqa: F403\n\n"
+        f"# --- from docs/webhooks.md (settings-tasks)\n{backport}{snippets['settings-tasks']}\n"
+    )
+    tasks_env = {**env, "DJANGO_SETTINGS_MODULE": f"{PROJECT}.settings_tasks"}
+    manage = [python, "manage.py"]
+    result = run([*manage, "check"], cwd=site, env=tasks_env)
+    if check_ids(result.stdout + result.stderr):
+        sys.exit("FAILED: check reports the app's ids with docs/webhooks.md's task settings")
+    run([*manage, "migrate", "--noinput"], cwd=site, env=tasks_env)
+    shutil.copy(ROOT / "scripts" / "fresh_install_driver.py", site / "driver.py")
+    run([python, "driver.py", "--tasks"], cwd=site, env=tasks_env)
+
+
 def newcomer(tmp: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str]) -> None:
     """An existing project (custom user model, already migrated) adds the app."""
     say(f"newcomer: django-admin startproject {NEWCOMER}, a custom user model, migrate")
@@ -206,6 +257,8 @@ def newcomer(tmp: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str
     append(urls_py, snippets["urls"], "urls")
     append(settings_py, snippets["settings"], "settings")
     append(settings_py, snippets["settings-fake"], "settings-fake")
+    append(settings_py, STATIC_SETTINGS, "a deployment's STATIC_ROOT, not the README")
+    append(urls_py, STATIC_URLS, "the web server's part, not the README")
     result = run([*manage, "check"], cwd=site, env=env, expect=1)
     output = result.stdout + result.stderr
     if "Traceback" in output or check_ids(output) != EXPECTED_WITHOUT_VARIABLES:
@@ -219,6 +272,7 @@ def newcomer(tmp: Path, bin_: Path, env: dict[str, str], snippets: dict[str, str
     run([*manage, "check"], cwd=site, env=configured)
     run([*manage, "migrate", "--noinput"], cwd=site, env=configured)
     run([*manage, "makemigrations", "--check", "--dry-run"], cwd=site, env=configured)
+    run([*manage, "collectstatic", "--noinput", "-v", "0"], cwd=site, env=configured)
     configured["DJANGO_SETTINGS_MODULE"] = f"{NEWCOMER}.settings"
     drive(site, bin_, configured, snippets)
 
@@ -259,6 +313,8 @@ def main() -> None:
         say("INSTALLED_APPS and URLs from the README; check must flag the missing settings")
         append(settings_py, snippets["installed-apps"], "installed-apps")
         append(urls_py, snippets["urls"], "urls")
+        append(settings_py, STATIC_SETTINGS, "a deployment's STATIC_ROOT, not the README")
+        append(urls_py, STATIC_URLS, "the web server's part, not the README")
         result = run([*manage, "check"], cwd=site, env=env, expect=None)
         found = check_ids(result.stdout + result.stderr)
         if result.returncode == 0 or not set(EXPECTED_BEFORE) <= found:
@@ -282,7 +338,10 @@ def main() -> None:
             env=env,
         )
 
-        say("connect flows and a webhook against the fake Stripe")
+        say("collectstatic (served with DEBUG off by the stand-in URL)")
+        run([*manage, "collectstatic", "--noinput", "-v", "0"], cwd=site, env=env)
+
+        say("connect flows (Account Links, OAuth, embedded) and a webhook against the fake")
         env["DJANGO_SETTINGS_MODULE"] = f"{PROJECT}.settings"
         drive(site, bin_, env, snippets)
 
@@ -292,6 +351,7 @@ def main() -> None:
         host_tests(site, bin_, env, {"test_readme.py": snippets["host-test"],
                                      "test_docs_testing.py": snippets["docs-test"]}, passed=3)
 
+        task_mode(site, bin_, wheel, env, snippets)
         newcomer(tmp, bin_, env, snippets)
     finally:
         if options.keep:

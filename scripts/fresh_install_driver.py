@@ -198,9 +198,164 @@ def main(template_file: str, oauth_settings_file: str) -> None:
         check(account.status == "enabled", f"expected an enabled account, got {account.status}")
         check(fake.requests_to("/oauth/token", "POST") != [], "no code exchange happened")
 
+    # -- embedded onboarding, static files collected and served with DEBUG off ---
+    embedded(fake, connect_js_expected=settings.STRIPE_EXPRESS["CONNECT_JS_URL"])
+
+    fake.stop()
+    step("all good")
+
+
+class ConfigParser(HTMLParser):
+    """The embedded page's JSON settings block and its static URLs (script, stylesheet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config_text = ""
+        self.static: list[str] = []
+        self._in_config = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self._in_config = tag == "script" and a.get("id") == "stripe-express-embedded-config"
+        url = a.get("src") if tag == "script" else a.get("href") if tag == "link" else None
+        if url and "django_stripe_express/" in url:
+            self.static.append(url)
+
+    def handle_data(self, data: str) -> None:
+        if self._in_config:
+            self.config_text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_config = False
+
+
+def embedded(fake: FakeStripe, connect_js_expected: str) -> None:
+    """ONBOARDING = "embedded" with the fake's Connect.js stand-in, DEBUG off: the
+    page's static files come from STATIC_ROOT (collectstatic), the session from
+    the app, the onboarding form from the stand-in; the account ends enabled."""
+    import json
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client, override_settings
+    from django.urls import reverse
+
+    from django_stripe_express.models import ExpressAccount
+
+    step("embedded onboarding with the local Connect.js stand-in; static files, DEBUG off")
+    check(connect_js_expected.startswith(fake.url), "README's CONNECT_JS_URL is not the fake's")
+    stripe_express = {**settings.STRIPE_EXPRESS, "ONBOARDING": "embedded",
+                      "PUBLISHABLE_KEY": fake.publishable_key}
+    with override_settings(STRIPE_EXPRESS=stripe_express, DEBUG=False):
+        carol = get_user_model().objects.create_user("carol", "carol@example.com", "carol-pass")
+        client = Client()
+        check(client.login(username="carol", password="carol-pass"), "log in")
+        response = client.post(reverse("stripe_express:connect"))
+        check(response.status_code == 302, f"connect answered {response.status_code}")
+        page_url = platform_path(response["Location"])
+        check(page_url.startswith(reverse("stripe_express:onboarding")),
+              f"connect went to {page_url}, not the onboarding page")
+        page = client.get(page_url)
+        check(page.status_code == 200, f"the onboarding page answered {page.status_code}")
+        parsed = ConfigParser()
+        parsed.feed(page.content.decode())
+        config = json.loads(parsed.config_text or "{}")
+        check(config.get("connectJsUrl") == connect_js_expected,
+              f"the page loads Connect.js from {config.get('connectJsUrl')!r}")
+        check(len(parsed.static) >= 2, f"the page's static files: {parsed.static}")
+        for url in parsed.static:
+            served = client.get(url)
+            check(served.status_code == 200, f"{url} answered {served.status_code} with DEBUG off")
+            name = url.split(settings.STATIC_URL.strip("/") + "/", 1)[-1]
+            collected = Path(settings.STATIC_ROOT) / name
+            check(collected.is_file(), f"{name} was not collected into STATIC_ROOT")
+            body = b"".join(served.streaming_content)  # type: ignore[attr-defined]
+            check(body == collected.read_bytes(), f"{url} is not the collected file")
+            print(f"    {url}: {len(body)} bytes from STATIC_ROOT")
+        status, _, script = http_request(connect_js_expected)
+        check(status == 200 and "function" in script, f"the stand-in Connect.js: {status}")
+        session = client.post(reverse("stripe_express:account_session"),
+                              {"components": "account_onboarding"})
+        check(session.status_code == 200, f"account_session answered {session.status_code}")
+        secret = session.json()["client_secret"]
+        # What the stand-in's onboarding component posts when the user agrees.
+        status, _, _ = http_request(
+            f"{fake.url}/connect-js/v1.0/frame/account_onboarding/submit", "POST",
+            {"client_secret": secret, "publishable_key": fake.publishable_key,
+             "instance": "fresh-install", "action": "agree", "finish": "on"},
+        )
+        check(status == 200, f"the stand-in's onboarding form answered {status}")
+        # The component exited: the page posts back, and the app re-reads the account.
+        back = client.post(page_url)
+        check(back.status_code == 302, f"the page's exit answered {back.status_code}")
+        account = ExpressAccount.objects.get(user=carol)
+        check(account.status == "enabled", f"expected enabled after embedded: {account.status}")
+        print(f"    carol: {account.stripe_id} ({account.accounts_api}) status={account.status}")
+
+
+def tasks() -> None:
+    """``WEBHOOK_PROCESSING = "task"`` with django-tasks-db: the webhook only queues
+    the thin event; a real ``db_worker`` process fetches and applies it."""
+    import subprocess
+    import time
+
+    fake = FakeStripe(
+        secret_key=os.environ["STRIPE_SECRET_KEY"],
+        client_id=os.environ["STRIPE_CLIENT_ID"],
+        webhook_secret=os.environ["STRIPE_WEBHOOK_SECRETS"].split(",")[-1],
+    ).start()
+    os.environ["FAKE_STRIPE_URL"] = fake.url  # the worker reads it too
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+
+    from django_stripe_express.models import ExpressAccount, WebhookEvent
+
+    setup_test_environment()
+    check(settings.STRIPE_EXPRESS.get("WEBHOOK_PROCESSING") == "task", "task mode is not on")
+    step("task mode: the webhook queues a thin event, a db_worker applies it")
+    data = fake.create_v2_account(contact_email="dave@example.com")
+    dave = get_user_model().objects.create_user("dave", "dave@example.com", "dave-pass")
+    account = ExpressAccount.objects.create(user=dave, stripe_id=data["id"], accounts_api="v2")
+    check(account.status == "onboarding", f"a new account is {account.status}")
+    fake.complete_onboarding(account.stripe_id)
+    event = fake.build_thin_event("v2.core.account.updated", account=account.stripe_id)
+    response = fake.post_event(Client(), event, path=reverse("stripe_express:thin_webhook"))
+    check(response.status_code == 200, f"the thin event got {response.status_code}")
+    check(response.content == b"queued", f"the webhook answered {response.content!r}")
+    account.refresh_from_db()
+    check(account.status == "onboarding", "the request applied the event itself")
+
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
+         "--interval", "0.1"],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            account.refresh_from_db()
+            if account.status == "enabled":
+                break
+            check(worker.poll() is None, f"db_worker exited with {worker.returncode}")
+            time.sleep(0.2)
+        check(account.status == "enabled", f"the worker did not apply the event: {account.status}")
+        stored = WebhookEvent.objects.get(stripe_id=event["id"])
+        print(f"    {account.stripe_id}: {stored.type} {stored.status}, account {account.status}")
+    finally:
+        worker.terminate()
+        worker.wait(30)
     fake.stop()
     step("all good")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1:] == ["--tasks"]:
+        tasks()
+    else:
+        main(*sys.argv[1:])

@@ -91,6 +91,7 @@ def test_valid_configuration_reports_nothing(settings):
             "sk_",
         ),
         ({"WEBHOOK_SECRETS": []}, "W001", "whsec_"),
+        ({"WEBHOOK_SECRETS": []}, "W001", "event destination for thin events"),
         ({"ASSERT_CAPABILITIES": True, "SUGGESTED_CAPABILITIES": []}, "W003", "SUGGESTED"),
         ({"SECRET_KEYS": "typo"}, "W004", "spelling"),
         ({"SECRET_KEYS": "typo"}, "W004", "Did you mean 'SECRET_KEY' instead of 'SECRET_KEYS'?"),

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import stripe
@@ -182,3 +186,48 @@ def test_command_line_serves_and_prints_settings() -> None:
         process.wait(timeout=5)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def _readme_block(name: str) -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    match = re.search(rf"<!-- fresh-install:{name} -->\n```python\n(.*?)```", readme, re.S)
+    assert match, name
+    return match.group(1)
+
+
+def test_command_line_prints_the_environment_the_readme_s_settings_read() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "django_stripe_express.testing", "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        printed = []
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+    exports = dict(
+        re.match(r"\s*export (\w+)=(\S+)", line).groups()  # type: ignore[union-attr]
+        for line in printed if line.strip().startswith("export ")
+    )
+    url = printed[0].rsplit(" ", 1)[1].strip()
+
+    # The README's settings, as written, run with exactly that environment.
+    namespace: dict[str, Any] = {}
+    code = _readme_block("settings") + _readme_block("settings-fake")
+    with mock.patch.dict(os.environ, exports, clear=True):
+        exec(code, namespace)  # our own README's settings
+    settings = namespace["STRIPE_EXPRESS"]
+
+    assert exports["FAKE_STRIPE_URL"] == url
+    assert settings["API_BASE"] == settings["CONNECT_BASE"] == url
+    assert settings["SECRET_KEY"] == SECRET_KEY
+    assert settings["WEBHOOK_SECRETS"] == [WEBHOOK_SECRET]
+    assert settings["CONNECT_JS_URL"].startswith(url)
+    assert exports["STRIPE_PUBLISHABLE_KEY"].startswith("pk_test_")

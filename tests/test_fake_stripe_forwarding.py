@@ -298,3 +298,24 @@ def test_a_v2_account_changes_by_forwarded_thin_events(app_webhook):
     assert account.status == ExpressAccount.Status.DISCONNECTED
     assert {d.status_code for d in fake.forwarder.deliveries} == {200}
     assert "v2.core.account.closed" in WebhookEvent.objects.values_list("type", flat=True)
+
+
+def test_the_trigger_command_says_whether_the_app_processed_or_ignored_it(
+    app_webhook, capsys
+):
+    from django_stripe_express.testing.__main__ import main
+
+    fake = app_webhook
+    acct = fake.create_account()["id"]
+    assert fake.forwarder.wait(15)  # its creation's event, if any, is answered
+
+    unknown = main(["trigger", "account.updated", "--account", acct, "--fake", fake.url])
+    said = capsys.readouterr().out
+    assert unknown == 0, said
+    assert "answered 200 after 1 tries: the app ignored it (" in said
+
+    ExpressAccountFactory(stripe_id=acct)
+    known = main(["trigger", "account.updated", "--account", acct, "--fake", fake.url])
+    said = capsys.readouterr().out
+    assert known == 0, said
+    assert "answered 200 after 1 tries: the app processed it" in said

@@ -13,6 +13,7 @@ import typing
 from typing import Any
 
 import pytest
+import requests
 import stripe
 from stripe.v2.core import Account, AccountLink, Event
 
@@ -471,3 +472,28 @@ def test_a_link_with_the_removed_configurations_parameter_is_refused(
         client.v2.core.account_links.create(params)
     assert caught.value.code == "parameter_unknown"
     assert "use_case.account_onboarding.configurations" in str(caught.value)
+
+
+def test_the_onboarding_page_of_a_v2_account_shows_v2_field_names(
+    client: stripe.StripeClient,
+) -> None:
+    acct = create(client).id
+    link = client.v2.core.account_links.create({
+        "account": acct,
+        "use_case": {
+            "type": "account_onboarding",
+            "account_onboarding": {
+                "refresh_url": "https://example.com/refresh",
+                "return_url": "https://example.com/return",
+            },
+        },
+    })
+
+    page = requests.get(link.url, timeout=5, allow_redirects=False).text
+
+    for name in ("Accounts v2", "contact_email", "identity.country", "configuration",
+                 "requirements.entries", "currently_due, user"):
+        assert name in page, name
+    # v1's names for the same things are not what a v2 developer reads.
+    assert "<dt>email</dt>" not in page
+    assert "<dt>requirements.currently_due</dt>" not in page

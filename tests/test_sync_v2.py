@@ -174,3 +174,23 @@ def test_admin_refresh_reads_a_v2_account_with_v2(fake_stripe, capture_signal):
     }
     assert [r.path for r in v2_reads(fake_stripe)] == [f"/v2/core/accounts/{row.stripe_id}"]
     assert [u["source"] for u in updates] == ["admin"]
+
+
+def test_the_command_says_which_accounts_are_v1_and_which_v2(fake_stripe):
+    from .factories import ExpressAccountFactory
+
+    (v2_account,) = known_v2_accounts(fake_stripe, 1)
+    v1_data = fake_stripe.create_account()
+    v1_account = ExpressAccountFactory(stripe_id=v1_data["id"], onboarding=True)
+    fake_stripe.complete_onboarding(v2_account.stripe_id)
+    fake_stripe.complete_onboarding(v1_account.stripe_id)
+    out = io.StringIO()
+
+    call_command("stripe_express_sync", stdout=out)
+
+    said = out.getvalue()
+    assert f"{v2_account.stripe_id} changed: onboarding -> enabled" in said
+    lines = {line.split()[0]: line for line in said.splitlines() if line.startswith("acct_")}
+    assert lines[v2_account.stripe_id].endswith("[v2]")
+    assert lines[v1_account.stripe_id].endswith("[v1]")
+    assert "Stored accounts read: 1 v1, 1 v2." in said

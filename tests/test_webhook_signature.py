@@ -58,6 +58,7 @@ def test_no_matching_secret_reminds_of_the_connect_secret():
         verify_signature(BODY.encode(), header, [SECRET], 300)
     assert caught.value.reason == "no signature matched"
     assert "Connect endpoints have their own signing secret" in caught.value.log_detail
+    assert "event destination for thin events" in caught.value.log_detail
     assert SECRET not in caught.value.log_detail
 
 
@@ -92,3 +93,10 @@ def test_the_body_is_signed_byte_for_byte():
     header = signature_header(BODY, SECRET)
     with pytest.raises(InvalidWebhook, match="no signature matched"):
         verify_signature(BODY.encode() + b"\n", header, [SECRET], 300)
+
+
+def test_no_secret_at_all_names_where_secrets_come_from():
+    header = signature_header(BODY, SECRET)
+    with pytest.raises(InvalidWebhook) as caught:
+        verify_signature(BODY.encode(), header, [], 300)
+    assert "event destination for thin events" in caught.value.log_detail

@@ -640,11 +640,12 @@ def _sent_after_commit(ids: list[int]) -> list[int]:
 def release_held_for(accounts: Iterable[ExpressAccount]) -> list[int]:
     """Send the held transfers of these accounts' users, for the accounts that can
     now receive transfers: one query when none is held (a sync's page, a webhook)."""
-    payable = [a for a in accounts if a.can_receive_transfers]
+    # An account whose user was deleted pays nobody's held transfers.
+    payable = [a for a in accounts if a.can_receive_transfers and a.user_id is not None]
     if not payable:
         return []
     alias = database_alias()
-    users = {a.user_id for a in payable}
+    users = {a.user_id for a in payable if a.user_id is not None}
     held = Transfer.objects.using(alias).filter(
         status=Status.HELD, user_id__in=users, livemode__in={a.livemode for a in payable}
     ).values_list("pk", "user_id", "livemode")

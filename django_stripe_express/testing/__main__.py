@@ -58,7 +58,9 @@ def serve(argv: list[str]) -> int:
     )
     fake.start()  # listening before the address is printed (``--port 0`` picks any)
     print(f"Fake Stripe listening on {fake.url}")
-    print("Use these in settings.STRIPE_EXPRESS:")
+    print("The README's settings read these; set them where your Django server runs:")
+    print(_environment(fake))
+    print("(or merge these into settings.STRIPE_EXPRESS yourself:)")
     print(json.dumps(fake.settings(), indent=4))
     print(f"Control page (change accounts, see forwarded events): {fake.url}/fake")
     if args.forward_to:
@@ -73,6 +75,21 @@ def serve(argv: list[str]) -> int:
     finally:
         fake.stop()
     return 0
+
+
+def _environment(fake: FakeStripe) -> str:
+    """The environment variables the README's settings read (and docs/embedded.md's
+    for the publishable key), as shell lines: the fake's values, so the project's own
+    settings need no edit to talk to it."""
+    values = fake.settings()
+    lines = [
+        ("FAKE_STRIPE_URL", fake.url, ""),
+        ("STRIPE_SECRET_KEY", values["SECRET_KEY"], ""),
+        ("STRIPE_WEBHOOK_SECRETS", ",".join(values["WEBHOOK_SECRETS"]), ""),
+        ("STRIPE_PUBLISHABLE_KEY", values["PUBLISHABLE_KEY"], "  # embedded onboarding"),
+        ("STRIPE_CLIENT_ID", values["CLIENT_ID"], '  # ONBOARDING = "oauth" only'),
+    ]
+    return "\n".join(f"    export {name}={value}{note}" for name, value, note in lines)
 
 
 def _show_deliveries() -> None:
@@ -134,11 +151,27 @@ def _wait_for(fake_url: str, event_id: str, timeout: float) -> int:
         done = [d for d in answer.get("deliveries", []) if d["done"]]
         if done:
             code = done[-1]["status_code"]
-            print(f"answered {code or done[-1]['error']} after {done[-1]['attempts']} tries")
+            print(f"answered {code or done[-1]['error']} after {done[-1]['attempts']} tries"
+                  + _what_the_app_did(done[-1].get("answer", "")))
             return 0 if code is not None and 200 <= code < 300 else 1
         time.sleep(0.1)
     print(f"no answer within {timeout:g}s (see {fake_url}/fake)", file=sys.stderr)
     return 1
+
+
+def _what_the_app_did(answer: str) -> str:
+    """The app's webhook answers "processed", "ignored: <why>", "queued" or
+    "duplicate" (webhooks/store.py): said in words, other endpoints' text as is."""
+    if answer == "processed":
+        return ": the app processed it"
+    if answer.startswith("ignored"):
+        why = answer.partition(":")[2].strip()
+        return f": the app ignored it ({why})" if why else ": the app ignored it"
+    if answer == "queued":
+        return ": the app queued it for a task worker (WEBHOOK_PROCESSING = \"task\")"
+    if answer == "duplicate":
+        return ": the app had already received it"
+    return f": {answer!r}" if answer else ""
 
 
 if __name__ == "__main__":

@@ -238,6 +238,8 @@ class _Forwarded:
     url: str
     status_code: int | None = None
     error: str = ""
+    # The webhook's answer text (the app's: "processed", "ignored: <why>", ...).
+    answer: str = ""
     attempts: int = 0
     done: bool = False  # answered, or given up after the retries
     at: float = field(default_factory=time.time)
@@ -250,7 +252,7 @@ class _Forwarded:
         return {
             "event": self.event_id, "type": self.type, "account": self.account,
             "url": self.url, "status_code": self.status_code, "error": self.error,
-            "attempts": self.attempts, "done": self.done, "at": self.at,
+            "answer": self.answer, "attempts": self.attempts, "done": self.done, "at": self.at,
         }
 
 
@@ -412,6 +414,7 @@ class _Forwarder:
                 answer = _post_to_url(url, payload, header, timeout=self.timeout)
                 record.status_code, record.error = answer.status_code, ""
                 detail = answer.content[:200].decode(errors="replace")
+                record.answer = detail.strip()
             except OSError as exc:  # refused, reset, timed out
                 record.status_code, record.error = None, f"{type(exc).__name__}: {exc}"
                 detail = record.error

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import objects
-from .objects_v2 import as_v1
+from .objects_v2 import V2_OBJECT, as_v1
 from .server import Response, _as_bool, _Routes
 from .state import _OUTCOMES, RecordedRequest, _SessionGrant, _State
 
@@ -79,17 +79,36 @@ def _finish_checkbox() -> str:
     )
 
 
+def _summary(account: dict[str, Any]) -> str:
+    """What onboarding shows about the account, in its own API's field names: a v2
+    account's developer reads ``contact_email``, ``identity.country`` and
+    ``requirements.entries`` (with their deadlines) there, not v1's names."""
+    if account.get("object") != V2_OBJECT:
+        return rows([
+            ("account", account["id"]),
+            ("email", account.get("email") or ""),
+            ("country", account.get("country") or ""),
+            ("requirements.currently_due",
+             ", ".join(account["requirements"]["currently_due"]) or "nothing"),
+        ])
+    entries = (account.get("requirements") or {}).get("entries") or []
+    due = [
+        f'{e["description"]} ({e["minimum_deadline"]["status"]}, {e["awaiting_action_from"]})'
+        for e in entries
+    ]
+    return rows([
+        ("account (Accounts v2)", account["id"]),
+        ("contact_email", account.get("contact_email") or ""),
+        ("identity.country", (account.get("identity") or {}).get("country") or ""),
+        ("configuration", ", ".join(sorted(account.get("configuration") or {})) or "none"),
+        ("requirements.entries", "; ".join(due) or "nothing"),
+    ])
+
+
 def _setup_html(action: str, account: dict[str, Any]) -> str:
     """The Account Link target: finish onboarding or leave for now."""
     body = (
-        rows(
-            [
-                ("account", account["id"]),
-                ("email", account.get("email") or ""),
-                ("country", account.get("country") or ""),
-                ("currently due", ", ".join(account["requirements"]["currently_due"]) or "nothing"),
-            ]
-        )
+        _summary(account)
         + f'<form method="post" action="{escape(action)}">'
         + _finish_checkbox()
         + '<button class="primary" type="submit" name="action" value="agree" id="submit">'
@@ -136,7 +155,7 @@ def _setup_page(state: _State, request: RecordedRequest, acct: str, token: str) 
         if expired or link.opened:
             return Response.redirect(link.refresh_url)
         link.opened = True
-        return Response.html(200, _setup_html(request.path, as_v1(account)))
+        return Response.html(200, _setup_html(request.path, account))
     if expired or link.used:
         return Response.redirect(link.refresh_url)
     outcome = _outcome(request)
@@ -439,15 +458,9 @@ def _hidden(form: dict[str, Any]) -> str:
 
 
 def _onboarding(account: dict[str, Any], form: dict[str, Any]) -> tuple[str, str]:
-    due, _past = _requirements(account)
     body = (
         "<h2>Set up your Stripe account</h2>"
-        + rows([
-            ("account", account["id"]),
-            ("email", account.get("email") or ""),
-            ("country", account.get("country") or ""),
-            ("currently due", ", ".join(due) or "nothing"),
-        ])
+        + _summary(account)
         + '<form method="post" action="/connect-js/v1.0/frame/account_onboarding/submit">'
         + _hidden(form)
         + '<label><input type="checkbox" name="finish" value="on" checked> '
@@ -531,8 +544,8 @@ def _body(
     form: dict[str, Any],
 ) -> tuple[str, str]:
     """The component's HTML and any extra script it runs."""
-    if component == "account_onboarding":
-        return _onboarding(account, form)
+    if component == "account_onboarding":  # in the account's own API's names
+        return _onboarding(state.accounts[grant.account_id], form)
     if component == "notification_banner":
         due, past = _requirements(account)
         count = {"type": "notifications", "total": len(due), "actionRequired": len(due + past)}

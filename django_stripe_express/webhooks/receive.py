@@ -67,7 +67,11 @@ def verify_signature(
     if not secrets:
         raise InvalidWebhook(
             "no signature matched",
-            log_detail="STRIPE_EXPRESS['WEBHOOK_SECRETS'] is empty: no delivery can be verified",
+            log_detail=(
+                "STRIPE_EXPRESS['WEBHOOK_SECRETS'] is empty: no delivery can be verified; add "
+                "the signing secret of the event destination for thin events and of the "
+                "Connect webhook endpoint"
+            ),
         )
     if not _any_match(payload, timestamp, signatures, secrets):
         raise InvalidWebhook(
@@ -75,7 +79,8 @@ def verify_signature(
             log_detail=(
                 f"no v1 signature matched any of the {len(secrets)} configured "
                 "secret(s); Connect endpoints have their own signing secret, distinct "
-                "from the platform endpoint's: add it to STRIPE_EXPRESS['WEBHOOK_SECRETS']"
+                "from the platform endpoint's, and so does the event destination for thin "
+                "events: add it to STRIPE_EXPRESS['WEBHOOK_SECRETS']"
             ),
         )
     # Checked after the signature so the log tells a replay or a skewed clock

@@ -55,9 +55,15 @@ class Command(BaseCommand):
                 if change.status_changed
                 else change.status
             )
-            self.stdout.write(f"{change.stripe_id} {verb}: {status} ({', '.join(change.fields)})")
+            self.stdout.write(
+                f"{change.stripe_id} {verb}: {status} ({', '.join(change.fields)}) "
+                f"[{change.accounts_api}]"
+            )
         for stripe_id, error in result.errors:
             self.stderr.write(f"{stripe_id} failed: {error}")
+        # Which API each stored account is read with (v1 pages, v2 one by one).
+        read = ", ".join(f"{result.read.get(api, 0)} {api}" for api in ("v1", "v2"))
+        self.stdout.write(f"Stored accounts read: {read}.")
         updated = "would update" if dry_run else "updated"
         self.stdout.write(
             f"{'Dry run: ' if dry_run else ''}seen {result.seen}, {updated} {result.updated}, "
