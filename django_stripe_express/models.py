@@ -6,6 +6,7 @@ needs to show and decide things, kept fresh by the flows and the webhooks.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -548,7 +549,55 @@ class AccountReassignment(models.Model):
         return self.summary
 
 
-class Transfer(models.Model):
+#: How long after its first use an idempotency key is surely still known to
+#: Stripe (which keeps them at least 24 hours); an hour less for clocks.
+KEY_WINDOW = datetime.timedelta(hours=23)
+
+
+class _StripeRequest(models.Model):
+    """A row for a request that moves money at Stripe: its idempotency key comes
+    from the row, written before Stripe is called.
+
+    ``key_token`` is random, so that a database restored or reset never reuses
+    a key Stripe still remembers; ``key_generation`` is raised only when Stripe
+    answered that nothing was done (Stripe replays a saved answer under the
+    same key for 24 hours, so a resend needs a new one). ``key_used_at``: when
+    a request with the current key may first have reached Stripe (None:
+    never), so that past Stripe's key window the app asks Stripe before
+    asking again.
+    """
+
+    key_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
+    key_used_at = models.DateTimeField(_("key first used at"), null=True, blank=True,
+                                       editable=False)
+    tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def _key_kind(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key of the current request to Stripe: the same until Stripe answers
+        that nothing was done."""
+        return f"django-stripe-express:{self._key_kind()}:{self.key_token}:{self.key_generation}"
+
+    @property
+    def key_expired(self) -> bool:
+        """The current key was used longer ago than Stripe surely remembers it: ask
+        Stripe whether the request was done before making it again."""
+        return self.key_used_at is not None and timezone.now() - self.key_used_at >= KEY_WINDOW
+
+    def _new_key(self) -> None:
+        # Stripe answered that nothing was done: the next request is a new one.
+        self.key_generation += 1
+        self.key_used_at = None
+
+
+class Transfer(_StripeRequest):
     """One obligation of the platform to pay a user, named by the platform's ``reference``.
 
     The row is written before Stripe is called, and its state says what is
@@ -598,18 +647,6 @@ class Transfer(models.Model):
     failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
     failure_message = models.TextField(_("failure message"), blank=True)
 
-    # The idempotency key comes from the row: ``key_token`` (random, so that a
-    # database restored or reset never reuses a key Stripe still remembers)
-    # and ``key_generation``, raised only when Stripe answered that nothing
-    # was transferred. ``key_used_at``: when a request with the current key
-    # may first have reached Stripe (None: never), so that after Stripe's
-    # 24 hours the app asks Stripe before sending again.
-    key_token = models.UUIDField(default=uuid.uuid4, editable=False)
-    key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
-    key_used_at = models.DateTimeField(_("key first used at"), null=True, blank=True,
-                                       editable=False)
-    tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
-
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -637,11 +674,8 @@ class Transfer(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount} {self.currency} ({self.get_status_display()})"
 
-    @property
-    def idempotency_key(self) -> str:
-        """The key of the current request to Stripe: the same until Stripe answers
-        that nothing was transferred."""
-        return f"django-stripe-express:transfer:{self.key_token}:{self.key_generation}"
+    def _key_kind(self) -> str:
+        return "transfer"
 
     @property
     def outcome_unknown(self) -> bool:
@@ -683,11 +717,8 @@ class Transfer(models.Model):
         self._save("status", "stripe_id", "sent_at", "failure_code", "failure_message")
 
     def _new_key(self) -> None:
-        # Stripe answered that nothing was transferred, and replays that answer
-        # for 24 hours under the same key: the next request needs a new one.
-        self.key_generation += 1
-        self.key_used_at = None
-        self.destination = ""
+        super()._new_key()
+        self.destination = ""  # the next request fixes its own
 
     def wait_for_funds(self, code: str, message: str) -> None:
         self._new_key()
@@ -775,7 +806,7 @@ class Transfer(models.Model):
         self._save("status")
 
 
-class TransferReversal(models.Model):
+class TransferReversal(_StripeRequest):
     """A reversal of a sent transfer, or a refund of the destination charge that
     made it, asked of Stripe by the app: written before Stripe is called, its
     idempotency key from the row (see `payments.reverse` and `payments.refund`).
@@ -811,15 +842,6 @@ class TransferReversal(models.Model):
     stripe_id = models.CharField(_("Stripe id"), max_length=255, blank=True)
     failure_code = models.CharField(_("failure code"), max_length=255, blank=True)
     failure_message = models.TextField(_("failure message"), blank=True)
-    # As `Transfer`'s: a random token and a generation raised only when Stripe
-    # answered that nothing was done.
-    key_token = models.UUIDField(default=uuid.uuid4, editable=False)
-    key_generation = models.PositiveIntegerField(_("key generation"), default=1, editable=False)
-    # When a request with the current key may first have reached Stripe (None:
-    # never): past Stripe's 24 hours the app asks Stripe before asking again.
-    key_used_at = models.DateTimeField(_("key first used at"), null=True, blank=True,
-                                       editable=False)
-    tries = models.PositiveIntegerField(_("calls to Stripe"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
@@ -837,9 +859,8 @@ class TransferReversal(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.reference}: {self.amount} ({self.status})"
 
-    @property
-    def idempotency_key(self) -> str:
-        return f"django-stripe-express:{self.kind}:{self.key_token}:{self.key_generation}"
+    def _key_kind(self) -> str:
+        return self.kind
 
     def start_sending(self) -> None:
         """The request leaves with the current key (its first use is remembered)."""
@@ -851,8 +872,7 @@ class TransferReversal(models.Model):
     def found_nothing_at_stripe(self) -> None:
         """Stripe's key window is over and Stripe has nothing for the reference:
         the next request is a new one."""
-        self.key_generation += 1
-        self.key_used_at = None
+        self._new_key()
         self.save(update_fields=["key_generation", "key_used_at"])
 
     def mark_done(self, stripe_id: str) -> None:
@@ -867,8 +887,7 @@ class TransferReversal(models.Model):
         """Stripe refused it: nothing was done, and Stripe replays that answer under
         this key, so a retry needs a new one."""
         self.status = self.Status.FAILED
-        self.key_generation += 1
-        self.key_used_at = None
+        self._new_key()
         self.failure_code, self.failure_message = code[:255], message
         self.save(update_fields=["status", "key_generation", "key_used_at", "failure_code",
                                  "failure_message"])

@@ -577,8 +577,7 @@ def _action(transfer: Transfer) -> str:
         return "release" if account is not None and account.can_receive_transfers else ""
     if transfer.key_used_at is None:
         return "send"
-    expired = timezone.now() - transfer.key_used_at >= transfers.KEY_WINDOW
-    return "reconcile" if expired else "retry"
+    return "reconcile" if transfer.key_expired else "retry"
 
 
 def pending_reversals(livemode: bool | None = None) -> list[TransferReversal]:
@@ -594,7 +593,7 @@ def reversal_action(row: TransferReversal) -> str:
     """What the command does for a pending reversal or refund, in its words."""
     if row.key_used_at is None:
         return "ask Stripe"
-    if timezone.now() - row.key_used_at >= transfers.KEY_WINDOW:
+    if row.key_expired:
         return "ask Stripe whether it was made (key window over), then ask if not"
     return "ask again with the same key (outcome unknown)"
 

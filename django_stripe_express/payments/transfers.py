@@ -20,7 +20,7 @@ A transfer:
 A worker killed between steps 2 and 3 leaves the row pending with its key:
 the retry is answered with the transfer Stripe made. Stripe keeps keys for at
 least 24 hours after their first use; ``key_used_at`` is written before the
-first use, so while it is younger than `KEY_WINDOW` the key is still known.
+first use, so while it is younger than `models.KEY_WINDOW` the key is still known.
 After that, the app first asks Stripe for a transfer carrying the reference
 (`_find_at_stripe`: ``transfer_group`` and metadata), records it when found, and
 only then sends with a new key.
@@ -36,7 +36,6 @@ fails it with a new key. Locks are always taken transfer first, then reversal.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import logging
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ from typing import Any
 import stripe
 from django.db import transaction
 from django.dispatch import Signal
-from django.utils import timezone
 
 from .. import signals
 from ..conf import app_settings
@@ -57,10 +55,6 @@ logger = logging.getLogger("django_stripe_express.payments")
 #: The metadata key that carries the reference on every transfer the app makes:
 #: how the app finds a transfer at Stripe once idempotency keys have expired.
 REFERENCE_KEY = "django_stripe_express_reference"
-
-#: How long after its first use an idempotency key is surely still known to
-#: Stripe (which keeps them at least 24 hours); an hour less for clocks.
-KEY_WINDOW = datetime.timedelta(hours=23)
 
 #: Stripe's codes for a destination that cannot take this transfer now: the
 #: transfer is held until the user's account can receive it.
@@ -117,7 +111,7 @@ def _claim(alias: str, transfer_id: int) -> tuple[Transfer | None, _Request | No
             return transfer, None
         if transfer.key_used_at is not None:
             # A request with this key may have reached Stripe: the same again.
-            if timezone.now() - transfer.key_used_at >= KEY_WINDOW:
+            if transfer.key_expired:
                 return transfer, _request(transfer, reconcile=True)
             transfer.start_sending(None)
             return transfer, _request(transfer)
@@ -287,7 +281,7 @@ def _claim_reversal(
         row = TransferReversal.objects.using(alias).select_for_update().get(pk=reversal_id)
         if row.status != TransferReversal.Status.PENDING:
             return None
-        if row.key_used_at is not None and timezone.now() - row.key_used_at >= KEY_WINDOW:
+        if row.key_expired:
             return transfer, row, True
         row.start_sending()
     return transfer, row, False
