@@ -131,6 +131,7 @@ def readme_snippets() -> dict[str, str]:
         "host-test",
         "docs-test",
         "signal-test",
+        "money-test",
         "settings-tasks",
     }
     missing = needed - set(snippets)
@@ -349,7 +350,8 @@ def main() -> None:
         pip, verb, *packages = pip_args(snippets["test-install"], "pytest")
         run([str(bin_ / "python"), "-m", pip, verb, "-q", *packages], env=env)
         host_tests(site, bin_, env, {"test_readme.py": snippets["host-test"],
-                                     "test_docs_testing.py": snippets["docs-test"]}, passed=3)
+                                     "test_docs_testing.py": snippets["docs-test"],
+                                     "test_docs_money.py": snippets["money-test"]}, passed=5)
 
         task_mode(site, bin_, wheel, env, snippets)
         newcomer(tmp, bin_, env, snippets)
