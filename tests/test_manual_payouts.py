@@ -172,3 +172,47 @@ def test_a_payout_needs_a_connected_account(fake_stripe):
     with pytest.raises(NoPayoutAccount):
         payments.payout(UserFactory(), 100, "usd", reference="r")
     assert not fake_stripe.requests
+
+
+def old_account(fake_stripe, country: str, days: int, available: int):
+    account = payable_account(fake_stripe)
+    account.country = country
+    account.connected_at = timezone.now() - datetime.timedelta(days=days)
+    account.save()
+    fake_stripe.set_balance(account.stripe_id, available=available, currency="eur")
+    return account
+
+
+def test_the_command_lists_balances_nearing_stripe_s_payout_deadline(fake_stripe):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    near = old_account(fake_stripe, "FR", 80, 4200)  # 90 days in France: 10 left
+    us_late = old_account(fake_stripe, "US", 740, 100)  # two years in the US: 10 past
+    us_fine = old_account(fake_stripe, "US", 80, 100)
+    old_account(fake_stripe, "FR", 10, 100)  # young
+    old_account(fake_stripe, "FR", 85, 0)  # nothing to pay out
+    paid = old_account(fake_stripe, "DE", 85, 500)
+    Payout.objects.create(account=paid, stripe_id="po_recent", amount=1, currency="eur",
+                          created=timezone.now() - datetime.timedelta(days=5))
+    before = len(fake_stripe.requests_to("/v1/balance", "GET"))
+
+    out = StringIO()
+    call_command("stripe_express_transfers", "--payout-deadlines", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith(f"{us_late.stripe_id} (US): €1.00 not paid out since ")
+    assert lines[0].endswith("10 day(s) past")
+    assert lines[1].startswith(f"{near.stripe_id} (FR): €42.00 not paid out since ")
+    assert lines[1].endswith("10 day(s) left")
+    assert lines[2] == "2 account(s) near Stripe's deadline for paying out."
+    assert us_fine.stripe_id not in out.getvalue()
+    # Only the accounts old enough were asked for their balance (3: one has none).
+    assert len(fake_stripe.requests_to("/v1/balance", "GET")) - before == 3
+    assert not payout_posts(fake_stripe)  # listing pays nothing out
+
+    out = StringIO()
+    call_command("stripe_express_transfers", "--payout-deadlines", "5", stdout=out)
+    assert near.stripe_id not in out.getvalue()
+    assert "1 account(s) near" in out.getvalue()

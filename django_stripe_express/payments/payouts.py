@@ -483,3 +483,59 @@ def _record_sent(alias: str, account: ExpressAccount, row: Payout, made: Any) ->
 def _datetime(value: Any) -> Any:
     return (datetime.fromtimestamp(value, tz=dt_timezone.utc)
             if isinstance(value, int) else None)
+
+
+# -- Stripe's deadline for paying out (manual schedules) ---------------------------------
+#: How long Stripe holds a connected account's funds unpaid before it pays them
+#: out anyway (docs.stripe.com/connect/manual-payouts): two years in the US,
+#: 90 days elsewhere.
+DEADLINE_DAYS = {"US": 730}
+_DEFAULT_DEADLINE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class PayoutDeadline:
+    """An account whose funds have waited long for a manual payout: the oldest
+    they can be is the time since its last payout (or since it connected)."""
+
+    account: ExpressAccount
+    since: datetime
+    days_left: int
+    available: dict[str, int]  # currency -> available amount (smallest unit), positive only
+
+
+def deadline_days(country: str) -> int:
+    """Stripe's deadline for paying out an account of ``country`` (days)."""
+    return DEADLINE_DAYS.get(country.upper(), _DEFAULT_DEADLINE_DAYS)
+
+
+def payout_deadlines(within_days: int = 14, livemode: bool | None = None
+                     ) -> list[PayoutDeadline]:
+    """Connected accounts with an available balance that Stripe's deadline may reach
+    within ``within_days``: no payout (of any status, as the `Payout` rows know)
+    since ``deadline - within_days`` days. Only accounts that old are asked for
+    their balance (one ``/v1/balance`` call each, cached); an account Stripe cannot
+    answer for is listed with an empty ``available``. Soonest first."""
+    now = timezone.now()
+    accounts = ExpressAccount.objects.using(database_alias()).connected()
+    if livemode is not None:
+        accounts = accounts.for_mode(livemode)
+    found: list[PayoutDeadline] = []
+    for account in accounts:
+        latest = account.payouts.exclude(created=None).order_by("-created").first()
+        since = latest.created if latest is not None and latest.created else account.connected_at
+        days_left = deadline_days(account.country or "") - (now - since).days
+        if days_left > within_days:
+            continue
+        try:
+            funds = account_balance(account)
+        except stripe.StripeError as exc:
+            logger.warning("Balance of %s unknown for the payout deadline: %s",
+                           account.stripe_id, type(exc).__name__)
+            found.append(PayoutDeadline(account, since, days_left, {}))
+            continue
+        available = {code: row["available"] for code, row in funds.items()
+                     if row["available"] > 0}
+        if available:
+            found.append(PayoutDeadline(account, since, days_left, available))
+    return sorted(found, key=lambda item: item.days_left)
