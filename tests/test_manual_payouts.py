@@ -118,6 +118,9 @@ def test_past_the_key_window_stripe_is_asked_first(fake_stripe, manual):
 
     assert row.stripe_id == fake_stripe.payouts[manual.stripe_id][0]["id"]
     assert len(payout_posts(fake_stripe)) == 1
+    (asked,) = fake_stripe.requests_to("/v1/payouts", "GET")
+    assert asked.header("Stripe-Account") == manual.stripe_id
+    assert "gte" in asked.query.get("created", {})
     assert fake_stripe.balances[manual.stripe_id]["available"] == 600
 
 

@@ -409,8 +409,10 @@ def _send_payout(alias: str, account: ExpressAccount, row: Payout) -> Payout:
     """Ask Stripe for the row's payout with the row's key; record its answer."""
     client = get_client()
     options: Any = {"stripe_account": account.stripe_id}
-    if row.key_expired:
-        found = _payout_at_stripe(client, options, row.reference)
+    if row.key_expired and row.key_used_at is not None:
+        # Made, if at all, after the key's first use (a minute's leeway for clocks).
+        since = int(row.key_used_at.timestamp()) - 60
+        found = _payout_at_stripe(client, options, row.reference, since)
         if found is not None:
             return _record_sent(alias, account, row, found)
         row._new_key()  # Stripe forgot the key and made no payout: a new request
@@ -444,9 +446,10 @@ def _send_payout(alias: str, account: ExpressAccount, row: Payout) -> Payout:
     return _record_sent(alias, account, row, made)
 
 
-def _payout_at_stripe(client: Any, options: Any, reference: str) -> Any:
-    """The account's payout made for ``reference`` (past the key's window)."""
-    for found in client.v1.payouts.list({"limit": 100}, options).auto_paging_iter():
+def _payout_at_stripe(client: Any, options: Any, reference: str, since: int) -> Any:
+    """The account's payout made for ``reference`` since ``since`` (past the key's window)."""
+    params: Any = {"limit": 100, "created": {"gte": since}}
+    for found in client.v1.payouts.list(params, options).auto_paging_iter():
         metadata = getattr(found, "metadata", None)
         if metadata and PAYOUT_REFERENCE_KEY in metadata and (
                 metadata[PAYOUT_REFERENCE_KEY] == reference):
