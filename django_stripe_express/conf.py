@@ -337,15 +337,35 @@ _AUTHENTICATION = ("disable_stripe_user_authentication", "external_account_colle
 
 _PAYOUTS = (*_AUTHENTICATION, "edit_payout_schedule", "instant_payouts", "standard_payouts")
 
-#: Component name (as the Account Sessions API spells it) -> its features.
+_DISPUTES = ("destination_on_behalf_of_charge_management", "dispute_management",
+             "refund_management", "smart_disputes_management")
+
+_PAYMENTS = ("capture_payments", *_DISPUTES)
+
+#: Component name (as the Account Sessions API spells it) -> its features (stripe
+#: 16's ``AccountSessionCreateParamsComponents...Features``; tests/test_components.py
+#: holds the table to them).
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "account_onboarding": _AUTHENTICATION,
     "account_management": _AUTHENTICATION,
     "notification_banner": _AUTHENTICATION,
+    # Stripe's money components: payments, payouts, balances, disputes, documents,
+    # tax, reports.
     "balances": _PAYOUTS,
     "payouts": _PAYOUTS,
     "payouts_list": (),
+    "payout_details": (),
+    "instant_payouts_promotion": (*_AUTHENTICATION, "instant_payouts"),
+    "payments": _PAYMENTS,
+    "payment_details": _PAYMENTS,
+    "disputes_list": _PAYMENTS,
+    "payment_disputes": _DISPUTES,
     "documents": (),
+    "tax_settings": (),
+    "tax_registrations": (),
+    "reporting_chart": (),
+    "balance_report": (),
+    "payout_reconciliation_report": (),
 }
 
 #: The onboarding page hosts it, whatever `EMBEDDED_COMPONENTS` says: a user

@@ -897,9 +897,14 @@ class TransferReversal(_StripeRequest):
         self.save(update_fields=["status"])
 
 
-class Payout(models.Model):
+class Payout(_StripeRequest):
     """One payout of a user's Stripe balance to their bank, as Stripe's ``payout.*``
-    events describe it (one row per payout, see `record_payout`)."""
+    events describe it (one row per payout, see `record_payout`).
+
+    A manual payout (`payments.payout`) is written first, with the platform's
+    ``reference`` and no ``stripe_id``: its idempotency key comes from the row
+    (`_StripeRequest`), so that a retry never pays out twice.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -908,11 +913,15 @@ class Payout(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
 
-    stripe_id = models.CharField(_("Stripe payout id"), max_length=255, unique=True)
+    # None until Stripe answers a manual payout; unique among the known ones.
+    stripe_id = models.CharField(_("Stripe payout id"), max_length=255, unique=True,
+                                 null=True, blank=True)
     account = models.ForeignKey(
         ExpressAccount, on_delete=models.CASCADE, related_name="payouts",
         verbose_name=_("Express account"),
     )
+    #: The platform's name for a manual payout (empty for Stripe's automatic ones).
+    reference = models.CharField(_("reference"), max_length=255, blank=True, default="")
     livemode = models.BooleanField(_("live mode"), default=False)
     amount = models.BigIntegerField(_("amount"), default=0)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
@@ -937,9 +946,19 @@ class Payout(models.Model):
         indexes = [
             models.Index(fields=["account", "status"], name="stripe_express_po_account"),
         ]
+        constraints = [
+            # One manual payout per reference and account (an account is one mode).
+            models.UniqueConstraint(fields=["account", "reference"],
+                                    condition=~models.Q(reference=""),
+                                    name="stripe_express_po_reference"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.stripe_id}: {self.amount} {self.currency} ({self.get_status_display()})"
+        name = self.stripe_id or self.reference
+        return f"{name}: {self.amount} {self.currency} ({self.get_status_display()})"
+
+    def _key_kind(self) -> str:
+        return "payout"
 
     def is_older_than(self, status: str, event_created: Any) -> bool:
         """Whether this row already knows more than an event saying ``status`` at

@@ -219,3 +219,14 @@ def test_another_template_can_be_named(embedded_settings, tmp_path, settings):
         '{% stripe_express_component "payouts_list" template="mine.html" %}', account.user
     )
     assert html == "<aside>payouts_list via payouts-list</aside>"
+
+
+def test_stripe_s_money_components_render_once_enabled(embedded_settings):
+    from .test_components import MONEY_COMPONENTS
+
+    account = ExpressAccountFactory()
+    embedded_settings.STRIPE_EXPRESS = {**embedded_settings.STRIPE_EXPRESS,
+                                        "EMBEDDED_COMPONENTS": list(MONEY_COMPONENTS)}
+    for name in MONEY_COMPONENTS:
+        html = render(f'{{% stripe_express_component "{name}" %}}', account.user)
+        assert placeholders(html) == [name], name

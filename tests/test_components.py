@@ -26,6 +26,41 @@ def test_each_component_has_the_features_stripe_16_accepts():
         assert all(_value_type(t) is bool for t in accepted.values()), name
 
 
+#: Stripe's money components (issue 26): each in the table, with its features.
+MONEY_COMPONENTS = (
+    "payments", "payment_details", "payouts", "payouts_list", "payout_details", "balances",
+    "instant_payouts_promotion", "disputes_list", "payment_disputes", "documents",
+    "tax_settings", "tax_registrations", "reporting_chart", "balance_report",
+    "payout_reconciliation_report",
+)
+
+
+def test_stripe_s_money_components_are_in_the_table():
+    assert set(MONEY_COMPONENTS) <= set(components.COMPONENTS)
+    # Every component stripe 16 can make an Account Session for has its features
+    # here exactly (test above); these are some of stripe's own fields.
+    session = typing.get_type_hints(stripe.params.AccountSessionCreateParamsComponents)
+    assert set(MONEY_COMPONENTS) <= set(session)
+
+
+def test_a_money_component_s_features_reach_the_account_session(settings):
+    settings.STRIPE_EXPRESS = {
+        "SECRET_KEY": "sk_test_x",
+        "EMBEDDED_COMPONENTS": {
+            "payments": {"refund_management": True, "capture_payments": False},
+            "payment_disputes": {"dispute_management": True, "capture_payments": True},
+            "tax_settings": {},
+        },
+    }
+    assert components.session_params(["payments", "payment_disputes", "tax_settings"]) == {
+        "payments": {"enabled": True,
+                     "features": {"refund_management": True, "capture_payments": False}},
+        # payment_disputes has no capture_payments at Stripe: left out.
+        "payment_disputes": {"enabled": True, "features": {"dispute_management": True}},
+        "tax_settings": {"enabled": True},
+    }
+
+
 def test_by_default_the_issue_s_components_with_stripe_s_default_features(settings):
     settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_x"}
     assert app_settings.EMBEDDED_COMPONENTS == [

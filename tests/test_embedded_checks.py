@@ -30,6 +30,29 @@ def test_a_list_of_components_is_valid_too(settings):
     assert "django_stripe_express" not in run_check()
 
 
+def test_stripe_s_money_components_are_accepted(settings):
+    from .test_components import MONEY_COMPONENTS
+
+    settings.STRIPE_EXPRESS = {**EMBEDDED, "EMBEDDED_COMPONENTS": list(MONEY_COMPONENTS)}
+    assert "django_stripe_express" not in run_check()
+    settings.STRIPE_EXPRESS = {**EMBEDDED, "EMBEDDED_COMPONENTS": {
+        "payments": {"refund_management": True, "capture_payments": True},
+        "disputes_list": {"dispute_management": True},
+        "instant_payouts_promotion": {"instant_payouts": True},
+        "payout_reconciliation_report": {},
+    }}
+    assert "django_stripe_express" not in run_check()
+
+
+def test_a_feature_of_another_money_component_is_refused(settings):
+    # payment_disputes has no capture_payments at Stripe (payments has).
+    settings.STRIPE_EXPRESS = {**EMBEDDED, "EMBEDDED_COMPONENTS": {
+        "payment_disputes": {"capture_payments": True}}}
+    output = run_check()
+    assert ids(output) == {"django_stripe_express.E030"}, output
+    assert "capture_payments" in output
+
+
 @pytest.mark.parametrize(
     ("changes", "expected_id", "hint_words"),
     [

@@ -162,6 +162,30 @@ def test_a_frame_refuses_what_stripe_would(
     assert acct not in refused.text
 
 
+def test_stripe_s_money_components_draw_for_the_session_s_account(
+    fake_stripe, fake_stripe_client, acct
+):
+    from django_stripe_express.conf import COMPONENTS
+
+    from .test_components import MONEY_COMPONENTS
+
+    fake_stripe.set_balance(acct, available=9000, instant_available=2500)
+    fake_stripe.add_payout(acct, 5000, arrival_date=1767225600)
+    secret = create(fake_stripe_client, acct, **{
+        name: {"enabled": True} for name in MONEY_COMPONENTS if name in COMPONENTS}
+    ).client_secret
+
+    for name in MONEY_COMPONENTS:
+        drawn = draw(fake_stripe, name, secret)
+        assert drawn.status_code == 200, name
+        assert acct in drawn.text, name
+        assert "loaderror" not in drawn.text, name
+    assert "$25.00 can be paid out now" in draw(
+        fake_stripe, "instant_payouts_promotion", secret).text
+    assert "2026-01-01" in draw(fake_stripe, "payout_details", secret).text
+    assert "<h2>Payment disputes</h2>" in draw(fake_stripe, "payment_disputes", secret).text
+
+
 def test_a_component_not_in_the_session_is_refused(fake_stripe, fake_stripe_client, acct):
     secret = create(fake_stripe_client, acct).client_secret  # payouts only
     refused = draw(fake_stripe, "account_management", secret)

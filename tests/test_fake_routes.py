@@ -60,6 +60,7 @@ def test_the_routes_the_app_calls_are_served() -> None:
         ("POST", "/v1/accounts/{acct}"),  # payments.set_payout_schedule (v1)
         ("POST", "/v1/balance_settings"),  # payouts schedule (v2): creation, set_payout_schedule
         ("GET", "/v1/balance"),  # payments.balance (Stripe-Account)
+        ("POST", "/v1/payouts"),  # payments.payout (Stripe-Account)
         ("GET", "/express/oauth/authorize"),  # onboarding.oauth: authorize_url
         ("POST", "/oauth/token"),  # onboarding.oauth
         ("POST", "/oauth/deauthorize"),  # disconnect

@@ -523,6 +523,17 @@ def test_every_route_answers_in_stripe_s_types(
     typed(client.v1.balance_settings.update({"payments": {
         "payouts": {"schedule": {"interval": "weekly", "weekly_payout_days": ["friday"]}},
         "settlement_timing": {"delay_days_override": 10}}}, on_payee), stripe.BalanceSettings)
+    # A manual payout (manual schedule first), and one beyond instant_available.
+    client.v1.balance_settings.update(
+        {"payments": {"payouts": {"schedule": {"interval": "manual"}}}}, on_payee)
+    typed(client.v1.payouts.create({"amount": 100, "currency": "usd", "method": "instant"},
+                                   {"stripe_account": payee, "idempotency_key": "walk-po-1"}),
+          stripe.Payout)
+    with pytest.raises(stripe.StripeError) as beyond:
+        client.v1.payouts.create({"amount": 10**6, "currency": "usd", "method": "instant"},
+                                 {"stripe_account": payee, "idempotency_key": "walk-po-2"})
+    assert beyond.value.error is not None
+    typed(beyond.value.error, stripe.ErrorObject)
 
     # Errors: v1 (typed ErrorObject), v2 (the v2 error body), on each route.
     for name, call in error_calls(fake, client).items():

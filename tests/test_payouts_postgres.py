@@ -1,5 +1,6 @@
-"""Payout events delivered concurrently, redelivered and shuffled, on PostgreSQL
-(real row locks). Skipped on SQLite (see conftest)."""
+"""Payout events delivered concurrently, redelivered and shuffled, and manual
+payouts asked for at once, on PostgreSQL (real row locks). Skipped on SQLite
+(see conftest)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from django_stripe_express import signals
+from django_stripe_express import payments, signals
 from django_stripe_express.models import ExpressAccount, Payout, WebhookEvent
 
 from .payments_support import payable_account
@@ -94,3 +95,30 @@ def test_a_late_created_racing_paid_never_turns_it_back(fake_stripe, payout_sign
         assert deliver_all_at_once(fake_stripe, [paid, created, paid, created]) == [200] * 4
         assert Payout.objects.get(stripe_id=payout_id).status == "paid"
         assert payout_signals[f"paid:{payout_id}"] == 1
+
+
+def test_the_same_manual_payout_asked_at_once_is_made_once(fake_stripe):
+    payee = payable_account(fake_stripe)
+    payments.set_payout_schedule(payee.user, "manual")
+    fake_stripe.set_balance(payee.stripe_id, available=900, currency="usd")
+    user = payee.user
+    barrier = threading.Barrier(4)
+
+    def ask(_: int) -> str:
+        barrier.wait()
+        try:
+            try:
+                return str(payments.payout(user, 300, "usd", reference="weekly").pk)
+            except Exception as exc:  # Stripe's key in use: the caller retries
+                return type(exc).__name__
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(ask, range(4)))
+
+    row = Payout.objects.get()
+    assert set(answers) <= {str(row.pk), "IdempotencyError"}, answers
+    assert payments.payout(user, 300, "usd", reference="weekly").stripe_id
+    assert len(fake_stripe.payouts[payee.stripe_id]) == 1
+    assert fake_stripe.balances[payee.stripe_id]["available"] == 600

@@ -581,8 +581,8 @@ class PayoutInline(admin.TabularInline):
     """The account's payouts to its bank, newest first, as Stripe's events told them."""
 
     model = Payout
-    fields = ("stripe_id", "amount", "currency", "status", "failure_code", "failure_message",
-              "arrival_date", "method", "automatic", "created")
+    fields = ("stripe_id", "reference", "amount", "currency", "status", "failure_code",
+              "failure_message", "arrival_date", "method", "automatic", "created")
     readonly_fields = fields
     extra = 0
     max_num = 0

@@ -29,24 +29,42 @@ from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from ..models import ExpressAccount, Transfer, TransferReversal, database_alias
 from ..stripe_api import get_client
 from . import transfers
-from .payouts import InvalidSchedule, NoPayoutAccount, balance, set_payout_schedule
+from .payouts import (
+    InvalidPayout,
+    InvalidSchedule,
+    NoInstantFunds,
+    NoPayoutAccount,
+    PaymentError,
+    PayoutConflict,
+    PayoutRefused,
+    PayoutsNotManual,
+    balance,
+    payout,
+    set_payout_schedule,
+)
 from .transfers import REFERENCE_KEY, record_reversed, send, send_reversal
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidPayment",
+    "InvalidPayout",
     "InvalidSchedule",
     "NoCardPayments",
+    "NoInstantFunds",
     "NoPayoutAccount",
     "NotPayable",
     "NotRefundable",
     "NotReversible",
     "PaymentError",
+    "PayoutConflict",
+    "PayoutRefused",
+    "PayoutsNotManual",
     "ReferenceConflict",
     "balance",
     "destination_charge_params",
     "pay",
+    "payout",
     "record_destination_charge",
     "record_reversed",
     "refund",
@@ -59,10 +77,6 @@ __all__ = [
 _CURRENCY = re.compile(r"[a-z]{3}")
 
 Status = Transfer.Status
-
-
-class PaymentError(Exception):
-    """Base class of what `pay` and the other payment functions refuse."""
 
 
 class InvalidPayment(PaymentError, ValueError):

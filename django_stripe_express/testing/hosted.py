@@ -569,12 +569,26 @@ def _body(
         )
     if component == "payouts_list":
         return "<h2>Payouts</h2>" + _payouts_table(state, account), ""
+    if component == "payout_details":  # Stripe's shows the payout the host names
+        return "<h2>Payout</h2>" + _payouts_table(state, account), ""
+    if component == "instant_payouts_promotion":
+        stored = state.balances.get(account["id"], {})
+        instant = int(stored.get("instant_available", 0))
+        currency = stored.get("currency") or account.get("default_currency") or "usd"
+        on = grant.feature(component, "instant_payouts")
+        return ("<h2>Get paid instantly</h2>"
+                f'<p data-balance="instant_available">{money(instant, currency)} can be paid '
+                f'out now.</p><button type="button" data-feature="instant_payouts"'
+                f'{"" if on else " disabled"}>Instant payout</button>'), ""
     if component == "account_management":
         return _account_management(account), ""
     if component == "documents":
         return ("<h2>Documents</h2><p class=\"muted\">No documents yet: tax forms appear "
                 "here once Stripe issues them.</p>"), ""
-    return f'<p class="muted">The fake Stripe does not draw {escape(component)}.</p>', ""
+    # Stripe's other components (payments, disputes, tax, reports): a placeholder
+    # naming them, drawn for the session's account like the others.
+    return (f'<h2>{escape(component.replace("_", " ").capitalize())}</h2>'
+            f'<p class="muted">The fake Stripe does not draw {escape(component)}.</p>'), ""
 
 
 ROUTES: _Routes = [

@@ -8,8 +8,9 @@ top: ``payout.created``, ``payout.paid``, ``payout.failed``) kept at
 ``/v1/events/{id}`` and forwarded when the fake forwards.
 ``external_account_updated`` is the user changing their bank account.
 
-Routes: ``GET /v1/payouts`` and ``GET /v1/payouts/{id}`` for a connected
-account (``Stripe-Account`` header). ``GET /v1/balance`` with that header
+Routes: ``GET /v1/payouts``, ``GET /v1/payouts/{id}`` and ``POST /v1/payouts``
+(a manual payout, `_create_payout`) for a connected account (``Stripe-Account``
+header). ``GET /v1/balance`` with that header
 answers the account's balance (`set_balance`: ``available``, ``pending``,
 ``instant_available`` per currency); without it, the platform's
 (`transfers`).
@@ -215,6 +216,60 @@ def _retrieve_payout(state: _State, request: RecordedRequest, payout: str) -> Re
     return api_error(404, f"No such payout: '{payout}'", code="resource_missing", param="id")
 
 
+#: Stripe's answer to a manual payout on an automatic schedule.
+AUTOMATIC_MESSAGE = ("You cannot create manual payouts on an account that has automatic "
+                     "payouts enabled. Set the account's payout schedule to manual first.")
+
+
+def _interval(state: _State, acct_id: str) -> str:
+    """The account's payout interval: Balance Settings once set (v2), else v1's."""
+    if acct_id in state.balance_settings:
+        return str(state.balance_settings[acct_id]["schedule"].get("interval", "daily"))
+    settings = state.accounts[acct_id].get("settings") or {}
+    schedule = (settings.get("payouts") or {}).get("schedule") or {}
+    return str(schedule.get("interval", "daily"))
+
+
+@_validated(P.PayoutCreateParams)
+def _create_payout(state: _State, request: RecordedRequest) -> Response:
+    """``POST /v1/payouts`` for a connected account: only on a manual schedule,
+    from its available balance (``instant``: from ``instant_available``),
+    which it debits; ``payout.created`` is sent. Idempotency is the server's."""
+    acct_id = _connected(state, request)
+    if acct_id is None:
+        return _no_account()
+    form = request.form
+    amount, currency = str(form.get("amount", "")), str(form.get("currency", "")).lower()
+    method = str(form.get("method") or "standard")
+    if not amount.isdigit() or int(amount) < 1:
+        return api_error(400, "Invalid positive integer", code="parameter_invalid_integer",
+                         param="amount")
+    if method not in ("standard", "instant"):
+        return api_error(400, "Invalid method: must be one of standard or instant",
+                         code="parameter_invalid", param="method")
+    if _interval(state, acct_id) != "manual":
+        return api_error(400, AUTOMATIC_MESSAGE)
+    stored = state.balances.setdefault(acct_id, {})
+    account = state.accounts[acct_id]
+    held = (stored.get("currency") or account.get("default_currency") or "usd").lower()
+    kind = "instant_available" if method == "instant" else "available"
+    value = int(amount)
+    if currency != held or int(stored.get(kind, 0)) < value:
+        return api_error(400, "You have insufficient funds in your Stripe account for this "
+                         "payout.", code="balance_insufficient")
+    stored["currency"] = held
+    stored["available"] = int(stored.get("available", 0)) - value
+    stored["instant_available"] = min(int(stored.get("instant_available", 0))
+                                      - (value if method == "instant" else 0),
+                                      stored["available"])
+    payout = payout_object(account, value, currency, method=method, automatic=False)
+    if form.get("metadata"):
+        payout["metadata"] = dict(form["metadata"])
+    state.payouts.setdefault(acct_id, []).insert(0, payout)
+    _account_event(state, "payout.created", copy.deepcopy(payout), acct_id)
+    return Response.json(200, copy.deepcopy(payout))
+
+
 # -- payout schedules: v1 account settings, v2 Balance Settings ----------------------
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
@@ -314,6 +369,7 @@ def _update_balance_settings(state: _State, request: RecordedRequest) -> Respons
 ROUTES: _Routes = [
     ("GET", re.compile(r"/v1/payouts"), _list_payouts),
     ("GET", re.compile(r"/v1/payouts/(?P<payout>[^/]+)"), _retrieve_payout),
+    ("POST", re.compile(r"/v1/payouts"), _create_payout),
     ("POST", re.compile(r"/v1/accounts/(?P<acct>[^/]+)"), _update_account),
     ("GET", re.compile(r"/v1/balance_settings"), _retrieve_balance_settings),
     ("POST", re.compile(r"/v1/balance_settings"), _update_balance_settings),

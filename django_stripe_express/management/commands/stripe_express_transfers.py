@@ -7,6 +7,10 @@ those whose outcome is unknown are retried with their key, or first looked up
 at Stripe once the key's window is over. Reversals and refunds whose answer
 is unknown are asked again the same way. One line per transfer, then a
 summary; exit status 1 when any transfer is left pending, so cron notices.
+
+``--payout-deadlines [DAYS]`` (for platforms on manual payout schedules) lists
+instead the accounts whose available balance Stripe's deadline for paying out
+may reach within DAYS (14): 90 days in most countries, two years in the US.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import payments
+from ...payments.payouts import format_amount, payout_deadlines
 
 
 class Command(BaseCommand):
@@ -31,7 +36,18 @@ class Command(BaseCommand):
             help="List what would be done; call Stripe for nothing and write nothing.",
         )
 
-    def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
+        parser.add_argument(
+            "--payout-deadlines", type=int, nargs="?", const=14, default=None, metavar="DAYS",
+            help="Only list the accounts with an available balance that Stripe's deadline "
+                 "for paying out (90 days, 2 years in the US) may reach within DAYS (14); "
+                 "for manual payout schedules.",
+        )
+
+    def handle(self, *args: Any, dry_run: bool, payout_deadlines: int | None = None,
+               **options: Any) -> None:
+        if payout_deadlines is not None:
+            self._deadlines(payout_deadlines)
+            return
         work = payments.outstanding()
         outcomes: Counter[str] = Counter()
         for number, (transfer, action) in enumerate(work, 1):
@@ -72,3 +88,18 @@ class Command(BaseCommand):
         self.stdout.write(f"{handled} handled{': ' + summary if summary else ''}.")
         if outcomes["pending"]:
             raise CommandError(f"{outcomes['pending']} transfer(s) or reversal(s) still pending.")
+
+    def _deadlines(self, within: int) -> None:
+        if within < 0:
+            raise CommandError("--payout-deadlines takes a number of days, 0 or more.")
+        found = payout_deadlines(within)
+        for item in found:
+            amounts = ", ".join(format_amount(amount, code, "en")
+                                for code, amount in sorted(item.available.items()))
+            when = (f"{item.days_left} day(s) left" if item.days_left >= 0
+                    else f"{-item.days_left} day(s) past")
+            self.stdout.write(
+                f"{item.account.stripe_id} ({item.account.country or '?'}): "
+                f"{amounts or 'balance unknown'} not paid out since "
+                f"{item.since.date().isoformat()}, {when}")
+        self.stdout.write(f"{len(found)} account(s) near Stripe's deadline for paying out.")
