@@ -536,9 +536,9 @@ def _check_rate_limit(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             f"Transfers are sent by task workers, but the default cache ({backend}) "
             "is not shared between processes: each worker paces its Stripe calls "
             "alone, and together they can go over Stripe's rate limit.",
-            hint="Use a shared cache as CACHES['default'] (Redis, Memcached, the "
-            "database cache), or lower PAYMENTS_RATE_LIMIT to the per-key rate "
-            "divided by the number of workers.",
+            hint="Use a shared cache as CACHES['default'] (Redis or Memcached; the "
+            "database cache counts approximately), or lower PAYMENTS_RATE_LIMIT to "
+            "the per-key rate divided by the number of workers.",
             id=ID.format("W046"),
         )
 

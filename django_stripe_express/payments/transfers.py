@@ -87,8 +87,10 @@ def _pace(deadline: float) -> None:
     """Wait for a turn under `conf.Settings.payments_rate` before a request
     that moves money.
 
-    Turns are counted in Django's cache (``add`` then ``incr``, atomic in the
-    shared backends: Redis, Memcached, the database cache), in slices of a
+    Turns are counted in Django's cache (``add`` then ``incr``: atomic with
+    Redis and Memcached; the database cache's ``incr`` is a read then a write,
+    so concurrent turns may be counted once and the pace overshoot, which
+    Stripe's 429 then corrects), in slices of a
     quarter of a second so that no second, however it falls, sees more than the
     limit and a quarter: the budget is shared by every process using that
     cache (a local-memory cache paces each process alone). Past ``deadline``
