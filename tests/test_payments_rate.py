@@ -7,7 +7,10 @@ import time
 
 import pytest
 import stripe
+from django.test import TestCase
 
+from django_stripe_express import payments
+from django_stripe_express.checks import _check_settings
 from django_stripe_express.models import Transfer
 from django_stripe_express.payments import transfers
 from django_stripe_express.stripe_api import get_client
@@ -106,8 +109,6 @@ def test_a_payday_burst_is_paced_under_the_fakes_limit(fake_stripe, payee, setti
 
 
 def _rate_check_ids(settings, caches, **stripe_express):
-    from django_stripe_express.checks import _check_settings
-
     settings.STRIPE_EXPRESS = {"SECRET_KEY": "sk_test_abc", **stripe_express}
     settings.CACHES = caches
     return {m.id for m in _check_settings()} & {
@@ -134,3 +135,21 @@ def test_a_rate_that_is_no_number_is_an_error(settings, value):
     assert _rate_check_ids(settings, SHARED, PAYMENTS_RATE_LIMIT=value) == {
         "django_stripe_express.E046"}
     assert _rate_check_ids(settings, SHARED, PAYMENTS_RATE_LIMIT=12.5) == set()
+
+
+def test_a_worker_waits_out_a_429_an_inline_send_leaves_pending(
+    fake_stripe, payee, settings, monkeypatch
+):
+    _rate(settings, 0)
+    monkeypatch.setattr(transfers, "_INLINE_WAIT", 0.5)
+    monkeypatch.setattr(transfers, "_TASK_WAIT", 5.0)
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "PAYMENTS_PROCESSING": "task"}
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        transfer = payments.pay(payee.user, 500, "usd", "on-a-worker")
+    fake_stripe.fail_next("POST /v1/transfers", status=429)
+
+    sent = send_committed(transfer.pk)  # what the worker's task runs
+
+    assert sent.status == Status.SENT
+    assert len(transfer_posts(fake_stripe)) == 2
+    assert len(fake_stripe.transfers_made()) == 1
