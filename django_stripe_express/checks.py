@@ -90,6 +90,7 @@ def _check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
         *_check_urls(raw),
         *_check_unknown_keys(raw),
         *_check_payouts(raw),
+        *_check_rate_limit(raw),
         *_check_installed_apps(),
         *_check_databases(),
     ]
@@ -502,6 +503,43 @@ def _check_payouts(raw: dict[str, Any]) -> Iterable[CheckMessage]:
             f"{_setting_name('BALANCE_CACHE_SECONDS')} is {seconds!r}, not a number of seconds.",
             hint="Use a whole number of seconds (0 reads Stripe on every page), e.g. 60.",
             id=ID.format("E043"),
+        )
+
+
+#: Cache backends that keep their data in the process: a count there is not shared.
+_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+def _check_rate_limit(raw: dict[str, Any]) -> Iterable[CheckMessage]:
+    """E046: a rate that is no number; W046: workers pacing alone (see
+    `payments.transfers._pace`)."""
+    limit = raw.get("PAYMENTS_RATE_LIMIT")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0
+    ):
+        yield Error(
+            f"{_setting_name('PAYMENTS_RATE_LIMIT')} is {limit!r}, not a number of "
+            "requests per second.",
+            hint="Use e.g. 20 (Stripe allows about 25 a second in test mode, 100 live), "
+            "0 to turn pacing off, or remove it for the default.",
+            id=ID.format("E046"),
+        )
+        return
+    if raw.get("PAYMENTS_PROCESSING") != "task" or limit == 0:
+        return
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    if backend in _PROCESS_CACHES:
+        yield Warning(
+            f"Transfers are sent by task workers, but the default cache ({backend}) "
+            "is not shared between processes: each worker paces its Stripe calls "
+            "alone, and together they can go over Stripe's rate limit.",
+            hint="Use a shared cache as CACHES['default'] (Redis or Memcached; the "
+            "database cache counts approximately), or lower PAYMENTS_RATE_LIMIT to "
+            "the per-key rate divided by the number of workers.",
+            id=ID.format("W046"),
         )
 
 

@@ -272,6 +272,23 @@ class Settings:
         return str(self._get("PAYMENTS_PROCESSING", WEBHOOK_PROCESSING_INLINE))
 
     @property
+    def PAYMENTS_RATE_LIMIT(self) -> float | None:
+        """Stripe requests per second that move money; None: `payments_rate` decides."""
+        value = self._get("PAYMENTS_RATE_LIMIT", None)
+        return None if value is None else max(float(value), 0.0)
+
+    @property
+    def payments_rate(self) -> float:
+        """The pace of calls that move money, across every process that shares
+        Django's cache: `PAYMENTS_RATE_LIMIT`, else 20 with a test key and 80 with
+        a live one (Stripe allows about 25 and 100 a second, and the same key
+        also serves onboarding, webhooks and the platform's own code). 0: no pacing."""
+        limit = self.PAYMENTS_RATE_LIMIT
+        if limit is None:
+            return 80.0 if self.livemode else 20.0
+        return limit
+
+    @property
     def PAYOUT_SCHEDULE(self) -> dict[str, Any] | None:
         """The payout schedule new accounts get (``interval``, ``delay_days``,
         ``weekly_anchor`` / ``monthly_anchor``); None: Stripe's default."""

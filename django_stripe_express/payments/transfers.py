@@ -38,15 +38,18 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
+from django.core.cache import cache
 from django.db import transaction
 from django.dispatch import Signal
 
 from .. import signals
-from ..conf import app_settings
+from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
 from ..models import ExpressAccount, Transfer, TransferReversal, database_alias, notify
 from ..stripe_api import GONE, failure, get_client, log_configuration_error
 
@@ -63,6 +66,77 @@ _DESTINATION_REFUSED = ("insufficient_capabilities_for_transfer", "account_inval
 _BALANCE_INSUFFICIENT = "balance_insufficient"
 
 Status = Transfer.Status
+
+
+# -- pacing: Stripe's rate limit -----------------------------------------------------
+#: Seconds one send may wait in all, for its turn and after 429s, before it leaves
+#: the row pending for the next attempt: a request serving the inline call waits
+#: little, a worker (task mode) can wait longer.
+_INLINE_WAIT = 5.0
+_TASK_WAIT = 60.0
+#: A ``Retry-After`` longer than this is not believed (as stripe-python's cap).
+_MAX_RETRY_AFTER = 60.0
+
+
+def _budget() -> float:
+    task = app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK
+    return _TASK_WAIT if task else _INLINE_WAIT
+
+
+def _pace(deadline: float) -> None:
+    """Wait for a turn under `conf.Settings.payments_rate` before a request
+    that moves money.
+
+    Turns are counted in Django's cache (``add`` then ``incr``: atomic with
+    Redis and Memcached; the database cache's ``incr`` is a read then a write,
+    so concurrent turns may be counted once and the pace overshoot, which
+    Stripe's 429 then corrects), in slices of a
+    quarter of a second so that no second, however it falls, sees more than the
+    limit and a quarter: the budget is shared by every process using that
+    cache (a local-memory cache paces each process alone). Past ``deadline``
+    the request goes anyway: Stripe's 429, if it comes, is handled by `_call`.
+    """
+    limit = app_settings.payments_rate
+    if limit <= 0:
+        return
+    width = max(0.25, 1 / limit)
+    allowance = max(1, int(limit * width))
+    mode = "live" if app_settings.livemode else "test"
+    while True:
+        now = time.time()
+        slot = int(now / width)
+        key = f"django_stripe_express:pace:{mode}:{width}:{slot}"
+        cache.add(key, 0, timeout=5)
+        try:
+            turn = cache.incr(key)
+        except ValueError:  # evicted between add and incr: a fresh slice
+            cache.add(key, 1, timeout=5)
+            turn = 1
+        if turn <= allowance or time.monotonic() >= deadline:
+            return
+        # The next slice, with a little jitter so that waiting workers do not
+        # all arrive at its first instant.
+        time.sleep((slot + 1) * width - now + _jitter(width / 4))
+
+
+def _jitter(high: float) -> float:
+    """A spread of waits, so that waiting workers do not all come back at once
+    (timing only, nothing secret: the ordinary generator is right here)."""
+    return random.uniform(0, high)  # noqa: S311
+
+
+def _retry_after(exc: stripe.StripeError, attempt: int) -> float:
+    """Seconds to wait after a 429: Stripe's ``Retry-After`` when it sends one,
+    else one second doubling with each attempt, with jitter."""
+    headers = getattr(exc, "headers", None) or {}
+    stated = headers.get("retry-after") or headers.get("Retry-After")
+    try:
+        seconds = float(stated) if stated is not None else -1.0
+    except ValueError:
+        seconds = -1.0
+    if 0 <= seconds <= _MAX_RETRY_AFTER:
+        return seconds + _jitter(0.25)
+    return float(min(2**attempt, 8)) + _jitter(0.25 * min(2**attempt, 8))
 
 
 # -- sending ----------------------------------------------------------------------
@@ -150,16 +224,38 @@ def _request(transfer: Transfer, *, reconcile: bool = False) -> _Request:
 
 
 def _call(alias: str, transfer_id: int, request: _Request) -> None:
-    """Steps 2 and 3: call Stripe (no transaction open), then record its answer."""
-    try:
-        created: Any = get_client().v1.transfers.create(
-            request.params,  # type: ignore[arg-type]
-            {"idempotency_key": request.key},
-        )
-    except stripe.StripeError as exc:
-        _record_failure(alias, transfer_id, request, exc)
+    """Steps 2 and 3: call Stripe (no transaction open), then record its answer.
+
+    Paced (`_pace`); a 429 did nothing at Stripe, so the same request is sent
+    again with the same key after ``Retry-After``, within the send's budget
+    (`_budget`). Past it the row stays pending with its key, as for any unknown
+    outcome: the task's next run or the ``stripe_express_transfers`` command
+    sends it. A 429 is never a failure and never a new key.
+    """
+    deadline = time.monotonic() + _budget()
+    attempt = 0
+    while True:
+        _pace(deadline)
+        try:
+            created: Any = get_client().v1.transfers.create(
+                request.params,  # type: ignore[arg-type]
+                {"idempotency_key": request.key},
+            )
+        except stripe.RateLimitError as exc:
+            wait = _retry_after(exc, attempt)
+            if time.monotonic() + wait > deadline:
+                _record_failure(alias, transfer_id, request, exc)
+                return
+            logger.info("Transfer %s: Stripe's rate limit; sent again in %.1f s",
+                        request.params["metadata"][REFERENCE_KEY], wait)
+            time.sleep(wait)
+            attempt += 1
+            continue
+        except stripe.StripeError as exc:
+            _record_failure(alias, transfer_id, request, exc)
+            return
+        _record_sent(alias, transfer_id, str(created.id))
         return
-    _record_sent(alias, transfer_id, str(created.id))
 
 
 def _record_sent(alias: str, transfer_id: int, stripe_id: str) -> None:
@@ -342,6 +438,7 @@ def _ask_reversal(
     if row.amount is not None:
         params["amount"] = row.amount
     client = get_client()
+    _pace(time.monotonic() + _budget())
     try:
         if refund:
             made: Any = client.v1.refunds.create(

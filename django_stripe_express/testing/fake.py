@@ -266,6 +266,14 @@ class FakeStripe(_State):
         with self.lock:
             self.drops.append(_Plan(endpoint, times))
 
+    def limit_rate(self, per_second: float | None) -> None:
+        """Answer API requests beyond ``per_second`` in any second with Stripe's 429
+        ``rate_limit`` (Stripe: about 100 a second live, 25 in test mode); None or
+        0 lifts the limit. `rate_limited` counts the refusals."""
+        with self.lock:
+            self.rate_limit = per_second or 0
+            self.rate_window.clear()
+
     def forget_idempotency_keys(self) -> None:
         """Stripe pruned every saved key ("24 hours later"): a key used again is new."""
         with self.lock:

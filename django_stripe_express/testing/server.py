@@ -320,6 +320,8 @@ def _before_endpoint(state: _State, request: RecordedRequest) -> Response | _Cla
     denied = _authenticate(state, request)
     if denied:
         return denied
+    if state.over_rate():
+        return _rate_limited()
     key = request.header("idempotency-key")
     if request.method != "POST" or not key:
         return None
@@ -474,6 +476,16 @@ def release(state: _State, claim: _Claim) -> None:
     """Forget a claim whose request never finished (the handler raised)."""
     with state.lock:
         state.in_flight.discard(claim.scope)
+
+
+def _rate_limited() -> Response:
+    """Stripe's 429 for a key over its rate: refused before the idempotency layer,
+    so nothing is saved for the key and the same request may come again.
+    ``Retry-After`` is the fake's hint (Stripe does not promise the header)."""
+    body = objects.api_error(
+        "Request rate limit exceeded. Learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.", type_="invalid_request_error", code="rate_limit")
+    return Response(429, body, {"Retry-After": "1"})
 
 
 def _retry_header(status: int) -> dict[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -256,12 +257,19 @@ class _State:
     drops: list[_Plan] = field(default_factory=list)
     #: The `forwarding._Forwarder` that watches this state (set by `fake.FakeStripe`).
     forwarder: Any = None
+    #: API requests accepted per second before a 429 ``rate_limit`` (0: no limit),
+    #: as Stripe limits each key (`fake.FakeStripe.limit_rate`).
+    rate_limit: float = 0
+    #: When the API requests of the last second were accepted (the sliding window).
+    rate_window: deque[float] = field(default_factory=deque)
+    #: How many requests were answered 429 ``rate_limit`` (`rate_limit`).
+    rate_limited: int = 0
 
     #: Settings a test may change, restored by `reset` (a test that sets
     #: ``idempotency_ttl = 0`` must not leave keys expiring for the next one).
     SETTINGS = (
         "code_ttl", "link_ttl", "login_links_require_onboarding", "idempotency_ttl",
-        "publishable_key", "session_ttl",
+        "publishable_key", "session_ttl", "rate_limit", "rate_limited",
     )
 
     @property
@@ -281,10 +289,25 @@ class _State:
                 "request_log", "failures", "delays", "events", "thin_events",
                 "authorization_log", "deauthorized", "sessions", "balances", "balance_settings",
                 "payouts", "platform_balance", "transfers", "payment_intents", "charges",
-                "refunds", "drops",
+                "refunds", "drops", "rate_window",
             ):
                 getattr(self, name).clear()
             self.refusing = False
+
+    def over_rate(self) -> bool:
+        """Whether one more API request now goes over `rate_limit` (a sliding
+        one-second window); counted as accepted or as refused."""
+        with self.lock:
+            if not self.rate_limit:
+                return False
+            now = time.monotonic()
+            while self.rate_window and self.rate_window[0] <= now - 1:
+                self.rate_window.popleft()
+            if len(self.rate_window) >= self.rate_limit:
+                self.rate_limited += 1
+                return True
+            self.rate_window.append(now)
+            return False
 
     @staticmethod
     def _take(plans: list[_Plan], method: str, path: str, **wanted: bool) -> _Plan | None:
