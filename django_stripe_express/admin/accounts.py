@@ -695,8 +695,14 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         here (that would skip Stripe's deauthorization, the signal and the audit trail)."""
         return obj is None and super().has_delete_permission(request)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 says where the actions are shown (``action_location``) and
+        # deprecates an override without it; older Djangos pass only the request.
+        base: Any = super().get_actions
+        actions: dict[str, Any] = (
+            base(request) if action_location is None
+            else base(request, action_location=action_location)
+        )
         actions.pop("delete_selected", None)  # deletion is "Disconnect"
         return actions
 
