@@ -596,6 +596,13 @@ class _StripeRequest(models.Model):
         self.key_generation += 1
         self.key_used_at = None
 
+    def _count_try(self) -> None:
+        """A request leaves with the current key: its first use is remembered (for
+        the key window), and the try counted. The caller saves."""
+        if self.key_used_at is None:
+            self.key_used_at = timezone.now()
+        self.tries += 1
+
 
 class Transfer(_StripeRequest):
     """One obligation of the platform to pay a user, named by the platform's ``reference``.
@@ -864,9 +871,7 @@ class TransferReversal(_StripeRequest):
 
     def start_sending(self) -> None:
         """The request leaves with the current key (its first use is remembered)."""
-        if self.key_used_at is None:
-            self.key_used_at = timezone.now()
-        self.tries += 1
+        self._count_try()
         self.save(update_fields=["key_used_at", "tries"])
 
     def found_nothing_at_stripe(self) -> None:

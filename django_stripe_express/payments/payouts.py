@@ -416,15 +416,17 @@ def _send_payout(alias: str, account: ExpressAccount, row: Payout) -> Payout:
         if found is not None:
             return _record_sent(alias, account, row, found)
         row._new_key()  # Stripe forgot the key and made no payout: a new request
-    if row.key_used_at is None:
-        row.key_used_at = timezone.now()
-    row.tries += 1
+    row._count_try()
     row.save(update_fields=["key_generation", "key_used_at", "tries", "updated_at"])
     params: Any = {"amount": row.amount, "currency": row.currency, "method": row.method,
                    "metadata": {PAYOUT_REFERENCE_KEY: row.reference}}
     try:
-        sent: Any = {**options, "idempotency_key": row.idempotency_key}
-        made = client.v1.payouts.create(params, sent)
+        # The key comes from the row written above: a retry after a lost answer
+        # reuses it, and Stripe answers with the payout it made.
+        made = client.v1.payouts.create(
+            params,
+            {"stripe_account": account.stripe_id, "idempotency_key": row.idempotency_key},
+        )
     except stripe.StripeError as exc:
         meaning = stripe_api.failure(exc)
         if meaning.retry_with_same_key:
