@@ -275,13 +275,13 @@ class _Processing:
 
 
 def _webhook_task() -> Any:
-    from .webhooks.tasks import process_webhook_event
+    from .tasks import process_webhook_event
 
     return process_webhook_event
 
 
 def _payments_task() -> Any:
-    from .payments.tasks import send_transfer
+    from .tasks import send_transfer
 
     return send_transfer
 

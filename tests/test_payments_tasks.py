@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from django_stripe_express import payments
 from django_stripe_express.models import Transfer
-from django_stripe_express.payments.tasks import send_transfer
+from django_stripe_express.tasks import send_transfer
 
 from .payments_support import payable_account, transfer_posts
 

@@ -145,7 +145,7 @@ def test_a_failed_enqueue_answers_500_so_stripe_retries(
 
 
 def test_the_task_only_reads_a_duplicate(fake_stripe, task_mode, account):
-    from django_stripe_express.webhooks.tasks import process_webhook_event
+    from django_stripe_express.tasks import process_webhook_event
 
     event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
     WebhookEvent.objects.create(

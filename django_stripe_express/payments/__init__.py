@@ -310,7 +310,7 @@ def _send_reversal(reversal_id: int) -> None:
     # pending, and asking again (the same reference) sends it with its key.
     try:
         if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
-            from .tasks import send_reversal_task  # task mode only, as `_dispatch`
+            from ..tasks import send_reversal_task  # task mode only, as `_dispatch`
 
             send_reversal_task.enqueue(reversal_id)
         else:
@@ -524,7 +524,7 @@ def _dispatch(transfer_ids: list[int]) -> None:
             if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
                 # Imported here, in "task" mode only: inline deployments need no
                 # Tasks framework.
-                from .tasks import send_transfer
+                from ..tasks import send_transfer
 
                 send_transfer.enqueue(transfer_id)
             else:

@@ -126,7 +126,7 @@ def handle_delivery(payload: bytes, signature_header: str | None) -> Answer:
 
 def _enqueue_task(event_id: str) -> None:
     # Imported here, in "task" mode only: inline deployments need no Tasks framework.
-    from .tasks import process_webhook_event
+    from ..tasks import process_webhook_event
 
     process_webhook_event.enqueue(event_id)
 
