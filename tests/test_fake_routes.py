@@ -61,6 +61,8 @@ def test_the_routes_the_app_calls_are_served() -> None:
         ("POST", "/v1/balance_settings"),  # payouts schedule (v2): creation, set_payout_schedule
         ("GET", "/v1/balance"),  # payments.balance (Stripe-Account)
         ("POST", "/v1/payouts"),  # payments.payout (Stripe-Account)
+        ("GET", "/v1/webhook_endpoints"),  # stripe_express_webhooks --check
+        ("GET", "/v2/core/event_destinations"),  # stripe_express_webhooks --check
         ("GET", "/express/oauth/authorize"),  # onboarding.oauth: authorize_url
         ("POST", "/oauth/token"),  # onboarding.oauth
         ("POST", "/oauth/deauthorize"),  # disconnect

@@ -21,6 +21,7 @@ from . import (
     api,
     api_v2,
     control,
+    destinations,
     forwarding,
     hosted,
     oauth,
@@ -41,7 +42,8 @@ __all__ = ["CLIENT_ID", "PUBLISHABLE_KEY", "ROUTES", "SECRET_KEY", "WEBHOOK_SECR
 #: Every route the fake serves: what the app calls and docs/testing.md lists
 #: (tests/test_fake_routes.py holds the two equal).
 ROUTES: _Routes = (
-    api.ROUTES + api_v2.ROUTES + transfers.ROUTES + payouts.ROUTES + oauth.ROUTES
+    api.ROUTES + api_v2.ROUTES + transfers.ROUTES + payouts.ROUTES + destinations.ROUTES
+    + oauth.ROUTES
     + hosted.ROUTES + control.ROUTES
 )
 

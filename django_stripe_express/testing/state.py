@@ -246,6 +246,10 @@ class _State:
     payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: The platform's balance: currency -> {"available": cents, "pending": cents}.
     platform_balance: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Webhook endpoints (``/v1/webhook_endpoints``) by id, in creation order.
+    webhook_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Event destinations (``/v2/core/event_destinations``) by id, in creation order.
+    event_destinations: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Transfers to connected accounts by id, in creation order.
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: PaymentIntents and their charges by id (destination charges), in creation order.
@@ -289,7 +293,7 @@ class _State:
                 "request_log", "failures", "delays", "events", "thin_events",
                 "authorization_log", "deauthorized", "sessions", "balances", "balance_settings",
                 "payouts", "platform_balance", "transfers", "payment_intents", "charges",
-                "refunds", "drops", "rate_window",
+                "refunds", "drops", "rate_window", "webhook_endpoints", "event_destinations",
             ):
                 getattr(self, name).clear()
             self.refusing = False

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
@@ -609,3 +610,115 @@ _HANDLERS: dict[str, Handler] = {
     **dict.fromkeys(_THIN_ACCOUNT_TYPES, _thin_account),
     _LINK_RETURNED: _thin_account,
 }
+
+
+# -- Which events the app needs, and from which kind of destination ----------
+#
+# `manage.py stripe_express_webhooks` prints these; with ``--check`` it lists the
+# platform's webhook endpoints and event destinations at Stripe and names what
+# none of them sends (`uncovered`). A destination is described by where its
+# events come from (connected accounts, or the platform's own account) and their
+# payload (snapshot or thin): the same event type from the wrong kind never
+# reaches the rules above (a ``payout.failed`` of the platform's own account is
+# not a user's).
+
+CONNECT = "connect"  # events of connected accounts (events_from @accounts)
+PLATFORM = "platform"  # events of the platform's own account (@self)
+SNAPSHOT, THIN = "snapshot", "thin"
+
+
+@dataclass(frozen=True)
+class Need:
+    """Events the app needs from one kind of destination, for one purpose.
+
+    Each entry of ``events`` is one event type, or a tuple of types any one of
+    which will do (a destination charge's transfer is recorded from
+    ``payment_intent.succeeded`` or ``charge.succeeded``)."""
+
+    purpose: str
+    source: str
+    payload: str
+    events: tuple[str | tuple[str, ...], ...]
+
+
+def needs(*, v1: bool, v2: bool, oauth: bool, payments: bool) -> list[Need]:
+    """What the app needs for the accounts it keeps (v1, v2, connected through
+    OAuth) and, with ``payments``, for the transfer ledger. Payouts are always
+    needed: every connected account is paid out."""
+    found = []
+    if v1:
+        found.append(Need("Accounts v1: status and capabilities", CONNECT, SNAPSHOT,
+                          ("account.updated", "capability.updated")))
+    if oauth:
+        found.append(Need("OAuth: a user who revokes access", CONNECT, SNAPSHOT,
+                          ("account.application.deauthorized",)))
+    if v2:
+        found.append(Need("Accounts v2: status, requirements and closing", PLATFORM, THIN, (
+            "v2.core.account.updated",
+            "v2.core.account[requirements].updated",
+            "v2.core.account[configuration.recipient].capability_status_updated",
+            "v2.core.account.closed",
+        )))
+    found.append(Need("payouts and failed payouts", CONNECT, SNAPSHOT, (
+        *_PAYOUT_TYPES, "account.external_account.created", "account.external_account.updated",
+    )))
+    if payments:
+        found.append(Need("paying users: waiting for funds, reversals, destination charges",
+                          PLATFORM, SNAPSHOT, (
+                              "balance.available", "transfer.reversed", "transfer.updated",
+                              ("payment_intent.succeeded", "charge.succeeded"),
+                              "charge.refunded",
+                          )))
+    return found
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A webhook endpoint or event destination as Stripe lists it.
+
+    ``sources`` (`CONNECT`, `PLATFORM`) is empty for a v1 webhook endpoint:
+    Stripe's object does not say whether it is a Connect endpoint (``connect``
+    is a create parameter only). ``url`` is None when Stripe did not show it."""
+
+    id: str
+    url: str | None
+    sources: frozenset[str]
+    payload: str
+    events: frozenset[str]
+    enabled: bool
+
+    def sends(self, event_type: str) -> bool:
+        return self.enabled and (event_type in self.events or "*" in self.events)
+
+    def posts_to(self, paths: tuple[str, ...]) -> bool:
+        """Whether it posts to one of the app's webhook ``paths`` (or may: no URL shown)."""
+        return self.url is None or urlsplit(self.url).path in paths
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An event the app needs that no enabled destination of the right kind posts
+    to the app's URLs. ``maybe``: a v1 endpoint of unknown kind sends it."""
+
+    need: Need
+    event: str
+    maybe: tuple[str, ...] = ()
+
+
+def uncovered(
+    wanted: list[Need], destinations: list[Destination], our_paths: tuple[str, ...]
+) -> list[Gap]:
+    """The events of ``wanted`` that no destination posting to one of
+    ``our_paths`` sends as ``wanted`` says (kind and payload)."""
+    ours = [d for d in destinations if d.posts_to(our_paths)]
+    gaps = []
+    for need in wanted:
+        for entry in need.events:
+            choices = (entry,) if isinstance(entry, str) else entry
+            fitting = [d for d in ours if d.payload == need.payload]
+            if any(need.source in d.sources and d.sends(t) for d in fitting for t in choices):
+                continue
+            maybe = tuple(sorted({d.id for d in fitting if not d.sources
+                                  for t in choices if d.sends(t)}))
+            gaps.append(Gap(need, " or ".join(choices), maybe))
+    return gaps
