@@ -4,6 +4,7 @@ Accounts API, and the checks that refuse schedules Stripe would."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import pytest
@@ -12,7 +13,7 @@ from django.core.management.base import SystemCheckError
 from django.urls import reverse
 
 from django_stripe_express import checks, payments
-from django_stripe_express.models import ExpressAccount
+from django_stripe_express.models import ExpressAccount, Payout
 from django_stripe_express.payments.payouts import InvalidSchedule, NoPayoutAccount
 
 from .account_links_support import only_v1, only_v2
@@ -245,3 +246,52 @@ def test_the_admin_says_why_a_schedule_is_refused(fake_stripe):
     (message,) = messages_of(done)
     assert "a monthly schedule needs its anchor" in message
     assert not fake_stripe.requests
+
+
+# -- the fake's clock: Stripe's automatic payouts, day by day -------------------
+
+FRIDAY, THURSDAY = datetime.date(2026, 12, 11), datetime.date(2026, 12, 10)
+
+
+def paid_out(fake_stripe, client, account, day):
+    """Run the fake's schedule on ``day``, deliver its events to the app: the rows."""
+    for event in fake_stripe.run_payout_schedule(day, [account.stripe_id]):
+        assert fake_stripe.deliver(client, event).status_code == 200
+    return list(Payout.objects.filter(account=account).values_list("amount", "automatic",
+                                                                   "status"))
+
+
+@pytest.mark.parametrize("accounts_api", ["v1", "v2"])
+def test_a_weekly_schedule_set_by_the_app_pays_out_on_its_day_only(
+    fake_stripe, client, accounts_api
+):
+    account = fake_stripe.connected_account(UserFactory(), accounts_api=accounts_api)
+    payments.set_payout_schedule(account.user, "weekly", anchor="friday")
+    fake_stripe.set_balance(account.stripe_id, available=4200, pending=100)
+
+    assert paid_out(fake_stripe, client, account, THURSDAY) == []
+    assert paid_out(fake_stripe, client, account, FRIDAY) == [(4200, True, "pending")]
+    # The whole available balance went; the pending part waits for its day.
+    assert fake_stripe.balances[account.stripe_id]["available"] == 0
+    assert paid_out(fake_stripe, client, account, FRIDAY) == [(4200, True, "pending")]
+
+
+def test_a_monthly_anchor_past_the_month_s_end_pays_out_on_its_last_day(fake_stripe, client):
+    account = fake_stripe.connected_account(UserFactory(), accounts_api="v2")
+    payments.set_payout_schedule(account.user, "monthly", anchor=31)
+    fake_stripe.set_balance(account.stripe_id, available=900)
+
+    assert paid_out(fake_stripe, client, account, datetime.date(2027, 2, 27)) == []
+    assert paid_out(fake_stripe, client, account, datetime.date(2027, 2, 28)) == [
+        (900, True, "pending")]
+
+
+def test_manual_schedules_and_accounts_without_payouts_are_never_paid_out(fake_stripe, client):
+    manual = fake_stripe.connected_account(UserFactory(), accounts_api="v1")
+    payments.set_payout_schedule(manual.user, "manual")
+    onboarding = fake_stripe.connected_account(UserFactory(), onboarded=False)
+    for account in (manual, onboarding):
+        fake_stripe.set_balance(account.stripe_id, available=500)
+
+    assert fake_stripe.run_payout_schedule(FRIDAY) == []
+    assert not Payout.objects.exists()

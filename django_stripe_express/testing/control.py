@@ -78,6 +78,9 @@ _PAYOUT_ACTIONS: dict[str, tuple[str, Any]] = {
     "payout_failed": ("The pending payout fails",
                       lambda state, acct, form: payouts.settle_payout(
                           state, _pending_payout(state, acct), _failure_code(form))),
+    "scheduled_payout": ("Run today's automatic payout (the schedule's clock)",
+                         lambda state, acct, form: payouts.run_schedule(
+                             state, datetime.now().date(), [acct])),
     "bank_account": ("The user changes their bank account",
                      lambda state, acct, form: payouts.external_account_updated(state, acct)),
 }
@@ -92,7 +95,7 @@ def _payout_buttons(acct: str) -> str:
         f'<button type="submit">{escape(_PAYOUT_ACTIONS["payout_failed"][0])}</button></form>'
     )
     return " ".join([*(_button(a, _PAYOUT_ACTIONS[a][0], acct)
-                       for a in ("payout", "payout_paid")), fail,
+                       for a in ("payout", "scheduled_payout", "payout_paid")), fail,
                      _button("bank_account", _PAYOUT_ACTIONS["bank_account"][0], acct)])
 
 

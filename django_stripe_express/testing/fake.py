@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -339,6 +340,15 @@ class FakeStripe(_State):
         returns the ``payout.paid`` / ``payout.failed`` event."""
         with self.lock:
             return payouts.settle_payout(self, payout_id, failure_code)
+
+    def run_payout_schedule(
+        self, day: datetime.date | None = None, acct_ids: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Stripe's automatic payouts of ``day`` (today by default): every account (or
+        those of ``acct_ids``) with payouts enabled whose schedule pays out that day
+        pays out its available balance; returns the ``payout.created`` events."""
+        with self.lock:
+            return payouts.run_schedule(self, day or datetime.date.today(), acct_ids)
 
     def update_external_account(self, acct_id: str) -> dict[str, Any]:
         """The user changes their bank account: ``account.external_account.updated``."""

@@ -3,8 +3,10 @@
 A payout lives in ``state.payouts`` (per account, newest first) in Stripe's
 ``payout`` shape; `create_payout` and `settle_payout` move it through
 ``pending`` -> ``paid`` or ``failed`` (with a ``failure_code`` chosen by the
-test or the control page), and each step is a Connect event (``account`` on
-top: ``payout.created``, ``payout.paid``, ``payout.failed``) kept at
+test or the control page); `run_schedule` makes Stripe's automatic payouts of
+a given day by each account's schedule (the day given is the fake's clock).
+Each step is a Connect event (``account`` on top: ``payout.created``,
+``payout.paid``, ``payout.failed``) kept at
 ``/v1/events/{id}`` and forwarded when the fake forwards.
 ``external_account_updated`` is the user changing their bank account.
 
@@ -18,7 +20,9 @@ answers the account's balance (`set_balance`: ``available``, ``pending``,
 
 from __future__ import annotations
 
+import calendar
 import copy
+import datetime
 import re
 from typing import Any
 
@@ -26,6 +30,7 @@ import stripe.params as P
 
 from . import objects
 from .api import _INTERVALS, _apply, _limit, _schedule_error
+from .objects_v2 import as_v1
 from .schema import _validated
 from .server import Response, _Routes, api_error
 from .state import FakeStripeError, RecordedRequest, _State
@@ -221,13 +226,53 @@ AUTOMATIC_MESSAGE = ("You cannot create manual payouts on an account that has au
                      "payouts enabled. Set the account's payout schedule to manual first.")
 
 
-def _interval(state: _State, acct_id: str) -> str:
-    """The account's payout interval: Balance Settings once set (v2), else v1's."""
+def _schedule(state: _State, acct_id: str) -> dict[str, Any]:
+    """The account's payout schedule: Balance Settings once set (v2), else v1's."""
     if acct_id in state.balance_settings:
-        return str(state.balance_settings[acct_id]["schedule"].get("interval", "daily"))
+        return dict(state.balance_settings[acct_id]["schedule"])
     settings = state.accounts[acct_id].get("settings") or {}
-    schedule = (settings.get("payouts") or {}).get("schedule") or {}
-    return str(schedule.get("interval", "daily"))
+    return dict((settings.get("payouts") or {}).get("schedule") or {})
+
+
+def _interval(state: _State, acct_id: str) -> str:
+    return str(_schedule(state, acct_id).get("interval", "daily"))
+
+
+def payout_due(state: _State, acct_id: str, day: datetime.date) -> bool:
+    """Whether the account's schedule pays out on ``day``, as Stripe reads it: every
+    day, the weekly days (v1 ``weekly_anchor``, v2 ``weekly_payout_days``), the
+    monthly days (an anchor past the month's end is its last day), never when manual."""
+    schedule = _schedule(state, acct_id)
+    interval = schedule.get("interval", "daily")
+    if interval == "daily":
+        return True
+    if interval == "weekly":
+        days = schedule.get("weekly_payout_days") or [schedule.get("weekly_anchor", "monday")]
+        return day.strftime("%A").lower() in days
+    if interval == "monthly":
+        days = schedule.get("monthly_payout_days") or [schedule.get("monthly_anchor", 1)]
+        last = calendar.monthrange(day.year, day.month)[1]
+        return any(min(int(d), last) == day.day for d in days)
+    return False
+
+
+def run_schedule(state: _State, day: datetime.date, acct_ids: list[str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """Stripe's automatic payouts on ``day``: each account (of ``acct_ids``, or all)
+    whose payouts are enabled and whose schedule is due pays out its whole available
+    balance; the ``payout.created`` events, kept and forwarded. Call with the lock held."""
+    events = []
+    for acct_id in acct_ids if acct_ids is not None else list(state.accounts):
+        account = state.account(acct_id)
+        if state.is_deauthorized(acct_id) or not as_v1(account).get("payouts_enabled"):
+            continue
+        stored = state.balances.get(acct_id, {})
+        available = int(stored.get("available", 0))
+        if available <= 0 or not payout_due(state, acct_id, day):
+            continue
+        stored.update(available=0, instant_available=0)
+        events.append(create_payout(state, acct_id, available, stored.get("currency")))
+    return events
 
 
 @_validated(P.PayoutCreateParams)
