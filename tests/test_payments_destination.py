@@ -189,6 +189,27 @@ def test_the_refunds_events_alone_keep_amount_reversed(
     assert transfer.amount_reversed == 340
 
 
+def test_a_reversal_announced_before_the_payments_event_is_kept_when_it_comes(
+    fake_stripe, fake_stripe_client, client, payee, capture_signal
+):
+    reversed_ = capture_signal(signals.transfer_reversed)
+    intent, events = paid(fake_stripe, fake_stripe_client, payee)
+    # Refunded from the Dashboard; Stripe's events arrive before the payment's.
+    fake_stripe_client.v1.refunds.create({"payment_intent": intent.id, "amount": 400,
+                                          "reverse_transfer": True})
+    for kind in ("transfer.reversed", "charge.refunded"):
+        (event,) = [e for e in fake_stripe.events.values() if e["type"] == kind]
+        assert fake_stripe.deliver(client, event).status_code == 200
+    assert not Transfer.objects.exists()
+
+    for kind in ("charge.succeeded", "payment_intent.succeeded", "charge.succeeded"):
+        assert fake_stripe.deliver(client, events[kind]).status_code == 200
+
+    transfer = Transfer.objects.get()
+    assert (transfer.amount, transfer.amount_reversed) == (1700, 340)
+    assert [r["amount"] for r in reversed_] == [340]
+
+
 def test_a_refund_of_the_rest_is_one_refund(fake_stripe, fake_stripe_client, client, payee):
     intent, transfer = recorded(fake_stripe, fake_stripe_client, client, payee)
     row = refund_committed(intent.id)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from .. import signals
 from ..conf import WEBHOOK_PROCESSING_TASK, app_settings
-from ..models import ExpressAccount, Transfer, TransferReversal, database_alias
+from ..models import ExpressAccount, Transfer, TransferReversal, WebhookEvent, database_alias
 from ..stripe_api import get_client
 from . import transfers
 from .payouts import (
@@ -417,15 +417,43 @@ def record_destination_charge(obj: Mapping[str, Any]) -> Transfer | None:
             transfers.signal_on_commit(alias, signals.transfer_sent, transfer)
             logger.info("Destination charge %s recorded as transfer %s", reference,
                         transfer_id or "(id to come)")
-            return transfer
-        transfer = Transfer.objects.using(alias).select_for_update().get(
-            reference=reference, livemode=livemode)
-        if transfer.destination != destination:
-            logger.error("Destination charge %s: reference already names another transfer",
-                         reference)
-            return transfer
-        transfer.learn_stripe_ids(transfer_id, charge_id)
+        else:
+            transfer = Transfer.objects.using(alias).select_for_update().get(
+                reference=reference, livemode=livemode)
+            if transfer.destination != destination:
+                logger.error("Destination charge %s: reference already names another "
+                             "transfer", reference)
+                return transfer
+            transfer.learn_stripe_ids(transfer_id, charge_id)
+        _reversed_before(alias, transfer)
     return transfer
+
+
+#: The platform events that carry a transfer's ``amount_reversed``.
+_REVERSAL_EVENTS = ("transfer.reversed", "transfer.updated")
+
+
+def _reversed_before(alias: str, transfer: Transfer) -> None:
+    """Keep what the recorded events say was reversed of the locked ``transfer``
+    before its row existed: Stripe sends events in any order, and a
+    ``transfer.reversed`` (a refund from the Dashboard) that came before the
+    payment's event found no row to update. It is recorded all the same."""
+    if not transfer.stripe_id:
+        return
+    earlier = WebhookEvent.objects.using(alias).filter(
+        type__in=_REVERSAL_EVENTS, livemode=transfer.livemode, account="",
+        payload__data__object__id=transfer.stripe_id,
+    ).values_list("payload", flat=True)
+    totals = [_amount_reversed(payload) for payload in earlier]
+    if any(totals):
+        transfers.note_reversed(alias, transfer, max(totals))
+
+
+def _amount_reversed(payload: Any) -> int:
+    body = payload.get("data") if isinstance(payload, Mapping) else None
+    obj = body.get("object") if isinstance(body, Mapping) else None
+    total = obj.get("amount_reversed") if isinstance(obj, Mapping) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else 0
 
 
 def _id_of(value: Any) -> str:
