@@ -51,7 +51,18 @@ CACHE_TABLE = "bench_payments_cache"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def configure(database: dict[str, Any], stripe_express: dict[str, Any]) -> None:
+def cache_config(cache: str) -> dict[str, Any]:
+    """Where the workers count their shared pace: the database (``db``) or Redis
+    (``redis`` or ``redis://host:port/db``, Django's own RedisCache)."""
+    if cache == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    location = cache if cache.startswith("redis://") else "redis://127.0.0.1:6379/9"
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+            "KEY_PREFIX": f"bench-payments-{os.getpid() if cache == 'redis' else ''}"}
+
+
+def configure(database: dict[str, Any], stripe_express: dict[str, Any],
+              cache: dict[str, Any]) -> None:
     settings.configure(
         DEBUG=False,
         SECRET_KEY="benchmark",
@@ -60,8 +71,7 @@ def configure(database: dict[str, Any], stripe_express: dict[str, Any]) -> None:
         INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth",
                         "django_stripe_express", "django_tasks_db"],
         # Shared by every process: the workers pace their Stripe calls together.
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                            "LOCATION": CACHE_TABLE}},
+        CACHES={"default": cache},
         TASKS=TASKS,
         STRIPE_EXPRESS=stripe_express,
         LOGGING_CONFIG=None,
@@ -85,7 +95,8 @@ def database_config(tmpdir: str) -> dict[str, Any]:
 
 # -- the worker ---------------------------------------------------------------------
 def worker() -> None:
-    configure(json.loads(os.environ["BENCH_DATABASE"]), json.loads(os.environ["BENCH_STRIPE"]))
+    configure(json.loads(os.environ["BENCH_DATABASE"]), json.loads(os.environ["BENCH_STRIPE"]),
+              json.loads(os.environ["BENCH_CACHE"]))
     from django.core.management import call_command
 
     call_command("db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.05",
@@ -98,7 +109,8 @@ def start_workers(count: int, stripe_express: dict[str, Any]) -> list[subprocess
     database = {**connection.settings_dict}
     database.pop("TEST", None)
     env = {**os.environ, "BENCH_DATABASE": json.dumps(database, default=str),
-           "BENCH_STRIPE": json.dumps(stripe_express)}
+           "BENCH_STRIPE": json.dumps(stripe_express),
+           "BENCH_CACHE": json.dumps(settings.CACHES["default"])}
     return [
         subprocess.Popen([sys.executable, __file__, "--worker"],
                          env={**env, "BENCH_WORKER_ID": f"bench-{n}"})
@@ -264,6 +276,9 @@ def main() -> None:
                         help="per throughput measure (default 500)")
     parser.add_argument("--burst", type=int, default=2000, help="the payday burst (2000)")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--cache", default="db",
+                        help="where the workers pace together: db (default), redis, or "
+                        "redis://host:port/db")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -274,7 +289,8 @@ def main() -> None:
 
     fake = FakeStripe().start()
     with tempfile.TemporaryDirectory() as tmpdir:
-        configure(database_config(tmpdir), {**fake.settings(), "TIMEOUT": 10})
+        configure(database_config(tmpdir), {**fake.settings(), "TIMEOUT": 10},
+                  cache_config(args.cache))
         from django.core.management import call_command
         from django.db import connection
 
@@ -283,7 +299,8 @@ def main() -> None:
             call_command("createcachetable", verbosity=0)
             fake.add_funds(10**12, "usd")
             bench = Bench(fake, make_payees(fake, 20))
-            print(f"Django {django.get_version()}, {connection.vendor}, "
+            print(f"Django {django.get_version()}, {connection.vendor}, pace counted in "
+                  f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}, "
                   f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
             print("\ncost of one pay() (data queries; Stripe calls)")
             for processing in ("inline", "task"):

@@ -535,6 +535,20 @@ def test_every_route_answers_in_stripe_s_types(
     assert beyond.value.error is not None
     typed(beyond.value.error, stripe.ErrorObject)
 
+    # Where events go: webhook endpoints (v1) and event destinations (v2).
+    typed(client.v1.webhook_endpoints.create({"url": "http://t/hook", "connect": True,
+                                              "enabled_events": ["payout.failed"]}),
+          stripe.WebhookEndpoint)
+    for endpoint in client.v1.webhook_endpoints.list().data:
+        typed(endpoint, stripe.WebhookEndpoint)
+    typed(client.v2.core.event_destinations.create({
+        "name": "thin", "type": "webhook_endpoint", "event_payload": "thin",
+        "enabled_events": ["v2.core.account.updated"], "events_from": ["@self"],
+        "webhook_endpoint": {"url": "http://t/hook/thin"}}), stripe.v2.core.EventDestination)
+    for destination in client.v2.core.event_destinations.list(
+            {"include": ["webhook_endpoint.url"]}).data:
+        typed(destination, stripe.v2.core.EventDestination)
+
     # Errors: v1 (typed ErrorObject), v2 (the v2 error body), on each route.
     for name, call in error_calls(fake, client).items():
         with pytest.raises(stripe.StripeError) as caught:
