@@ -721,6 +721,16 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The latest payouts only for staff who may view payouts (``view_payout``)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        user: Any = request.user
+        if user.has_perm(f"{self.model._meta.app_label}.view_payout"):
+            return fieldsets
+        return [(name, {**options, "fields": tuple(
+            f for f in options["fields"] if f != "latest_payouts_display")})
+            for name, options in fieldsets]
+
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """``change`` allows the actions; no field of an account is edited by hand."""
         return obj is None and super().has_change_permission(request)
