@@ -355,7 +355,9 @@ def test_a_buyer_pays_a_maker_with_a_destination_charge_once(shop_server, fake):
                 "receives $40.50 in their Stripe balance; Makers Market keeps $4.50.") in page
     (transfer,) = fake.transfers_made(destination=alice_id)
     assert transfer["amount"] == 4050
-    intents = [r for r in fake.requests_to("/v1/payment_intents", "POST")]
+    intents = [r for r in fake.requests_to("/v1/payment_intents", "POST")
+               if r.path == "/v1/payment_intents"]
+    assert len(intents) == 2
     assert len({r.header("Idempotency-Key") for r in intents}) == 1
     assert shop_server.query(
         "SELECT status, amount, stripe_id FROM django_stripe_express_transfer") == [
