@@ -582,7 +582,8 @@ LATEST_PAYOUTS = 5
 
 
 def _amount(amount: int, currency: str, locale: str) -> str:
-    """An amount in Stripe's smallest unit, formatted; as Stripe wrote it without a currency."""
+    """An amount in Stripe's smallest unit, formatted; as Stripe wrote it without a
+    currency (the account page's and the transfers list's)."""
     return payouts.format_amount(amount, currency, locale) if currency else str(amount)
 
 

@@ -203,5 +203,5 @@ def test_support_sees_the_balance_latest_payouts_and_the_transfer_ledger(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("payment_intent:pi_")
     expect(rows.first).to_contain_text("Sent")
-    expect(rows.first).to_contain_text("4050")
+    expect(rows.first).to_contain_text("$40.50")
     screenshot(page, "36-admin-transfer-ledger")
