@@ -88,7 +88,7 @@ def test_a_buyer_buys_a_maker_s_item_and_the_maker_s_ledger_shows_it_sent(
     expect(rows.first.locator("td").nth(1)).to_have_text("$40.50")
     expect(rows.first.locator("td").nth(2)).to_have_text("Sent")
     expect(rows.first.locator("td").nth(3)).to_contain_text("payment_intent:pi_")
-    expect(rows.first.locator("td").nth(4)).to_have_text("–")
+    expect(rows.first.locator("td").nth(4)).to_have_text("\u2013")  # nothing taken back
     ledger.scroll_into_view_if_needed()
     screenshot(maker, "31-maker-ledger-sent", full_page=True)
 
