@@ -299,6 +299,9 @@ def test_one_variable_switches_the_demo_to_v1(fake, tmp_path_factory):
         url = connect_as(v1_server, "bob")
 
         assert accounts_api_of(v1_server, "bob") == "v1"
+        # The dashboard reads a v1 account's schedule from its settings.
+        _, _, dashboard = onboarded(v1_server, fake, "carol").get("/")
+        assert "Every day, 2 days after each sale." in dashboard
     stripe_id = url.split("/")[-2]
     assert fake.accounts[stripe_id]["type"] == "express"
 

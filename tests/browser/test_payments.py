@@ -66,7 +66,7 @@ def test_a_buyer_buys_a_maker_s_item_and_the_maker_s_ledger_shows_it_sent(
     buyer.get_by_role("link", name="Shop").click()
     bowl = buyer.locator('[data-item="walnut-bowl"]')
     expect(bowl).to_contain_text("$45.00")
-    # Bob's own mug: Bob has not set up payouts, so it is not for sale yet.
+    # Bob's own mug is not his to buy.
     expect(buyer.locator('[data-item="stoneware-mug"]')).to_contain_text("Your item")
     bowl.get_by_role("button", name="Buy the walnut bowl").click()
     expect(buyer.get_by_role("status")).to_have_text(
