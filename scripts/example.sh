@@ -63,6 +63,7 @@ fi
 echo "Example platform on http://127.0.0.1:${port}/"
 echo "  demo users (one-click login): http://127.0.0.1:${port}/demo/users/ (password: demo; DEBUG only)"
 echo "  every button state:           http://127.0.0.1:${port}/demo/states/ (DEBUG only)"
+echo "  the shop (buy a maker's item): http://127.0.0.1:${port}/shop/ (log in as bob, buy from alice)"
 if [ -n "$offline" ]; then
   echo "  admin (as support):           http://127.0.0.1:${port}/admin/ (offline demo only)"
 fi

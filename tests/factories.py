@@ -9,7 +9,13 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from django_stripe_express.models import ConnectAttempt, ExpressAccount, WebhookEvent, hash_state
+from django_stripe_express.models import (
+    ConnectAttempt,
+    ExpressAccount,
+    Payout,
+    WebhookEvent,
+    hash_state,
+)
 
 
 def stripe_id(prefix: str) -> str:
@@ -143,3 +149,25 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyAttribute(
         lambda e: {"id": e.stripe_id, "object": "event", "type": e.type, "account": e.account}
     )
+
+
+class PayoutFactory(factory.django.DjangoModelFactory):
+    """A payout of an account to its bank, as Stripe's ``payout.*`` events record it."""
+
+    class Meta:
+        model = Payout
+
+    stripe_id = factory.LazyFunction(lambda: stripe_id("po"))
+    account = factory.SubFactory(ExpressAccountFactory)
+    amount = 1000
+    currency = "usd"
+    status = Payout.Status.PAID
+    created = factory.LazyFunction(timezone.now)
+    arrival_date = factory.LazyAttribute(lambda p: p.created + datetime.timedelta(days=2))
+    method = "standard"
+
+    class Params:
+        failed = factory.Trait(
+            status=Payout.Status.FAILED, failure_code="account_closed",
+            failure_message="The bank account has been closed.",
+        )

@@ -159,3 +159,17 @@ def test_reverse_needs_its_permission_is_confirmed_and_reverses_the_rest_once(
     sent.refresh_from_db()
     assert sent.amount_reversed == 900
     assert sent.reversals.get().reference == "rest"
+
+
+def test_the_list_shows_amounts_in_their_currency(fake_stripe):
+    payee = payable_account(fake_stripe)
+    Transfer.objects.create(user=payee.user, account=payee, reference="order:1", amount=4050,
+                            currency="usd", status=Status.SENT, stripe_id="tr_1",
+                            amount_reversed=1000)
+    Transfer.objects.create(user=payee.user, account=payee, reference="order:2", amount=1200,
+                            currency="jpy", status=Status.PENDING)
+    page = staff_client("view_transfer").get(reverse(CHANGELIST)).content.decode()
+    assert '<td class="field-amount_display">$40.50</td>' in page
+    assert '<td class="field-reversed_display">$10.00</td>' in page
+    assert '<td class="field-amount_display">¥1,200</td>' in page
+    assert "django_stripe_express/admin.css" in page

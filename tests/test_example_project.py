@@ -299,6 +299,9 @@ def test_one_variable_switches_the_demo_to_v1(fake, tmp_path_factory):
         url = connect_as(v1_server, "bob")
 
         assert accounts_api_of(v1_server, "bob") == "v1"
+        # The dashboard reads a v1 account's schedule from its settings.
+        _, _, dashboard = onboarded(v1_server, fake, "carol").get("/")
+        assert "Every day, 2 days after each sale." in dashboard
     stripe_id = url.split("/")[-2]
     assert fake.accounts[stripe_id]["type"] == "express"
 
@@ -309,3 +312,84 @@ def test_real_keys_load_stripe_s_connect_js_not_the_stand_in(real_keys):
     assert printed(server, "s.PUBLISHABLE_KEY, s.CONNECT_JS_URL") == [
         "pk_test_own", "https://connect-js.stripe.com/v1.0/connect.js",
     ]
+
+
+def onboarded(server, fake, username: str) -> Visitor:
+    """A demo user logged in, connected and through the fake's onboarding page."""
+    visitor = Visitor(server.url)
+    visitor.get("/demo/users/")
+    visitor.post("/demo/login/", {"username": username})
+    _status, setup_url, _body = visitor.post("/stripe/connect/", {})
+    assert setup_url.startswith(fake.url), setup_url
+    visitor.opener.open(setup_url, timeout=10).close()  # the page opens the link
+    form = urllib.parse.urlencode({"action": "agree", "finish": "on"}).encode()
+    with visitor.opener.open(urllib.request.Request(setup_url, data=form), timeout=10) as back:
+        assert back.geturl() == f"{server.url}/", back.geturl()
+    return visitor
+
+
+@pytest.fixture(scope="module")
+def shop_server(fake, tmp_path_factory) -> Iterator[ExampleServer]:
+    """The demo with its own database; Stripe's events are not forwarded here,
+    so what the pages show comes from the views' own calls."""
+    with ExampleServer(tmp_path_factory.mktemp("example"), fake.url,
+                       STRIPE_BALANCE_CACHE_SECONDS="0") as running:
+        yield running
+
+
+def test_a_buyer_pays_a_maker_with_a_destination_charge_once(shop_server, fake):
+    alice = onboarded(shop_server, fake, "alice")
+    alice_id = shop_server.account_of("alice")[0]
+    buyer = Visitor(shop_server.url)
+    buyer.get("/demo/users/")
+    buyer.post("/demo/login/", {"username": "carol"})
+
+    status, _, shop = buyer.get("/shop/")
+    assert status == 200
+    assert "Buy the walnut bowl" in shop
+    assert "Not for sale yet: the maker has not set up payouts" in shop  # bob's mug
+    order = re.search(r'action="/shop/walnut-bowl/buy/">.*?name="order" value="(\w+)"', shop,
+                      re.S)[1]
+
+    for _click in range(2):  # a double click: one payment (the order is the key)
+        status, url, page = buyer.post("/shop/walnut-bowl/buy/", {"order": order})
+        assert (status, url) == (200, f"{shop_server.url}/shop/")
+        assert ("You bought the walnut bowl from Alice Martin for $45.00. Alice Martin "
+                "receives $40.50 in their Stripe balance; Makers Market keeps $4.50.") in page
+    (transfer,) = fake.transfers_made(destination=alice_id)
+    assert transfer["amount"] == 4050
+    intents = [r for r in fake.requests_to("/v1/payment_intents", "POST")
+               if r.path == "/v1/payment_intents"]
+    assert len(intents) == 2
+    assert len({r.header("Idempotency-Key") for r in intents}) == 1
+    assert shop_server.query(
+        "SELECT status, amount, stripe_id FROM django_stripe_express_transfer") == [
+        ("sent", 4050, transfer["id"])]
+
+    _, _, dashboard = alice.get("/")
+    ledger = dashboard.split('data-testid="ledger"')[1]
+    assert "$40.50" in ledger
+    assert ">Sent<" in ledger
+    assert "payment_intent:pi_" in ledger
+    assert 'data-stripe-express-balance="pending" data-currency="usd">$40.50<' in dashboard
+    assert "Every day, 2 days after each sale." in dashboard
+    assert "None on its way yet" in dashboard
+
+
+def test_the_shop_refuses_a_tampered_order_one_s_own_item_and_an_unpayable_maker(
+    shop_server, fake
+):
+    carol = Visitor(shop_server.url)
+    carol.get("/demo/users/")
+    carol.post("/demo/login/", {"username": "carol"})
+    calls = len(fake.requests_to("/v1/payment_intents", "POST"))
+    status, _, _ = carol.post("/shop/oak-board/buy/", {"order": "x"})
+    assert status == 400
+    status, _, page = carol.post("/shop/oak-board/buy/", {"order": "a" * 32})
+    assert "This is your own item." in page
+    status, _, page = carol.post("/shop/stoneware-mug/buy/", {"order": "b" * 32})
+    assert "Bob Okafor cannot be paid yet (their Stripe account is not ready): nothing was " \
+        "charged." in page
+    status, _, _ = carol.post("/shop/no-such-thing/buy/", {"order": "a" * 32})
+    assert status == 404
+    assert len(fake.requests_to("/v1/payment_intents", "POST")) == calls

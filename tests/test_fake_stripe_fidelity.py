@@ -485,6 +485,10 @@ def test_every_route_answers_in_stripe_s_types(
     expanded = typed(client.v1.payment_intents.retrieve(intent.id, {"expand": ["latest_charge"]}),
                      stripe.PaymentIntent)
     assert isinstance(expanded.latest_charge, stripe.Charge)
+    waiting = client.v1.payment_intents.create({"amount": 700, "currency": "usd"})
+    confirmed = typed(client.v1.payment_intents.confirm(
+        waiting.id, {"payment_method": "pm_card_visa"}), stripe.PaymentIntent)
+    assert confirmed.status == "succeeded"
     typed(client.v1.refunds.create({"payment_intent": intent.id, "amount": 500,
                                     "reverse_transfer": True, "refund_application_fee": True}),
           stripe.Refund)

@@ -142,3 +142,62 @@ def test_reversals_return_the_funds_and_build_transfer_reversed(
             made.id, {"amount": 1}, {"idempotency_key": "rev-3"})
     types = [e["type"] for e in fake_stripe.events.values()]
     assert types == ["transfer.created", "transfer.reversed", "transfer.reversed"]
+
+
+def _account_balance(client: stripe.StripeClient, acct: str) -> dict[str, int]:
+    found = client.v1.balance.retrieve(options={"stripe_account": acct})
+    return {kind: getattr(found, kind)[0].amount
+            for kind in ("available", "pending", "instant_available")}
+
+
+def test_a_transfer_lands_in_the_destination_s_balance_and_a_reversal_takes_it_back(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient, acct: str
+) -> None:
+    fake_stripe.add_funds(1000)
+    made = create(fake_stripe_client, acct, 600)
+    tied = create(fake_stripe_client, acct, 200, source_transaction="ch_tied")
+    assert (made.amount, tied.amount) == (600, 200)
+    assert _account_balance(fake_stripe_client, acct) == {
+        "available": 600, "pending": 200, "instant_available": 0}
+
+    fake_stripe_client.v1.transfers.reversals.create(made.id, {"amount": 100})
+    assert _account_balance(fake_stripe_client, acct)["available"] == 500
+
+
+def test_a_payment_intent_confirmed_with_a_test_card_pays_its_destination_at_once(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient, acct: str
+) -> None:
+    intent = fake_stripe_client.v1.payment_intents.create({
+        "amount": 2500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+        "application_fee_amount": 250, "transfer_data": {"destination": acct},
+    })
+
+    assert problems(intent, stripe.PaymentIntent) == []
+    assert (intent.status, intent.amount_received, intent.payment_method) == (
+        "succeeded", 2500, "pm_card_visa")
+    (transfer,) = fake_stripe.transfers_made()
+    assert (transfer["amount"], transfer["destination"]) == (2250, acct)
+    assert _account_balance(fake_stripe_client, acct)["pending"] == 2250
+    types = [e["type"] for e in fake_stripe.events.values()][-3:]
+    assert types == ["transfer.created", "charge.succeeded", "payment_intent.succeeded"]
+    with pytest.raises(stripe.InvalidRequestError, match="succeeded"):
+        fake_stripe_client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_visa"})
+
+
+def test_confirm_declines_stripe_s_declined_test_card_and_refuses_unknown_methods(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient, acct: str
+) -> None:
+    intent = fake_stripe_client.v1.payment_intents.create({"amount": 900, "currency": "usd"})
+    with pytest.raises(stripe.CardError) as declined:
+        fake_stripe_client.v1.payment_intents.confirm(
+            intent.id, {"payment_method": "pm_card_chargeDeclined"})
+    assert (declined.value.http_status, declined.value.code) == (402, "card_declined")
+    with pytest.raises(stripe.InvalidRequestError, match="No such PaymentMethod"):
+        fake_stripe_client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_nope"})
+    assert fake_stripe_client.v1.payment_intents.retrieve(intent.id).status == (
+        "requires_payment_method")
+
+    paid = fake_stripe_client.v1.payment_intents.confirm(
+        intent.id, {"payment_method": "pm_card_mastercard"})
+    assert paid.status == "succeeded"
+    assert fake_stripe.transfers_made() == []  # no transfer_data: the platform's own

@@ -29,7 +29,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -37,7 +37,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from .. import accounts as requirements
@@ -577,26 +577,59 @@ class TransferInline(admin.TabularInline):
         return False
 
 
-class PayoutInline(admin.TabularInline):
-    """The account's payouts to its bank, newest first, as Stripe's events told them."""
+#: How many payouts the account page lists (the newest; Stripe's dashboard has them all).
+LATEST_PAYOUTS = 5
 
-    model = Payout
-    fields = ("stripe_id", "reference", "amount", "currency", "status", "failure_code",
-              "failure_message", "arrival_date", "method", "automatic", "created")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ("-created", "-pk")
-    verbose_name_plural = _("Payouts to the user's bank")
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+def _amount(amount: int, currency: str, locale: str) -> str:
+    """An amount in Stripe's smallest unit, formatted; as Stripe wrote it without a
+    currency (the account page's and the transfers list's)."""
+    return payouts.format_amount(amount, currency, locale) if currency else str(amount)
+
+
+def _balance_block(account: ExpressAccount) -> str:
+    """The account's Stripe balance per currency (one call to Stripe per
+    ``BALANCE_CACHE_SECONDS``, shared with the balance tag), or why it is not shown."""
+    error = ""
+    rows: list[dict[str, Any]] = []
+    if account.is_connected:
+        locale = to_locale(get_language() or "en")
+        try:
+            amounts = payouts.account_balance(account)
+        except (stripe.StripeError, ImproperlyConfigured) as exc:
+            log_configuration_error(exc, "the admin's balance", account.stripe_id)
+            error = describe_error(exc)
+        else:
+            rows = [
+                {"currency": currency.upper(), "negative": row["available"] < 0,
+                 **{kind: _amount(row[kind], currency, locale) for kind in payouts.BALANCE_KINDS}}
+                for currency, row in sorted(amounts.items())
+            ]
+    return render_to_string("admin/django_stripe_express/balance.html", {
+        "connected": account.is_connected, "rows": rows, "error": error,
+    })
+
+
+def _latest_payouts_block(account: ExpressAccount) -> str:
+    """The account's newest payouts (one query, `LATEST_PAYOUTS` rows at most):
+    status, amount, expected arrival, and a failure's code in staff words."""
+    locale = to_locale(get_language() or "en")
+    latest = account.payouts.order_by(
+        F("created").desc(nulls_first=True), "-pk")[:LATEST_PAYOUTS]
+    rows = [
+        {"payout": payout, "amount": _amount(payout.amount, payout.currency, locale),
+         "failure": payouts.failure(payout.failure_code).staff
+         if payout.status == Payout.Status.FAILED else ""}
+        for payout in latest
+    ]
+    return render_to_string("admin/django_stripe_express/payouts.html", {
+        "rows": rows, "limit": LATEST_PAYOUTS,
+    })
 
 
 @admin.register(ExpressAccount)
 class ExpressAccountAdmin(admin.ModelAdmin):
-    inlines = [TransferInline, PayoutInline]
+    inlines = [TransferInline]
 
     class Media:
         # Fits the list to a laptop's width (filters under the table below 1440 px).
@@ -639,6 +672,8 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         "last_event_created",
         "reassignments_display",
         "payout_failure_display",
+        "balance_display",
+        "latest_payouts_display",
     )
     fieldsets = (
         (
@@ -667,7 +702,8 @@ class ExpressAccountAdmin(admin.ModelAdmin):
         (_("Requirements"), {"fields": ("requirements_display",)}),
         (_("Future requirements"), {"fields": ("future_requirements_display",)}),
         (_("Capabilities"), {"fields": ("capabilities_display",)}),
-        (_("Payouts"), {"fields": ("payout_failure_display",)}),
+        (_("Balance and payouts"), {"fields": (
+            "balance_display", "latest_payouts_display", "payout_failure_display")}),
         (_("Reassignments"), {"fields": ("reassignments_display",)}),
         (
             _("Times"),
@@ -685,6 +721,16 @@ class ExpressAccountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The latest payouts only for staff who may view payouts (``view_payout``)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        user: Any = request.user
+        if user.has_perm(f"{self.model._meta.app_label}.view_payout"):
+            return fieldsets
+        return [(name, {**options, "fields": tuple(
+            f for f in options["fields"] if f != "latest_payouts_display")})
+            for name, options in fieldsets]
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """``change`` allows the actions; no field of an account is edited by hand."""
@@ -804,6 +850,14 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("reassignments"))
     def reassignments_display(self, obj: ExpressAccount) -> str:
         return _reassignments_block(obj)
+
+    @admin.display(description=_("balance at Stripe"))
+    def balance_display(self, obj: ExpressAccount) -> str:
+        return _balance_block(obj)
+
+    @admin.display(description=_("latest payouts"))
+    def latest_payouts_display(self, obj: ExpressAccount) -> str:
+        return _latest_payouts_block(obj)
 
     @admin.display(description=_("latest payout failure"))
     def payout_failure_display(self, obj: ExpressAccount) -> str:

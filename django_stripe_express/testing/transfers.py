@@ -19,13 +19,22 @@ answers the platform's balance; `FakeStripe.add_funds` and
 ``balance.available``).
 
 ``POST /v1/payment_intents`` makes a PaymentIntent waiting for its payment
-method; `FakeStripe.succeed_payment_intent` pays it as a customer would: the
+method, or, with ``confirm=true`` and one of Stripe's test payment methods
+(``pm_card_visa``; ``pm_card_chargeDeclined`` is declined, 402
+``card_declined``), pays it at once, as ``POST
+/v1/payment_intents/{id}/confirm`` does; `FakeStripe.succeed_payment_intent`
+pays it as a customer would: the
 charge, and with ``transfer_data`` the transfer to the destination (the amount
 less ``application_fee_amount``, or ``transfer_data.amount``), with the events
 ``transfer.created``, ``charge.succeeded`` and ``payment_intent.succeeded``.
 ``POST /v1/refunds`` refunds a charge (by ``payment_intent`` or ``charge``);
 ``reverse_transfer`` reverses the destination's transfer in proportion
 (``transfer.reversed``), then ``charge.refunded``.
+
+A transfer lands in the destination's balance (`payouts.account_balance`):
+``available`` for a transfer paid from the platform's balance, ``pending`` for
+one tied to a charge (``source_transaction``, a destination charge); a
+reversal takes it back from ``available``.
 """
 
 from __future__ import annotations
@@ -63,6 +72,24 @@ def _can_receive(account: dict[str, Any]) -> bool:
 def balance_of(state: _State, currency: str) -> dict[str, int]:
     """The platform's balance in ``currency`` (created empty): ``available``, ``pending``."""
     return state.platform_balance.setdefault(currency, {"available": 0, "pending": 0})
+
+
+def credit_account(state: _State, acct_id: str, amount: int, currency: str,
+                   kind: str = "available") -> None:
+    """Add ``amount`` (negative: take it) to the connected account's ``kind``
+    balance, in the one currency the fake keeps per account (another is ignored)."""
+    account = state.accounts.get(acct_id)
+    if account is None:
+        return
+    stored = state.balances.setdefault(acct_id, {})
+    held = (stored.get("currency") or account.get("default_currency") or "usd").lower()
+    if currency.lower() != held:
+        return
+    stored["currency"] = held
+    stored[kind] = int(stored.get(kind, 0)) + amount
+    if kind == "available":
+        stored["instant_available"] = min(int(stored.get("instant_available", 0)),
+                                          stored["available"])
 
 
 def transfer_object(params: dict[str, Any], destination: str) -> dict[str, Any]:
@@ -131,6 +158,8 @@ def _create_transfer(state: _State, request: RecordedRequest) -> Response:
         funds["available"] -= amount
     transfer = transfer_object(params, destination)
     state.transfers[transfer["id"]] = transfer
+    credit_account(state, destination, amount, currency,
+                   "pending" if params.get("source_transaction") else "available")
     _event(state, "transfer.created", transfer)
     return Response.json(200, copy.deepcopy(transfer))
 
@@ -214,6 +243,7 @@ def _reverse(state: _State, found: dict[str, Any], amount: int, metadata: dict[s
     found["reversed"] = found["amount_reversed"] >= found["amount"]
     found["reversals"]["data"].insert(0, reversal)
     balance_of(state, found["currency"])["available"] += amount
+    credit_account(state, found["destination"], -amount, found["currency"])
     _event(state, "transfer.reversed", found)
     return reversal
 
@@ -268,13 +298,53 @@ def _create_payment_intent(state: _State, request: RecordedRequest) -> Response:
         "livemode": False,
         "metadata": dict(params.get("metadata") or {}),
         "on_behalf_of": params.get("on_behalf_of") or None,
+        "payment_method": None,
         "payment_method_types": ["card"],
         "status": "requires_payment_method",
         "transfer_data": transfer_data,
         "transfer_group": params.get("transfer_group") or None,
     }
     state.payment_intents[intent_id] = intent
+    if _flag(params.get("confirm"), False):
+        return _confirm(state, intent_id, params.get("payment_method"))
     return Response.json(200, copy.deepcopy(intent))
+
+
+#: Stripe's test payment methods the fake pays with (docs.stripe.com/testing).
+TEST_PAYMENT_METHODS = frozenset({"pm_card_visa", "pm_card_mastercard", "pm_card_amex",
+                                  "pm_card_us"})
+#: The test payment method whose charge the bank declines.
+DECLINED_PAYMENT_METHOD = "pm_card_chargeDeclined"
+
+
+def _confirm(state: _State, intent_id: str, payment_method: Any) -> Response:
+    """Pay the PaymentIntent with a test payment method, as the customer's
+    confirmation does: it succeeds at once (`succeed_payment_intent`), or is
+    declined (402 ``card_declined``, the intent left waiting for another)."""
+    intent = state.payment_intents[intent_id]
+    method = str(payment_method or intent.get("payment_method") or "")
+    if intent["status"] == "succeeded":
+        return api_error(400, "This PaymentIntent's status is succeeded, so it cannot be "
+                         "confirmed.", code="payment_intent_unexpected_state")
+    if method == DECLINED_PAYMENT_METHOD:
+        return api_error(402, "Your card was declined.", code="card_declined",
+                         type_="card_error")
+    if method not in TEST_PAYMENT_METHODS:
+        return api_error(400, f"No such PaymentMethod: '{method}'" if method else
+                         "You cannot confirm this PaymentIntent because it's missing a "
+                         "payment method.", code="resource_missing" if method else
+                         "payment_intent_unexpected_state", param="payment_method")
+    intent["payment_method"] = method
+    succeed_payment_intent(state, intent_id)
+    return Response.json(200, copy.deepcopy(state.payment_intents[intent_id]))
+
+
+@_validated(P.PaymentIntentConfirmParams)
+def _confirm_payment_intent(state: _State, request: RecordedRequest, intent: str) -> Response:
+    if intent not in state.payment_intents:
+        return api_error(404, f"No such payment_intent: '{intent}'", code="resource_missing",
+                         param="intent")
+    return _confirm(state, intent, request.form.get("payment_method"))
 
 
 @_validated(P.PaymentIntentRetrieveParams)
@@ -335,6 +405,7 @@ def succeed_payment_intent(state: _State, intent_id: str) -> list[dict[str, Any]
             {"amount": share, "currency": intent["currency"], "source_transaction": charge_id,
              "transfer_group": intent["transfer_group"]}, data["destination"])
         state.transfers[transfer["id"]] = transfer
+        credit_account(state, data["destination"], share, intent["currency"], "pending")
         charge["transfer"] = transfer["id"]
         funds["pending"] += intent["amount"] - share
         events.append(_event(state, "transfer.created", transfer))
@@ -499,6 +570,8 @@ ROUTES: _Routes = [
     ("GET", re.compile(r"/v1/balance"), _retrieve_balance),
     ("POST", re.compile(r"/v1/payment_intents"), _create_payment_intent),
     ("GET", re.compile(r"/v1/payment_intents/(?P<intent>[^/]+)"), _retrieve_payment_intent),
+    ("POST", re.compile(r"/v1/payment_intents/(?P<intent>[^/]+)/confirm"),
+     _confirm_payment_intent),
     ("POST", re.compile(r"/v1/refunds"), _create_refund),
     ("GET", re.compile(r"/v1/refunds"), _list_refunds),
     ("GET", re.compile(rf"/v1/transfers/{_TRANSFER}/reversals"), _list_reversals),

@@ -1,8 +1,11 @@
-"""Unsaved sample accounts in every state, for the gallery page (design review)."""
+"""The demo's samples: the makers' catalog (a plain list: the example keeps no
+orders of its own, Stripe and the app's ledger keep the money), and unsaved
+sample accounts in every state, for the gallery page (design review)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,6 +21,42 @@ from django_stripe_express.templatetags.stripe_express import (
 )
 
 _WEEK = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Item:
+    """Something a maker sells; ``price`` in the currency's smallest unit, as Stripe counts."""
+
+    slug: str
+    title: str
+    maker: str  # the demo user's username
+    price: int
+    currency: str
+    blurb: str
+
+    @property
+    def fee(self) -> int:
+        """What Makers Market keeps: its application fee on the destination charge."""
+        return self.price * PLATFORM_FEE_PERCENT // 100
+
+
+#: Makers Market's cut of each sale, in percent.
+PLATFORM_FEE_PERCENT = 10
+
+CATALOG = [
+    Item("walnut-bowl", "Walnut bowl", "alice", 4500, "usd",
+         "Turned by hand from one piece of black walnut."),
+    Item("linen-apron", "Linen apron", "alice", 3200, "usd",
+         "Stonewashed linen, two deep pockets."),
+    Item("stoneware-mug", "Stoneware mug", "bob", 2800, "usd",
+         "Wheel-thrown, glazed in sea green."),
+    Item("oak-board", "Oak cutting board", "carol", 5500, "usd",
+         "End-grain oak, oiled and waxed."),
+]
+
+
+def item(slug: str) -> Item | None:
+    return next((i for i in CATALOG if i.slug == slug), None)
 
 
 def _account(**fields: Any) -> ExpressAccount:

@@ -155,6 +155,9 @@ STRIPE_EXPRESS = {
     "COUNTRY": env.str("STRIPE_COUNTRY", default="US"),
     "SUCCESS_URL": "/",
     "FAILURE_URL": "/",
+    # The balance on the dashboard and in the admin is read from Stripe at most
+    # once per account in this many seconds.
+    "BALANCE_CACHE_SECONDS": env.int("STRIPE_BALANCE_CACHE_SECONDS", default=10),
     # Embedded components (the dashboard and the Stripe account page show them
     # when STRIPE_ONBOARDING=embedded): payouts with instant payouts and schedule
     # editing, in this site's colours.
