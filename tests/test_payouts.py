@@ -278,7 +278,7 @@ def test_staff_see_the_failure_with_its_code_and_the_payouts_on_the_account_page
 
     fake_stripe.deliver(client, later(fake_stripe.update_external_account(account.stripe_id), 5))
     html = staff.get(url).content.decode()
-    assert "None: the latest payouts went through." in html
+    assert "None: no failed payout waits for the user to fix it." in html
 
 
 def test_a_new_account_replacing_a_disconnected_one_forgets_its_failed_payout(

@@ -863,7 +863,7 @@ class ExpressAccountAdmin(admin.ModelAdmin):
     def payout_failure_display(self, obj: ExpressAccount) -> str:
         """The failure the user is shown, with Stripe's code, in staff words."""
         if obj.payout_failed_at is None:
-            return gettext("None: the latest payouts went through.")
+            return gettext("None: no failed payout waits for the user to fix it.")
         return format_html(
             "<strong>{}</strong> <code>{}</code> ({})<br>{}",
             gettext("Payout failed"), obj.payout_failure_code or "-",

@@ -191,7 +191,7 @@ def test_support_sees_the_balance_latest_payouts_and_the_transfer_ledger(
     expect(payouts.nth(0)).to_contain_text("account_closed")
     expect(payouts.nth(0)).to_contain_text("$10.00")
     expect(page.locator(".field-payout_failure_display")).to_contain_text(
-        "None: the latest payouts went through.")  # the bank account was changed
+        "None: no failed payout waits for the user to fix it.")  # the bank account was changed
     page.locator(".field-balance_display").scroll_into_view_if_needed()
     screenshot(page, "35-admin-account-balance-and-payouts")
 
