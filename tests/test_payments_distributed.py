@@ -1,0 +1,461 @@
+"""Exactly once on a real distributed engine: worker processes killed mid-run.
+
+``PAYMENTS_PROCESSING = "task"`` with real worker processes, on PostgreSQL:
+RQ on Redis (django-tasks-rq, ``rqworker`` with RQ's ``SimpleWorker``, which
+runs each job in the worker's own process) and the database backend
+(django-tasks-db, ``db_worker``). 2,000 ``pay()`` calls from 8 threads, one in
+ten repeating an earlier reference; the fake Stripe drops 5 % of the answers
+to ``POST /v1/transfers`` after making the transfer; once a third of the
+transfers are sent, one worker is killed with SIGKILL and a new one started.
+
+What recovers what:
+
+- an answer dropped after Stripe made the transfer: the ``stripe`` library's
+  own retries (``MAX_NETWORK_RETRIES``, 2 by default) send the same request
+  with the same idempotency key, and Stripe answers with the transfer it made;
+  a row whose retries were all dropped too stays ``pending`` with its key;
+- the job the killed worker was running: neither engine runs it again (RQ
+  leaves it in its started-job registry until it expires, then files it as
+  failed with ``AbandonedJobError``; django-tasks-db leaves it ``RUNNING``).
+  Its row stays ``pending``, with its key if the request may have left;
+- both are what ``manage.py stripe_express_transfers`` is for (docs/payments.md:
+  "run it from cron, every few minutes, as a safety net"): the test runs it as
+  cron would once the workers are idle, until nothing is pending.
+
+Then every reference is ``sent``, a repeated call returned the same row, and
+the fake holds exactly one transfer per reference. The same run in webhook
+task mode on RQ: the payees' accounts are still onboarding, so every transfer
+is held; the account histories (``account.updated`` bursts with Stripe's
+redeliveries) are delivered by 8 threads, the RQ workers apply them, and the
+events that finish onboarding release the held transfers, sent by the same
+workers, one of them killed mid-run.
+
+Marked ``distributed``: CI runs them once, in .ci/run's PostgreSQL pass (the
+tox matrix leaves them out). Skipped on SQLite (see conftest); without Redis
+the RQ runs skip, except with ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+
+from django_stripe_express import payments
+from django_stripe_express.models import Transfer, WebhookEvent
+from django_stripe_express.payments.transfers import REFERENCE_KEY
+
+from .burst_support import account_histories
+from .factories import ExpressAccountFactory
+from .payments_support import payable_account
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+CALLS = 2000
+REPEATS = CALLS // 10
+DROP_CHANCE = 0.05
+pytestmark = [pytest.mark.postgres, pytest.mark.distributed,
+              pytest.mark.django_db(transaction=True)]
+
+Status = Transfer.Status
+
+
+# -- the engines ----------------------------------------------------------------------
+@pytest.fixture
+def redis_queue(settings) -> Any:
+    """RQ's ``default`` queue on Redis (``TEST_REDIS_URL``), emptied; skipped
+    without Redis, but with ``CI=true`` a missing Redis fails the run."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except RedisError as exc:
+        reason = f"Redis is not reachable at {REDIS_URL} ({type(exc).__name__})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    _clear_rq(client)
+    settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend",
+                                  "QUEUES": ["default"]}}
+    import django_rq
+
+    yield django_rq.get_queue("default")
+    _clear_rq(client)
+    client.close()
+
+
+def _clear_rq(client: Any) -> None:
+    keys = list(client.scan_iter("rq:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@dataclass
+class Engine:
+    """Starts, kills and watches the worker processes of one task backend."""
+
+    name: str
+    stripe_express: dict[str, Any]
+    signal_log: Path
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    killed: list[str] = field(default_factory=list)
+
+    def start(self, worker: str) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "PYTHONPATH": str(ROOT),
+            "WORKER_DATABASE_NAME": connection.settings_dict["NAME"],
+            "WORKER_SIGNAL_LOG": str(self.signal_log),
+            "WORKER_STRIPE_EXPRESS": json.dumps(self.stripe_express),
+        }
+        if self.name == "rq":
+            env |= {"WORKER_TASKS": "rq", "WORKER_REDIS_URL": REDIS_URL}
+            # django-tasks-rq's documented worker; SimpleWorker runs each job in
+            # this process (no fork per job), so SIGKILL stops the job too.
+            command = ["rqworker", "--job-class", "django_tasks_rq.Job",
+                       "--worker-class", "rq.worker.SimpleWorker", "--name", worker,
+                       "default"]
+        else:
+            command = ["db_worker", "--no-startup-delay", "--no-reload", "--interval",
+                       "0.05", "--worker-id", worker]
+        self.workers[worker] = subprocess.Popen(
+            [sys.executable, "-m", "django", *command, "-v", "0"], cwd=ROOT, env=env)
+
+    def kill(self, worker: str) -> None:
+        process = self.workers.pop(worker)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        self.killed.append(worker)
+
+    def stop(self) -> None:
+        for process in self.workers.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.workers.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def check_alive(self) -> None:
+        dead = [name for name, p in self.workers.items() if p.poll() is not None]
+        assert not dead, f"worker(s) died: {dead}"
+
+    def idle(self) -> bool:
+        """Nothing queued, and no job running but the killed workers' (lost)."""
+        if self.name == "rq":
+            import django_rq
+            from rq.registry import StartedJobRegistry
+
+            queue = django_rq.get_queue("default")
+            if queue.count:
+                return False
+            running = StartedJobRegistry(queue=queue)
+            jobs = [queue.fetch_job(j) for j in running.get_job_ids()]
+            return all(job is None or job.worker_name in self.killed for job in jobs)
+        from django_tasks_db.models import DBTaskResult
+
+        if DBTaskResult.objects.filter(status="READY").exists():
+            return False
+        running = DBTaskResult.objects.filter(status="RUNNING")
+        return all(set(r.worker_ids) <= set(self.killed) for r in running)
+
+    def lost_jobs(self) -> int:
+        """The jobs the killed workers were running: left there by the engine."""
+        if self.name == "rq":
+            import django_rq
+            from rq.registry import StartedJobRegistry
+
+            return StartedJobRegistry(queue=django_rq.get_queue("default")).count
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.filter(status="RUNNING").count()
+
+    def wait_idle(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            self.check_alive()
+            quiet = quiet + 1 if self.idle() else 0
+            if quiet >= 3:  # three looks in a row: no job handed over meanwhile
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"the {self.name} workers did not finish in time")
+
+
+@pytest.fixture
+def engine_for(settings, tmp_path) -> Any:
+    started: list[Engine] = []
+
+    def make(name: str) -> Engine:
+        value = dict(settings.STRIPE_EXPRESS)
+        engine = Engine(name, value, tmp_path / "signals.log")
+        engine.signal_log.touch()
+        started.append(engine)
+        return engine
+
+    yield make
+    for engine in started:
+        engine.stop()
+
+
+def task_mode(settings: Any, fake: Any, **more: Any) -> None:
+    """Task mode at full speed, with the app's default network retries."""
+    value = {**settings.STRIPE_EXPRESS, "PAYMENTS_PROCESSING": "task",
+             "PAYMENTS_RATE_LIMIT": 0, "TIMEOUT": 10, **more}
+    value.pop("MAX_NETWORK_RETRIES")  # the app's default, 2: the library's retries
+    settings.STRIPE_EXPRESS = value
+    fake.add_funds(10**9, "usd")
+    fake.drop_after_commit("POST /v1/transfers", times=10**9, chance=DROP_CHANCE, seed=25)
+
+
+# -- the run ----------------------------------------------------------------------------
+@dataclass
+class Calls:
+    """2,000 pay() calls: each reference once, then 10 % of them again, shuffled."""
+
+    references: list[str]
+    calls: list[tuple[str, int]]  # (reference, payee index)
+
+    @classmethod
+    def make(cls, payees: int, rng: random.Random) -> Calls:
+        references = [f"order:{n}:seller:{n % payees}" for n in range(CALLS - REPEATS)]
+        calls = [(ref, n % payees) for n, ref in enumerate(references)]
+        calls += [calls[n] for n in rng.sample(range(len(calls)), REPEATS)]
+        rng.shuffle(calls)
+        return cls(references, calls)
+
+
+def pay_one(call: tuple[str, int], users: list[Any]) -> tuple[str, int]:
+    """One pay() in a thread of its own; (reference, the row's pk)."""
+    reference, payee = call
+    try:
+        return reference, payments.pay(users[payee], 100 + payee, "usd", reference).pk
+    finally:
+        connection.close()  # each thread has its own connection
+
+
+def pay_from_threads(calls: list[tuple[str, int]], users: list[Any]) -> list[tuple[str, int]]:
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda call: pay_one(call, users), calls))
+
+
+def kill_one_when(engine: Engine, victim: str, replacement: str,
+                  ready: Callable[[], bool], timeout: float = 300) -> threading.Thread:
+    """In the background: once ``ready()``, SIGKILL ``victim`` and start ``replacement``."""
+    done = threading.Event()
+
+    def watch() -> None:
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not ready():
+                time.sleep(0.05)
+            engine.kill(victim)
+            engine.start(replacement)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def sent_count() -> int:
+    return Transfer.objects.filter(status=Status.SENT).count()
+
+
+@dataclass
+class Recovery:
+    pending_after_workers: Counter[str]
+    command_runs: int
+    command_output: str
+
+
+def recover_with_the_command(max_runs: int = 3) -> Recovery:
+    """What cron does: ``stripe_express_transfers`` until nothing is pending
+    (it exits with an error while something is; cron runs it again)."""
+    left = Counter(action for _, action in payments.outstanding())
+    output = io.StringIO()
+    for run in range(1, max_runs + 1):
+        try:
+            call_command("stripe_express_transfers", stdout=output)
+        except CommandError:
+            continue
+        return Recovery(left, run, output.getvalue())
+    raise AssertionError(f"still pending after {max_runs} runs:\n{output.getvalue()}")
+
+
+def assert_each_reference_paid_once(fake: Any, references: list[str],
+                                    answers: list[tuple[str, int]]) -> None:
+    rows = {t.reference: t for t in Transfer.objects.all()}
+    assert sorted(rows) == sorted(references)  # none lost, none extra
+    assert Counter(t.status for t in rows.values()) == {Status.SENT: len(references)}
+    # A repeated call returned the row of the first.
+    for reference, pk in answers:
+        assert rows[reference].pk == pk
+    made = fake.transfers_made()
+    per_reference = Counter(t["metadata"][REFERENCE_KEY] for t in made)
+    duplicates = {ref: n for ref, n in per_reference.items() if n != 1}
+    assert duplicates == {}
+    assert sorted(per_reference) == sorted(references)
+    assert {t["metadata"][REFERENCE_KEY]: t["id"] for t in made} == {
+        ref: row.stripe_id for ref, row in rows.items()}
+
+
+def retried_keys(fake: Any) -> int:
+    """Idempotency keys sent more than once to ``POST /v1/transfers``."""
+    keys = Counter(r.header("idempotency-key") for r in fake.requests_to("/v1/transfers", "POST"))
+    return sum(1 for n in keys.values() if n > 1)
+
+
+def report(label: str, seconds: float, fake: Any, engine: Engine, lost: int,
+           recovery: Recovery) -> None:
+    print(f"\n{label}: {CALLS} pay(), {seconds:.1f} s until all sent; the fake dropped {fake.dropped} answers, "
+          f"{retried_keys(fake)} keys sent again by the library's retries; killed "
+          f"{engine.killed}, {lost} job(s) left by the engine; pending when the workers "
+          f"were idle: {dict(recovery.pending_after_workers)}, sent by the command in "
+          f"{recovery.command_runs} run(s); {fake.rate_limited} answered 429; "
+          f"duplicates 0")
+
+
+@pytest.mark.parametrize("backend", ["rq", "db"])
+def test_pay_with_a_worker_killed_mid_run(backend, settings, fake_stripe, engine_for, request):
+    if backend == "rq":
+        request.getfixturevalue("redis_queue")
+    else:
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    task_mode(settings, fake_stripe)
+    rng = random.Random(25)
+    payees = [payable_account(fake_stripe) for _ in range(50)]
+    users = [p.user for p in payees]
+    plan = Calls.make(len(payees), rng)
+    engine = engine_for(backend)
+    for n in range(3):
+        engine.start(f"{backend}-worker-{n}")
+
+    started = time.monotonic()
+    third = len(plan.references) // 3
+    killer = kill_one_when(engine, f"{backend}-worker-0", f"{backend}-worker-3",
+                           lambda: sent_count() >= third)
+    answers = pay_from_threads(plan.calls, users)
+    killer.join(timeout=300)
+    assert engine.killed == [f"{backend}-worker-0"]
+    engine.wait_idle()
+    lost = engine.lost_jobs()
+    recovery = recover_with_the_command()
+    seconds = time.monotonic() - started
+
+    assert_each_reference_paid_once(fake_stripe, plan.references, answers)
+    assert fake_stripe.dropped > 0
+    assert sum(recovery.pending_after_workers.values()) <= lost + fake_stripe.dropped
+    report(f"pay() on {backend}", seconds, fake_stripe, engine, lost, recovery)
+
+
+# -- webhook task mode on RQ --------------------------------------------------------------
+def deliver(delivery: tuple[str, str]) -> int:
+    body, header = delivery
+    try:
+        response = Client().post("/stripe/webhook/", data=body, content_type="application/json",
+                                 HTTP_STRIPE_SIGNATURE=header)
+        return response.status_code
+    finally:
+        connection.close()
+
+
+def process_waiting_events_from_the_admin() -> int:
+    """Staff's way for an event whose task was lost with its worker (answered
+    200, so Stripe does not send it again): the admin action "Process failed
+    events again", which also takes events still waiting for their task."""
+    from django.contrib.auth import get_user_model
+
+    waiting = list(WebhookEvent.objects.filter(status__in=["received", "failed"])
+                   .values_list("pk", flat=True))
+    if not waiting:
+        return 0
+    staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "x")
+    client = Client()
+    client.force_login(staff)
+    response = client.post("/admin/django_stripe_express/webhookevent/", {
+        "action": "process_again", "_selected_action": [str(pk) for pk in waiting]})
+    assert response.status_code == 302
+    return len(waiting)
+
+
+def test_webhook_task_mode_on_rq_with_a_worker_killed_mid_run(
+    settings, fake_stripe, engine_for, redis_queue
+):
+    """Payday while the payees finish onboarding: 2,000 pay() and the accounts'
+    webhook bursts, interleaved on 8 threads. A transfer for an account still
+    onboarding is held; the event that finishes onboarding, applied by an RQ
+    worker, releases it to the same workers."""
+    task_mode(settings, fake_stripe, WEBHOOK_PROCESSING="task")
+    rng = random.Random(26)
+    accounts = [ExpressAccountFactory(onboarding=True) for _ in range(50)]
+    users = [a.user for a in accounts]
+    burst = account_histories(fake_stripe, accounts, rng)  # 400 events
+    deliveries = burst.signed + rng.sample(burst.signed, 40)  # and 10 % redeliveries
+    plan = Calls.make(len(accounts), rng)
+    work: list[tuple[str, Any]] = [("pay", c) for c in plan.calls]
+    work += [("deliver", d) for d in deliveries]
+    rng.shuffle(work)
+    engine = engine_for("rq")
+    for n in range(3):
+        engine.start(f"rq-worker-{n}")
+
+    def run(item: tuple[str, Any]) -> Any:
+        kind, what = item
+        if kind == "deliver":
+            return kind, deliver(what)
+        return kind, pay_one(what, users)
+
+    started = time.monotonic()
+    third = len(plan.references) // 3
+    killer = kill_one_when(engine, "rq-worker-0", "rq-worker-3", lambda: sent_count() >= third)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(run, work))
+    killer.join(timeout=300)
+    assert engine.killed == ["rq-worker-0"]
+    engine.wait_idle()
+    lost = engine.lost_jobs()
+    by_admin = process_waiting_events_from_the_admin()
+    engine.wait_idle()  # what the admin action released
+    recovery = recover_with_the_command()
+    seconds = time.monotonic() - started
+
+    assert Counter(status for kind, status in results if kind == "deliver") == {
+        200: len(deliveries)}
+    answers = [answer for kind, answer in results if kind == "pay"]
+    assert_each_reference_paid_once(fake_stripe, plan.references, answers)
+    for account in accounts:
+        account.refresh_from_db()
+        created, email = burst.newest[account.stripe_id]
+        assert (account.email, account.status) == (email, "enabled")
+    rows = WebhookEvent.objects.all()
+    assert sorted(r.stripe_id for r in rows) == sorted(burst.event_ids)  # each recorded once
+    assert {(r.status, r.detail) for r in rows} <= {("processed", ""), ("ignored", "stale")}
+    report("webhook task mode on rq", seconds, fake_stripe, engine, lost, recovery)
+    print(f"  {len(deliveries)} deliveries; {by_admin} event(s) left waiting by the killed "
+          f"worker, processed from the admin")
+
