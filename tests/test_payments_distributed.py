@@ -165,40 +165,57 @@ class Engine:
         dead = [name for name, p in self.workers.items() if p.poll() is not None]
         assert not dead, f"worker(s) died: {dead}"
 
+    def _rq_running(self) -> tuple[int, list[Any]]:
+        """RQ: the jobs queued, and those started (with django-tasks-rq's job
+        class, as its workers see them: RQ may file an expired one as failed
+        while listing, and calls django-tasks-rq's callback)."""
+        import django_rq
+        from django_tasks_rq import Job
+        from rq.registry import StartedJobRegistry
+
+        queue = django_rq.get_queue("default", job_class=Job)
+        started = StartedJobRegistry(queue=queue, job_class=Job)
+        jobs = [queue.fetch_job(j) for j in started.get_job_ids()]
+        return queue.count, [job for job in jobs if job is not None]
+
     def idle(self) -> bool:
         """Nothing queued, and no job running but the killed workers' (lost)."""
+        # A job counts as running on a live worker only: the killed one's stays
+        # "started" (and may not even name its worker, if the kill came while
+        # RQ was starting it).
         if self.name == "rq":
-            import django_rq
-            from rq.registry import StartedJobRegistry
-
-            queue = django_rq.get_queue("default")
-            if queue.count:
-                return False
-            running = StartedJobRegistry(queue=queue)
-            jobs = [queue.fetch_job(j) for j in running.get_job_ids()]
-            return all(job is None or job.worker_name in self.killed for job in jobs)
+            queued, jobs = self._rq_running()
+            return not queued and not any(job.worker_name in self.workers for job in jobs)
         from django_tasks_db.models import DBTaskResult
 
         if DBTaskResult.objects.filter(status="READY").exists():
             return False
         running = DBTaskResult.objects.filter(status="RUNNING")
-        return all(set(r.worker_ids) <= set(self.killed) for r in running)
+        return not any(set(r.worker_ids) & set(self.workers) for r in running)
+
+    def state(self) -> str:
+        """What the workers are at, for a failure's message."""
+        if self.name == "rq":
+            queued, jobs = self._rq_running()
+            return f"{queued} queued; running: " + ", ".join(
+                f"{job.func_name}{tuple(job.args)} on {job.worker_name}" for job in jobs)
+        from django_tasks_db.models import DBTaskResult
+
+        return str(Counter(DBTaskResult.objects.values_list("status", flat=True)))
 
     def lost_jobs(self) -> list[tuple[str, Any]]:
         """The jobs the killed workers were running, (task, argument): the engine
         leaves them there (RQ: in its started-job registry; django-tasks-db:
         RUNNING), and runs none of them again."""
         if self.name == "rq":
-            import django_rq
-            from rq.registry import StartedJobRegistry
-
-            queue = django_rq.get_queue("default")
-            jobs = [queue.fetch_job(j) for j in StartedJobRegistry(queue=queue).get_job_ids()]
-            return [(job.func_name.rpartition(".")[2], job.args[0]) for job in jobs if job]
+            _, jobs = self._rq_running()
+            return [(job.func_name.rpartition(".")[2], job.args[0]) for job in jobs
+                    if job.worker_name not in self.workers]
         from django_tasks_db.models import DBTaskResult
 
         running = DBTaskResult.objects.filter(status="RUNNING")
-        return [(r.task_path.rpartition(".")[2], r.args_kwargs["args"][0]) for r in running]
+        return [(r.task_path.rpartition(".")[2], r.args_kwargs["args"][0]) for r in running
+                if not set(r.worker_ids) & set(self.workers)]
 
     def wait_idle(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
@@ -209,7 +226,10 @@ class Engine:
             if quiet >= 3:  # three looks in a row: no job handed over meanwhile
                 return
             time.sleep(0.2)
-        raise AssertionError(f"the {self.name} workers did not finish in time")
+        statuses = Counter(Transfer.objects.values_list("status", flat=True))
+        events = Counter(WebhookEvent.objects.values_list("status", flat=True))
+        raise AssertionError(f"the {self.name} workers did not finish in {timeout} s: "
+                             f"{self.state()}; transfers {statuses}; events {events}")
 
 
 @pytest.fixture
