@@ -122,6 +122,8 @@ class Engine:
     signal_log: Path
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     killed: list[str] = field(default_factory=list)
+    #: What the killed workers were running when killed: (task, argument, job id).
+    lost: list[tuple[str, Any, str]] = field(default_factory=list)
 
     def start(self, worker: str) -> None:
         env = {
@@ -150,6 +152,37 @@ class Engine:
         process.send_signal(signal.SIGKILL)
         process.wait()
         self.killed.append(worker)
+        self.lost += self.running_on(worker)
+
+    def running_on(self, worker: str) -> list[tuple[str, Any, str]]:
+        """The job the worker is (or was, when killed) running: (task, argument, job id)."""
+        if self.name == "rq":
+            import django_rq
+            from django_tasks_rq import Job
+
+            queue = django_rq.get_queue("default", job_class=Job)
+            job_id = queue.connection.hget(f"rq:worker:{worker}", "current_job")
+            job = queue.fetch_job(job_id.decode()) if job_id else None
+            if job is None:
+                return []
+            return [(job.func_name.rpartition(".")[2], job.args[0], job.id)]
+        from django_tasks_db.models import DBTaskResult
+
+        return [(r.task_path.rpartition(".")[2], r.args_kwargs["args"][0], str(r.pk))
+                for r in DBTaskResult.objects.filter(status="RUNNING")
+                if r.worker_ids and r.worker_ids[-1] == worker]
+
+    def job_status(self, job_id: str) -> str:
+        """What the engine says of a job now (the killed worker's: still started)."""
+        if self.name == "rq":
+            import django_rq
+            from django_tasks_rq import Job
+
+            job = django_rq.get_queue("default", job_class=Job).fetch_job(job_id)
+            return str(job.get_status()) if job else "gone"
+        from django_tasks_db.models import DBTaskResult
+
+        return str(DBTaskResult.objects.get(pk=job_id).status)
 
     def stop(self) -> None:
         for process in self.workers.values():
@@ -202,20 +235,6 @@ class Engine:
         from django_tasks_db.models import DBTaskResult
 
         return str(Counter(DBTaskResult.objects.values_list("status", flat=True)))
-
-    def lost_jobs(self) -> list[tuple[str, Any]]:
-        """The jobs the killed workers were running, (task, argument): the engine
-        leaves them there (RQ: in its started-job registry; django-tasks-db:
-        RUNNING), and runs none of them again."""
-        if self.name == "rq":
-            _, jobs = self._rq_running()
-            return [(job.func_name.rpartition(".")[2], job.args[0]) for job in jobs
-                    if job.worker_name not in self.workers]
-        from django_tasks_db.models import DBTaskResult
-
-        running = DBTaskResult.objects.filter(status="RUNNING")
-        return [(r.task_path.rpartition(".")[2], r.args_kwargs["args"][0]) for r in running
-                if not set(r.worker_ids) & set(self.workers)]
 
     def wait_idle(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
@@ -297,14 +316,16 @@ def pay_from_threads(calls: list[tuple[str, int]], users: list[Any]) -> list[tup
 
 def kill_one_when(engine: Engine, victim: str, replacement: str,
                   ready: Callable[[], bool], timeout: float = 300) -> threading.Thread:
-    """In the background: once ``ready()``, SIGKILL ``victim`` and start ``replacement``."""
+    """In the background: once ``ready()``, SIGKILL ``victim`` in the middle of a job
+    and start ``replacement``."""
     done = threading.Event()
 
     def watch() -> None:
         try:
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and not ready():
-                time.sleep(0.05)
+            # Mid-job: once ready, when the victim is running a job.
+            while time.monotonic() < deadline and not (ready() and engine.running_on(victim)):
+                time.sleep(0.01)
             engine.kill(victim)
             engine.start(replacement)
         finally:
@@ -367,31 +388,32 @@ def retried_keys(fake: Any) -> int:
     return sum(1 for n in keys.values() if n > 1)
 
 
-def lost_work(lost: list[tuple[str, Any]]) -> list[str]:
-    """What each job lost with the killed worker had left, once the others were idle."""
+def lost_work(engine: Engine) -> list[str]:
+    """What each job lost with the killed worker had left, once the others were
+    idle, and what the engine says of that job."""
     said = []
-    for task, argument in lost:
+    for task, argument, job_id in engine.lost:
+        job = f"job {engine.job_status(job_id)}"
         if task == "send_transfer":
             row = Transfer.objects.get(pk=argument)
             state = row.status if row.status != Status.PENDING else (
                 "pending, its request sent: the command asks again with its key"
                 if row.key_used_at else "pending, never sent: the command sends it")
-            said.append(f"transfer {row.reference}: {state}")
+            said.append(f"transfer {row.reference} ({job}): {state}")
         else:
             event = WebhookEvent.objects.get(stripe_id=argument)
-            said.append(f"event {argument}: {event.status}")
+            said.append(f"event {argument} ({job}): {event.status}")
     return said
 
 
-def report(label: str, seconds: float, fake: Any, engine: Engine,
-           lost: list[tuple[str, Any]], said: list[str], recovery: Recovery,
+def report(label: str, seconds: float, fake: Any, engine: Engine, said: list[str],
+           recovery: Recovery,
            phases: tuple[float, float]) -> None:
     print(f"\n{label}: {CALLS} pay() from 8 threads, all sent in {seconds:.1f} s (the "
           f"calls took {phases[0]:.1f} s, the workers were idle at {phases[1]:.1f} s)")
     print(f"  answers dropped by the fake: {fake.dropped}; idempotency keys sent more than "
           f"once (retries): {retried_keys(fake)}; 429s: {fake.rate_limited}")
-    print(f"  killed {engine.killed}; job(s) it was running, left by the engine: "
-          f"{len(lost)}: {'; '.join(said) or '-'}")
+    print(f"  killed {engine.killed}; the job it was running: {'; '.join(said) or 'none'}")
     print(f"  pending once the workers were idle, by the command's action: "
           f"{dict(recovery.pending_after_workers) or 'none'}; the command ran "
           f"{recovery.command_runs} time(s) and sent {recovery.requests} request(s); "
@@ -428,15 +450,14 @@ def test_pay_with_a_worker_killed_mid_run(
     assert engine.killed == [f"{backend}-worker-0"]
     engine.wait_idle()
     idle = time.monotonic() - started
-    lost = engine.lost_jobs()
-    said = lost_work(lost)
+    said = lost_work(engine)
     recovery = recover_with_the_command(fake_stripe)
     seconds = time.monotonic() - started
 
     assert_each_reference_paid_once(fake_stripe, plan.references, answers)
     assert fake_stripe.dropped > 0
-    assert len(lost) <= 1  # one worker killed: at most the job it was running
-    report(f"pay() on {backend}", seconds, fake_stripe, engine, lost, said, recovery,
+    assert len(engine.lost) <= 1  # one worker killed: at most the job it was running
+    report(f"pay() on {backend}", seconds, fake_stripe, engine, said, recovery,
            (paid, idle))
 
 
@@ -507,8 +528,7 @@ def test_webhook_task_mode_on_rq_with_a_worker_killed_mid_run(
     assert engine.killed == ["rq-worker-0"]
     engine.wait_idle()
     idle = time.monotonic() - started
-    lost = engine.lost_jobs()
-    said = lost_work(lost)
+    said = lost_work(engine)
     by_admin = process_waiting_events_from_the_admin()
     engine.wait_idle()  # what the admin action released
     recovery = recover_with_the_command(fake_stripe)
@@ -525,8 +545,8 @@ def test_webhook_task_mode_on_rq_with_a_worker_killed_mid_run(
     rows = WebhookEvent.objects.all()
     assert sorted(r.stripe_id for r in rows) == sorted(burst.event_ids)  # each recorded once
     assert {(r.status, r.detail) for r in rows} <= {("processed", ""), ("ignored", "stale")}
-    assert len(lost) <= 1
-    report("webhook task mode on rq", seconds, fake_stripe, engine, lost, said, recovery,
+    assert len(engine.lost) <= 1
+    report("webhook task mode on rq", seconds, fake_stripe, engine, said, recovery,
            (paid, idle))
     print(f"  {len(deliveries)} deliveries; {by_admin} event(s) left waiting by the killed "
           f"worker, processed from the admin")
