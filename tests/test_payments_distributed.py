@@ -6,7 +6,8 @@ runs each job in the worker's own process) and the database backend
 (django-tasks-db, ``db_worker``). 2,000 ``pay()`` calls from 8 threads, one in
 ten repeating an earlier reference; the fake Stripe drops 5 % of the answers
 to ``POST /v1/transfers`` after making the transfer; once a third of the
-transfers are sent, one worker is killed with SIGKILL and a new one started.
+transfers are sent, one worker is killed with SIGKILL in the middle of a job
+and a new one started.
 
 What recovers what:
 
@@ -27,11 +28,18 @@ What recovers what:
 
 Then every reference is ``sent``, a repeated call returned the same row, and
 the fake holds exactly one transfer per reference. The same run in webhook
-task mode on RQ: the payees' accounts are still onboarding, so every transfer
-is held; the account histories (``account.updated`` bursts with Stripe's
-redeliveries) are delivered by 8 threads, the RQ workers apply them, and the
-events that finish onboarding release the held transfers, sent by the same
-workers, one of them killed mid-run.
+task mode on RQ, on payday while the payees finish onboarding: the pay()
+calls and the account histories (``account.updated`` bursts with Stripe's
+redeliveries) are interleaved on 8 threads; a transfer to an account still
+onboarding is held, and the event that finishes its onboarding, applied by an
+RQ worker, releases it to the same workers, one of them killed mid-job. A
+transfer that a worker held with the account read just before that event
+committed is left held (the release has already looked): the command's
+"release" sends it. An event whose task was lost with the worker stays
+*received*: staff process it from the admin.
+
+Each run prints its figures (``-s``): duration, answers dropped, keys sent
+again, the killed worker's job, what the command did.
 
 Marked ``distributed``: CI runs them once, in .ci/run's PostgreSQL pass (the
 tox matrix leaves them out). Skipped on SQLite (see conftest); without Redis
