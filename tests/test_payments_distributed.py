@@ -187,7 +187,7 @@ class Engine:
             from django_tasks_rq import Job
 
             job = django_rq.get_queue("default", job_class=Job).fetch_job(job_id)
-            return str(job.get_status()) if job else "gone"
+            return str(getattr(job.get_status(), "value", "")) if job else "gone"
         from django_tasks_db.models import DBTaskResult
 
         return str(DBTaskResult.objects.get(pk=job_id).status)
