@@ -123,6 +123,27 @@ def test_a_dropped_answer_is_made_once_and_replayed_for_its_key(
     assert len(fake_stripe.transfers_made()) == 2
 
 
+def test_a_share_of_answers_is_dropped_and_counted(
+    fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient, acct: str
+) -> None:
+    fake_stripe.add_funds(10**6)
+    fake_stripe.drop_after_commit("POST /v1/transfers", times=10**6, chance=0.25, seed=7)
+    lost = 0
+    for n in range(200):
+        params = {"amount": 1, "currency": "usd", "destination": acct}
+        try:
+            fake_stripe_client.v1.transfers.create(params, {"idempotency_key": f"k{n}"})  # type: ignore[arg-type]
+        except stripe.APIConnectionError:
+            lost += 1
+    assert fake_stripe.dropped == lost
+    assert 25 < lost < 75  # about a quarter
+    assert len(fake_stripe.transfers_made()) == 200  # each made, answered or not
+    fake_stripe.reset()
+    assert (fake_stripe.dropped, fake_stripe.drops) == (0, [])
+    with pytest.raises(ValueError, match="probability"):
+        fake_stripe.drop_after_commit("POST /v1/transfers", chance=0)
+
+
 def test_reversals_return_the_funds_and_build_transfer_reversed(
     fake_stripe: FakeStripe, fake_stripe_client: stripe.StripeClient, acct: str
 ) -> None:

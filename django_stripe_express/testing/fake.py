@@ -262,12 +262,23 @@ class FakeStripe(_State):
                 _Plan(endpoint, times, delay=seconds, executing=executing, answer=answer)
             )
 
-    def drop_after_commit(self, endpoint: str, times: int = 1) -> None:
+    def drop_after_commit(
+        self, endpoint: str, times: int = 1, *, chance: float = 1.0, seed: int | None = None
+    ) -> None:
         """Run the next ``times`` requests to ``endpoint`` (as `fail_next` names it),
         then close the connection without the answer: Stripe did the work (and saved
-        its answer for the idempotency key), the client sees a dropped connection."""
+        its answer for the idempotency key), the client sees a dropped connection.
+
+        ``chance`` below 1 drops each matching request with that probability
+        instead (a flaky network: ``chance=0.05, times=10**9`` drops about one
+        answer in twenty, retries included), drawn from ``seed``. `dropped` counts
+        the answers dropped."""
+        if not 0 < chance <= 1:
+            raise ValueError(f"chance is a probability in (0, 1], not {chance!r}")
         with self.lock:
-            self.drops.append(_Plan(endpoint, times))
+            if seed is not None:
+                self.drop_random.seed(seed)
+            self.drops.append(_Plan(endpoint, times, chance=chance))
 
     def limit_rate(self, per_second: float | None) -> None:
         """Answer API requests beyond ``per_second`` in any second with Stripe's 429

@@ -11,6 +11,7 @@ change this state and nothing else, always holding its lock.
 from __future__ import annotations
 
 import copy
+import random
 import threading
 import time
 from collections import deque
@@ -143,6 +144,8 @@ class _Plan:
     saved: bool = False
     executing: bool = False
     answer: bool = False
+    #: The share of matching requests the plan takes (1: each, until ``times``).
+    chance: float = 1.0
 
     def matches(self, method: str, path: str) -> bool:
         wanted_method, _, wanted_path = self.matcher.rpartition(" ")
@@ -268,12 +271,16 @@ class _State:
     rate_window: deque[float] = field(default_factory=deque)
     #: How many requests were answered 429 ``rate_limit`` (`rate_limit`).
     rate_limited: int = 0
+    #: How many answers were dropped after the work was done (`drops`).
+    dropped: int = 0
+    #: Draws which requests a plan with a ``chance`` below 1 takes (seeded by the plan).
+    drop_random: random.Random = field(default_factory=random.Random)
 
     #: Settings a test may change, restored by `reset` (a test that sets
     #: ``idempotency_ttl = 0`` must not leave keys expiring for the next one).
     SETTINGS = (
         "code_ttl", "link_ttl", "login_links_require_onboarding", "idempotency_ttl",
-        "publishable_key", "session_ttl", "rate_limit", "rate_limited",
+        "publishable_key", "session_ttl", "rate_limit", "rate_limited", "dropped",
     )
 
     @property
@@ -331,7 +338,12 @@ class _State:
 
     def take_drop(self, method: str, path: str) -> _Plan | None:
         with self.lock:
-            return self._take(self.drops, method, path)
+            plan = next((p for p in self.drops if p.matches(method, path)), None)
+            if plan is None or (plan.chance < 1 and self.drop_random.random() >= plan.chance):
+                return None
+            taken = self._take(self.drops, method, path)
+            self.dropped += 1
+            return taken
 
     def take_delay(
         self, method: str, path: str, *, executing: bool, answer: bool = False
