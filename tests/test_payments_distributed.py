@@ -32,11 +32,11 @@ task mode on RQ, on payday while the payees finish onboarding: the pay()
 calls and the account histories (``account.updated`` bursts with Stripe's
 redeliveries) are interleaved on 8 threads; a transfer to an account still
 onboarding is held, and the event that finishes its onboarding, applied by an
-RQ worker, releases it to the same workers, one of them killed mid-job. A
-transfer that a worker held with the account read just before that event
-committed is left held (the release has already looked): the command's
-"release" sends it. An event whose task was lost with the worker stays
-*received*: staff process it from the admin.
+RQ worker, releases it to the same workers, one of them killed mid-job (a
+worker deciding while that event commits waits for the account's row, so
+none is left held: test_payments_postgres proves the race alone). An event
+whose task was lost with the worker stays *received*: staff process it from
+the admin.
 
 Each run prints its figures (``-s``): duration, answers dropped, keys sent
 again, the killed worker's job, what the command did.

@@ -8,6 +8,7 @@ sending the same row. Skipped on SQLite (see conftest).
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from django_stripe_express import payments, signals
-from django_stripe_express.models import Transfer
+from django_stripe_express.models import ExpressAccount, Transfer
 
 from .payments_support import payable_account, transfer_posts
 
@@ -187,3 +188,45 @@ def test_concurrent_events_of_one_destination_charge_record_one_row(
     transfer = Transfer.objects.get()
     assert (transfer.amount, transfer.stripe_id) == (900, fake_stripe.transfers_made()[0]["id"])
     assert sent_signals == {f"payment_intent:{intent.id}": 1}
+
+
+def test_an_update_making_the_account_payable_while_a_send_decides_never_leaves_it_held(
+    fake_stripe, capture_signal
+):
+    """The webhook's update to payable is committing while a worker decides: the
+    worker waits for the account's row and reads the update, so it sends. (Read
+    unlocked, it read the old state, held the transfer after the update's release
+    had looked, and the transfer waited for the command.)"""
+    held = capture_signal(signals.transfer_held)
+    account = payable_account(fake_stripe, onboarding=True)
+    fake_stripe.complete_onboarding(account.stripe_id)
+    fake_stripe.add_funds(10_000)
+    transfer = Transfer.objects.create(user=account.user, amount=700, currency="usd",
+                                       reference="race:1")
+    updating, done = threading.Event(), {}
+
+    def update_to_payable() -> None:
+        with transaction.atomic():
+            locked = ExpressAccount.objects.select_for_update().get(pk=account.pk)
+            locked.apply(fake_stripe.account(account.stripe_id))
+            locked.save()
+            updating.set()
+            time.sleep(0.5)  # the worker decides meanwhile
+        done["released"] = payments.release_held_for([locked])  # as on the commit
+        connection.close()
+
+    def worker_sends() -> None:
+        updating.wait(5)
+        sent = payments.send(transfer.pk)
+        done["status"] = sent.status if sent is not None else None
+        connection.close()
+
+    threads = [threading.Thread(target=update_to_payable), threading.Thread(target=worker_sends)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert done == {"released": [], "status": Transfer.Status.SENT}
+    assert held == []
+    assert len(transfer_posts(fake_stripe)) == 1

@@ -189,7 +189,12 @@ def _claim(alias: str, transfer_id: int) -> tuple[Transfer | None, _Request | No
                 return transfer, _request(transfer, reconcile=True)
             transfer.start_sending(None)
             return transfer, _request(transfer)
-        account = payable_account(transfer, alias)
+        # The account's row is locked too (always after the transfer's: no path
+        # locks an account, then a transfer): an update making it payable either
+        # commits first, and is read here, or waits for this hold to commit, and
+        # its release finds the transfer held. Read unlocked, the update could
+        # commit in between and its release look before the hold: held for nothing.
+        account = payable_account(transfer, alias, lock=True)
         if account is None or not account.can_receive_transfers:
             transfer.hold(account)
             signal_on_commit(alias, signals.transfer_held, transfer)
@@ -200,11 +205,16 @@ def _claim(alias: str, transfer_id: int) -> tuple[Transfer | None, _Request | No
         return transfer, _request(transfer)
 
 
-def payable_account(transfer: Transfer, alias: str) -> ExpressAccount | None:
-    """The user's connected account in the transfer's mode (None if none)."""
+def payable_account(
+    transfer: Transfer, alias: str, *, lock: bool = False
+) -> ExpressAccount | None:
+    """The user's connected account in the transfer's mode (None if none);
+    ``lock``: its row locked until the transaction ends."""
     if transfer.user_id is None:
         return None
     accounts = ExpressAccount.objects.using(alias).for_user(transfer.user_id, transfer.livemode)
+    if lock:
+        accounts = accounts.select_for_update()
     return accounts.connected().first()
 
 
