@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -132,20 +134,29 @@ def test_the_failed_payout_stands_with_its_code(fake_stripe):
     assert "<code>debit_not_authorized</code>" in block
 
 
-def test_queries_do_not_grow_with_payouts_and_stripe_is_called_once(
-    fake_stripe, django_assert_num_queries
-):
+def data_queries(client, url: str) -> tuple[int, str]:
+    """The page's data queries (Django 4.2's admin also wraps a GET in a
+    savepoint, which is no data), and the page."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    data = [q for q in queries.captured_queries
+            if q["sql"].lstrip().split(" ", 1)[0].upper() in ("SELECT", "INSERT", "UPDATE",
+                                                              "DELETE")]
+    return len(data), response.content.decode()
+
+
+def test_queries_do_not_grow_with_payouts_and_stripe_is_called_once(fake_stripe):
     account = payable_account(fake_stripe)
     fake_stripe.set_balance(account.stripe_id, available=500)
     client = staff_client("view_expressaccount", "view_payout")
     PayoutFactory(account=account)
     client.get(change_url(account))  # the session, permissions and balance warmed up
-    with django_assert_num_queries(QUERIES):
-        assert client.get(change_url(account)).status_code == 200
+    assert data_queries(client, change_url(account))[0] == QUERIES
 
     PayoutFactory.create_batch(40, account=account)
-    with django_assert_num_queries(QUERIES):
-        page = client.get(change_url(account)).content.decode()
+    count, page = data_queries(client, change_url(account))
+    assert count == QUERIES
     assert page.count("<tr data-payout-status=") == 5
     assert len(balance_calls(fake_stripe)) == 1
 
