@@ -35,8 +35,8 @@ onboarding is held, and the event that finishes its onboarding, applied by an
 RQ worker, releases it to the same workers, one of them killed mid-job (a
 worker deciding while that event commits waits for the account's row, so
 none is left held: test_payments_postgres proves the race alone). An event
-whose task was lost with the worker stays *received*: staff process it from
-the admin.
+whose task was lost with the worker stays *received*:
+``stripe_express_webhooks --process-waiting``, as cron runs it, applies it.
 
 Each run prints its figures (``-s``): duration, answers dropped, keys sent
 again, the killed worker's job, what the command did.
@@ -480,23 +480,15 @@ def deliver(delivery: tuple[str, str]) -> int:
         connection.close()
 
 
-def process_waiting_events_from_the_admin() -> int:
-    """Staff's way for an event whose task was lost with its worker (answered
-    200, so Stripe does not send it again): the admin action "Process failed
-    events again", which also takes events still waiting for their task."""
-    from django.contrib.auth import get_user_model
-
-    waiting = list(WebhookEvent.objects.filter(status__in=["received", "failed"])
-                   .values_list("pk", flat=True))
-    if not waiting:
-        return 0
-    staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "x")
-    client = Client()
-    client.force_login(staff)
-    response = client.post("/admin/django_stripe_express/webhookevent/", {
-        "action": "process_again", "_selected_action": [str(pk) for pk in waiting]})
-    assert response.status_code == 302
-    return len(waiting)
+def process_waiting_events_with_the_command() -> int:
+    """What cron does for an event whose task was lost with its worker (answered
+    200, so Stripe does not send it again): ``stripe_express_webhooks
+    --process-waiting`` (here with 0 minutes: the workers are idle)."""
+    output = io.StringIO()
+    call_command("stripe_express_webhooks", "--process-waiting", "0", stdout=output)
+    last = output.getvalue().strip().splitlines()[-1]
+    assert last.endswith("processed, 0 failed again."), output.getvalue()
+    return int(last.split()[0])
 
 
 def test_webhook_task_mode_on_rq_with_a_worker_killed_mid_run(
@@ -537,7 +529,7 @@ def test_webhook_task_mode_on_rq_with_a_worker_killed_mid_run(
     engine.wait_idle()
     idle = time.monotonic() - started
     said = lost_work(engine)
-    by_admin = process_waiting_events_from_the_admin()
+    by_command = process_waiting_events_with_the_command()
     engine.wait_idle()  # what the admin action released
     recovery = recover_with_the_command(fake_stripe)
     seconds = time.monotonic() - started
@@ -556,6 +548,6 @@ def test_webhook_task_mode_on_rq_with_a_worker_killed_mid_run(
     assert len(engine.lost) <= 1
     report("webhook task mode on rq", seconds, fake_stripe, engine, said, recovery,
            (paid, idle))
-    print(f"  {len(deliveries)} deliveries; {by_admin} event(s) left waiting by the killed "
-          f"worker, processed from the admin")
+    print(f"  {len(deliveries)} deliveries; {by_command} event(s) left waiting by the killed "
+          f"worker, processed by stripe_express_webhooks --process-waiting")
 

@@ -7,10 +7,13 @@ runs worker processes on PostgreSQL).
 
 from __future__ import annotations
 
+import datetime
+import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from django_stripe_express import signals
@@ -184,3 +187,52 @@ def test_thin_events_go_through_the_task_like_snapshot_events(
     assert [r.path for r in fake_stripe.requests] == [f"/v2/core/accounts/{acct}"]
     assert [kwargs["event"].stripe_id for kwargs in applied] == [event["id"]]
     assert task_states() == [("SUCCESSFUL", [event["id"]])]
+
+
+def process_waiting(*args: str) -> tuple[str, str | None]:
+    out = io.StringIO()
+    try:
+        call_command("stripe_express_webhooks", "--process-waiting", *args, stdout=out)
+    except CommandError as exc:
+        return out.getvalue(), str(exc)
+    return out.getvalue(), None
+
+
+def test_an_event_whose_task_was_lost_is_applied_by_the_command_once_it_is_old_enough(
+    client, fake_stripe, task_mode, account, applied
+):
+    event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
+    assert deliver(fake_stripe, client, event).content == b"queued"
+    DBTaskResult.objects.all().delete()  # the worker that took it was killed
+
+    # Young, it may still be on its way to a worker: left alone.
+    assert process_waiting() == ("0 waiting event(s) processed, 0 failed again.\n", None)
+    WebhookEvent.objects.update(received_at=timezone.now() - datetime.timedelta(minutes=16))
+    out, error = process_waiting()
+
+    assert error is None
+    assert out == (f"{event['id']} account.updated: processed\n"
+                   "1 waiting event(s) processed, 0 failed again.\n")
+    assert ExpressAccount.objects.get(pk=account.pk).status == "enabled"
+    assert len(applied) == 1
+    # Applied, it is waiting no more; nor is the task's late run a second application.
+    assert process_waiting("0")[0] == "0 waiting event(s) processed, 0 failed again.\n"
+    assert len(applied) == 1
+
+
+def test_an_event_that_fails_again_makes_the_command_fail(
+    client, fake_stripe, settings, task_mode, account, applied
+):
+    settings.STRIPE_EXPRESS = {**settings.STRIPE_EXPRESS, "WEBHOOK_REFETCH_ACCOUNT": True}
+    event = fake_stripe.build_event("account.updated", account=account.stripe_id, created=T0)
+    assert deliver(fake_stripe, client, event).content == b"queued"
+    DBTaskResult.objects.all().delete()
+    WebhookEvent.objects.update(received_at=timezone.now() - datetime.timedelta(hours=1))
+    fake_stripe.fail_next(f"GET /v1/accounts/{account.stripe_id}", status=500, times=10)
+
+    out, error = process_waiting()
+
+    assert out.endswith("1 waiting event(s) processed, 1 failed again.\n")
+    assert error == "1 event(s) failed again; see their records in the admin."
+    assert WebhookEvent.objects.get().status == "failed"
+    assert applied == []

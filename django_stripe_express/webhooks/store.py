@@ -15,9 +15,10 @@ a newer one.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from .. import signals
 from ..accounts import as_dict, storable_text
-from ..conf import ACCOUNTS_V1, ACCOUNTS_V2
+from ..conf import ACCOUNTS_V1, ACCOUNTS_V2, app_settings
 from ..models import (
     ExpressAccount,
     Payout,
@@ -530,3 +531,18 @@ def process_stored(event_id: str) -> Answer:
     if handlers.is_duplicate(stored.status):
         return _DUPLICATE
     return process_event(stored)
+
+
+def process_waiting(older_than: datetime.timedelta) -> Iterator[tuple[str, str, Answer]]:
+    """Apply again the recorded events of this mode still *received* or *failed*
+    ``older_than`` after they arrived, oldest first: each event's id, type and answer.
+
+    What a lost task leaves (its worker killed: Stripe had its 200 and will not
+    send the event again), and what Stripe gave up retrying. Each is applied at
+    most once, whoever else processes it meanwhile (`process_stored`)."""
+    cutoff = timezone.now() - older_than
+    waiting = list(WebhookEvent.objects.using(database_alias()).filter(
+        status__in=handlers.RETRYABLE, livemode=app_settings.livemode, received_at__lt=cutoff,
+    ).order_by("received_at", "pk").values_list("stripe_id", "type"))
+    for stripe_id, event_type in waiting:
+        yield stripe_id, event_type, process_stored(stripe_id)

@@ -8,10 +8,16 @@ Stripe's Workbench. ``--check`` reads the platform's webhook endpoints
 (``/v2/core/event_destinations``) in the configured mode and names each
 needed event that none of them posts to this app's webhook URLs; its exit
 status is 1 then, so a deployment script notices.
+
+``--process-waiting [MINUTES]`` applies the recorded events still *received* or
+*failed* that many minutes after they arrived (15 by default): what a task
+lost with its worker leaves (Stripe had its 200 and will not send the event
+again). Run it from cron in task mode, beside ``stripe_express_transfers``.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import stripe
@@ -24,6 +30,7 @@ from ...models import ExpressAccount, Flow, Transfer
 from ...stripe_api import get_client
 from ...sync import describe_error
 from ...webhooks.rules import CONNECT, PLATFORM, Destination, Need, needs, uncovered
+from ...webhooks.store import process_waiting
 
 _KINDS = {
     (CONNECT, "snapshot"): "Connect endpoint (events from connected accounts, snapshot payload)",
@@ -37,7 +44,8 @@ _CONNECTED_SCOPES = ("@accounts", "@organization_members/@accounts")
 class Command(BaseCommand):
     help = (
         "Print the Stripe events the app needs, per webhook endpoint; with --check, "
-        "read the platform's endpoints at Stripe and name what none of them sends."
+        "read the platform's endpoints at Stripe and name what none of them sends; "
+        "with --process-waiting, apply the events a lost task left waiting."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,8 +61,21 @@ class Command(BaseCommand):
             help="Also need the platform events of paying users (balance.available, "
             "transfer.reversed, ...) before the ledger has its first transfer.",
         )
+        parser.add_argument(
+            "--process-waiting",
+            nargs="?",
+            const=15,
+            type=int,
+            metavar="MINUTES",
+            help="Apply the recorded events still received or failed MINUTES (15) after "
+            "they arrived: a task lost with its worker; exit 1 if one fails again.",
+        )
 
-    def handle(self, *args: Any, check: bool, payments: bool, **options: Any) -> None:
+    def handle(self, *args: Any, check: bool, payments: bool, process_waiting: int | None,
+               **options: Any) -> None:
+        if process_waiting is not None:
+            self._process_waiting(process_waiting)
+            return
         wanted = self._needs(payments)
         paths = (reverse("stripe_express:webhook"), reverse("stripe_express:thin_webhook"))
         if not check:
@@ -80,6 +101,18 @@ class Command(BaseCommand):
                          "say is a Connect or a platform endpoint: check it in the Dashboard.")
             self.stdout.write(line)
         raise CommandError(f"{len(gaps)} needed event(s) are not sent to this app.")
+
+    def _process_waiting(self, minutes: int) -> None:
+        if minutes < 0:
+            raise CommandError("MINUTES must be 0 or more.")
+        done = failed = 0
+        for stripe_id, event_type, answer in process_waiting(datetime.timedelta(minutes=minutes)):
+            self.stdout.write(f"{stripe_id} {event_type}: {answer.message}")
+            done += 1
+            failed += answer.status_code >= 500
+        self.stdout.write(f"{done} waiting event(s) processed, {failed} failed again.")
+        if failed:
+            raise CommandError(f"{failed} event(s) failed again; see their records in the admin.")
 
     def _needs(self, payments: bool) -> list[Need]:
         """What this platform's accounts need: its settings, and the accounts it
