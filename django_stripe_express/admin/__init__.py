@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext, to_locale
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import payments
@@ -235,13 +235,13 @@ class TransferAdmin(admin.ModelAdmin):
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj: Transfer) -> str:
         """The amount in its currency, formatted for the admin's language."""
-        return _amount(obj.amount, obj.currency, to_locale(get_language() or "en"))
+        return _amount(obj.amount, obj.currency)
 
     @admin.display(description=_("amount reversed"), ordering="amount_reversed")
     def reversed_display(self, obj: Transfer) -> str:
         if not obj.amount_reversed:
             return "-"
-        return _amount(obj.amount_reversed, obj.currency, to_locale(get_language() or "en"))
+        return _amount(obj.amount_reversed, obj.currency)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

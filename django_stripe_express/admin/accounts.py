@@ -581,10 +581,12 @@ class TransferInline(admin.TabularInline):
 LATEST_PAYOUTS = 5
 
 
-def _amount(amount: int, currency: str, locale: str) -> str:
-    """An amount in Stripe's smallest unit, formatted; as Stripe wrote it without a
-    currency (the account page's and the transfers list's)."""
-    return payouts.format_amount(amount, currency, locale) if currency else str(amount)
+def _amount(amount: int, currency: str) -> str:
+    """An amount in Stripe's smallest unit, formatted for the admin's language; as
+    Stripe wrote it without a currency (the account page's and the transfers list's)."""
+    if not currency:
+        return str(amount)
+    return payouts.format_amount(amount, currency, to_locale(get_language() or "en"))
 
 
 def _balance_block(account: ExpressAccount) -> str:
@@ -593,7 +595,6 @@ def _balance_block(account: ExpressAccount) -> str:
     error = ""
     rows: list[dict[str, Any]] = []
     if account.is_connected:
-        locale = to_locale(get_language() or "en")
         try:
             amounts = payouts.account_balance(account)
         except (stripe.StripeError, ImproperlyConfigured) as exc:
@@ -602,7 +603,7 @@ def _balance_block(account: ExpressAccount) -> str:
         else:
             rows = [
                 {"currency": currency.upper(), "negative": row["available"] < 0,
-                 **{kind: _amount(row[kind], currency, locale) for kind in payouts.BALANCE_KINDS}}
+                 **{kind: _amount(row[kind], currency) for kind in payouts.BALANCE_KINDS}}
                 for currency, row in sorted(amounts.items())
             ]
     return render_to_string("admin/django_stripe_express/balance.html", {
@@ -613,11 +614,10 @@ def _balance_block(account: ExpressAccount) -> str:
 def _latest_payouts_block(account: ExpressAccount) -> str:
     """The account's newest payouts (one query, `LATEST_PAYOUTS` rows at most):
     status, amount, expected arrival, and a failure's code in staff words."""
-    locale = to_locale(get_language() or "en")
     latest = account.payouts.order_by(
         F("created").desc(nulls_first=True), "-pk")[:LATEST_PAYOUTS]
     rows = [
-        {"payout": payout, "amount": _amount(payout.amount, payout.currency, locale),
+        {"payout": payout, "amount": _amount(payout.amount, payout.currency),
          "failure": payouts.failure(payout.failure_code).staff
          if payout.status == Payout.Status.FAILED else ""}
         for payout in latest

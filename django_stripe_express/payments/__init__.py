@@ -17,7 +17,7 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import stripe
@@ -306,18 +306,7 @@ def _reserved(transfer: Transfer, reversals: Any) -> int:
 
 
 def _send_reversal(reversal_id: int) -> None:
-    # After commit nothing may raise into the caller: what is not answered stays
-    # pending, and asking again (the same reference) sends it with its key.
-    try:
-        if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
-            from ..tasks import send_reversal_task  # task mode only, as `_dispatch`
-
-            send_reversal_task.enqueue(reversal_id)
-        else:
-            send_reversal(reversal_id)
-    except Exception as exc:
-        logger.error("Reversal %s not sent (%s); it stays pending", reversal_id,
-                     type(exc).__name__)
+    _hand_over(reversal_id, send_reversal, "send_reversal_task", "Reversal")
 
 
 # -- destination charges ----------------------------------------------------------------
@@ -545,23 +534,28 @@ def after_commit(alias: str, transfer_ids: Iterable[int]) -> None:
 
 
 def _dispatch(transfer_ids: list[int]) -> None:
-    # After commit nothing may raise into the caller: what is not sent now
-    # stays pending, and a retry or the command sends it.
     for transfer_id in transfer_ids:
-        try:
-            if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
-                # Imported here, in "task" mode only: inline deployments need no
-                # Tasks framework.
-                from ..tasks import send_transfer
+        _hand_over(transfer_id, send, "send_transfer", "Transfer")
 
-                send_transfer.enqueue(transfer_id)
-            else:
-                send(transfer_id)
-        except Exception as exc:
-            logger.error(
-                "Transfer %s not handed over (%s); it stays pending for the "
-                "stripe_express_transfers command", transfer_id, type(exc).__name__,
-            )
+
+def _hand_over(row_id: int, inline: Callable[[int], Any], task: str, what: str) -> None:
+    """Send the transfer or reversal ``row_id`` now, or hand it to the workers with
+    the task named ``task`` (``PAYMENTS_PROCESSING = "task"``). It runs after
+    commit, where nothing may raise into the caller: what is not handed over
+    stays pending, and asking again or the ``stripe_express_transfers`` command
+    sends it with its key."""
+    try:
+        if app_settings.PAYMENTS_PROCESSING == WEBHOOK_PROCESSING_TASK:
+            # Imported here, in "task" mode only: inline deployments need no
+            # Tasks framework.
+            from .. import tasks
+
+            getattr(tasks, task).enqueue(row_id)
+        else:
+            inline(row_id)
+    except Exception as exc:
+        logger.error("%s %s not handed over (%s); it stays pending", what, row_id,
+                     type(exc).__name__)
 
 
 # -- released: the account can receive transfers, the funds are available --------------

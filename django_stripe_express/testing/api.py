@@ -267,6 +267,26 @@ def _limit(value: Any) -> int | Response:
     return limit
 
 
+def page(items: list[dict[str, Any]], query: dict[str, Any], url: str,
+         noun: str = "object") -> Response:
+    """A v1 list page of ``items`` (already in Stripe's order, newest first) after
+    ``starting_after``, up to ``limit``; an unknown cursor is Stripe's "No such
+    {noun}"."""
+    limit = _limit(query.get("limit"))
+    if isinstance(limit, Response):
+        return limit
+    ids = [i["id"] for i in items]
+    start = 0
+    after = query.get("starting_after")
+    if after:
+        if after not in ids:
+            return api_error(400, f"No such {noun}: '{after}'", code="resource_missing",
+                             param="starting_after")
+        start = ids.index(after) + 1
+    return Response.json(200, objects._list_object(
+        copy.deepcopy(items[start:start + limit]), url, start + limit < len(items)))
+
+
 @_validated(P.AccountListParams)
 def _list_accounts(state: _State, request: RecordedRequest) -> Response:
     limit = _limit(request.query.get("limit"))

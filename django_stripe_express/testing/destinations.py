@@ -19,7 +19,7 @@ from typing import Any
 import stripe.params as P
 
 from . import objects
-from .api import _limit
+from .api import _limit, page
 from .api_v2 import _body, error
 from .objects_v2 import _list_page
 from .schema import _validated
@@ -54,12 +54,8 @@ def _create_webhook_endpoint(state: _State, request: RecordedRequest) -> Respons
 
 @_validated(P.WebhookEndpointListParams)
 def _list_webhook_endpoints(state: _State, request: RecordedRequest) -> Response:
-    limit = _limit(request.query.get("limit"))
-    if isinstance(limit, Response):
-        return limit
     endpoints = list(reversed(state.webhook_endpoints.values()))  # newest first
-    return Response.json(200, objects._list_object(
-        copy.deepcopy(endpoints[:limit]), "/v1/webhook_endpoints", len(endpoints) > limit))
+    return page(endpoints, request.query, "/v1/webhook_endpoints", "webhook endpoint")
 
 
 def _iso(seconds: int) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 import stripe.params as P
 
 from . import objects
-from .api import _INTERVALS, _apply, _limit, _schedule_error
+from .api import _INTERVALS, _apply, _schedule_error, page
 from .objects_v2 import as_v1
 from .schema import _validated
 from .server import Response, _Routes, api_error
@@ -203,13 +203,7 @@ def _list_payouts(state: _State, request: RecordedRequest) -> Response:
     acct_id = _connected(state, request)
     if acct_id is None:
         return _no_account()
-    payouts = state.payouts.get(acct_id, [])
-    limit = _limit(request.query.get("limit"))
-    if isinstance(limit, Response):
-        return limit
-    data = payouts[:limit]
-    return Response.json(200, objects._list_object(
-        copy.deepcopy(data), "/v1/payouts", len(payouts) > limit))
+    return page(state.payouts.get(acct_id, []), request.query, "/v1/payouts", "payout")
 
 
 @_validated(P.PayoutRetrieveParams)

@@ -46,7 +46,7 @@ from typing import Any
 import stripe.params as P
 
 from . import objects
-from .api import _limit
+from .api import page
 from .objects_v2 import V2_OBJECT
 from .payouts import account_balance
 from .schema import _validated
@@ -167,26 +167,12 @@ def _create_transfer(state: _State, request: RecordedRequest) -> Response:
 @_validated(P.TransferListParams)
 def _list_transfers(state: _State, request: RecordedRequest) -> Response:
     query = request.query
-    limit = _limit(query.get("limit"))
-    if isinstance(limit, Response):
-        return limit
     # Newest first, as Stripe lists them (creation order breaks ties).
     ordered = list(reversed(state.transfers.values()))
     for name in ("destination", "transfer_group"):
         if query.get(name):
             ordered = [t for t in ordered if t[name] == query[name]]
-    ids = [t["id"] for t in ordered]
-    start = 0
-    after = query.get("starting_after")
-    if after:
-        if after not in ids:
-            return api_error(400, f"No such transfer: '{after}'", code="resource_missing",
-                             param="starting_after")
-        start = ids.index(after) + 1
-    page = ordered[start:start + limit]
-    has_more = start + limit < len(ordered)
-    return Response.json(200, objects._list_object(copy.deepcopy(page), "/v1/transfers",
-                                                   has_more))
+    return page(ordered, query, "/v1/transfers", "transfer")
 
 
 def _no_such_transfer(transfer: str) -> Response:
@@ -480,31 +466,13 @@ def _create_refund(state: _State, request: RecordedRequest) -> Response:
     return Response.json(200, copy.deepcopy(refund))
 
 
-def _page(items: list[dict[str, Any]], query: dict[str, Any], url: str) -> Response:
-    """A page of ``items`` (newest first) after ``starting_after``, up to ``limit``."""
-    limit = _limit(query.get("limit"))
-    if isinstance(limit, Response):
-        return limit
-    ids = [i["id"] for i in items]
-    start = 0
-    after = query.get("starting_after")
-    if after:
-        if after not in ids:
-            return api_error(400, f"No such object: '{after}'", code="resource_missing",
-                             param="starting_after")
-        start = ids.index(after) + 1
-    page = items[start:start + limit]
-    return Response.json(200, objects._list_object(copy.deepcopy(page), url,
-                                                   start + limit < len(items)))
-
-
 @_validated(P.RefundListParams)
 def _list_refunds(state: _State, request: RecordedRequest) -> Response:
     listed = list(reversed(state.refunds.values()))
     for name in ("payment_intent", "charge"):
         if request.query.get(name):
             listed = [r for r in listed if r[name] == request.query[name]]
-    return _page(listed, request.query, "/v1/refunds")
+    return page(listed, request.query, "/v1/refunds")
 
 
 @_validated(P.TransferListReversalsParams)
@@ -512,7 +480,7 @@ def _list_reversals(state: _State, request: RecordedRequest, transfer: str) -> R
     found = state.transfers.get(transfer)
     if found is None:
         return _no_such_transfer(transfer)
-    return _page(found["reversals"]["data"], request.query,
+    return page(found["reversals"]["data"], request.query,
                  f"/v1/transfers/{transfer}/reversals")
 
 

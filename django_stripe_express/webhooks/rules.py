@@ -713,9 +713,9 @@ def uncovered(
     ours = [d for d in destinations if d.posts_to(our_paths)]
     gaps = []
     for need in wanted:
+        fitting = [d for d in ours if d.payload == need.payload]
         for entry in need.events:
             choices = (entry,) if isinstance(entry, str) else entry
-            fitting = [d for d in ours if d.payload == need.payload]
             if any(need.source in d.sources and d.sends(t) for d in fitting for t in choices):
                 continue
             maybe = tuple(sorted({d.id for d in fitting if not d.sources
